@@ -1,0 +1,36 @@
+# PopID: `make run` starts the demo on SQLite, `make test` runs every test suite.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PERSONS ?= 3000
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/popid migrate --noinput
+	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02
+	@echo "PopID console: http://$(HOST):$(PORT)/  (logins above, also in var/demo-accounts.json)"
+	$(BIN)/popid runserver $(HOST):$(PORT)
+
+test: install
+	bash scripts/run-tests.sh
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+bench: install
+	bash benchmarks/run_all.sh
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

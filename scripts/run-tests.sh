@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the whole suite on SQLite, then again on PostgreSQL, with the browser tests in Chromium.
+# POPID_REQUIRE_POSTGRES=1 / POPID_REQUIRE_BROWSER=1 turn "skip with a message" into failure (CI).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_URL="${POPID_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/popid}"
+status=0
+
+echo "== ruff"
+$BIN/ruff check src tests benchmarks || status=1
+
+# --- browser --------------------------------------------------------------------------
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing Debian's chromium for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true
+fi
+MARK=()
+if [ -x /usr/bin/chromium ]; then
+  export POPID_BROWSER=/usr/bin/chromium
+else
+  if [ "${POPID_REQUIRE_BROWSER:-0}" = "1" ]; then echo "FAIL: /usr/bin/chromium missing"; exit 1; fi
+  echo "!! /usr/bin/chromium not found: browser tests are SKIPPED in this run"
+  MARK=(-m "not browser")
+fi
+
+run_pytest() {
+  $BIN/pytest -q -p no:cacheprovider "${MARK[@]}" "$@"
+  local rc=$?
+  [ $rc -eq 5 ] && { echo "no tests collected"; return 1; }
+  return $rc
+}
+
+echo "== tests on SQLite"
+POPID_DATA_DIR="$(mktemp -d)" run_pytest || status=1
+
+# --- PostgreSQL -----------------------------------------------------------------------
+if $BIN/python - "$PG_URL" <<'PY' 2>/dev/null
+import sys, psycopg
+psycopg.connect(sys.argv[1].replace("/popid", "/postgres"), connect_timeout=3).close()
+PY
+then
+  echo "== tests on PostgreSQL ($PG_URL)"
+  POPID_DATA_DIR="$(mktemp -d)" POPID_DATABASE_URL="$PG_URL" run_pytest || status=1
+else
+  if [ "${POPID_REQUIRE_POSTGRES:-0}" = "1" ]; then echo "FAIL: PostgreSQL not reachable at $PG_URL"; exit 1; fi
+  echo "!! PostgreSQL not reachable at $PG_URL: the PostgreSQL run is SKIPPED"
+fi
+exit $status

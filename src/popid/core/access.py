@@ -1,0 +1,105 @@
+"""Who is acting, where they may act, and the context every personal-data read carries.
+
+Jurisdiction is checked here, in one place, and used by registry selectors and services;
+templates and API handlers never decide it themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from popid.core.admin_units import province_of_commune
+from popid.core.errors import PermissionDenied
+from popid.core.models import AccessRecord, Role, ScopeLevel, StaffRole
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting staff member (or a system process such as the seeder)."""
+
+    label: str
+    role: str
+    level: str
+    unit_code: str = ""
+    unit_name: str = ""
+    user_id: int | None = None
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(label=label, role=Role.ADMIN, level=ScopeLevel.NATION)
+
+    @classmethod
+    def for_user(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
+        if not user.is_authenticated:
+            raise PermissionDenied(_("Cần đăng nhập"))
+        try:
+            role: StaffRole = user.staff_role  # type: ignore[union-attr]
+        except StaffRole.DoesNotExist as exc:
+            raise PermissionDenied(_("Tài khoản không phải cán bộ")) from exc
+        return cls(
+            label=user.get_username(), role=role.role, level=role.level,
+            unit_code=role.unit_code, unit_name=role.unit_name, user_id=user.pk,
+        )
+
+    # --- jurisdiction -------------------------------------------------------------------
+    def covers_commune(self, commune_code: str | None) -> bool:
+        if self.level == ScopeLevel.NATION:
+            return True
+        if not commune_code:
+            return False
+        if self.level == ScopeLevel.COMMUNE:
+            return commune_code == self.unit_code
+        return province_of_commune(commune_code) == self.unit_code
+
+    def covers_any(self, commune_codes: Iterable[str | None]) -> bool:
+        return any(self.covers_commune(code) for code in commune_codes)
+
+    def jurisdiction_q(self, commune_field: str = "commune_code") -> Q:
+        """Queryset filter restricting rows to this actor's jurisdiction."""
+        if self.level == ScopeLevel.NATION:
+            return Q()
+        if self.level == ScopeLevel.COMMUNE:
+            return Q(**{commune_field: self.unit_code})
+        return Q(**{f"{commune_field.removesuffix('commune_code')}province_code": self.unit_code})
+
+    @property
+    def may_write(self) -> bool:
+        return self.role in {Role.OFFICER, Role.ADMIN}
+
+    def require_write(self) -> None:
+        if not self.may_write:
+            raise PermissionDenied(_("Vai trò này chỉ được xem, không được thay đổi dữ liệu"))
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Why personal data is being read. Every selector returning personal data takes one."""
+
+    actor: Actor
+    purpose: str
+    legal_basis: str = "Luật Căn cước 2023, Điều 9"
+    consent_ref: str = ""
+    channel: str = "api"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def record_access(*, ctx: AccessContext, person_id_numbers: Iterable[str], fields: Iterable[str]) -> None:
+    """Store one access record per person read (bulk, one query)."""
+    field_list = sorted(set(fields))
+    AccessRecord.objects.bulk_create(
+        AccessRecord(
+            actor=ctx.actor.label, actor_unit=ctx.actor.unit_name or ctx.actor.unit_code,
+            person_id_number=id_number, purpose=ctx.purpose, legal_basis=ctx.legal_basis,
+            consent_ref=ctx.consent_ref, channel=ctx.channel, fields=field_list,
+        )
+        for id_number in dict.fromkeys(person_id_numbers)
+    )

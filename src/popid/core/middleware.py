@@ -1,0 +1,59 @@
+"""Cross-cutting HTTP behaviour: a strict Content-Security-Policy on every response,
+and problem JSON for every error under /api/ (unknown paths and oversized bodies included)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from popid.core.problems import problem_response
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        return response
+
+
+class ApiProblemMiddleware:
+    """Turns Django-level failures on /api/ paths into problem JSON instead of HTML pages."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = request.path.startswith("/api/")
+        if is_api and request.method in {"POST", "PUT", "PATCH"}:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return self._too_big(request)
+        response = self.get_response(request)
+        if is_api and response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            ("application/problem+json", "application/json")
+        ):
+            return problem_response(
+                request, status=response.status_code, code=f"http_{response.status_code}",
+                title=response.reason_phrase,
+            )
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):
+            return self._too_big(request)
+        return None
+
+    @staticmethod
+    def _too_big(request: HttpRequest) -> HttpResponse:
+        return problem_response(
+            request, status=413, code="payload_too_large", title=_("Dữ liệu gửi lên quá lớn"),
+            detail=_("Giới hạn là %(limit)d byte") % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )

@@ -1,0 +1,77 @@
+"""Staff roles with their jurisdiction, and the access records every personal-data read leaves."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", _("Cán bộ công an")
+    SUPERVISOR = "supervisor", _("Cán bộ giám sát")
+    ADMIN = "admin", _("Quản trị hệ thống")
+
+
+class ScopeLevel(models.TextChoices):
+    COMMUNE = "commune", _("Cấp xã")
+    PROVINCE = "province", _("Cấp tỉnh")
+    NATION = "nation", _("Toàn quốc")
+
+
+class StaffRole(models.Model):
+    """What a staff user may do and where: an officer of Công an phường Hoàn Kiếm has
+    role=officer, level=commune, unit_code=00070."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_role")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    level = models.CharField(max_length=16, choices=ScopeLevel.choices)
+    unit_code = models.CharField(max_length=5, blank=True, help_text="commune or province code; empty for nation")
+    unit_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level="nation", unit_code="") | ~models.Q(level="nation"),
+                name="staffrole_nation_has_no_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}, {self.level} {self.unit_code})"
+
+
+class AccessRecord(models.Model):
+    """One read of one person's data: who, why, which fields. The ledger app commits these
+    to a Merkle log later; until then ``committed_at`` stays empty."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=200)
+    actor_unit = models.CharField(max_length=200, blank=True)
+    person_id_number = models.CharField(max_length=12, db_index=True)
+    purpose = models.CharField(max_length=200)
+    legal_basis = models.CharField(max_length=200, blank=True)
+    consent_ref = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=20, default="api")
+    fields = models.JSONField(default=list)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person_id_number", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} read {self.person_id_number} ({self.purpose})"
+
+
+class StaffApiToken(models.Model):
+    """Bearer token for scripts and integrations of staff; only the SHA-256 is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.name}"
