@@ -1,0 +1,1 @@
+"""Data-quality engine for "đúng, đủ, sạch, sống" (correct, sufficient, clean, live)."""
