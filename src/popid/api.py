@@ -61,6 +61,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return problem_response(request, status=400, code="malformed_body",
+                                title=_("Không đọc được nội dung yêu cầu"), detail=str(exc))
     return problem_response(request, status=exc.status_code, code=f"http_{exc.status_code}", title=str(exc))
 
 
