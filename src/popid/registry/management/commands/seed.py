@@ -1,0 +1,63 @@
+"""``popid seed``: a synthetic population, demo staff accounts and the Nguyễn Văn An fixture."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from popid.core.demo_accounts import accounts_file, ensure_demo_accounts, format_accounts
+from popid.registry.synthetic import (
+    FIXTURE_BIRTH_DATE,
+    FIXTURE_COMMUNE,
+    FIXTURE_NAME,
+    REFERENCE_DATE,
+    seed_population,
+)
+
+
+class Command(BaseCommand):
+    help = "Sinh dân cư tổng hợp (có thể kèm lỗi đã biết), tạo tài khoản cán bộ demo."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--persons", type=int, default=10_000, help="number of person records")
+        parser.add_argument("--seed", type=int, default=1, help="random seed: same seed, same population")
+        parser.add_argument("--error-rate", type=float, default=0.0, help="share of persons given a known error")
+        parser.add_argument("--truth", type=Path, help="write the injected errors (JSON) to this file")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing if persons exist")
+        parser.add_argument("--batch-size", type=int, default=5000, help="persons per COPY/insert batch")
+        parser.add_argument("--reference-date", type=date.fromisoformat, default=REFERENCE_DATE,
+                            help="the 'today' of the generated population (default %(default)s)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args: object, **options: object) -> None:
+        from popid.registry.models import Person
+
+        persons, rate = int(options["persons"]), float(options["error_rate"])
+        if persons < 0 or not 0.0 <= rate <= 1.0:
+            raise CommandError("--persons must be ≥ 0 and --error-rate between 0 and 1")
+        if options["if_empty"] and Person.objects.exists():
+            self.stdout.write("Đã có dữ liệu dân cư: bỏ qua sinh dữ liệu (--if-empty).")
+        else:
+            result = seed_population(
+                persons=persons, seed=int(options["seed"]), error_rate=rate,
+                progress=not options["no_progress"] and options["verbosity"] > 0,
+                batch_size=int(options["batch_size"]), reference_date=options["reference_date"],
+            )
+            rate_per_s = result.persons / result.seconds if result.seconds else 0
+            self.stdout.write(f"Đã nạp {result.persons:,} người, {result.households:,} hộ trong "
+                              f"{result.seconds:.1f} s ({rate_per_s:,.0f} người/s).")
+            if options["truth"]:
+                path = Path(options["truth"])
+                path.write_text(json.dumps(result.truth, ensure_ascii=False, indent=1), encoding="utf-8")
+                self.stdout.write(f"Sự thật về lỗi đã chèn: {path} ({len(result.truth['errors'])} lỗi, "
+                                  f"{len(result.truth['duplicates'])} cặp trùng).")
+        accounts = ensure_demo_accounts()
+        self.stdout.write("\nTài khoản demo (" + str(accounts_file()) + "):\n" + format_accounts(accounts))
+        fixture = Person.objects.filter(full_name=FIXTURE_NAME, birth_date=FIXTURE_BIRTH_DATE,
+                                        commune_code=FIXTURE_COMMUNE).first()
+        if fixture is not None:
+            self.stdout.write(f"\nCông dân mẫu: {fixture.full_name}, sinh {fixture.birth_date:%d/%m/%Y}, "
+                              f"số định danh {fixture.id_number}, thường trú Phường Hoàn Kiếm.")
