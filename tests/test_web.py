@@ -314,6 +314,8 @@ def test_quality_dashboard_after_a_run(client, supervisor_nation, family):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<svg" in html and "Thành phố Hà Nội" in html
+    # SVG lengths are never localised: "230,0" is not a length (Vietnamese uses a decimal comma)
+    assert not re.search(r'(?:x|x1|x2|y|width)="[0-9.]*,', html)
     assert "Mã dân tộc không có trong danh mục" in html
     assert reverse("web:person", args=[family["khoi"].id_number]) in html
     assert_no_inline_code(html)
@@ -333,3 +335,9 @@ def test_only_supervisors_may_start_a_quality_run(officer_client, supervisor_nat
     response = client.post(reverse("web:quality_run"))
     assert response.status_code == 302
     assert QualityRun.objects.filter(status="done").count() == 1
+
+
+def test_malformed_id_number_in_the_address_is_a_page_not_a_crash(officer_client, db):
+    response = officer_client.get(reverse("web:person", args=["12AB"]))
+    assert response.status_code == 422
+    assert "Số định danh cá nhân gồm đúng 12 chữ số" in response.content.decode()

@@ -27,7 +27,10 @@ def browser() -> Iterator:
         browser.close()
 
 
-def test_officer_corrects_hometown_in_the_browser(browser, live_server, transactional_db, family, officer_hoan_kiem):
+# Fixture order matters: the data is written before Playwright starts. Code run after
+# ``sync_playwright()`` has begun gets a database connection of its own (Playwright's greenlet),
+# which nothing closes and which then blocks dropping the PostgreSQL test database.
+def test_officer_corrects_hometown_in_the_browser(live_server, transactional_db, family, officer_hoan_kiem, browser):
     an = family["an"]
     context = browser.new_context(locale="en-US")  # an English browser still starts in Vietnamese
     page = context.new_page()

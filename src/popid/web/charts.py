@@ -14,8 +14,8 @@ TIER_FILLS = {"meets_standard": "#2e7d32", "needs_fixing": "#e08e0b", "rebuild":
 PRINCIPLE_FILLS = {"dung": "#1f5fa8", "du": "#00838f", "sach": "#6a3fa0", "song": "#d35400"}
 DEFAULT_FILL = "#5b6b7f"
 
-WIDTH = 760
-LABEL_WIDTH = 230
+WIDTH = 1000
+LABEL_WIDTH = 340
 VALUE_WIDTH = 70
 ROW = 22
 BAR = 15
@@ -62,7 +62,8 @@ def _chart(items: list[tuple[str, float, str, str]], maximum: float, tick_values
     bars = []
     for index, (label, value, value_text, fill) in enumerate(items):
         y = TOP + index * ROW
-        bars.append(Bar(label=label[:40], value=value_text, y=y, text_y=y + BAR - 3,
+        short = label if len(label) <= 52 else label[:51] + "…"
+        bars.append(Bar(label=short, value=value_text, y=y, text_y=y + BAR - 3,
                         width=round(plot * (value / maximum), 1) if maximum else 0, fill=fill))
     height = TOP + len(items) * ROW + 6
     ticks = [Tick(x=round(LABEL_WIDTH + plot * (t / maximum), 1), label=f"{t:g}") for t in tick_values] if maximum \

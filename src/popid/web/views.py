@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from popid.core import admin_units
 from popid.core.access import AccessContext, Actor
-from popid.core.errors import DomainError, NotFound, PermissionDenied
+from popid.core.errors import DomainError, PermissionDenied
 from popid.core.models import Role, ScopeLevel
 from popid.registry import selectors, services
 from popid.registry.models import Household, Person, PersonStatus
@@ -72,7 +72,9 @@ def ctx_for(request: ConsoleRequest, purpose: str = PURPOSE_LOOKUP) -> AccessCon
 
 
 def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(request, "web/error.html", {"error": exc, "detail": _detail(exc)}, status=exc.status)
+    reasons = [e["message"] for e in exc.errors() if e.get("message")]
+    return render(request, "web/error.html", {"error": exc, "detail": _detail(exc), "reasons": reasons},
+                  status=exc.status)
 
 
 def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -89,7 +91,7 @@ def console_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             return error_page(request, exc)
         try:
             return view(request, *args, **kwargs)
-        except (NotFound, PermissionDenied) as exc:
+        except DomainError as exc:  # reads refused by selectors (404/403/422): a page, never a 500
             return error_page(request, exc)
 
     return wrapper
