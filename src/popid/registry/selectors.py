@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from popid.core import admin_units
-from popid.core.access import AccessContext, record_access
+from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
 from popid.core.text import normalize_text
@@ -23,6 +23,7 @@ from popid.registry.models import (
     Household,
     HouseholdMember,
     Person,
+    PersonStatus,
     Residence,
 )
 
@@ -39,8 +40,14 @@ def _require_id_number(id_number: str) -> None:
 
 def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | None = None) -> Person:
     """The person with this number (or a cancelled number of theirs), if the actor may see them."""
-    _require_id_number(id_number)
+    well_formed = bool(ID_NUMBER_RE.match(id_number or ""))
+    if not well_formed and not (id_number.isdigit() and len(id_number) <= 12):
+        _require_id_number(id_number)
+    # A malformed number still stored in the registry (a data-quality finding) must stay reachable
+    # so it can be corrected; any other malformed input is a 422.
     person = Person.objects.filter(id_number=id_number).first()
+    if person is None and not well_formed:
+        _require_id_number(id_number)
     if person is None:
         cancelled = CancelledIdNumber.objects.select_related("person").filter(id_number=id_number).first()
         person = cancelled.person if cancelled else None
@@ -120,3 +127,14 @@ def search_persons(
     page = list(qs.order_by("name_norm", "birth_year", "id_number")[offset:offset + limit])
     record_access(ctx=ctx, person_id_numbers=[p.id_number for p in page], fields=SEARCH_FIELDS)
     return page, total
+
+
+def jurisdiction_counts(*, actor: Actor) -> dict[str, int]:
+    """Aggregates for dashboards: no personal data leaves, so no access record is written."""
+    counts = Person.objects.filter(actor.jurisdiction_q()).aggregate(
+        total=Count("id"), alive=Count("id", filter=Q(status=PersonStatus.ALIVE)),
+        deceased=Count("id", filter=Q(status=PersonStatus.DECEASED)),
+        missing=Count("id", filter=Q(status=PersonStatus.MISSING)),
+    )
+    counts["households"] = Household.objects.filter(actor.jurisdiction_q(), dissolved_on__isnull=True).count()
+    return counts

@@ -15,7 +15,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -141,13 +140,7 @@ class StaffLoginView(LoginView):
 def home(request: ConsoleRequest) -> HttpResponse:
     """Dashboard: counts are aggregates (no personal data), cut to the actor's jurisdiction."""
     actor = request.actor
-    persons = Person.objects.filter(actor.jurisdiction_q())
-    counts = persons.aggregate(
-        total=Count("id"), alive=Count("id", filter=Q(status=PersonStatus.ALIVE)),
-        deceased=Count("id", filter=Q(status=PersonStatus.DECEASED)),
-        missing=Count("id", filter=Q(status=PersonStatus.MISSING)),
-    )
-    counts["households"] = Household.objects.filter(actor.jurisdiction_q(), dissolved_on__isnull=True).count()
+    counts = selectors.jurisdiction_counts(actor=actor)
     run = quality_selectors.latest_run() if quality_selectors else None
     return _render(request, "web/home.html", {
         "counts": counts, "run": run, "search_form": SearchForm(), "lookup_form": LookupForm(),
