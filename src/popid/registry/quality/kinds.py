@@ -37,6 +37,8 @@ KINDS: dict[str, Kind] = {
     k.code: k
     for k in [
         # đúng: format, code lists, consistency
+        Kind("id_invalid_format", Principle.CORRECT, Severity.CRITICAL,
+             "Số định danh không đúng định dạng 12 chữ số", "ID number is not 12 digits"),
         Kind("id_sex_mismatch", Principle.CORRECT, Severity.HIGH,
              "Số định danh không khớp giới tính", "ID number disagrees with sex"),
         Kind("id_birth_year_mismatch", Principle.CORRECT, Severity.HIGH,

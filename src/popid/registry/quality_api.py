@@ -1,0 +1,123 @@
+"""Quality results over HTTP, mounted at /api/v1/quality. Thin: parse, authorise, call a
+selector or the engine, serialise. Every list is cut to ``request.actor``'s jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from popid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from popid.registry.quality import selectors
+from popid.registry.quality.engine import run_quality_check
+from popid.registry.quality.kinds import KINDS, Principle
+from popid.registry.quality.models import QualityFinding, QualityRun, QualityScore, ScoreLevel
+
+router = Router(tags=["quality"])
+
+RUN_ROLES = {"supervisor", "admin"}
+
+
+class NoQualityRun(NotFound):
+    code = "no_quality_run"
+    title = _("Chưa có lần kiểm tra chất lượng nào hoàn thành")
+
+
+class RunOut(Schema):
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    persons_checked: int
+    finding_count: int
+    duration_seconds: float | None
+
+    @staticmethod
+    def from_run(run: QualityRun) -> RunOut:
+        return RunOut(id=run.pk, started_at=run.started_at, finished_at=run.finished_at, status=run.status,
+                      persons_checked=run.persons_checked, finding_count=run.finding_count,
+                      duration_seconds=run.duration_seconds)
+
+
+class ScoreOut(Schema):
+    level: str
+    unit_code: str
+    province_code: str
+    persons: int
+    persons_with_findings: int
+    findings: int
+    findings_by_principle: dict[str, int]
+    findings_by_kind: dict[str, int]
+    score: float
+    tier: str
+    tier_label: str
+
+    @staticmethod
+    def resolve_tier_label(obj: QualityScore) -> str:
+        return selectors.tier_label(obj.tier)
+
+
+class FindingOut(Schema):
+    id_number: str
+    kind: str
+    kind_title: str
+    principle: str
+    severity: str
+    detail: str
+    related_id_number: str
+    commune_code: str
+    province_code: str
+
+    @staticmethod
+    def resolve_kind_title(obj: QualityFinding) -> str:
+        spec = KINDS.get(obj.kind)
+        return spec.title_vi if spec else obj.kind
+
+
+def _check_choice(value: str | None, allowed: set[str], field: str) -> None:
+    if value and value not in allowed:
+        raise ValidationFailed([{"field": field, "reason": "invalid_choice",
+                                 "message": str(_("Giá trị không hợp lệ")) + f": {value}"}])
+
+
+@router.get("/runs/latest", response=RunOut)
+def get_latest_run(request: HttpRequest) -> RunOut:
+    run = selectors.latest_run()
+    if run is None:
+        raise NoQualityRun()
+    return RunOut.from_run(run)
+
+
+@router.post("/runs", response={201: RunOut})
+def post_run(request: HttpRequest) -> tuple[int, RunOut]:
+    """Runs synchronously: fine up to a few million persons, which take minutes."""
+    if request.actor.role not in RUN_ROLES:  # type: ignore[attr-defined]
+        raise PermissionDenied(_("Chỉ cán bộ giám sát hoặc quản trị được chạy kiểm tra chất lượng"))
+    return 201, RunOut.from_run(run_quality_check())
+
+
+@router.get("/scores", response=list[ScoreOut])
+def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE, province: str | None = None) -> list:
+    _check_choice(level, set(ScoreLevel.values), "level")
+    if selectors.latest_run() is None:
+        raise NoQualityRun()
+    return list(selectors.scores(actor=request.actor, level=level, parent_code=province))  # type: ignore[attr-defined]
+
+
+@router.get("/findings", response=list[FindingOut])
+@paginate(PageNumberPagination)
+def get_findings(request: HttpRequest, kind: str | None = None, commune: str | None = None,
+                 principle: str | None = None) -> object:
+    _check_choice(kind, set(KINDS), "kind")
+    _check_choice(principle, {p.value for p in Principle}, "principle")
+    return selectors.findings(actor=request.actor, commune_code=commune,  # type: ignore[attr-defined]
+                              kind=kind, principle=principle)
+
+
+@router.get("/persons/{id_number}/findings", response=list[FindingOut])
+def get_person_findings(request: HttpRequest, id_number: str) -> list:
+    """Empty both for a person without findings and for one outside the jurisdiction."""
+    return list(selectors.findings_for_person(id_number=id_number, actor=request.actor))  # type: ignore[attr-defined]
