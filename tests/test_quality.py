@@ -17,6 +17,7 @@ from popid.core.access import Actor
 from popid.core.errors import PermissionDenied
 from popid.core.id_numbers import id_number_prefix
 from popid.core.text import normalize_text
+from popid.registry.errors import PersonNotFound
 from popid.registry.models import FamilyRelation, Person, Residence
 from popid.registry.quality.duplicates import Candidate, pairs_in_block
 from popid.registry.quality.engine import run_quality_check
@@ -369,7 +370,8 @@ def test_api_lists_runs_scores_findings_in_jurisdiction(three_units: dict[str, P
     assert page["count"] == 2 and {i["commune_code"] for i in page["items"]} == {HOAN_KIEM, BA_DINH}
     assert client.get(f"/findings?commune={HOAN_KIEM}", actor=HOAN_KIEM_OFFICER).json()["count"] == 1
     tdm = three_units["thu_dau_mot"].id_number
-    assert client.get(f"/persons/{tdm}/findings", actor=HANOI).json() == []
+    with pytest.raises(PersonNotFound):  # outside the jurisdiction: same answer as a missing person
+        client.get(f"/persons/{tdm}/findings", actor=HANOI)
     assert [f["kind"] for f in client.get(f"/persons/{tdm}/findings", actor=NATION).json()] == [
         "unknown_ethnicity_code"]
 
@@ -430,3 +432,22 @@ def test_recall_and_precision_against_seeded_truth() -> None:
     assert low == {}, low
     assert comparison["duplicates"]["recall"] >= 0.95
     assert comparison["duplicates"]["precision"] >= 0.95
+
+
+@pytest.mark.django_db
+def test_mounted_quality_api_answers_problem_json(officer_hoan_kiem, supervisor_nation) -> None:
+    """Through the real API: an officer may not start a run (403 problem), a supervisor may."""
+    from django.test import Client
+
+    from tests.conftest import bearer
+
+    make_person()
+    denied = Client(headers=bearer(officer_hoan_kiem)).post("/api/v1/quality/runs")
+    assert denied.status_code == 403 and denied["Content-Type"] == "application/problem+json"
+    assert QualityRun.objects.count() == 0
+    missing = Client(headers=bearer(supervisor_nation)).get("/api/v1/quality/runs/latest")
+    assert missing.status_code == 404 and missing.json()["code"] == "no_quality_run"
+    created = Client(headers=bearer(supervisor_nation)).post("/api/v1/quality/runs")
+    assert created.status_code == 201
+    bad = Client(headers=bearer(supervisor_nation)).get("/api/v1/quality/findings", {"kind": "nonsense"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"

@@ -12,6 +12,7 @@ from popid.core.auth import STAFF_AUTH
 from popid.core.errors import DomainError
 from popid.core.problems import domain_error_response, problem_response
 from popid.registry.api import router as registry_router
+from popid.registry.quality_api import router as quality_router
 
 api = NinjaAPI(
     title="PopID API",
@@ -26,6 +27,7 @@ api = NinjaAPI(
     ),
 )
 api.add_router("/", registry_router)
+api.add_router("/quality", quality_router)
 
 
 def _location(loc: list) -> str:

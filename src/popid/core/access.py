@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from popid.core.admin_units import province_of_commune
@@ -103,3 +104,11 @@ def record_access(*, ctx: AccessContext, person_id_numbers: Iterable[str], field
         )
         for id_number in dict.fromkeys(person_id_numbers)
     )
+
+
+def context_from_request(request: HttpRequest, *, default_purpose: str = "Tra cứu nghiệp vụ") -> AccessContext:
+    """API reads state their purpose and legal basis in headers (X-Purpose, X-Legal-Basis)."""
+    purpose = (request.headers.get("X-Purpose") or default_purpose)[:200]
+    legal_basis = (request.headers.get("X-Legal-Basis") or "Luật Căn cước 2023, Điều 9")[:200]
+    return AccessContext(actor=request.actor, purpose=purpose,  # type: ignore[attr-defined]
+                         legal_basis=legal_basis, channel="api")

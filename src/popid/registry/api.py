@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from popid.core import admin_units
-from popid.core.access import AccessContext, Actor
+from popid.core.access import AccessContext, Actor, context_from_request
 from popid.registry import selectors, services
 from popid.registry.models import Household, HouseholdMember, Person, Residence
 from popid.registry.schemas import (
@@ -42,10 +42,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _ctx(request: HttpRequest) -> AccessContext:
-    """Purpose and legal basis travel in headers so every read states why it happens."""
-    purpose = (request.headers.get("X-Purpose") or DEFAULT_PURPOSE)[:200]
-    legal_basis = (request.headers.get("X-Legal-Basis") or "Luật Căn cước 2023, Điều 9")[:200]
-    return AccessContext(actor=_actor(request), purpose=purpose, legal_basis=legal_basis, channel="api")
+    return context_from_request(request, default_purpose=DEFAULT_PURPOSE)
 
 
 def household_out(household: Household, members: list[HouseholdMember]) -> dict[str, Any]:

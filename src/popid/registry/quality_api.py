@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from popid.core.access import context_from_request
 from popid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from popid.registry.quality import selectors
 from popid.registry.quality.engine import run_quality_check
 from popid.registry.quality.kinds import KINDS, Principle
 from popid.registry.quality.models import QualityFinding, QualityRun, QualityScore, ScoreLevel
+from popid.registry.selectors import access_person
 
 router = Router(tags=["quality"])
 
@@ -119,5 +121,7 @@ def get_findings(request: HttpRequest, kind: str | None = None, commune: str | N
 
 @router.get("/persons/{id_number}/findings", response=list[FindingOut])
 def get_person_findings(request: HttpRequest, id_number: str) -> list:
-    """Empty both for a person without findings and for one outside the jurisdiction."""
-    return list(selectors.findings_for_person(id_number=id_number, actor=request.actor))  # type: ignore[attr-defined]
+    """A read of one person's data: jurisdiction-checked and recorded like any registry read
+    (404 outside the jurisdiction, exactly as for a missing person)."""
+    person = access_person(ctx=context_from_request(request), id_number=id_number, fields=["quality_findings"])
+    return list(selectors.findings_for_person(id_number=person.id_number, actor=request.actor))  # type: ignore[attr-defined]
