@@ -202,3 +202,17 @@ def test_two_officers_correcting_at_once_one_wins(family, officer_hoan_kiem, off
     person = Person.objects.get(pk=an.pk)
     assert person.version == an.version + 1
     assert HistoryEntry.objects.filter(person=person, command="correct_person").count() == 1
+
+
+@pytest.mark.parametrize("how", ["query", "body_escape", "body_raw"])
+def test_nul_characters_are_refused_everywhere(api, family, how):
+    an = family["an"]
+    if how == "query":
+        response = api.get(f"{API}/persons?name=nguy%00en")
+    else:
+        payload = json.dumps(_correction(an, reason="Sai\u0000quê"))
+        if how == "body_raw":
+            payload = payload.replace("\\u0000", "\x00")
+        response = api.post(f"{API}/persons/{an.id_number}/corrections", payload, content_type="application/json")
+    assert problem(response, 422)["code"] == "invalid_characters"
+    assert Person.objects.get(pk=an.pk).version == an.version

@@ -36,6 +36,11 @@ class ApiProblemMiddleware:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
             if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
                 return self._too_big(request)
+        if is_api and self._has_nul(request):
+            return problem_response(
+                request, status=422, code="invalid_characters", title=_("Dữ liệu chứa ký tự không hợp lệ"),
+                detail=_("Không chấp nhận ký tự NUL (0x00) trong đường dẫn, tham số hay nội dung"),
+            )
         response = self.get_response(request)
         if is_api and response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             ("application/problem+json", "application/json")
@@ -50,6 +55,20 @@ class ApiProblemMiddleware:
         if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):
             return self._too_big(request)
         return None
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        """NUL cannot be stored in PostgreSQL text: refuse it at the edge, for every field at once."""
+        raw_query = request.META.get("QUERY_STRING", "").lower()
+        if "\x00" in request.path or "%00" in raw_query:
+            return True
+        if request.method in {"POST", "PUT", "PATCH"}:
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return False
+            return b"\x00" in body or b"\\u0000" in body
+        return False
 
     @staticmethod
     def _too_big(request: HttpRequest) -> HttpResponse:
