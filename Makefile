@@ -20,6 +20,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/popid migrate --noinput
 	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02
+	$(BIN)/popid quality run --quiet
 	@echo "PopID console: http://$(HOST):$(PORT)/  (logins above, also in var/demo-accounts.json)"
 	$(BIN)/popid runserver $(HOST):$(PORT)
 
