@@ -339,6 +339,14 @@ class PopulationGenerator:
             sex=sex, age=age, surname=parent.family_name, home_province=home_province, relationship="child",
             ethnicity=parent.ethnicity, religion=parent.religion, hometown=parent.hometown, born_here=0.92,
         )
+        # Parents do not give two children the same name: twins named alike would be true
+        # duplicates by every rule and spoil the ground truth.
+        sibling_names = {c.name_norm for c in parent.children}
+        for _attempt in range(20):
+            if child.name_norm not in sibling_names:
+                break
+            child.full_name = self.person_name(parent.family_name, sex)
+            child.name_norm = normalize_text(child.full_name)
         if mother is not None:
             child.mother, child.mother_name = mother, mother.full_name
             mother.children.append(child)
