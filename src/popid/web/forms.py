@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from popid.core import throttle
 from popid.core.codes import ETHNIC_GROUPS, FOREIGN_ETHNICITY, NATIONALITIES, RELIGIONS
 from popid.core.models import StaffRole
 from popid.registry.models import HouseholdRelationship, MaritalStatus, Sex
@@ -44,6 +45,23 @@ class StaffLoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "not_staff": _("Tài khoản này không phải tài khoản cán bộ, không được dùng giao diện nghiệp vụ."),
     }
+
+    def clean(self) -> dict[str, Any]:
+        """Throttled per account and client IP (core.throttle): slows guessing, never locks out."""
+        username = self.cleaned_data.get("username") or ""
+        ip = throttle.client_ip(self.request) if self.request else "unknown"
+        verdict = throttle.check(scope="console-login", account=username, ip=ip)
+        if not verdict.allowed:
+            raise forms.ValidationError(
+                _("Đăng nhập sai nhiều lần. Vui lòng thử lại sau %(seconds)d giây.") % {"seconds": verdict.retry_after},
+                code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.record_failure(scope="console-login", account=username, ip=ip)
+            raise
+        throttle.record_success(scope="console-login", account=username, ip=ip)
+        return cleaned
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
