@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_URL, ROOT, latency_summary, person_count, popid, popid_env, write_result  # noqa: E402
+from common import BENCH_URL, ROOT, latency_summary, person_count, popid, popid_env, write_result
 
 PORT = 8765
 SQL = ("SELECT id, id_number, full_name, birth_date, sex, commune_code, status, version "

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_DATA_DIR, BENCH_URL, popid, recreate_database, setup_django, write_result  # noqa: E402
+from common import BENCH_DATA_DIR, BENCH_URL, popid, recreate_database, setup_django, write_result
 
 TRUTH_FILE = BENCH_DATA_DIR / "truth.json"
 

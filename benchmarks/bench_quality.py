@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_DATA_DIR, BENCH_URL, person_count, setup_django, write_result  # noqa: E402
+from common import BENCH_DATA_DIR, BENCH_URL, person_count, setup_django, write_result
 
 SCAN_SQL = ("SELECT id, id_number, full_name, name_norm, birth_date, birth_year, sex, birth_place, "
             "birth_registration_commune_code, birth_registration_province_code, hometown, ethnicity_code, "

@@ -97,6 +97,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("POPID_DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding lets psycopg prepare repeated statements, so PostgreSQL plans each
+    # query shape once per connection instead of on every request (measured: BENCHMARKS.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and a seed run share the file.
     DATABASES["default"]["OPTIONS"] = {

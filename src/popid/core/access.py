@@ -94,16 +94,20 @@ class AccessContext:
 
 
 def record_access(*, ctx: AccessContext, person_id_numbers: Iterable[str], fields: Iterable[str]) -> None:
-    """Store one access record per person read (bulk, one query)."""
+    """Store one access record per person read, in one INSERT."""
     field_list = sorted(set(fields))
-    AccessRecord.objects.bulk_create(
+    records = [
         AccessRecord(
             actor=ctx.actor.label, actor_unit=ctx.actor.unit_name or ctx.actor.unit_code,
             person_id_number=id_number, purpose=ctx.purpose, legal_basis=ctx.legal_basis,
             consent_ref=ctx.consent_ref, channel=ctx.channel, fields=field_list,
         )
         for id_number in dict.fromkeys(person_id_numbers)
-    )
+    ]
+    if len(records) == 1:
+        records[0].save(force_insert=True)  # one statement, no explicit transaction round trips
+    elif records:
+        AccessRecord.objects.bulk_create(records)
 
 
 def context_from_request(request: HttpRequest, *, default_purpose: str = "Tra cứu nghiệp vụ") -> AccessContext:

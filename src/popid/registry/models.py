@@ -76,7 +76,10 @@ class Person(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["name_norm", "birth_year"], name="person_name_year"),
+            # pattern ops: on PostgreSQL the same index serves "=" and the LIKE 'prefix%' search
+            # (the database collation is not C); other backends ignore opclasses.
+            models.Index(fields=["name_norm", "birth_year"], name="person_name_year_pattern",
+                         opclasses=["varchar_pattern_ops", "int2_ops"]),
             models.Index(fields=["commune_code", "name_norm"], name="person_commune_name"),
             models.Index(fields=["province_code"], name="person_province"),
             models.Index(fields=["birth_date", "birth_registration_province_code"], name="person_dup_block"),

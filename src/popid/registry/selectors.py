@@ -78,8 +78,8 @@ def person_detail(*, ctx: AccessContext, id_number: str) -> PersonDetail:
                if household else [])
     return PersonDetail(
         person=person,
-        residences=list(person.residences.order_by("ended_on", "-valid_from")),
-        relations=list(person.relations.select_related("relative").order_by("kind", "valid_from")),
+        residences=list(person.residences.select_related("household").order_by("ended_on", "-valid_from")),
+        relations=list(person.relations.order_by("kind", "valid_from")),
         household=household,
         household_members=members,
         cancelled_numbers=list(person.cancelled_numbers.order_by("-cancelled_at")),
@@ -121,9 +121,11 @@ def search_persons(
         base = base.filter(birth_year=birth_year)
     if commune_code:
         base = base.filter(commune_code=commune_code)
-    exact = base.filter(name_norm=query)
-    qs = exact if exact.exists() else base.filter(name_norm__startswith=query)
+    qs = base.filter(name_norm=query)
     total = qs.count()
+    if total == 0:  # no exact full name: fall back to a prefix ("nguyen van" finds every Nguyễn Văn …)
+        qs = base.filter(name_norm__startswith=query)
+        total = qs.count()
     page = list(qs.order_by("name_norm", "birth_year", "id_number")[offset:offset + limit])
     record_access(ctx=ctx, person_id_numbers=[p.id_number for p in page], fields=SEARCH_FIELDS)
     return page, total
