@@ -49,7 +49,7 @@ def main() -> None:
     report = report_json(run=run)
     comparison = compare_with_truth(report, json.loads(truth_file.read_text())) if truth_file.exists() else None
     write_result("quality", {
-        "persons_in_database": persons, "findings": run.findings_count if hasattr(run, "findings_count") else None,
+        "persons_in_database": persons, "findings": run.finding_count,
         "engine": {"seconds": round(engine, 1), "persons_per_second": round(persons / engine)},
         "raw_sql_scan": {"seconds": round(scan, 1), "persons_per_second": round(persons / scan)},
         "ratio_engine_vs_raw_scan": round(scan / engine, 4),
