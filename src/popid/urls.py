@@ -2,9 +2,13 @@ from django.urls import include, path, re_path
 
 from popid.api import api
 from popid.core.problems import not_found_response
+from popid.identity.oidc.urls import well_known as oidc_well_known
 
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found_response),
+    path("tai-khoan/", include("popid.identity.urls")),
+    path("oidc/", include("popid.identity.oidc.urls")),
+    *oidc_well_known,
     path("", include("popid.web.urls")),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
@@ -23,9 +23,15 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
+CITIZEN_ROLE = "citizen"
+CITIZEN_LEVEL = "self"
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The acting staff member (or a system process such as the seeder)."""
+    """The acting staff member, a system process such as the seeder, or a citizen reading their
+    own record (``Actor.citizen``). A citizen has no jurisdiction: they may read exactly the
+    persons in ``person_ids`` (themselves and the wards they manage) and write nothing."""
 
     label: str
     role: str
@@ -33,6 +39,7 @@ class Actor:
     unit_code: str = ""
     unit_name: str = ""
     user_id: int | None = None
+    person_ids: frozenset[int] = frozenset()
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:
@@ -51,8 +58,29 @@ class Actor:
             unit_code=role.unit_code, unit_name=role.unit_name, user_id=user.pk,
         )
 
+    @classmethod
+    def citizen(cls, *, id_number: str, person_id: int, ward_person_ids: Iterable[int] = (),
+                user_id: int | None = None) -> Actor:
+        """A citizen acting through their identity account: may read their own record and their
+        wards' records, nothing else (``identity.auth.citizen_actor`` builds it from an account)."""
+        return cls(label=id_number, role=CITIZEN_ROLE, level=CITIZEN_LEVEL, unit_name="Công dân",
+                   user_id=user_id, person_ids=frozenset({person_id, *ward_person_ids}))
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.role == CITIZEN_ROLE
+
     # --- jurisdiction -------------------------------------------------------------------
+    def may_read_person(self, person: Any) -> bool:
+        """The one rule for reading a person's record: staff by jurisdiction over the person's
+        commune, citizens only their own record and their wards'."""
+        if self.is_citizen:
+            return person.pk in self.person_ids
+        return self.covers_commune(person.commune_code)
+
     def covers_commune(self, commune_code: str | None) -> bool:
+        if self.is_citizen:
+            return False  # citizens have no territorial jurisdiction
         if self.level == ScopeLevel.NATION:
             return True
         if not commune_code:
@@ -65,7 +93,9 @@ class Actor:
         return any(self.covers_commune(code) for code in commune_codes)
 
     def jurisdiction_q(self, commune_field: str = "commune_code") -> Q:
-        """Queryset filter restricting rows to this actor's jurisdiction."""
+        """Queryset filter restricting rows to this actor's jurisdiction (none for citizens)."""
+        if self.is_citizen:
+            return Q(pk__in=[])
         if self.level == ScopeLevel.NATION:
             return Q()
         if self.level == ScopeLevel.COMMUNE:
@@ -74,6 +104,7 @@ class Actor:
 
     @property
     def may_write(self) -> bool:
+        """Registry writes: officers and administrators only (never citizens)."""
         return self.role in {Role.OFFICER, Role.ADMIN}
 
     def require_write(self) -> None:

@@ -69,3 +69,27 @@ def record_failure(*, scope: str, account: str, ip: str) -> None:
 
 def record_success(*, scope: str, account: str, ip: str) -> None:
     cache.delete(_key(scope, account.lower(), ip))
+
+
+# --- citizen login factors --------------------------------------------------------------------
+# Each factor has its own counter per (account, IP), so guessing OTPs does not slow the owner's
+# password and vice versa; the per-IP cap of each factor stops spraying across accounts.
+FACTOR_PASSWORD = "citizen-password"
+FACTOR_OTP = "citizen-otp"
+FACTOR_PASSCODE = "citizen-passcode"
+FACTOR_TOTP = "citizen-totp"
+OTP_SEND = "citizen-otp-send"
+FACTORS = (FACTOR_PASSWORD, FACTOR_OTP, FACTOR_PASSCODE, FACTOR_TOTP, OTP_SEND)
+
+
+def check_factor(request: HttpRequest, *, factor: str, account: str) -> Verdict:
+    """``check`` for a citizen factor, keyed on the request's client IP."""
+    return check(scope=factor, account=account, ip=client_ip(request))
+
+
+def fail_factor(request: HttpRequest, *, factor: str, account: str) -> None:
+    record_failure(scope=factor, account=account, ip=client_ip(request))
+
+
+def pass_factor(request: HttpRequest, *, factor: str, account: str) -> None:
+    record_success(scope=factor, account=account, ip=client_ip(request))

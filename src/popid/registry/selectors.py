@@ -51,7 +51,7 @@ def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | Non
     if person is None:
         cancelled = CancelledIdNumber.objects.select_related("person").filter(id_number=id_number).first()
         person = cancelled.person if cancelled else None
-    if person is None or not ctx.actor.covers_commune(person.commune_code):
+    if person is None or not ctx.actor.may_read_person(person):
         raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": id_number},
                              field="id_number")
     record_access(ctx=ctx, person_id_numbers=[person.id_number], fields=fields or ALL_FIELDS)
