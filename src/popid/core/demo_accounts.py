@@ -56,6 +56,14 @@ def accounts_file() -> Path:
     return Path(settings.DATA_DIR) / "demo-accounts.json"
 
 
+def _read_entries(path: Path) -> list[dict]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
 def _read_passwords(path: Path) -> dict[str, str]:
     try:
         return {a["username"]: a["password"] for a in json.loads(path.read_text(encoding="utf-8"))}
@@ -85,7 +93,9 @@ def ensure_demo_accounts() -> list[DemoAccount]:
             user=user, defaults={"role": role, "level": level, "unit_code": unit_code, "unit_name": unit_name}
         )
         accounts.append(DemoAccount(username, password, str(role), str(level), unit_code, unit_name, description))
-    data = json.dumps([asdict(a) for a in accounts], ensure_ascii=False, indent=2)
+    # Demo citizens (identity accounts, ``"role": "citizen"``) are kept: popid.identity.demo owns them.
+    citizens = [a for a in _read_entries(path) if a.get("role") == "citizen"]
+    data = json.dumps([asdict(a) for a in accounts] + citizens, ensure_ascii=False, indent=2)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(data)

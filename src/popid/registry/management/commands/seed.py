@@ -19,7 +19,7 @@ from popid.registry.synthetic import (
 
 
 class Command(BaseCommand):
-    help = "Sinh dân cư tổng hợp (có thể kèm lỗi đã biết), tạo tài khoản cán bộ demo."
+    help = "Sinh dân cư tổng hợp (có thể kèm lỗi đã biết), tạo tài khoản cán bộ và công dân demo."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--persons", type=int, default=10_000, help="number of person records")
@@ -56,6 +56,12 @@ class Command(BaseCommand):
                                   f"{len(result.truth['duplicates'])} cặp trùng).")
         accounts = ensure_demo_accounts()
         self.stdout.write("\nTài khoản demo (" + str(accounts_file()) + "):\n" + format_accounts(accounts))
+        from popid.identity.demo import ensure_demo_citizens, format_citizens
+
+        citizens = ensure_demo_citizens()
+        if citizens:
+            self.stdout.write("\nCông dân demo (tài khoản định danh điện tử; mã OTP trong DATA_DIR/outbox):\n"
+                              + format_citizens(citizens))
         fixture = Person.objects.filter(full_name=FIXTURE_NAME, birth_date=FIXTURE_BIRTH_DATE,
                                         commune_code=FIXTURE_COMMUNE).first()
         if fixture is not None:
