@@ -512,3 +512,27 @@ def test_anonymous_users_are_sent_to_login_with_next(client, db):
     response = client.get("/tai-khoan/bao-mat/")
     assert response.status_code == 302
     assert response["Location"] == "/tai-khoan/dang-nhap/?next=%2Ftai-khoan%2Fbao-mat%2F"
+
+
+def test_consents_are_listed_and_revocable_only_by_their_owner(family):
+    from popid.identity.oidc import services as oidc_services
+    from popid.identity.oidc.models import AuthMethod, Consent
+
+    client_app, _secret = oidc_services.register_client(
+        name="Cổng dịch vụ công", redirect_uris=["https://dvc.example/cb"],
+        token_endpoint_auth_method=AuthMethod.CLIENT_SECRET_BASIC)
+    an = make_account(family["an"])
+    binh = make_account(family["binh"], phone="0987654321")
+    consent = Consent.objects.create(account=an, client=client_app, scopes=["openid", "profile"], granted_by=an)
+    stranger = Client()
+    login(stranger, binh)
+    stranger.post("/tai-khoan/dong-y/", {"consent": consent.pk})
+    consent.refresh_from_db()
+    assert consent.revoked_at is None
+    owner = Client()
+    login(owner, an)
+    page = owner.get("/tai-khoan/dong-y/").content.decode()
+    assert "Cổng dịch vụ công" in page and "openid, profile" in page
+    owner.post("/tai-khoan/dong-y/", {"consent": consent.pk})
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None

@@ -399,8 +399,12 @@ def consents(request: CitizenRequest) -> HttpResponse:
 
         consent_id = request.POST.get("consent", "")
         if consent_id.isdigit():
-            oidc_services.revoke_consent(account=account, consent_id=int(consent_id))
-            messages.success(request, _("Đã thu hồi sự đồng ý."))
+            try:
+                oidc_services.revoke_consent(account=account, consent_id=int(consent_id))
+            except DomainError as exc:  # not found / not yours: same message
+                messages.error(request, str(exc.title))
+            else:
+                messages.success(request, _("Đã thu hồi sự đồng ý."))
         return redirect("identity:consents")
     return _page(request, "consents.html", {"consents": selectors.consents_for(account=account)})
 
