@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "popid.registry",
     "popid.web",
     "popid.identity",
+    "popid.demo_rp",
 ]
 
 MIDDLEWARE = [
@@ -181,3 +182,6 @@ NINJA_PAGINATION_PER_PAGE = 20
 # Identity accounts: SMS/e-mail gateway ("file" writes DATA_DIR/outbox/messages.jsonl, "console" logs).
 POPID_MESSAGING_BACKEND = os.environ.get("POPID_MESSAGING_BACKEND", "file")
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+
+# The demo relying party at /demo-rp/ (issue #3): a public-service site logging in through PopID.
+POPID_DEMO_RP = _env_bool("POPID_DEMO_RP", True)

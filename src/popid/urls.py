@@ -9,6 +9,7 @@ urlpatterns = [
     re_path(r"^api/", not_found_response),
     path("tai-khoan/", include("popid.identity.urls")),
     path("oidc/", include("popid.identity.oidc.urls")),
+    path("demo-rp/", include("popid.demo_rp.urls")),
     *oidc_well_known,
     path("", include("popid.web.urls")),
 ]
