@@ -21,7 +21,10 @@ run: install
 	$(BIN)/popid migrate --noinput
 	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02
 	$(BIN)/popid quality run --quiet
-	@echo "PopID console: http://$(HOST):$(PORT)/  (logins above, also in var/demo-accounts.json)"
+	@echo "PopID officer console:   http://$(HOST):$(PORT)/"
+	@echo "Citizen account pages:   http://$(HOST):$(PORT)/tai-khoan/"
+	@echo "Demo public service (OIDC relying party): http://$(HOST):$(PORT)/demo-rp/"
+	@echo "Logins are printed above and kept in var/demo-accounts.json; SMS OTPs go to var/outbox/messages.jsonl"
 	$(BIN)/popid runserver $(HOST):$(PORT)
 
 test: install
