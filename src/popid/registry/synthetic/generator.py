@@ -262,12 +262,12 @@ class PopulationGenerator:
         return self.today - timedelta(days=max(days, 1))
 
     def address(self, commune: str) -> str:
+        """The street part only: the commune is stored as a code beside it (as the commands do)."""
         rng = self.rng
-        label = self.labels[commune]
         if self.is_ward[commune]:
-            return f"Số {rng.randrange(1, 300)} {rng.choice(names.STREETS)}, {label}"
+            return f"Số {rng.randrange(1, 300)} {rng.choice(names.STREETS)}"
         village = "Ấp" if self.region(commune_province(commune)) == "south" else "Thôn"
-        return f"{village} {rng.choice(names.VILLAGE_WORDS)} {rng.choice(names.VILLAGE_WORDS)}, {label}"
+        return f"{village} {rng.choice(names.VILLAGE_WORDS)} {rng.choice(names.VILLAGE_WORDS)}"
 
     def id_place(self, breg_province: str, birth_date: date) -> str:
         if birth_date >= NEW_PREFIX_FROM:
@@ -551,7 +551,7 @@ class PopulationGenerator:
             khang.card, khang.phone, khang.email, khang.old_id = False, "", "", ""
             members = [an, mai, khang]
             created = date(2015, 9, 1)
-            return Household(hid, FIXTURE_COMMUNE, "01", f"Số 12 Hàng Bạc, {self.labels[FIXTURE_COMMUNE]}",
+            return Household(hid, FIXTURE_COMMUNE, "01", "Số 12 Hàng Bạc",
                              created, members, is_fixture=True)
         finally:
             self.rng = saved
