@@ -9,3 +9,4 @@ $PY benchmarks/bench_bulk_load.py --persons "$PERSONS"
 $PY benchmarks/bench_search.py
 $PY benchmarks/bench_api_lookup.py
 $PY benchmarks/bench_quality.py
+$PY benchmarks/bench_oidc.py
