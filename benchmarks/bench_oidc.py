@@ -7,7 +7,7 @@ fresh 60 s assertion, PKCE S256) -> userinfo, each flow starting with a fresh co
 keeps only the signed device cookie. Before timing, every VU logs in once through the new-device
 OTP (read from the SMS outbox) and grants consent, and keeps that device cookie.
 Baseline: bare argon2id verifications per second with the parameters of Django's
-Argon2PasswordHasher, in as many processes as gunicorn has workers, for the same duration.
+password hasher (argon2id, core/hashers.py), in as many processes as gunicorn has workers, for the same duration.
 
 Token endpoint: chains of refresh_token grants per VU (each rotates; private_key_jwt each time).
 Userinfo: GET with a valid access token. Baseline for both: GET /oidc/jwks through the same
@@ -392,12 +392,12 @@ def main() -> None:
     if max_vus > BENCH_ACCOUNTS:
         sys.exit(f"at most {BENCH_ACCOUNTS} virtual users")
     setup_django()
-    from django.contrib.auth.hashers import Argon2PasswordHasher
+    from django.contrib.auth.hashers import get_hasher
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)  # additive: a database seeded before identity
 
-    hasher = Argon2PasswordHasher()
+    hasher = get_hasher("default")  # the project's argon2id hasher (core/hashers.py)
     params = {"time_cost": hasher.time_cost, "memory_cost": hasher.memory_cost, "parallelism": hasher.parallelism}
     accounts = ensure_accounts(BENCH_ACCOUNTS)
     client_state = ensure_client()
