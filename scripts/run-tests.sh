@@ -5,6 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PG_URL="${POPID_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/popid}"
+# Live-server request threads must not keep PostgreSQL sessions open past the test, or the test
+# database cannot be dropped at teardown.
+export POPID_DB_CONN_MAX_AGE=0
 status=0
 
 echo "== ruff"
