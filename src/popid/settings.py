@@ -183,5 +183,9 @@ NINJA_PAGINATION_PER_PAGE = 20
 POPID_MESSAGING_BACKEND = os.environ.get("POPID_MESSAGING_BACKEND", "file")
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
+# OpenID Connect issuer: the https origin relying parties see (default: the request's origin,
+# for development and tests only).
+POPID_OIDC_ISSUER = os.environ.get("POPID_OIDC_ISSUER", "")
+
 # The demo relying party at /demo-rp/ (issue #3): a public-service site logging in through PopID.
 POPID_DEMO_RP = _env_bool("POPID_DEMO_RP", True)
