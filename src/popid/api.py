@@ -28,6 +28,7 @@ api = NinjaAPI(
 )
 api.add_router("/", registry_router)
 api.add_router("/quality", quality_router)
+api.add_router("/services", "popid.services.api.router")
 
 
 def _location(loc: list) -> str:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "popid.web",
     "popid.identity",
     "popid.demo_rp",
+    "popid.services.apps.ServicesConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,240 @@
+"""Public-service API: the procedure catalogue and dossiers for citizens (PopID session), the
+queue and workflow actions for commune police (staff auth). Errors are problem JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Schema
+from ninja.security.session import SessionAuth
+from pydantic import Field
+
+from popid.core.access import Actor
+from popid.core.auth import STAFF_AUTH
+from popid.core.errors import ValidationFailed
+from popid.identity.auth import acting_for, current_account
+from popid.identity.models import CitizenAccount
+from popid.services import selectors, services
+from popid.services.errors import DossierNotFound
+from popid.services.models import Dossier, DossierState
+from popid.services.procedures import Procedure, catalogue, get_procedure
+
+PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+
+
+class CitizenSession(SessionAuth):
+    """The PopID citizen session (identity.auth.current_account); CSRF-checked by ninja."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> CitizenAccount | None:
+        return current_account(request)
+
+
+CITIZEN_AUTH = [CitizenSession()]
+router = Router(tags=["services"])
+
+
+# --- schemas -----------------------------------------------------------------------------------
+class AttachmentIn(Schema):
+    kind: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    content_base64: str = Field(max_length=30_000_000)
+
+
+class SubmitIn(Schema):
+    procedure: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class VersionIn(Schema):
+    version: int = Field(ge=1, le=2_000_000_000)
+    note: str = Field(default="", max_length=2000)
+
+
+class RejectIn(Schema):
+    version: int = Field(ge=1, le=2_000_000_000)
+    reason: str = Field(max_length=2000)
+
+
+class SupplementIn(Schema):
+    version: int = Field(ge=1, le=2_000_000_000)
+    data: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    note: str = Field(default="", max_length=2000)
+
+
+class CounterIn(Schema):
+    procedure: str = Field(max_length=64)
+    subject_id_number: str = Field(max_length=12)
+    data: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+# --- serialisation -----------------------------------------------------------------------------
+def procedure_out(procedure: Procedure) -> dict[str, Any]:
+    return {
+        "code": procedure.code, "name": procedure.name, "legal_basis": procedure.legal_basis,
+        "min_level": procedure.min_level, "guardian_allowed": procedure.guardian_allowed,
+        "fee": {"in_person": procedure.fee_in_person, "online": procedure.fee_online, "currency": "VND"},
+        "deadline_working_days": procedure.deadline_working_days, "processing_unit": procedure.processing_unit,
+        "fields": [{"name": f.name, "type": f.type, "required": f.required, "label": f.label,
+                    "prefilled": bool(f.prefill)} for f in procedure.fields],
+        "attachments": [{"kind": a.kind, "label": a.label, "required": a.required, "max_size_kb": a.max_size_kb,
+                         "types": list(a.types)} for a in procedure.attachments],
+    }
+
+
+def dossier_out(dossier: Dossier, *, events: bool = False) -> dict[str, Any]:
+    status, left = selectors.deadline_status(dossier)
+    body: dict[str, Any] = {
+        "code": dossier.code, "procedure": dossier.procedure_code, "state": dossier.state,
+        "state_label": str(DossierState(dossier.state).label), "channel": dossier.channel,
+        "subject_id_number": dossier.subject.id_number, "data": dossier.data,
+        "commune_code": dossier.commune_code, "received_at": dossier.received_at.isoformat(),
+        "deadline": dossier.deadline.isoformat(), "deadline_status": status, "working_days_left": left,
+        "fee": dossier.fee, "late_notification": dossier.late_notification, "version": dossier.version,
+        "decision_note": dossier.decision_note,
+        "attachments": [{"kind": a.kind, "name": a.original_name, "content_type": a.content_type, "size": a.size}
+                        for a in dossier.attachments.all()],
+    }
+    if events:
+        body["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "actor_unit": e.actor_unit,
+                           "from": e.from_state, "to": e.to_state, "note": e.note} for e in dossier.events.all()]
+    return body
+
+
+def _files(items: list[AttachmentIn]) -> list[services.IncomingFile]:
+    files = []
+    for i, item in enumerate(items):
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationFailed([{"field": f"attachments[{i}].content_base64", "reason": "base64",
+                                     "message": _("Nội dung tệp không phải base64 hợp lệ")}]) from None
+        files.append(services.IncomingFile(kind=item.kind, name=item.name, content=content,
+                                           content_type=item.content_type))
+    return files
+
+
+def _account(request: HttpRequest) -> CitizenAccount:
+    return request.auth  # type: ignore[attr-defined,return-value]
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+# --- catalogue ---------------------------------------------------------------------------------
+@router.get("/procedures", auth=None, response={200: list[dict], **PROBLEM}, summary="Danh mục thủ tục")
+def list_procedures(request: HttpRequest) -> list[dict[str, Any]]:
+    return [procedure_out(p) for p in catalogue().values()]
+
+
+@router.get("/procedures/{code}", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM},
+            summary="Thủ tục, kèm dữ liệu điền sẵn từ CSDL dân cư cho công dân đăng nhập")
+def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
+    procedure = get_procedure(code)
+    account = _account(request)
+    ward = acting_for(request)
+    return {**procedure_out(procedure),
+            "prefilled": selectors.prefilled_fields(account=account, procedure=procedure, subject=ward)}
+
+
+# --- citizen dossiers --------------------------------------------------------------------------
+@router.post("/dossiers", auth=CITIZEN_AUTH, response={200: dict, 201: dict, **PROBLEM},
+             summary="Nộp hồ sơ trực tuyến (Idempotency-Key: cùng khóa trả lại cùng hồ sơ)")
+def submit(request: HttpRequest, payload: SubmitIn,
+           idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
+    dossier, created = services.submit_dossier(
+        account=_account(request), procedure_code=payload.procedure, data=payload.data,
+        idempotency_key=idempotency_key, on_behalf_of=acting_for(request), attachments=_files(payload.attachments))
+    return (201 if created else 200), dossier_out(dossier, events=True)
+
+
+@router.get("/dossiers", auth=CITIZEN_AUTH, response={200: list[dict], **PROBLEM}, summary="Hồ sơ của tôi")
+def my_dossiers(request: HttpRequest) -> list[dict[str, Any]]:
+    qs = selectors.own_dossiers(_account(request)).select_related("subject").prefetch_related("attachments")
+    return [dossier_out(d) for d in qs[:200]]
+
+
+@router.get("/dossiers/{code}", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Tra cứu hồ sơ")
+def my_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    dossier = selectors.own_dossiers(_account(request)).filter(code=code).select_related("subject").first()
+    if dossier is None:
+        raise DossierNotFound()
+    return dossier_out(dossier, events=True)
+
+
+@router.post("/dossiers/{code}/cancel", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Hủy hồ sơ")
+def cancel(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
+    dossier = services.cancel(account=_account(request), code=code, expected_version=payload.version,
+                              note=payload.note)
+    return dossier_out(dossier, events=True)
+
+
+@router.post("/dossiers/{code}/supplement", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM},
+             summary="Bổ sung hồ sơ theo yêu cầu")
+def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[str, Any]:
+    dossier = services.answer_supplement(account=_account(request), code=code, data=payload.data,
+                                         attachments=_files(payload.attachments), expected_version=payload.version,
+                                         note=payload.note)
+    return dossier_out(dossier, events=True)
+
+
+# --- officers ----------------------------------------------------------------------------------
+@router.get("/officer/queue", auth=STAFF_AUTH, response={200: list[dict], **PROBLEM},
+            summary="Hàng đợi hồ sơ của đơn vị, kèm tình trạng thời hạn")
+def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -> list[dict[str, Any]]:
+    rows = selectors.officer_queue(actor=_actor(request), state=state or None, include_closed=include_closed)
+    return [{**dossier_out(r.dossier), "deadline_status": r.deadline_status,
+             "working_days_left": r.working_days_left} for r in rows]
+
+
+@router.get("/officer/dossiers/{code}", auth=STAFF_AUTH, response={200: dict, **PROBLEM}, summary="Chi tiết hồ sơ")
+def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    dossier = Dossier.objects.select_related("subject").filter(code=code).first()
+    if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
+        raise DossierNotFound()
+    return dossier_out(dossier, events=True)
+
+
+@router.post("/officer/dossiers/{code}/claim", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
+             summary="Nhận xử lý hồ sơ")
+def claim(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
+    return dossier_out(services.claim(actor=_actor(request), code=code, expected_version=payload.version),
+                       events=True)
+
+
+@router.post("/officer/dossiers/{code}/approve", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
+             summary="Phê duyệt (chạy lệnh đăng ký dân cư trong cùng giao dịch)")
+def approve(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
+    return dossier_out(services.approve(actor=_actor(request), code=code, expected_version=payload.version,
+                                        note=payload.note), events=True)
+
+
+@router.post("/officer/dossiers/{code}/reject", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
+             summary="Từ chối hồ sơ (bắt buộc ghi lý do)")
+def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]:
+    return dossier_out(services.reject(actor=_actor(request), code=code, reason=payload.reason,
+                                       expected_version=payload.version), events=True)
+
+
+@router.post("/officer/dossiers/{code}/request-supplement", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
+             summary="Yêu cầu công dân bổ sung hồ sơ")
+def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
+    return dossier_out(services.request_supplement(actor=_actor(request), code=code, note=payload.note,
+                                                   expected_version=payload.version), events=True)
+
+
+@router.post("/officer/counter", auth=STAFF_AUTH, response={201: dict, **PROBLEM},
+             summary="Tiếp nhận hồ sơ nộp trực tiếp tại cơ quan")
+def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict]:
+    dossier = services.register_counter_dossier(
+        actor=_actor(request), procedure_code=payload.procedure, subject_id_number=payload.subject_id_number,
+        data=payload.data, attachments=_files(payload.attachments))
+    return 201, dossier_out(dossier, events=True)

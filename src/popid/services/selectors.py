@@ -1,0 +1,96 @@
+"""Reads for the public-service portal: pre-filled fields (recorded as an access through the
+registry selectors), a citizen's own dossiers and the officer queue with deadline status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from popid.core.access import AccessContext, Actor
+from popid.identity.auth import citizen_actor
+from popid.identity.models import CitizenAccount
+from popid.registry import selectors as registry_selectors
+from popid.registry.models import HouseholdMember, Person, Residence, ResidenceKind
+from popid.registry.validation import today as registry_today
+from popid.services.calendar import working_days_between
+from popid.services.models import FINAL_STATES, Dossier
+from popid.services.procedures import Procedure
+
+DUE_SOON_WORKING_DAYS = 1
+
+
+def permanent_residence(person: Person) -> Residence | None:
+    return Residence.objects.filter(person=person, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
+
+
+def _source_value(person: Person, source: str) -> Any:
+    if source in {"permanent_address", "permanent_commune_code"}:
+        residence = permanent_residence(person)
+        if residence is None:
+            return None
+        return residence.address if source == "permanent_address" else residence.commune_code
+    if source == "household_code":
+        member = (HouseholdMember.objects.select_related("household")
+                  .filter(person=person, left_on__isnull=True).first())
+        return member.household.code if member else None
+    if source == "birth_date":
+        return person.birth_date.isoformat() if person.birth_date else None
+    return getattr(person, source, None) or None
+
+
+def prefill_values(*, person: Person, procedure: Procedure) -> dict[str, Any]:
+    """The procedure's pre-filled fields for a person already read through an AccessContext."""
+    return {f.name: _source_value(person, f.prefill) for f in procedure.fields if f.prefill}
+
+
+def prefilled_fields(*, account: CitizenAccount, procedure: Procedure, subject: CitizenAccount | None = None,
+                     channel: str = "portal") -> dict[str, Any]:
+    """What the state already knows about the applicant (or the ward), read through the registry
+    selectors so the read is recorded with its purpose."""
+    target = subject or account
+    ctx = AccessContext(actor=citizen_actor(account), purpose=f"Điền sẵn hồ sơ: {procedure.name}"[:200],
+                        legal_basis="Luật Cư trú 2020; Nghị định 107/2021/NĐ-CP", channel=channel)
+    sources = sorted({f.prefill for f in procedure.fields if f.prefill})
+    person = registry_selectors.access_person(ctx=ctx, id_number=target.id_number, fields=sources)
+    return prefill_values(person=person, procedure=procedure)
+
+
+def own_dossiers(account: CitizenAccount) -> QuerySet[Dossier]:
+    return Dossier.objects.filter(Q(applicant=account) | Q(on_behalf_of=account)).order_by("-received_at", "-pk")
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    dossier: Dossier
+    deadline_status: str
+    working_days_left: int
+
+
+def deadline_status(dossier: Dossier, *, today: date | None = None) -> tuple[str, int]:
+    """on_time / due_soon (at most one working day left) / overdue; closed dossiers are 'closed'."""
+    today = today or registry_today()
+    left = working_days_between(today, dossier.deadline)
+    if dossier.state in FINAL_STATES:
+        return "closed", left
+    if today > dossier.deadline:
+        return "overdue", left
+    if left <= DUE_SOON_WORKING_DAYS:
+        return "due_soon", left
+    return "on_time", left
+
+
+def officer_queue(*, actor: Actor, state: str | None = None, include_closed: bool = False,
+                  today: date | None = None) -> list[QueueRow]:
+    qs = Dossier.objects.filter(actor.jurisdiction_q("commune_code")).select_related("subject")
+    if state:
+        qs = qs.filter(state=state)
+    elif not include_closed:
+        qs = qs.exclude(state__in=list(FINAL_STATES))
+    rows = []
+    for dossier in qs.order_by("deadline", "received_at", "pk")[:500]:
+        status, left = deadline_status(dossier, today=today)
+        rows.append(QueueRow(dossier=dossier, deadline_status=status, working_days_left=left))
+    return rows

@@ -1,0 +1,414 @@
+"""Dossier workflow commands. Each is one transaction: it checks who acts (citizen entitlement or
+officer jurisdiction), checks the state and the ``version`` (optimistic locking, with the row locked
+by ``select_for_update``), changes the dossier and writes a ``DossierEvent``. Approval runs the
+procedure's registry command inside the same transaction, so the registry and the dossier never
+disagree: if the command raises, nothing is written.
+
+Transitions::
+
+    submitted ──claim──▶ in_review ──approve──▶ approved
+        │                  │  ▲  └──reject───▶ rejected
+        │                  ▼  │answer_supplement
+        │        supplement_requested
+        └─(submitted, in_review, supplement_requested) ──cancel (applicant)──▶ cancelled
+    submitted ──reject──▶ rejected
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from popid.core.access import AccessContext, Actor
+from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from popid.identity.models import CitizenAccount
+from popid.identity.selectors import active_guardianship
+from popid.registry import selectors as registry_selectors
+from popid.registry import services as registry_services
+from popid.registry import validation as v
+from popid.registry.models import Person
+from popid.services.calendar import LOCAL_TZ, deadline_for, stay_notification_due
+from popid.services.errors import (
+    DossierNotFound,
+    IdempotencyMismatch,
+    NotEntitled,
+    StaleDossier,
+    TransitionNotAllowed,
+)
+from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState
+from popid.services.procedures import Procedure, get_procedure
+from popid.services.selectors import permanent_residence, prefill_values
+
+S = DossierState
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MAGIC = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    kind: str
+    name: str
+    content: bytes
+    content_type: str
+
+
+# --- validation --------------------------------------------------------------------------------
+def _err(field: str, reason: str, message: str) -> dict[str, str]:
+    return {"field": field, "reason": reason, "message": str(message)}
+
+
+def _clean_value(ftype: str, name: str, value: Any) -> tuple[Any, dict[str, str] | None]:
+    if ftype in {"string", "text"}:
+        if not isinstance(value, str):
+            return None, _err(name, "type", _("Phải là chuỗi ký tự"))
+        limit = 500 if ftype == "string" else 2000
+        if len(value) > limit:
+            return None, _err(name, "too_long", _("Tối đa %(n)d ký tự") % {"n": limit})
+        return value.strip(), None
+    if ftype == "date":
+        try:
+            return date.fromisoformat(str(value)).isoformat(), None
+        except ValueError:
+            return None, _err(name, "date", _("Ngày không hợp lệ (YYYY-MM-DD)"))
+    if ftype == "datetime":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None, _err(name, "datetime", _("Thời điểm không hợp lệ (ISO 8601)"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        return moment.isoformat(), None
+    if ftype == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, _err(name, "integer", _("Phải là số nguyên"))
+        return value, None
+    if ftype == "id_number":
+        if not (isinstance(value, str) and len(value) == 12 and value.isdigit()):
+            return None, _err(name, "format", _("Số định danh cá nhân gồm đúng 12 chữ số"))
+        return value, None
+    if ftype == "id_list":
+        if not (isinstance(value, list) and value and all(isinstance(i, str) and len(i) == 12 and i.isdigit()
+                                                          for i in value)):
+            return None, _err(name, "format", _("Danh sách số định danh, mỗi số gồm đúng 12 chữ số"))
+        return list(dict.fromkeys(value)), None
+    if ftype == "commune":
+        try:
+            return v.require_commune(str(value), field=name).code, None
+        except DomainError as exc:
+            return None, _err(name, exc.code, str(exc.detail or exc.title))
+    return None, _err(name, "type", _("Kiểu dữ liệu không hỗ trợ"))
+
+
+def validate_data(procedure: Procedure, data: dict[str, Any]) -> dict[str, Any]:
+    """Check the submitted data against the procedure's fields; every problem names its field."""
+    if not isinstance(data, dict):
+        raise ValidationFailed([_err("data", "type", _("Dữ liệu hồ sơ phải là một đối tượng"))])
+    errors, cleaned = [], {}
+    known = {f.name for f in procedure.fields}
+    for name in data:
+        if name not in known:
+            errors.append(_err(f"data.{name}", "unknown_field", _("Thủ tục không có trường này")))
+    for f in procedure.fields:
+        value = data.get(f.name)
+        if value is None or value == "" or value == []:
+            if f.required:
+                errors.append(_err(f"data.{f.name}", "required", _("Cần nhập: %(label)s") % {"label": f.label}))
+            continue
+        clean, error = _clean_value(f.type, f"data.{f.name}", value)
+        if error:
+            errors.append(error)
+        else:
+            cleaned[f.name] = clean
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _check_attachments(procedure: Procedure, files: list[IncomingFile], *, require_all: bool = True) -> None:
+    errors = []
+    defs = {a.kind: a for a in procedure.attachments}
+    for i, item in enumerate(files):
+        spec = defs.get(item.kind)
+        name = f"attachments[{i}]"
+        if spec is None:
+            errors.append(_err(name, "unknown_kind", _("Thủ tục không yêu cầu loại giấy tờ này")))
+            continue
+        if len(item.content) > spec.max_size_kb * 1024:
+            errors.append(_err(name, "too_large", _("Tệp vượt quá %(kb)d KB") % {"kb": spec.max_size_kb}))
+        elif (item.content_type not in spec.types
+              or not any(item.content.startswith(m) for m in MAGIC.get(item.content_type, ()))):
+            errors.append(_err(name, "file_type", _("Chỉ chấp nhận: %(types)s") % {"types": ", ".join(spec.types)}))
+    if require_all:
+        given = {f.kind for f in files}
+        for spec in procedure.attachments:
+            if spec.required and spec.kind not in given:
+                errors.append(_err(f"attachments.{spec.kind}", "required",
+                                   _("Cần đính kèm: %(label)s") % {"label": spec.label}))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _store_attachments(dossier: Dossier, files: list[IncomingFile]) -> None:
+    for item in files:
+        attachment = DossierAttachment(dossier=dossier, kind=item.kind, original_name=item.name[:200],
+                                       content_type=item.content_type, size=len(item.content))
+        extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[item.content_type]
+        attachment.file.save(f"{dossier.code}-{item.kind}.{extension}", ContentFile(item.content), save=False)
+        attachment.save()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def _new_code(commune_code: str, received_at: datetime) -> str:
+    stamp = received_at.astimezone(LOCAL_TZ).strftime("%y%m%d")
+    return f"{stamp}-{commune_code}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(6))}"
+
+
+def _receiving_unit(procedure: Procedure, subject: Person, data: dict[str, Any]) -> tuple[str, str]:
+    if procedure.processing_unit == "target_commune":
+        unit = v.require_commune(data["commune_code"], field="data.commune_code")
+    else:
+        residence = permanent_residence(subject)
+        if residence is None:
+            raise ValidationFailed([_err("subject", "no_permanent_residence",
+                                         _("Công dân chưa có nơi thường trú trong cơ sở dữ liệu"))])
+        unit = v.require_commune(residence.commune_code)
+    return unit.code, unit.province_code or ""
+
+
+def _event(dossier: Dossier, *, actor: str, unit: str = "", from_state: str = "", note: str = "") -> None:
+    DossierEvent.objects.create(dossier=dossier, actor=actor[:150], actor_unit=unit[:200], from_state=from_state,
+                                to_state=dossier.state, note=note)
+
+
+def _create(*, procedure: Procedure, subject: Person, applicant: CitizenAccount | None,
+            on_behalf_of: CitizenAccount | None, channel: str, data: dict[str, Any], files: list[IncomingFile],
+            idempotency_key: str, actor_label: str, actor_unit: str, received_by: str = "",
+            now: datetime | None = None) -> Dossier:
+    received_at = now or timezone.now()
+    commune_code, province_code = _receiving_unit(procedure, subject, data)
+    late = False
+    if procedure.submission_rule == "stay_notification":
+        late = received_at > stay_notification_due(datetime.fromisoformat(data["arrival"]))
+    dossier = Dossier.objects.create(
+        code=_new_code(commune_code, received_at), procedure_code=procedure.code, applicant=applicant,
+        on_behalf_of=on_behalf_of, subject=subject, channel=channel, data=data, commune_code=commune_code,
+        province_code=province_code, received_at=received_at,
+        deadline=deadline_for(received_at, procedure.deadline_working_days), fee=procedure.fee(channel),
+        late_notification=late, idempotency_key=idempotency_key, received_by=received_by)
+    _store_attachments(dossier, files)
+    _event(dossier, actor=actor_label, unit=actor_unit, note=_("Tiếp nhận hồ sơ"))
+    return dossier
+
+
+def _require_entitled(account: CitizenAccount, procedure: Procedure, on_behalf_of: CitizenAccount | None) -> None:
+    if not account.is_active:
+        raise NotEntitled(_("Tài khoản không hoạt động"))
+    if account.level < procedure.min_level:
+        raise NotEntitled(_("Thủ tục này cần tài khoản định danh mức độ %(n)d") % {"n": procedure.min_level},
+                          field="procedure")
+    if on_behalf_of is not None and on_behalf_of.pk != account.pk:
+        if not procedure.guardian_allowed:
+            raise NotEntitled(_("Thủ tục này không cho phép người giám hộ nộp thay"), field="on_behalf_of")
+        if active_guardianship(guardian=account, ward_pk=on_behalf_of.pk) is None:
+            raise NotEntitled(_("Bạn không phải người giám hộ của công dân này"), field="on_behalf_of")
+
+
+# --- citizen commands --------------------------------------------------------------------------
+def submit_dossier(
+    *, account: CitizenAccount, procedure_code: str, data: dict[str, Any], idempotency_key: str = "",
+    on_behalf_of: CitizenAccount | None = None, attachments: list[IncomingFile] | None = None,
+    now: datetime | None = None,
+) -> tuple[Dossier, bool]:
+    """Submit online. Returns (dossier, created): the same idempotency key from the same applicant
+    returns the dossier created the first time, however often the request is repeated."""
+    idempotency_key = (idempotency_key or "")[:100]
+    if idempotency_key:
+        existing = Dossier.objects.filter(applicant=account, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.procedure_code != procedure_code:
+                raise IdempotencyMismatch()
+            return existing, False
+    procedure = get_procedure(procedure_code)
+    if on_behalf_of is not None and on_behalf_of.pk == account.pk:
+        on_behalf_of = None
+    _require_entitled(account, procedure, on_behalf_of)
+    subject_account = on_behalf_of or account
+    from popid.services.selectors import prefilled_fields
+
+    prefilled = {k: val for k, val in prefilled_fields(account=account, procedure=procedure,
+                                                        subject=subject_account).items() if val is not None}
+    cleaned = validate_data(procedure, {**data, **prefilled})  # what the registry knows is not re-entered
+    files = attachments or []
+    _check_attachments(procedure, files)
+    try:
+        with transaction.atomic():
+            dossier = _create(procedure=procedure, subject=subject_account.person, applicant=account,
+                              on_behalf_of=on_behalf_of, channel=Channel.ONLINE, data=cleaned, files=files,
+                              idempotency_key=idempotency_key, actor_label=account.id_number,
+                              actor_unit=_("Công dân"), now=now)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        existing = Dossier.objects.filter(applicant=account, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return dossier, True
+
+
+def _own_for_update(account: CitizenAccount, code: str) -> Dossier:
+    dossier = Dossier.objects.select_for_update().filter(code=code).first()
+    if dossier is None or account.pk not in {dossier.applicant_id, dossier.on_behalf_of_id}:
+        raise DossierNotFound()
+    return dossier
+
+
+def _transition(dossier: Dossier, *, to: str, allowed_from: set[str], expected_version: int | None,
+                actor: str, unit: str = "", note: str = "", **changes: Any) -> Dossier:
+    if dossier.state not in allowed_from:
+        raise TransitionNotAllowed(_("Không thể chuyển hồ sơ từ trạng thái “%(a)s” sang “%(b)s”")
+                                   % {"a": S(dossier.state).label, "b": S(to).label},
+                                   state=dossier.state)
+    if expected_version is not None and expected_version != dossier.version:
+        raise StaleDossier(field="version", current_version=dossier.version)
+    before = dossier.state
+    updated = Dossier.objects.filter(pk=dossier.pk, version=dossier.version).update(
+        state=to, version=F("version") + 1, **changes)
+    if updated != 1:
+        raise StaleDossier(field="version")
+    dossier.refresh_from_db()
+    _event(dossier, actor=actor, unit=unit, from_state=before, note=note)
+    return dossier
+
+
+@transaction.atomic
+def cancel(*, account: CitizenAccount, code: str, expected_version: int | None = None, note: str = "") -> Dossier:
+    dossier = _own_for_update(account, code)
+    return _transition(dossier, to=S.CANCELLED, allowed_from={S.SUBMITTED, S.IN_REVIEW, S.SUPPLEMENT_REQUESTED},
+                       expected_version=expected_version, actor=account.id_number, unit=_("Công dân"),
+                       note=note or _("Công dân hủy hồ sơ"), decided_at=timezone.now())
+
+
+@transaction.atomic
+def answer_supplement(*, account: CitizenAccount, code: str, data: dict[str, Any] | None = None,
+                      attachments: list[IncomingFile] | None = None, expected_version: int | None = None,
+                      note: str = "") -> Dossier:
+    dossier = _own_for_update(account, code)
+    procedure = get_procedure(dossier.procedure_code)
+    prefilled = {f.name: dossier.data.get(f.name) for f in procedure.fields if f.prefill}
+    cleaned = validate_data(procedure, {**dossier.data, **(data or {}), **prefilled})
+    files = attachments or []
+    _check_attachments(procedure, files, require_all=False)
+    dossier = _transition(dossier, to=S.IN_REVIEW, allowed_from={S.SUPPLEMENT_REQUESTED},
+                          expected_version=expected_version, actor=account.id_number, unit=_("Công dân"),
+                          note=note or _("Công dân bổ sung hồ sơ"), data=cleaned)
+    _store_attachments(dossier, files)
+    return dossier
+
+
+# --- officer commands --------------------------------------------------------------------------
+def _for_officer(actor: Actor, code: str) -> Dossier:
+    actor.require_write()
+    dossier = Dossier.objects.select_for_update().filter(code=code).first()
+    if dossier is None or not actor.covers_commune(dossier.commune_code):
+        raise DossierNotFound()  # outside the unit looks exactly like a dossier that does not exist
+    return dossier
+
+
+@transaction.atomic
+def claim(*, actor: Actor, code: str, expected_version: int | None = None) -> Dossier:
+    dossier = _for_officer(actor, code)
+    return _transition(dossier, to=S.IN_REVIEW, allowed_from={S.SUBMITTED}, expected_version=expected_version,
+                       actor=actor.label, unit=actor.unit_name, note=_("Cán bộ nhận xử lý"),
+                       claimed_by_id=actor.user_id)
+
+
+@transaction.atomic
+def request_supplement(*, actor: Actor, code: str, note: str, expected_version: int | None = None) -> Dossier:
+    if not (note or "").strip():
+        raise ValidationFailed([_err("note", "required", _("Cần ghi rõ nội dung cần bổ sung"))])
+    dossier = _for_officer(actor, code)
+    return _transition(dossier, to=S.SUPPLEMENT_REQUESTED, allowed_from={S.IN_REVIEW},
+                       expected_version=expected_version, actor=actor.label, unit=actor.unit_name, note=note.strip())
+
+
+@transaction.atomic
+def reject(*, actor: Actor, code: str, reason: str, expected_version: int | None = None) -> Dossier:
+    if not (reason or "").strip():
+        raise ValidationFailed([_err("reason", "required", _("Cần ghi lý do từ chối"))])
+    dossier = _for_officer(actor, code)
+    return _transition(dossier, to=S.REJECTED, allowed_from={S.SUBMITTED, S.IN_REVIEW},
+                       expected_version=expected_version, actor=actor.label, unit=actor.unit_name,
+                       note=reason.strip(), decision_note=reason.strip(), decided_at=timezone.now())
+
+
+def command_arguments(procedure: Procedure, dossier: Dossier) -> dict[str, Any]:
+    """Map dossier data to the registry command's arguments as the definition says."""
+    types = {f.name: f.type for f in procedure.fields}
+    args: dict[str, Any] = {}
+    for name, source in procedure.command_args.items():
+        if isinstance(source, str) and source.startswith("data."):
+            key = source[5:]
+            value = dossier.data.get(key)
+            if value is None or value == "":
+                continue
+            if types.get(key) == "date":
+                value = date.fromisoformat(value)
+            args[name] = value
+        elif isinstance(source, str) and source.startswith("subject."):
+            args[name] = getattr(dossier.subject, source[8:])
+        elif source == "today":
+            args[name] = v.today()
+        else:
+            args[name] = source
+    if "reason" in args:
+        args["reason"] = f"{args['reason']} ({dossier.code})"
+    return args
+
+
+@transaction.atomic
+def approve(*, actor: Actor, code: str, expected_version: int | None = None, note: str = "") -> Dossier:
+    """Approve and run the registry command in this same transaction (a failing command rolls the
+    whole approval back and its error is returned to the officer)."""
+    dossier = _for_officer(actor, code)
+    procedure = get_procedure(dossier.procedure_code)
+    dossier = _transition(dossier, to=S.APPROVED, allowed_from={S.IN_REVIEW}, expected_version=expected_version,
+                          actor=actor.label, unit=actor.unit_name, note=note or _("Phê duyệt hồ sơ"),
+                          decided_at=timezone.now(), decision_note=note)
+    if procedure.command:
+        command = getattr(registry_services, procedure.command)
+        command(actor=actor, **command_arguments(procedure, dossier))
+    return dossier
+
+
+@transaction.atomic
+def register_counter_dossier(
+    *, actor: Actor, procedure_code: str, subject_id_number: str, data: dict[str, Any],
+    attachments: list[IncomingFile] | None = None, now: datetime | None = None,
+) -> Dossier:
+    """An officer registers a dossier received in person (channel "counter"), in their own unit."""
+    actor.require_write()
+    procedure = get_procedure(procedure_code)
+    ctx = AccessContext(actor=actor, purpose=f"Tiếp nhận hồ sơ trực tiếp: {procedure.name}"[:200],
+                        legal_basis="Luật Cư trú 2020", channel="counter")
+    person = registry_selectors.access_person(ctx=ctx, id_number=subject_id_number,
+                                              fields=sorted({f.prefill for f in procedure.fields if f.prefill}))
+    prefilled = {k: val for k, val in prefill_values(person=person, procedure=procedure).items() if val is not None}
+    cleaned = validate_data(procedure, {**data, **prefilled})
+    files = attachments or []
+    _check_attachments(procedure, files)
+    commune_code, _province = _receiving_unit(procedure, person, cleaned)
+    if not actor.covers_commune(commune_code):
+        raise PermissionDenied(_("Hồ sơ thuộc thẩm quyền của đơn vị khác"), field="data.commune_code")
+    applicant = CitizenAccount.objects.filter(person=person).first()
+    return _create(procedure=procedure, subject=person, applicant=applicant, on_behalf_of=None,
+                   channel=Channel.COUNTER, data=cleaned, files=files, idempotency_key="",
+                   actor_label=actor.label, actor_unit=actor.unit_name, received_by=actor.label, now=now)
