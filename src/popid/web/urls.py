@@ -17,5 +17,6 @@ urlpatterns = [
     path("households/<str:code>/split/", views.split_household, name="split_household"),
     path("quality/", views.quality, name="quality"),
     path("quality/run/", views.quality_run, name="quality_run"),
+    path("services/", include("popid.services.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -62,6 +62,11 @@ class Command(BaseCommand):
         if citizens:
             self.stdout.write("\nCông dân demo (tài khoản định danh điện tử; mã OTP trong DATA_DIR/outbox):\n"
                               + format_citizens(citizens))
+        from popid.services.demo import ensure_demo_dossiers, format_dossiers
+
+        dossiers = ensure_demo_dossiers()
+        if dossiers:
+            self.stdout.write("\nHồ sơ dịch vụ công mẫu:\n" + format_dossiers(dossiers))
         fixture = Person.objects.filter(full_name=FIXTURE_NAME, birth_date=FIXTURE_BIRTH_DATE,
                                         commune_code=FIXTURE_COMMUNE).first()
         if fixture is not None:
