@@ -29,6 +29,10 @@ api = NinjaAPI(
 api.add_router("/", registry_router)
 api.add_router("/quality", quality_router)
 api.add_router("/services", "popid.services.api.router")
+api.add_router("/ledger", "popid.ledger.api.router")
+api.add_router("/exchange", "popid.exchange.api.router")
+api.add_router("/documents", "popid.documents.api.router")
+api.add_router("/wallet", "popid.wallet.api.router")
 
 
 def _location(loc: list) -> str:

@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "popid.identity",
     "popid.demo_rp",
     "popid.services.apps.ServicesConfig",
+    "popid.ledger",
+    "popid.exchange",
+    "popid.documents",
+    "popid.wallet",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,10 @@ urlpatterns = [
     path("tai-khoan/", include("popid.identity.urls")),
     path("oidc/", include("popid.identity.oidc.urls")),
     path("demo-rp/", include("popid.demo_rp.urls")),
+    path("so-cai/", include("popid.ledger.urls")),
+    path("chia-se/", include("popid.exchange.urls")),
+    path("giay-to/", include("popid.documents.urls")),
+    path("vi-giay-to/", include("popid.wallet.urls")),
     *oidc_well_known,
     path("", include("popid.web.urls")),
 ]

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from popid.core.demo_accounts import accounts_file, ensure_demo_accounts, format_accounts
@@ -67,6 +68,15 @@ class Command(BaseCommand):
         dossiers = ensure_demo_dossiers()
         if dossiers:
             self.stdout.write("\nHồ sơ dịch vụ công mẫu:\n" + format_dossiers(dossiers))
+        # Later apps (data sharing, documents, wallet) seed their demo data through a
+        # ``seed_demo()`` method on their AppConfig returning the lines to print, so this command
+        # does not grow an import per app.
+        for config in apps.get_app_configs():
+            seed_demo = getattr(config, "seed_demo", None)
+            if callable(seed_demo):
+                lines = seed_demo()
+                if lines:
+                    self.stdout.write(f"\n{config.verbose_name}:\n" + "\n".join(lines))
         fixture = Person.objects.filter(full_name=FIXTURE_NAME, birth_date=FIXTURE_BIRTH_DATE,
                                         commune_code=FIXTURE_COMMUNE).first()
         if fixture is not None:

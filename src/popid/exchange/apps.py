@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ExchangeConfig(AppConfig):
+    name = "popid.exchange"
+    label = "exchange"
+    verbose_name = "Chia sẻ dữ liệu với cơ quan, tổ chức"
+    default_auto_field = "django.db.models.BigAutoField"
