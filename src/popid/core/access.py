@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -121,6 +122,7 @@ class AccessContext:
     legal_basis: str = "Luật Căn cước 2023, Điều 9"
     consent_ref: str = ""
     channel: str = "api"
+    hidden_until: datetime | None = None  # lawful confidential query: revealed to the citizen later
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -132,6 +134,7 @@ def record_access(*, ctx: AccessContext, person_id_numbers: Iterable[str], field
             actor=ctx.actor.label, actor_unit=ctx.actor.unit_name or ctx.actor.unit_code,
             person_id_number=id_number, purpose=ctx.purpose, legal_basis=ctx.legal_basis,
             consent_ref=ctx.consent_ref, channel=ctx.channel, fields=field_list,
+            hidden_until=ctx.hidden_until,
         )
         for id_number in dict.fromkeys(person_id_numbers)
     ]

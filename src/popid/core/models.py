@@ -54,6 +54,7 @@ class AccessRecord(models.Model):
     consent_ref = models.CharField(max_length=100, blank=True)
     channel = models.CharField(max_length=20, default="api")
     fields = models.JSONField(default=list)
+    hidden_until = models.DateTimeField(null=True, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
