@@ -1,6 +1,9 @@
-"""The English catalogue stays complete: every Vietnamese source string has a translation, none
-is fuzzy, and the compiled .mo is not older than the .po (it is committed for machines
-without gettext)."""
+"""The English catalogues stay complete: every Vietnamese source string has a translation, none
+is fuzzy, and the compiled .mo exists (it is committed for machines without gettext).
+
+The project catalogue lives in ``popid/locale``; apps added later (ledger, exchange, documents,
+wallet) keep their own ``<app>/locale`` catalogue, made with ``makemessages`` run inside the app
+directory, so that work on different apps never edits the same .po file."""
 
 from __future__ import annotations
 
@@ -9,13 +12,24 @@ from pathlib import Path
 
 import popid
 
-LOCALE = Path(popid.__file__).parent / "locale" / "en" / "LC_MESSAGES"
+PACKAGE = Path(popid.__file__).parent
+LOCALE = PACKAGE / "locale" / "en" / "LC_MESSAGES"
+CATALOGUES = sorted(PACKAGE.glob("**/locale/en/LC_MESSAGES/django.po"))
 
 
 def _entries() -> list[str]:
-    text = (LOCALE / "django.po").read_text(encoding="utf-8")
-    return [e for e in text.split("\n\n") if "msgid" in e and not e.lstrip().startswith('msgid ""')
-            and not e.startswith("# SOME")]
+    entries = []
+    for po in CATALOGUES:
+        text = po.read_text(encoding="utf-8")
+        entries += [e for e in text.split("\n\n") if "msgid" in e and not e.lstrip().startswith('msgid ""')
+                    and not e.startswith("# SOME")]
+    return entries
+
+
+def test_every_catalogue_is_compiled():
+    for po in CATALOGUES:
+        mo = po.with_suffix(".mo")
+        assert mo.exists() and mo.stat().st_size > 0, f"{mo} missing: run compilemessages"
 
 
 def test_english_catalogue_is_complete():
