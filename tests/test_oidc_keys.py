@@ -57,3 +57,16 @@ def test_cli_rotate_and_list(key_dir, capsys):
     after = json.loads(capsys.readouterr().out)
     assert len(after) == len(before) + 1
     assert sum(1 for k in after if k["status"] == "retired") == 1
+
+
+def test_keysets_are_separate_and_support_ed25519(key_dir):
+    ledger = keys.current_signing_key("EdDSA", keyset="ledger")
+    assert ledger.public_jwk()["crv"] == "Ed25519" and (key_dir / "ledger" / f"{ledger.kid}.json").exists()
+    oidc_kids = {k["kid"] for k in keys.public_jwks()["keys"]}
+    assert ledger.kid not in oidc_kids  # the OIDC JWKS never publishes another signer's keys
+    assert {k["kid"] for k in keys.public_jwks("ledger")["keys"]} >= {ledger.kid}
+    new = keys.rotate("EdDSA", keyset="ledger")
+    assert new.kid != ledger.kid and keys.verification_key(ledger.kid, "ledger") is not None
+    assert keys.verification_key(ledger.kid) is None
+    with pytest.raises(ValueError):
+        keys.keys_dir("../escape")

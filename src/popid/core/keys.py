@@ -9,6 +9,10 @@ Each algorithm therefore keeps three kinds of keys:
 - ``retired``: no longer signs, still published for ``RETIRED_PUBLISH_SECONDS`` so tokens
   signed shortly before the rotation still verify; pruned afterwards.
 
+Keys live in named *keysets*: ``oidc`` (the default: ID tokens, published at /oidc/jwks) and one
+per other signer (e.g. the access ledger's Ed25519 checkpoint key, each credential issuer's
+ES256 key), so rotating one signer never touches another's published keys.
+
 Files are the embedded default; a PKCS#11/HSM store would implement the same four functions.
 Several web workers share the directory: writes take an exclusive ``flock`` and readers
 re-read when the directory listing changes.
@@ -28,15 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from popid.core.errors import DomainError
 
-SUPPORTED_ALGS = ("ES256", "RS256")
+SUPPORTED_ALGS = ("ES256", "RS256", "EdDSA")
+OIDC_ALGS = ("ES256", "RS256")  # what the OIDC provider publishes and signs with
 DEFAULT_ALG = "ES256"
+DEFAULT_KEYSET = "oidc"
 RETIRED_PUBLISH_SECONDS = int(os.environ.get("POPID_RETIRED_KEY_SECONDS", str(7 * 24 * 3600)))
 
-SigningKey = ECKey | RSAKey
+SigningKey = ECKey | RSAKey | OKPKey
 
 
 class UnsupportedAlgorithm(DomainError):
@@ -57,16 +63,22 @@ class StoredKey:
         return {**self.key.as_dict(private=False), "kid": self.kid, "alg": self.alg, "use": "sig"}
 
 
-def keys_dir() -> Path:
+def keys_dir(keyset: str = DEFAULT_KEYSET) -> Path:
+    """``DATA_DIR/keys`` for the OIDC keyset (the original layout), ``DATA_DIR/keys/<keyset>``
+    for every other signer."""
+    if not keyset.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"invalid keyset name {keyset!r}")
     path = Path(settings.DATA_DIR) / "keys"
+    if keyset != DEFAULT_KEYSET:
+        path = path / keyset
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
 @contextmanager
-def _locked() -> Iterator[Path]:
+def _locked(keyset: str = DEFAULT_KEYSET) -> Iterator[Path]:
     """Exclusive lock across processes so two workers never rotate or bootstrap at once."""
-    directory = keys_dir()
+    directory = keys_dir(keyset)
     with open(directory / ".lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -82,6 +94,8 @@ def _generate(alg: str) -> SigningKey:
         return ECKey.generate_key("P-256", parameters=params, private=True)
     if alg == "RS256":
         return RSAKey.generate_key(2048, parameters=params, private=True)
+    if alg == "EdDSA":
+        return OKPKey.generate_key("Ed25519", parameters=params, private=True)
     raise UnsupportedAlgorithm(f"unsupported signing algorithm {alg}")
 
 
@@ -101,36 +115,38 @@ def _load(path: Path) -> StoredKey:
     data = json.loads(path.read_text())
     alg = data["alg"]
     meta = {k: data.pop(k) for k in ("status", "created", "retired_at") if k in data}
-    key: SigningKey = ECKey.import_key(data) if data["kty"] == "EC" else RSAKey.import_key(data)
+    importer = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}[data["kty"]]
+    key: SigningKey = importer.import_key(data)
     return StoredKey(kid=data["kid"], alg=alg, status=meta.get("status", "retired"),
                      created=int(meta.get("created", 0)), retired_at=meta.get("retired_at"), key=key)
 
 
-_cache: dict[str, Any] = {"stamp": None, "keys": []}
+_cache: dict[Path, tuple[Any, list[StoredKey]]] = {}
 
 
 def _stamp(directory: Path) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("*.json")))
 
 
-def all_keys() -> list[StoredKey]:
-    """Every stored key, newest first; re-read only when a file changed."""
-    directory = keys_dir()
+def all_keys(keyset: str = DEFAULT_KEYSET) -> list[StoredKey]:
+    """Every stored key of a keyset, newest first; re-read only when a file changed."""
+    directory = keys_dir(keyset)
     stamp = _stamp(directory)
-    if _cache["stamp"] != stamp or _cache.get("dir") != directory:
+    cached = _cache.get(directory)
+    if cached is None or cached[0] != stamp:
         keys = [_load(path) for path in directory.glob("*.json")]
         keys.sort(key=lambda k: (k.created, k.kid), reverse=True)
-        _cache.update(stamp=stamp, keys=keys, dir=directory)
-    return list(_cache["keys"])
+        cached = _cache[directory] = (stamp, keys)
+    return list(cached[1])
 
 
-def _ensure(alg: str) -> None:
+def _ensure(alg: str, keyset: str = DEFAULT_KEYSET) -> None:
     """First use: create a current and a next key for this algorithm."""
     if alg not in SUPPORTED_ALGS:
         raise UnsupportedAlgorithm(f"unsupported signing algorithm {alg}")
-    if any(k.alg == alg and k.status == "current" for k in all_keys()):
+    if any(k.alg == alg and k.status == "current" for k in all_keys(keyset)):
         return
-    with _locked() as directory:
+    with _locked(keyset) as directory:
         if any(_load(p).alg == alg and _load(p).status == "current" for p in directory.glob("*.json")):
             return
         now = int(time.time())
@@ -138,33 +154,34 @@ def _ensure(alg: str) -> None:
         _write(directory, _generate(alg), alg=alg, status="next", created=now + 1)
 
 
-def current_signing_key(alg: str = DEFAULT_ALG) -> StoredKey:
-    _ensure(alg)
-    for key in all_keys():
+def current_signing_key(alg: str = DEFAULT_ALG, keyset: str = DEFAULT_KEYSET) -> StoredKey:
+    _ensure(alg, keyset)
+    for key in all_keys(keyset):
         if key.alg == alg and key.status == "current":
             return key
     raise RuntimeError(f"no current {alg} key")  # pragma: no cover - _ensure created one
 
 
-def public_jwks() -> dict[str, list[dict[str, Any]]]:
-    """What /oidc/jwks publishes: current and next keys of every algorithm, and retired keys
-    still inside their publication window."""
-    for alg in SUPPORTED_ALGS:
-        _ensure(alg)
+def public_jwks(keyset: str = DEFAULT_KEYSET, algs: tuple[str, ...] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """What a keyset publishes (/oidc/jwks for ``oidc``): current and next keys of every
+    algorithm, and retired keys still inside their publication window. ``algs`` are
+    bootstrapped first (default: the OIDC algorithms for ``oidc``, none for other keysets)."""
+    for alg in algs if algs is not None else (OIDC_ALGS if keyset == DEFAULT_KEYSET else ()):
+        _ensure(alg, keyset)
     now = time.time()
-    published = [k for k in all_keys()
+    published = [k for k in all_keys(keyset)
                  if k.status in {"current", "next"}
                  or (k.retired_at is not None and now - k.retired_at < RETIRED_PUBLISH_SECONDS)]
     return {"keys": [k.public_jwk() for k in published]}
 
 
-def rotate(alg: str = DEFAULT_ALG) -> StoredKey:
+def rotate(alg: str = DEFAULT_ALG, keyset: str = DEFAULT_KEYSET) -> StoredKey:
     """current → retired, next → current, a fresh next. Returns the new current key.
 
     The new current key has been published as ``next`` since the previous rotation, so RPs
     that cached the JWKS already know it; the retired key stays published for the window."""
-    _ensure(alg)
-    with _locked() as directory:
+    _ensure(alg, keyset)
+    with _locked(keyset) as directory:
         now = int(time.time())
         stored = [_load(p) for p in directory.glob("*.json")]
         new_current = None
@@ -177,13 +194,13 @@ def rotate(alg: str = DEFAULT_ALG) -> StoredKey:
                 _write(directory, key.key, alg=alg, status="current", created=key.created)
                 new_current = key.kid
         _write(directory, _generate(alg), alg=alg, status="next", created=now + 1)
-    return next(k for k in all_keys() if k.kid == new_current)
+    return next(k for k in all_keys(keyset) if k.kid == new_current)
 
 
-def prune() -> list[str]:
+def prune(keyset: str = DEFAULT_KEYSET) -> list[str]:
     """Delete retired keys whose publication window has passed; returns their kids."""
     removed = []
-    with _locked() as directory:
+    with _locked(keyset) as directory:
         now = time.time()
         for path in directory.glob("*.json"):
             key = _load(path)
@@ -193,6 +210,6 @@ def prune() -> list[str]:
     return removed
 
 
-def verification_key(kid: str) -> StoredKey | None:
+def verification_key(kid: str, keyset: str = DEFAULT_KEYSET) -> StoredKey | None:
     """A published key by kid (used to check our own ID tokens, e.g. id_token_hint)."""
-    return next((k for k in all_keys() if k.kid == kid), None)
+    return next((k for k in all_keys(keyset) if k.kid == kid), None)

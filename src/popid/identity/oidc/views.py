@@ -255,7 +255,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": list(keys.SUPPORTED_ALGS),
+        "id_token_signing_alg_values_supported": list(keys.OIDC_ALGS),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
