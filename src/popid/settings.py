@@ -57,10 +57,10 @@ INSTALLED_APPS = [
     "popid.identity",
     "popid.demo_rp",
     "popid.services.apps.ServicesConfig",
-    "popid.ledger",
     "popid.exchange",
     "popid.documents",
     "popid.wallet",
+    "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 
 MIDDLEWARE = [
