@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema
+from ninja import Header, Query, Router, Schema
 from ninja.security.session import SessionAuth
 from pydantic import Field
 
@@ -18,7 +19,7 @@ from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
 from popid.identity.auth import acting_for, current_account
 from popid.identity.models import CitizenAccount
-from popid.services import selectors, services
+from popid.services import selectors, services, statistics
 from popid.services.errors import DossierNotFound
 from popid.services.models import Dossier, DossierState
 from popid.services.procedures import Procedure, catalogue, get_procedure
@@ -238,3 +239,104 @@ def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict]:
         actor=_actor(request), procedure_code=payload.procedure, subject_id_number=payload.subject_id_number,
         data=payload.data, attachments=_files(payload.attachments))
     return 201, dossier_out(dossier, events=True)
+
+
+# --- statistics (services/statistics.py) -------------------------------------------------------
+class FiguresOut(Schema):
+    received: int
+    online: int
+    counter: int
+    online_rate: float | None = Field(description="Tỷ lệ hồ sơ trực tuyến, %")
+    decided: int
+    decided_on_time: int
+    open_overdue: int
+    on_time_rate: float | None = Field(description="Tỷ lệ giải quyết đúng hạn, %")
+    avg_processing_days: float | None
+
+
+class UnitOut(Schema):
+    rank: int
+    commune_code: str
+    commune_name: str
+    province_code: str
+    province_name: str
+    figures: FiguresOut
+
+
+class ProvinceOut(Schema):
+    province_code: str
+    province_name: str
+    figures: FiguresOut
+
+
+class TrendOut(Schema):
+    start: date
+    label: str
+    figures: FiguresOut
+
+
+class ScopeOut(Schema):
+    level: str
+    code: str
+    name: str
+
+
+class StatisticsOut(Schema):
+    scope: ScopeOut
+    date_from: date
+    date_to: date
+    granularity: str
+    today: date
+    totals: FiguresOut
+    provinces: list[ProvinceOut]
+    units: list[UnitOut]
+    trend: list[TrendOut]
+
+
+class StatisticsQuery(Schema):
+    date_from: date | None = None
+    date_to: date | None = None
+    granularity: str = Field(default="month", max_length=5)
+    province: str = Field(default="", max_length=2)
+    commune: str = Field(default="", max_length=5)
+
+
+def _report(request: HttpRequest, q: StatisticsQuery) -> statistics.Report:
+    return statistics.report(actor=_actor(request), date_from=q.date_from, date_to=q.date_to,
+                             granularity=q.granularity, province_code=q.province, commune_code=q.commune)
+
+
+def _figures(f: statistics.Figures) -> dict[str, Any]:
+    return f.as_dict()
+
+
+def statistics_out(r: statistics.Report) -> dict[str, Any]:
+    return {
+        "scope": {"level": r.scope_level, "code": r.scope_code, "name": r.scope_name},
+        "date_from": r.date_from, "date_to": r.date_to, "granularity": r.granularity, "today": r.today,
+        "totals": _figures(r.totals),
+        "provinces": [{"province_code": p.province_code, "province_name": p.province_name,
+                       "figures": _figures(p.figures)} for p in r.provinces],
+        "units": [{"rank": u.rank, "commune_code": u.commune_code, "commune_name": u.commune_name,
+                   "province_code": u.province_code, "province_name": u.province_name,
+                   "figures": _figures(u.figures)} for u in r.units],
+        "trend": [{"start": t.start, "label": t.label, "figures": _figures(t.figures)} for t in r.trend],
+    }
+
+
+@router.get("/statistics", auth=STAFF_AUTH, response={200: StatisticsOut, **PROBLEM},
+            summary="Thống kê hồ sơ: trực tuyến/trực tiếp, đúng hạn, thời gian xử lý, theo đơn vị và xu hướng")
+def statistics_report(request: HttpRequest, q: Query[StatisticsQuery]) -> dict[str, Any]:
+    return statistics_out(_report(request, q))
+
+
+@router.get("/statistics/ranking", auth=STAFF_AUTH, response={200: list[UnitOut], **PROBLEM},
+            summary="Xếp hạng các đơn vị cấp xã trong địa bàn")
+def statistics_ranking(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
+    return statistics_out(_report(request, q))["units"]
+
+
+@router.get("/statistics/trend", auth=STAFF_AUTH, response={200: list[TrendOut], **PROBLEM},
+            summary="Xu hướng theo tuần hoặc theo tháng")
+def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
+    return statistics_out(_report(request, q))["trend"]
