@@ -539,6 +539,39 @@ def record_marriage(
     return first, second
 
 
+MAX_ABSENCE_DECLARATION = timedelta(days=10 * 366)
+
+
+@transaction.atomic
+def declare_absence(
+    *, actor: Actor, id_number: str, absent_from: date, absent_until: date, destination: str, reason: str,
+    legal_ref: str = "Luật Cư trú 2020, Điều 31", expected_version: int | None = None,
+) -> Person:
+    """Khai báo tạm vắng (Law on Residence Art. 31), recorded by the police of the commune where
+    the person resides: sets the absence status (field 19) and its end date."""
+    _require_reason(reason, legal_ref)
+    person = _lock_person(actor=actor, id_number=id_number, expected_version=expected_version)
+    _require_alive(person)
+    if not (destination or "").strip():
+        raise ValidationFailed([{"field": "destination", "reason": "required", "message": _("Cần ghi nơi đến")}])
+    if absent_until <= absent_from or absent_until - absent_from > MAX_ABSENCE_DECLARATION:
+        raise ImpossibleDate(_("Ngày kết thúc tạm vắng phải sau ngày bắt đầu (tối đa 10 năm)"),
+                             field="absent_until")
+    if absent_until < v.today():
+        raise ImpossibleDate(_("Thời gian tạm vắng đã kết thúc"), field="absent_until")
+    before = snapshot(person)
+    person.absence_status = f"Tạm vắng: {destination.strip()}"[:100]  # registry data: always Vietnamese
+    person.absence_until = absent_until
+    _save(person, ["absence_status", "absence_until"])
+    old, new = _diff(before, snapshot(person))
+    _write_history(actor=actor, person=person, command="declare_absence", reason=reason, legal_ref=legal_ref,
+                   before=old, after={**new, "absent_from": absent_from.isoformat(),
+                                      "destination": destination.strip()})
+    _emit("absence.declared", person.id_number, commune_code=person.commune_code, absent_from=absent_from,
+          absent_until=absent_until)
+    return person
+
+
 @transaction.atomic
 def correct_person(
     *, actor: Actor, id_number: str, changes: dict[str, Any], reason: str, legal_ref: str,

@@ -27,7 +27,7 @@ SUBMISSION_RULES = {"", "stay_notification"}
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 # The registry commands an approval may run; keys are the names used in definitions.
 COMMANDS = {"register_temporary_residence", "register_permanent_residence", "split_household",
-            "change_current_residence"}
+            "change_current_residence", "declare_absence"}
 
 
 class ProcedureDefinitionError(Exception):
