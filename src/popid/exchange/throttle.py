@@ -1,0 +1,86 @@
+"""Per-agency rate limit (requests per minute) and daily quota (persons per day).
+
+- The per-minute rate is a fixed one-minute window counted in Django's cache: Redis when
+  ``POPID_REDIS_URL`` is set (shared by every web worker), else the embedded local-memory cache
+  (then the limit holds per worker process; documented in docs/exchange.md).
+- The daily quota is counted in the database (``DailyUsage``) with one conditional UPDATE, so it
+  is exact across workers and survives restarts with or without Redis.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from popid.exchange.errors import QuotaExceeded, Throttled
+from popid.exchange.models import Agency, DailyUsage
+
+WINDOW = 60
+
+
+def _rate_key(agency_id: int, window: int) -> str:
+    return f"popid:exchange:rate:{agency_id}:{window}"
+
+
+def check_rate(agency: Agency, *, now: float | None = None) -> None:
+    """Count one request in the current minute; refuse past ``rate_per_minute``."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW)
+    key = _rate_key(agency.pk, window)
+    cache.add(key, 0, timeout=WINDOW * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=WINDOW * 2)
+        count = 1
+    if count > agency.rate_per_minute:
+        retry_after = max(1, int((window + 1) * WINDOW - now) + 1)
+        raise Throttled(_("Tối đa %(n)d yêu cầu mỗi phút") % {"n": agency.rate_per_minute}, retry_after=retry_after,
+                        limit=agency.rate_per_minute)
+
+
+def _seconds_to_midnight() -> int:
+    now = timezone.localtime()
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - now).total_seconds()) + 1)
+
+
+def charge_quota(agency: Agency, units: int) -> None:
+    """Add ``units`` persons to today's usage unless that would exceed the quota (then nothing
+    is added and a 429 ``quota_exceeded`` is raised)."""
+    day = timezone.localdate()
+    limit = agency.daily_quota
+    if units > limit:
+        raise QuotaExceeded(_("Hạn mức mỗi ngày là %(n)d") % {"n": limit}, retry_after=_seconds_to_midnight(),
+                            limit=limit)
+    updated = DailyUsage.objects.filter(agency=agency, day=day, count__lte=limit - units).update(
+        count=F("count") + units)
+    if updated:
+        return
+    if not DailyUsage.objects.filter(agency=agency, day=day).exists():
+        try:
+            with transaction.atomic():
+                DailyUsage.objects.create(agency=agency, day=day, count=units)
+            return
+        except IntegrityError:  # another worker created today's row first: retry the update
+            if DailyUsage.objects.filter(agency=agency, day=day, count__lte=limit - units).update(
+                    count=F("count") + units):
+                return
+    raise QuotaExceeded(_("Hạn mức mỗi ngày là %(n)d") % {"n": limit}, retry_after=_seconds_to_midnight(),
+                        limit=limit)
+
+
+def admit(agency: Agency, units: int = 1) -> None:
+    check_rate(agency)
+    charge_quota(agency, units)
+
+
+def usage_today(agency: Agency) -> int:
+    row = DailyUsage.objects.filter(agency=agency, day=timezone.localdate()).first()
+    return row.count if row else 0
