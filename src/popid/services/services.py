@@ -389,18 +389,50 @@ def approve(*, actor: Actor, code: str, expected_version: int | None = None, not
     return dossier
 
 
+def _counter_subject(actor: Actor, procedure: Procedure, id_number: str, data: dict[str, Any]) -> Person:
+    """The subject of a counter dossier, read under the non-resident rule of register_counter_dossier."""
+    from popid.core.access import record_access
+    from popid.registry.errors import PersonNotFound
+
+    fields = sorted({f.prefill for f in procedure.fields if f.prefill} | {"id_number"})
+    if procedure.processing_unit != "target_commune":
+        ctx = AccessContext(actor=actor, purpose=f"Tiếp nhận hồ sơ trực tiếp: {procedure.name}"[:200],
+                            legal_basis="Luật Cư trú 2020", channel="counter")
+        return registry_selectors.access_person(ctx=ctx, id_number=id_number, fields=fields)
+    target, error = _clean_value("commune", "data.commune_code", (data or {}).get("commune_code") or "")
+    if error:
+        raise ValidationFailed([error])
+    if not actor.covers_commune(target):
+        raise PermissionDenied(_("Hồ sơ thuộc thẩm quyền của đơn vị khác"), field="data.commune_code")
+    if not (isinstance(id_number, str) and len(id_number) == 12 and id_number.isdigit()):
+        raise ValidationFailed([_err("id_number", "format", _("Số định danh cá nhân gồm đúng 12 chữ số"))])
+    person = Person.objects.filter(id_number=id_number).first()
+    if person is None:
+        raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": id_number},
+                             field="id_number")
+    ctx = AccessContext(actor=actor, purpose=f"Tiếp nhận hồ sơ trực tiếp tại nơi đăng ký cư trú: {procedure.name}"
+                        [:200], legal_basis="Luật Cư trú 2020 (đăng ký tại Công an cấp xã nơi cư trú mới)",
+                        channel="counter", extra={"receiving_commune": target})
+    record_access(ctx=ctx, person_id_numbers=[person.id_number], fields=fields)
+    return person
+
+
 @transaction.atomic
 def register_counter_dossier(
     *, actor: Actor, procedure_code: str, subject_id_number: str, data: dict[str, Any],
     attachments: list[IncomingFile] | None = None, now: datetime | None = None,
 ) -> Dossier:
-    """An officer registers a dossier received in person (channel "counter"), in their own unit."""
+    """An officer registers a dossier received in person (channel "counter"), in their own unit.
+
+    Non-residents: a procedure processed where the person registers (``target_commune``: temporary or
+    permanent residence, stay notification) is filed at the counter of the target commune, so the
+    subject may be registered anywhere; the target must be the officer's unit (checked before any
+    personal data is read) and the subject is then found by ID number nationally, the read recorded
+    with its purpose. The dossier stays in the officer's unit: other units cannot see or act on it.
+    Procedures processed at the permanent residence read the subject within the officer's jurisdiction."""
     actor.require_write()
     procedure = get_procedure(procedure_code)
-    ctx = AccessContext(actor=actor, purpose=f"Tiếp nhận hồ sơ trực tiếp: {procedure.name}"[:200],
-                        legal_basis="Luật Cư trú 2020", channel="counter")
-    person = registry_selectors.access_person(ctx=ctx, id_number=subject_id_number,
-                                              fields=sorted({f.prefill for f in procedure.fields if f.prefill}))
+    person = _counter_subject(actor, procedure, subject_id_number, data)
     prefilled = {k: val for k, val in prefill_values(person=person, procedure=procedure).items() if val is not None}
     cleaned = validate_data(procedure, {**data, **prefilled})
     files = attachments or []
