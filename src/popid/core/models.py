@@ -58,7 +58,12 @@ class AccessRecord(models.Model):
     committed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["person_id_number", "at"])]
+        indexes = [
+            models.Index(fields=["person_id_number", "at"]),
+            # the ledger's queue: records not yet committed, found without scanning committed ones
+            models.Index(fields=["id"], condition=models.Q(committed_at__isnull=True),
+                         name="accessrecord_uncommitted"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor} read {self.person_id_number} ({self.purpose})"

@@ -1,5 +1,84 @@
-"""API routes of popid.ledger, mounted by popid.api."""
+"""Public API of the access ledger (no login: it publishes only hashes, sizes and signatures).
 
-from ninja import Router
+Everything a citizen, an auditor or a monitor needs to check the log independently: the latest
+and any earlier signed checkpoint, inclusion proofs (audit paths) and consistency proofs per
+RFC 9162, and the Ed25519 public keys. Hashes are standard base64."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from popid.ledger import services
+from popid.ledger.models import Checkpoint
 
 router = Router(tags=["ledger"])
+PROBLEM = {400: dict, 404: dict, 422: dict}
+
+
+class CheckpointOut(Schema):
+    size: int
+    root_hash: str
+    timestamp: datetime
+    kid: str
+    note: str
+
+
+class InclusionOut(Schema):
+    index: int
+    size: int
+    leaf_hash: str
+    audit_path: list[str]
+
+
+class ConsistencyOut(Schema):
+    first: int
+    second: int
+    consistency_path: list[str]
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(bytes(value)).decode()
+
+
+def checkpoint_out(checkpoint: Checkpoint) -> dict:
+    return {"size": checkpoint.size, "root_hash": b64(checkpoint.root_hash), "timestamp": checkpoint.timestamp,
+            "kid": checkpoint.kid, "note": checkpoint.note}
+
+
+@router.get("/checkpoints/latest", auth=None, response={200: CheckpointOut, **PROBLEM},
+            summary="Điểm kiểm tra mới nhất (đã ký Ed25519)")
+def latest_checkpoint(request: HttpRequest):
+    services.integrate()  # lazily: pending access records first, a fresh checkpoint if due
+    return checkpoint_out(services.require_latest_checkpoint())
+
+
+@router.get("/checkpoints/{size}", auth=None, response={200: CheckpointOut, **PROBLEM},
+            summary="Điểm kiểm tra theo kích thước cây")
+def checkpoint_by_size(request: HttpRequest, size: int):
+    return checkpoint_out(services.checkpoint_by_size(size))
+
+
+@router.get("/proofs/inclusion", auth=None, response={200: InclusionOut, **PROBLEM},
+            summary="Bằng chứng chứa (audit path, RFC 9162 §2.1.3)")
+def inclusion(request: HttpRequest, index: int, size: int):
+    services.integrate(checkpoint=False)
+    path = services.inclusion_proof(index, size)
+    return {"index": index, "size": size, "leaf_hash": b64(services.leaf_hash_at(index)),
+            "audit_path": [b64(h) for h in path]}
+
+
+@router.get("/proofs/consistency", auth=None, response={200: ConsistencyOut, **PROBLEM},
+            summary="Bằng chứng nhất quán giữa hai kích thước (RFC 9162 §2.1.4)")
+def consistency(request: HttpRequest, first: int, second: int):
+    services.integrate(checkpoint=False)
+    path = services.consistency_proof(first, second)
+    return {"first": first, "second": second, "consistency_path": [b64(h) for h in path]}
+
+
+@router.get("/keys", auth=None, response={200: dict}, summary="Khoá công khai Ed25519 của sổ cái (JWKS)")
+def public_keys(request: HttpRequest):
+    return services.public_jwks()

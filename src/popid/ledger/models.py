@@ -1,0 +1,103 @@
+"""The access ledger's tables: the log's size, one entry per committed access record, every
+perfect subtree hash, signed checkpoints and the public keys that signed them.
+
+Nothing here holds personal data in a leaf: a leaf is ``version ‖ index ‖ commitment`` and the
+commitment is SHA-256(salt ‖ canonical record). Salts live in ``LedgerEntry`` beside the leaf so
+a citizen can be handed their own record and salt to open the commitment themselves.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+NODE_LEVEL_FACTOR = 1 << 48  # LedgerNode.key = level * 2**48 + idx (2**48 leaves is plenty)
+
+
+def node_key(level: int, idx: int) -> int:
+    return level * NODE_LEVEL_FACTOR + idx
+
+
+class LedgerState(models.Model):
+    """One row (pk=1): how many leaves the log holds. The sequencer locks it, so integrations
+    queue behind each other on PostgreSQL (row lock) and SQLite (IMMEDIATE transactions)."""
+
+    size = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ledger size {self.size}"
+
+
+class LedgerEntry(models.Model):
+    """Leaf ``index`` commits access record ``record_id``. No foreign key on purpose: deleting
+    an access record must be *detected* by ``popid ledger verify``, not cascaded away."""
+
+    index = models.BigIntegerField(primary_key=True)
+    record_id = models.BigIntegerField(unique=True)
+    salt = models.BinaryField(max_length=32)
+    # position among the person's ordinary (not "hidden until") entries: 0, 1, 2, … lets the
+    # citizen see that no entry between two shown ones was left out; None for hidden entries
+    person_seq = models.IntegerField(null=True, blank=True)
+    integrated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"leaf {self.index} = record {self.record_id}"
+
+
+class LedgerNode(models.Model):
+    """The hash of one perfect subtree (level 0 = leaf hashes). Every complete subtree is stored
+    once, when its last leaf arrives; partial right-edge subtrees are folded at proof time."""
+
+    key = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"node ({self.level}, {self.idx})"
+
+    @property
+    def level(self) -> int:
+        return self.key // NODE_LEVEL_FACTOR
+
+    @property
+    def idx(self) -> int:
+        return self.key % NODE_LEVEL_FACTOR
+
+
+class LedgerPersonHead(models.Model):
+    """The next ``person_seq`` for each person's ordinary entries (kept by the sequencer)."""
+
+    person_id_number = models.CharField(max_length=12, primary_key=True)
+    next_seq = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.person_id_number}: {self.next_seq}"
+
+
+class Checkpoint(models.Model):
+    """A signed tree head. ``note`` is exactly the signed text plus its signature line, so it
+    can be handed out and checked byte for byte (format in docs/ledger.md)."""
+
+    size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    timestamp = models.DateTimeField()
+    kid = models.CharField(max_length=100)
+    signature = models.BinaryField(max_length=64)
+    note = models.TextField()
+
+    class Meta:
+        ordering = ["size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"
+
+
+class LedgerPublicKey(models.Model):
+    """Every public key that ever signed a checkpoint, kept after the key store prunes it so old
+    checkpoints stay verifiable. Auditors should still pin keys from the published JWKS."""
+
+    kid = models.CharField(max_length=100, primary_key=True)
+    jwk = models.JSONField()
+    first_used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.kid
