@@ -6,3 +6,9 @@ class ExchangeConfig(AppConfig):
     label = "exchange"
     verbose_name = "Chia sẻ dữ liệu với cơ quan, tổ chức"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from popid.exchange.tokens import AgencyTokenIssuer
+        from popid.identity.oidc.provider import register_service_token_issuer
+
+        register_service_token_issuer(AgencyTokenIssuer())

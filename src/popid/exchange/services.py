@@ -162,6 +162,7 @@ def request_consent(*, subsystem: Subsystem, rc: RequestContext, id_number: str,
     if not subsystem.usable:
         raise PermissionDenied(_("Hệ thống kết nối đã bị tạm dừng"))
     rc = rc.cleaned()
+    throttle.check_rate(subsystem.agency)  # no daily quota, but no flooding citizens with requests
     id_number = _check_id(id_number)
     names = sorted(set(fields or []))
     if bad := catalogue.unknown(names):

@@ -17,11 +17,18 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from authlib.integrations.django_oauth2 import AuthorizationServer
 from authlib.integrations.django_oauth2.requests import DjangoOAuth2Request
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError, InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnauthorizedClientError,
+    grants,
+)
 from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -324,6 +331,52 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return True
 
 
+# --- client credentials for service clients (agency subsystems, issue #5) --------------------
+class ServiceTokenIssuer(Protocol):
+    """Supplied by the app that owns service clients (popid.exchange registers one in its
+    AppConfig.ready), so the provider stays free of that app's models."""
+
+    def scope_for(self, client: RelyingParty, requested: str | None) -> str | None:
+        """The scope to issue (raise ``InvalidScopeError`` for scopes not granted), or None when
+        this client may not use client_credentials at all."""
+
+    def save(self, client: RelyingParty, token: dict[str, Any]) -> None:
+        """Store the issued access token bound to the client's subsystem and scope."""
+
+
+_service_issuer: list[ServiceTokenIssuer] = []
+
+
+def register_service_token_issuer(issuer: ServiceTokenIssuer) -> None:
+    _service_issuer[:] = [issuer]
+
+
+class ServiceClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """RFC 6749 §4.4 for agency subsystems: ``private_key_jwt`` only (the assertion hardening and
+    jti replay store of ``PrivateKeyJWT`` apply), no user, no refresh token; the scope is what the
+    registered issuer grants, never more than asked."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        issuer = _service_issuer[0] if _service_issuer else None
+        scope = issuer.scope_for(client, self.request.payload.scope) if issuer else None
+        if not scope:
+            raise UnauthorizedClientError(
+                description="The client is not authorized to use grant_type=client_credentials.")
+        self.request.client = client
+        self.request.service_scope = scope
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        # Not generate_token: that filters the scope through RelyingParty.get_allowed_scope, which
+        # is the OIDC (openid-only) policy; service scopes were decided by the issuer above.
+        token = {"token_type": "Bearer", "access_token": secrets.token_urlsafe(32),
+                 "expires_in": ACCESS_TOKEN_SECONDS, "scope": self.request.service_scope}
+        _service_issuer[0].save(self.request.client, token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
 # --- logout -------------------------------------------------------------------------------
 class EndSession(EndSessionEndpoint):
     def get_server_jwks(self) -> dict[str, Any]:
@@ -389,6 +442,7 @@ def build_server() -> PopIDAuthorizationServer:
     server.register_client_auth_method("private_key_jwt", PrivateKeyJWT())
     server.register_grant(CodeGrant, [RequiredS256(required=True), PopIDOpenIDCode(require_nonce=False)])
     server.register_grant(RotatingRefreshGrant)
+    server.register_grant(ServiceClientCredentialsGrant)
     server.register_endpoint(EndSession)
     return server
 

@@ -253,7 +253,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
         "require_pushed_authorization_requests": False,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": list(keys.OIDC_ALGS),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,

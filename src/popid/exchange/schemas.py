@@ -1,0 +1,155 @@
+"""Agency API schemas. Inputs forbid unknown fields (a typo is a 422 naming it). Personal data
+travels only in POST bodies, never in URLs (which end up in proxy logs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from popid.exchange.access import RequestContext
+
+IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContextIn(In):
+    """Why this request is made; recorded in the citizen's access history and the ledger."""
+
+    purpose: str = Field(max_length=200, description="Mục đích khai thác")
+    legal_basis: str = Field(max_length=200, description="Căn cứ pháp lý")
+    official: str = Field(max_length=150, description="Cán bộ, nhân viên khởi tạo yêu cầu (họ tên / mã)")
+    consent_ref: str = Field(default="", max_length=40, description="Mã đồng ý của công dân (DY-…)")
+    hidden_until: datetime | None = Field(default=None,
+                                          description="Tra cứu bảo mật: ẩn với công dân đến thời điểm này")
+
+    def to_rc(self) -> RequestContext:
+        return RequestContext(purpose=self.purpose, legal_basis=self.legal_basis, official=self.official,
+                              consent_ref=self.consent_ref, hidden_until=self.hidden_until)
+
+
+class Attributes(In):
+    full_name: str | None = Field(default=None, max_length=150)
+    birth_date: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD, hoặc YYYY / YYYY-MM")
+    sex: str | None = Field(default=None, max_length=1, description="M hoặc F")
+    nationality: str | None = Field(default=None, max_length=2)
+    birth_place: str | None = Field(default=None, max_length=300)
+    hometown: str | None = Field(default=None, max_length=300)
+    old_id_number: str | None = Field(default=None, max_length=9)
+    id_card: str | None = Field(default=None, max_length=12, description="Số thẻ căn cước")
+    ethnicity: str | None = Field(default=None, max_length=60)
+    religion: str | None = Field(default=None, max_length=60)
+    blood_type: str | None = Field(default=None, max_length=3)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class VerifyIn(In):
+    context: ContextIn
+    id_number: str = IdNumber
+    full_name: str = Field(max_length=150)
+    birth_date: str = Field(max_length=10)
+    attributes: Attributes | None = None
+
+    def all_attributes(self) -> dict[str, Any]:
+        extra = self.attributes.model_dump(exclude_none=True) if self.attributes else {}
+        return {**extra, "full_name": self.full_name, "birth_date": self.birth_date}
+
+
+class VerifyOut(Schema):
+    id_number: str
+    match: bool = Field(description="true khi mọi thuộc tính đều khớp")
+    attributes: dict[str, bool]
+
+
+class BatchItemIn(In):
+    ref: str = Field(default="", max_length=100, description="Mã tham chiếu của cơ quan, trả lại nguyên văn")
+    id_number: str = Field(max_length=12)
+    attributes: Attributes
+
+
+class BatchIn(In):
+    context: ContextIn
+    items: list[BatchItemIn] = Field(description="Tối đa 1.000 người; nhiều hơn: 413 batch_too_large")
+
+
+class BatchItemOut(Schema):
+    ref: str | None = None
+    id_number: str
+    match: bool
+    attributes: dict[str, bool]
+    error: str | None = Field(default=None, description="consent_missing, consent_expired… khi thiếu đồng ý")
+
+
+class BatchOut(Schema):
+    results: list[BatchItemOut]
+
+
+class PersonQueryIn(In):
+    context: ContextIn
+    id_number: str = IdNumber
+    fields: list[str] = Field(min_length=1, max_length=30, description="Tên trường trong danh mục (GET /fields)")
+
+
+class PersonDataOut(Schema):
+    id_number: str
+    fields: dict[str, Any]
+    consent_ref: str | None
+
+
+class LifeStatusIn(In):
+    context: ContextIn
+    id_numbers: list[str] = Field(description="Tối đa 1.000 số định danh")
+
+
+class LifeStatusItem(Schema):
+    id_number: str
+    status: str = Field(description="alive, deceased, missing hoặc unknown")
+    died_on: str | None
+
+
+class LifeStatusOut(Schema):
+    results: list[LifeStatusItem]
+
+
+class ConsentRequestIn(In):
+    context: ContextIn
+    id_number: str = IdNumber
+    fields: list[str] = Field(min_length=1, max_length=10)
+    valid_until: datetime
+
+
+class ConsentOut(Schema):
+    reference: str
+    status: str
+    fields: list[str]
+    purpose: str
+    valid_until: datetime
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+    sensitive: bool
+    verifiable: bool
+
+
+class SubscriptionIn(In):
+    context: ContextIn
+    url: str = Field(max_length=500, description="https (http chỉ cho localhost)")
+    event_types: list[str] = Field(min_length=1)
+
+
+class SubscriptionOut(Schema):
+    id: int
+    url: str
+    event_types: list[str]
+    is_active: bool
+    created_at: datetime

@@ -1,0 +1,82 @@
+"""Agency access tokens: issued by the OIDC provider's client_credentials grant (private_key_jwt)
+to a subsystem for the services it holds active grants for, and checked on every API call.
+
+Tokens are opaque and looked up by SHA-256, so suspending an agency or a subsystem stops its
+tokens at once; the services additionally re-check the grant itself on every call, so a grant
+revoked or expired after the token was issued is refused too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidScopeError, UnauthorizedClientError
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.security import HttpBearer
+
+from popid.core.errors import PermissionDenied
+from popid.exchange.models import SCOPE_PREFIX, AgencyToken, Grant, Subsystem, scope_of
+from popid.identity.oidc.models import RelyingParty, digest
+
+
+class InsufficientScope(PermissionDenied):
+    code = "insufficient_scope"
+
+
+class AgencyTokenIssuer:
+    """``identity.oidc.provider.ServiceTokenIssuer`` for agency subsystems."""
+
+    def scope_for(self, client: RelyingParty, requested: str | None) -> str | None:
+        subsystem = Subsystem.objects.select_related("agency").filter(client=client).first()
+        if subsystem is None:
+            return None
+        if not (subsystem.is_active and subsystem.agency.is_active):
+            raise UnauthorizedClientError(description="The agency or subsystem is suspended.")
+        now = timezone.now()
+        granted = {scope_of(g.service) for g in Grant.objects.filter(subsystem=subsystem, revoked_at__isnull=True)
+                   if g.is_active(now)}
+        asked = set((requested or "").split())
+        if asked - granted:
+            raise InvalidScopeError(description=f"Not granted: {' '.join(sorted(asked - granted))}")
+        scope = asked or granted
+        if not scope:
+            raise InvalidScopeError(description="The subsystem holds no active grant.")
+        return " ".join(sorted(scope))
+
+    def save(self, client: RelyingParty, token: dict[str, Any]) -> None:
+        subsystem = Subsystem.objects.get(client=client)
+        AgencyToken.objects.create(subsystem=subsystem, token_hash=digest(token["access_token"]),
+                                   scope=token.get("scope", ""),
+                                   expires_at=timezone.now() + timedelta(seconds=int(token.get("expires_in", 600))))
+
+
+class AgencyBearer(HttpBearer):
+    """``Authorization: Bearer <token from /oidc/token>``; sets ``request.subsystem`` and
+    ``request.scopes``."""
+
+    openapi_description = "client_credentials access token (private_key_jwt) from /oidc/token"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Subsystem | None:
+        if not token or len(token) > 100:
+            return None
+        row = (AgencyToken.objects.select_related("subsystem__agency", "subsystem__client")
+               .filter(token_hash=digest(token)).first())
+        if row is None or row.revoked_at or row.expires_at <= timezone.now() or not row.subsystem.usable:
+            return None
+        request.subsystem = row.subsystem  # type: ignore[attr-defined]
+        request.scopes = frozenset(row.scope.split())  # type: ignore[attr-defined]
+        return row.subsystem
+
+
+def require_scope(request: HttpRequest, service: str) -> Subsystem:
+    scopes: frozenset[str] = getattr(request, "scopes", frozenset())
+    if scope_of(service) not in scopes:
+        raise InsufficientScope(_("Mã truy cập không có phạm vi %(scope)s") % {"scope": scope_of(service)})
+    return request.subsystem  # type: ignore[attr-defined]
+
+
+AGENCY_AUTH = [AgencyBearer()]
+__all__ = ["AGENCY_AUTH", "SCOPE_PREFIX", "AgencyTokenIssuer", "require_scope"]
