@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from popid.api import api
 from popid.core.problems import not_found_response
 from popid.identity.oidc.urls import well_known as oidc_well_known
+from popid.wallet.urls import well_known as wallet_well_known
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -15,5 +16,6 @@ urlpatterns = [
     path("giay-to/", include("popid.documents.urls")),
     path("vi-giay-to/", include("popid.wallet.urls")),
     *oidc_well_known,
+    *wallet_well_known,
     path("", include("popid.web.urls")),
 ]

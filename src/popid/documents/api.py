@@ -1,5 +1,63 @@
-"""API routes of popid.documents, mounted by popid.api."""
+"""API routes of popid.documents (staff token or console session): read a driving licence and
+change its status; the same services and selectors as the console."""
 
-from ninja import Router
+from __future__ import annotations
+
+from ninja import Router, Schema
+from pydantic import ConfigDict
+
+from popid.core.access import context_from_request
+from popid.documents import selectors, services
+from popid.documents.models import DrivingLicence
 
 router = Router(tags=["documents"])
+
+
+class LicenceOut(Schema):
+    number: str
+    holder_id_number: str
+    holder_name: str
+    classes: list[dict[str, str]]
+    issued_on: str
+    valid_until: str | None
+    points: int
+    status: str
+    status_reason: str
+    version: int
+
+
+class StatusIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+    legal_ref: str = services.LEGAL_REF_SUSPENSION
+    expected_version: int | None = None
+
+
+def _out(licence: DrivingLicence) -> LicenceOut:
+    return LicenceOut(number=licence.number, holder_id_number=licence.person.id_number,
+                      holder_name=licence.person.full_name, classes=licence.classes,
+                      issued_on=licence.issued_on.isoformat(),
+                      valid_until=licence.valid_until.isoformat() if licence.valid_until else None,
+                      points=licence.points, status=licence.status, status_reason=licence.status_reason,
+                      version=licence.version)
+
+
+@router.get("/licences/{number}", response=LicenceOut)
+def get_licence(request, number: str):
+    ctx = context_from_request(request, default_purpose="Tra cứu giấy phép lái xe")
+    return _out(selectors.access_licence(ctx=ctx, number=number))
+
+
+@router.post("/licences/{number}/suspend", response=LicenceOut)
+def post_suspend(request, number: str, body: StatusIn):
+    return _out(services.suspend_licence(actor=request.actor, number=number, **body.dict()))
+
+
+@router.post("/licences/{number}/reinstate", response=LicenceOut)
+def post_reinstate(request, number: str, body: StatusIn):
+    return _out(services.reinstate_licence(actor=request.actor, number=number, **body.dict()))
+
+
+@router.post("/licences/{number}/revoke", response=LicenceOut)
+def post_revoke(request, number: str, body: StatusIn):
+    return _out(services.revoke_licence(actor=request.actor, number=number, **body.dict()))

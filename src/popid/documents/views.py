@@ -1,0 +1,90 @@
+"""Officer console pages for the document registries: find a driving licence, see it with its
+history, suspend / reinstate / revoke it (officers with jurisdiction over the holder's commune).
+The verifier pages (/giay-to/xac-minh/) live in ``wallet.verifier_views``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from popid.core.access import AccessContext
+from popid.core.errors import DomainError
+from popid.documents import selectors, services
+from popid.documents.models import LicenceStatus
+from popid.web.views import ConsoleRequest, apply_domain_error, console_view
+
+PURPOSE_VIEW = "Quản lý giấy phép lái xe trên giao diện cán bộ"
+
+
+class LicenceSearchForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Số GPLX hoặc số định danh"), required=False, max_length=20)
+    status = forms.ChoiceField(label=gettext_lazy("Trạng thái"), required=False,
+                               choices=[("", gettext_lazy("Tất cả")), *LicenceStatus.choices])
+
+
+class StatusForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Lý do"), max_length=300)
+    legal_ref = forms.CharField(label=gettext_lazy("Căn cứ pháp lý"), max_length=200, required=False,
+                                initial=services.LEGAL_REF_SUSPENSION)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+ACTIONS = {
+    "tam-giu": (services.suspend_licence, gettext_lazy("Đã tạm giữ giấy phép lái xe")),
+    "khoi-phuc": (services.reinstate_licence, gettext_lazy("Đã khôi phục giấy phép lái xe")),
+    "thu-hoi": (services.revoke_licence, gettext_lazy("Đã thu hồi giấy phép lái xe")),
+}
+
+
+def _ctx(request: ConsoleRequest) -> AccessContext:
+    return AccessContext(actor=request.actor, purpose=PURPOSE_VIEW, channel="console")
+
+
+@console_view
+def licence_list(request: ConsoleRequest) -> HttpResponse:
+    form = LicenceSearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.list_licences(ctx=_ctx(request), query=data.get("q", ""), status=data.get("status", ""))
+    return render(request, "documents/licence_list.html", {"form": form, "rows": rows})
+
+
+def _detail(request: ConsoleRequest, number: str, form: StatusForm | None = None, status: int = 200) -> HttpResponse:
+    licence = selectors.access_licence(ctx=_ctx(request), number=number)
+    form = form or StatusForm(initial={"version": licence.version, "legal_ref": services.LEGAL_REF_SUSPENSION})
+    return render(request, "documents/licence_detail.html", {
+        "licence": licence, "events": selectors.licence_events(licence=licence), "form": form,
+        "may_write": request.actor.may_write}, status=status)
+
+
+@console_view
+def licence_detail(request: ConsoleRequest, number: str) -> HttpResponse:
+    return _detail(request, number)
+
+
+@console_view
+@require_POST
+def licence_action(request: ConsoleRequest, number: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        return _detail(request, number, status=404)
+    command, done = ACTIONS[action]
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            kwargs = {"legal_ref": data["legal_ref"]} if data.get("legal_ref") else {}
+            command(actor=request.actor, number=number, reason=data["reason"], expected_version=data["version"],
+                    **kwargs)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, str(done))
+            return redirect("documents:licence_detail", number=number)
+    else:
+        form.domain_error = {"title": _("Dữ liệu không hợp lệ"), "detail": "", "placed": True,  # type: ignore[attr-defined]
+                             "code": "validation_failed"}
+    return _detail(request, number, form=form, status=422)

@@ -1,0 +1,56 @@
+"""The verifier's side: sessions carrying a fresh nonce (used once, 10 minutes to use it), and
+online verification of a presentation against one session."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from popid.wallet import sdjwt
+from popid.wallet.errors import VerifierSessionNotFound
+from popid.wallet.models import VerifierSession
+from popid.wallet.verify import OnlineTrust, Result, verify_presentation
+
+SESSION_LIFETIME = timedelta(minutes=10)
+VERIFIER_PATH = "/giay-to/xac-minh/"
+
+
+def create_session(*, base: str, label: str = "") -> VerifierSession:
+    public_id = secrets.token_hex(5)
+    return VerifierSession.objects.create(
+        public_id=public_id, nonce=sdjwt.b64encode(secrets.token_bytes(24)),
+        audience=f"{base}{VERIFIER_PATH}{public_id}",
+        label=label[:100], expires_at=timezone.now() + SESSION_LIFETIME)
+
+
+def find_session(public_id: str) -> VerifierSession:
+    session = VerifierSession.objects.filter(public_id=(public_id or "").strip().lower()[:16]).first()
+    if session is None:
+        raise VerifierSessionNotFound(field="session")
+    return session
+
+
+@transaction.atomic
+def verify_in_session(*, public_id: str, payload: str, base: str) -> Result:
+    """Verify ``payload`` for this session: its nonce and audience, once; the result is kept."""
+    session = find_session(public_id)
+    session = VerifierSession.objects.select_for_update().get(pk=session.pk)
+
+    def check_nonce(nonce: str) -> None:
+        if nonce != session.nonce:
+            raise sdjwt.Refused("wrong_nonce", "the presentation was made for another verifier session")
+        if session.used_at is not None:
+            raise sdjwt.Refused("nonce_replayed", "this nonce was already used by a presentation")
+        if session.expires_at < timezone.now():
+            raise sdjwt.Refused("verifier_session_expired", "the verifier session expired")
+        session.used_at = timezone.now()
+
+    result = verify_presentation(payload, trust=OnlineTrust(base), audience=session.audience, nonce_check=check_nonce)
+    if session.used_at is not None and not session.result:
+        session.result = {"accepted": result.accepted, "reason": result.reason, "config_id": result.config_id,
+                          "claims": sorted(result.disclosed)}
+        session.save(update_fields=["used_at", "result"])
+    return result

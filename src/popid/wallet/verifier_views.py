@@ -1,0 +1,149 @@
+"""The verifier's pages (/giay-to/xac-minh/): open to any verifier (a bank counter, a hotel, a
+roadside check). A session gives the nonce the wallet must bind; the pasted (or scanned)
+presentation is verified and exactly the disclosed claims are shown. The chip-card QR page parses
+the card's QR for anyone and checks it against the registry only for a logged-in officer."""
+
+from __future__ import annotations
+
+import base64
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from popid.core.access import AccessContext, Actor
+from popid.core.errors import DomainError, PermissionDenied
+from popid.wallet import sdjwt
+from popid.wallet import verifier as verifier_service
+from popid.wallet.chipcheck import check_against_registry
+from popid.wallet.chipqr import parse_chip_qr
+from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
+from popid.wallet.verify import Result
+from popid.web.views import apply_domain_error
+
+PURPOSE_CHIP = "Đối chiếu mã QR trên thẻ căn cước với Cơ sở dữ liệu quốc gia về dân cư"
+
+REASONS = {
+    "oversized": _("Dữ liệu quá lớn, không phải mã QR giấy tờ hợp lệ"),
+    "malformed": _("Dữ liệu không đúng định dạng giấy tờ số (SD-JWT)"),
+    "alg_none": _("Giấy tờ không có chữ ký (alg: none) — không bao giờ chấp nhận"),
+    "unsupported_alg": _("Thuật toán ký không được hỗ trợ"),
+    "wrong_type": _("Loại giấy tờ hoặc cơ quan cấp không đúng"),
+    "unknown_issuer_key": _("Khóa ký không thuộc cơ quan cấp nào được tin cậy"),
+    "bad_signature": _("Chữ ký của cơ quan cấp không hợp lệ (giấy tờ bị sửa hoặc chữ ký bị thay)"),
+    "missing_key_binding": _("Thiếu chữ ký của người giữ giấy tờ (key binding)"),
+    "bad_holder_key": _("Khóa của người giữ giấy tờ không hợp lệ"),
+    "bad_key_binding_signature": _("Chữ ký của người giữ giấy tờ không hợp lệ"),
+    "sd_hash_mismatch": _("Bản trình bày đã bị sửa sau khi người giữ ký (thông tin tiết lộ bị thay đổi)"),
+    "wrong_audience": _("Bản trình bày được tạo cho bên xác minh khác"),
+    "malformed_disclosure": _("Thông tin tiết lộ sai định dạng"),
+    "duplicate_disclosure": _("Thông tin tiết lộ bị lặp"),
+    "disclosure_mismatch": _("Thông tin tiết lộ không thuộc giấy tờ này (bị sửa hoặc lấy từ giấy tờ khác)"),
+    "credential_expired": _("Giấy tờ số đã hết hạn"),
+    "credential_not_yet_valid": _("Giấy tờ số chưa có hiệu lực"),
+    "status_unavailable": _("Không kiểm tra được trạng thái giấy tờ"),
+    "status_unknown": _("Trạng thái giấy tờ không xác định"),
+    "revoked": _("Giấy tờ đã bị thu hồi"),
+    "suspended": _("Giấy tờ đang bị tạm đình chỉ (tạm giữ)"),
+    "wrong_nonce": _("Bản trình bày không dùng mã phiên xác minh này"),
+    "nonce_replayed": _("Mã phiên đã được dùng: bản trình bày bị phát lại"),
+    "verifier_session_expired": _("Phiên xác minh đã hết hạn"),
+    "presentation_expired": _("Mã QR đã quá 60 giây"),
+    "presentation_from_future": _("Thời điểm tạo bản trình bày không hợp lệ"),
+}
+
+
+class PayloadForm(forms.Form):
+    payload = forms.CharField(label=_("Nội dung mã QR giấy tờ số"), widget=forms.Textarea(attrs={"rows": 5}),
+                              max_length=sdjwt.MAX_PRESENTATION_BYTES * 2)
+
+
+class ChipForm(forms.Form):
+    qr = forms.CharField(label=_("Nội dung mã QR mặt trước thẻ căn cước"), max_length=2000,
+                         widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _qr(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=6)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
+
+
+def describe(result: Result) -> dict:
+    """The result as the page shows it: reason text, and each disclosed claim with its label."""
+    claims = []
+    for name, value in result.disclosed.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else (
+            (_("Có") if value else _("Không")) if isinstance(value, bool) else value)
+        claims.append({"name": name, "label": CLAIM_LABELS.get(name, name), "value": shown})
+    ctype = CREDENTIAL_TYPES.get(result.config_id)
+    return {"result": result, "reason_text": REASONS.get(result.reason, result.reason), "claims": claims,
+            "type_name": ctype.name if ctype else ""}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verifier(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        session = verifier_service.create_session(base=issuer_base(request), label=request.POST.get("label", ""))
+        return redirect("documents:verifier_session", session_id=session.public_id)
+    return render(request, "wallet/verifier_start.html", {})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verifier_session(request: HttpRequest, session_id: str) -> HttpResponse:
+    try:
+        session = verifier_service.find_session(session_id)
+    except DomainError:
+        return render(request, "wallet/verifier_start.html", {"missing": True}, status=404)
+    form = PayloadForm(request.POST or None)
+    context: dict = {"session": session, "form": form,
+                     "wallet_qr": _qr(f"{issuer_base(request)}/vi-giay-to/?phien={session.public_id}")}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        result = verifier_service.verify_in_session(public_id=session.public_id, payload=form.cleaned_data["payload"],
+                                            base=issuer_base(request))
+        context.update(describe(result))
+        status = 200 if result.accepted else 422
+    elif request.method == "POST":
+        raw = request.POST.get("payload", "")
+        result = Result(accepted=False, reason="oversized" if len(raw) > sdjwt.MAX_PRESENTATION_BYTES
+                                 else "malformed")
+        context.update(describe(result))
+        status = 422
+    return render(request, "wallet/verifier_session.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def chip_card(request: HttpRequest) -> HttpResponse:
+    form = ChipForm(request.POST or None)
+    context: dict = {"form": form}
+    status = 200
+    actor = None
+    if request.user.is_authenticated:
+        try:
+            actor = Actor.for_user(request.user)
+        except PermissionDenied:
+            actor = None
+    context["is_officer"] = actor is not None
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                card = parse_chip_qr(form.cleaned_data["qr"])
+                context["card"] = card
+                if actor is not None:
+                    ctx = AccessContext(actor=actor, purpose=PURPOSE_CHIP, channel="verifier",
+                                        legal_basis="Luật Căn cước 2023, Điều 9; Nghị định 69/2024/NĐ-CP")
+                    context["check"] = check_against_registry(ctx=ctx, card=card)
+                status = 200
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                status = exc.status
+    return render(request, "wallet/chip_card.html", context, status=status)

@@ -1,0 +1,239 @@
+"""Verifying a presentation: the SD-JWT checks (``sdjwt.verify``), then status, nonce and age.
+
+Two trust sources share one procedure:
+
+- ``OnlineTrust``: this installation's issuer keys and live credential statuses (the verifier
+  page and API);
+- ``CachedTrust``: a JSON cache of each issuer's JWKS and signed status list, for verifiers
+  without network (``popid verify``, ``verify_offline``). The cached status lists are verified
+  with the cached keys, and the cache's age is reported with every result.
+
+Refusal reasons are stable codes (docs/wallet.md lists them); the order is fixed: syntax and
+size, issuer signature, key binding and ``sd_hash``, disclosures, expiry, type, status, nonce,
+age of the presentation. Status comes before the nonce so a presentation of a suspended or
+revoked credential is refused as such even when it is also replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from joserfc.jwk import ECKey
+
+from popid.core import keys
+from popid.wallet import sdjwt
+from popid.wallet.issuers import ISSUERS, VCT_TO_TYPE, issuer_for_iss
+from popid.wallet.models import CredentialStatus
+
+PRESENTATION_MAX_AGE = 60  # seconds: the wallet's QR code is valid for 60 seconds (VNeID)
+STATUS_NAMES = {CredentialStatus.VALID: "valid", CredentialStatus.INVALID: "revoked",
+                CredentialStatus.SUSPENDED: "suspended"}
+
+
+class Trust(Protocol):
+    base: str
+
+    def issuer_key(self, iss: str, kid: str) -> ECKey | None: ...
+
+    def status(self, uri: str, idx: int) -> int: ...
+
+
+@dataclass
+class Result:
+    accepted: bool
+    reason: str = ""
+    detail: str = ""
+    issuer: str = ""
+    issuer_name: str = ""
+    vct: str = ""
+    config_id: str = ""
+    disclosed: dict[str, Any] = field(default_factory=dict)
+    status: str = ""
+    presented_at: int | None = None
+    expires_at: int | None = None
+    cache_age_seconds: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _keyset_key(keyset: str, kid: str) -> ECKey | None:
+    for stored in keys.all_keys(keyset):
+        if stored.kid == kid and stored.alg == "ES256":
+            published = {k["kid"] for k in keys.public_jwks(keyset)["keys"]}
+            return stored.key if kid in published else None  # pruned keys no longer verify
+    return None
+
+
+class OnlineTrust:
+    """This installation: issuers under ``base``, keys from the key store, statuses from the DB."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def issuer_key(self, iss: str, kid: str) -> ECKey | None:
+        issuer = issuer_for_iss(iss, self.base)
+        return _keyset_key(issuer.keyset, kid) if issuer else None
+
+    def status(self, uri: str, idx: int) -> int:
+        from popid.wallet.status import current_status
+
+        for issuer in ISSUERS.values():
+            prefix = issuer.status_uri(self.base, 0)[:-1]
+            if uri.startswith(prefix) and uri[len(prefix):].isdigit():
+                return current_status(issuer.slug, int(uri[len(prefix):]), idx)
+        raise sdjwt.Refused("status_unavailable", f"unknown status list {uri}")
+
+
+class CachedTrust:
+    """A verifier's offline cache: {"base", "fetched_at", "issuers": {iss: {"jwks"}}, "status_lists": {uri: jwt}}."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.base = data.get("base", "")
+        self.fetched_at = int(data.get("fetched_at", 0))
+        self._keys: dict[tuple[str, str], ECKey] = {}
+        for iss, entry in data.get("issuers", {}).items():
+            for jwk in entry.get("jwks", {}).get("keys", []):
+                if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and "d" not in jwk:
+                    self._keys[(iss, jwk["kid"])] = ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")})
+        self._lists: dict[str, tuple[int, bytes]] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> CachedTrust:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def age(self, now: int | None = None) -> int:
+        return (int(time.time()) if now is None else now) - self.fetched_at
+
+    def issuer_key(self, iss: str, kid: str) -> ECKey | None:
+        return self._keys.get((iss, kid))
+
+    def _list(self, uri: str) -> tuple[int, bytes]:
+        if uri in self._lists:
+            return self._lists[uri]
+        token = self.data.get("status_lists", {}).get(uri)
+        if not token:
+            raise sdjwt.Refused("status_unavailable", f"status list {uri} is not in the cache")
+        try:
+            header = json.loads(sdjwt.b64decode(token.split(".")[0]))
+            payload = json.loads(sdjwt.b64decode(token.split(".")[1]))
+        except (ValueError, IndexError) as exc:
+            raise sdjwt.Refused("status_unavailable", "cached status list is malformed") from exc
+        key = self.issuer_key(payload.get("iss", ""), header.get("kid", ""))
+        if header.get("typ") != "statuslist+jwt" or key is None or payload.get("sub") != uri:
+            raise sdjwt.Refused("status_unavailable", "cached status list is not signed by the issuer")
+        sdjwt._verify_jws(token, key, "status_unavailable")
+        if payload.get("exp", 0) < time.time():
+            raise sdjwt.Refused("status_unavailable", "cached status list expired: refresh the cache")
+        status_list = payload["status_list"]
+        entry = (int(status_list["bits"]), zlib.decompress(sdjwt.b64decode(status_list["lst"])))
+        self._lists[uri] = entry
+        return entry
+
+    def status(self, uri: str, idx: int) -> int:
+        from popid.wallet.status import decode
+
+        bits, data = self._list(uri)
+        try:
+            return decode(data, idx, bits)
+        except IndexError as exc:
+            raise sdjwt.Refused("status_unavailable", f"index {idx} outside the list") from exc
+
+
+def verify_presentation(payload: str, *, trust: Trust, audience: str | None,
+                        nonce_check: Callable[[str], None] | None = None,
+                        max_age: int = PRESENTATION_MAX_AGE, now: int | None = None) -> Result:
+    """Verify and describe; never raises for a bad presentation (``Result.reason`` says why)."""
+    now = int(time.time()) if now is None else now
+    result = Result(accepted=False)
+    try:
+        verified = sdjwt.verify(payload, issuer_key=trust.issuer_key, audience=audience, now=now)
+        result.issuer, result.vct = verified.issuer, str(verified.visible.get("vct", ""))
+        issuer = issuer_for_iss(verified.issuer, trust.base)
+        ctype = VCT_TO_TYPE.get(result.vct)
+        if issuer is None or ctype is None or ctype.issuer != issuer.slug:
+            raise sdjwt.Refused("wrong_type", f"{result.vct} is not issued by {verified.issuer}")
+        result.issuer_name, result.config_id = issuer.name, ctype.config_id
+        result.disclosed, result.expires_at = verified.disclosed, verified.visible.get("exp")
+        result.presented_at = verified.key_binding.get("iat")
+        ref = (verified.visible.get("status") or {}).get("status_list") or {}
+        if not isinstance(ref.get("idx"), int) or not isinstance(ref.get("uri"), str):
+            raise sdjwt.Refused("status_unavailable", "credential has no status reference")
+        value = trust.status(ref["uri"], ref["idx"])
+        result.status = STATUS_NAMES.get(value, f"status_{value}")
+        if value == CredentialStatus.INVALID:
+            raise sdjwt.Refused("revoked", "the issuer revoked this credential")
+        if value == CredentialStatus.SUSPENDED:
+            raise sdjwt.Refused("suspended", "the issuer suspended this credential")
+        if value != CredentialStatus.VALID:
+            raise sdjwt.Refused("status_unknown", f"status value {value}")
+        if nonce_check is not None:
+            nonce_check(verified.key_binding["nonce"])
+        else:
+            result.notes.append("nonce_not_checked")
+        iat = verified.key_binding["iat"]
+        if iat < now - max_age:
+            raise sdjwt.Refused("presentation_expired", f"made {now - iat} s ago (limit {max_age} s)")
+        if iat > now + sdjwt.CLOCK_SKEW:
+            raise sdjwt.Refused("presentation_from_future", f"iat {iat}")
+    except sdjwt.Refused as refused:
+        result.reason, result.detail = refused.reason, refused.detail
+        return result
+    result.accepted = True
+    return result
+
+
+# --- offline ----------------------------------------------------------------------------------
+def build_cache(base: str) -> dict[str, Any]:
+    """The cache content from this installation (what ``--refresh-cache`` writes without --from)."""
+    from popid.wallet.status import status_list_token
+
+    data: dict[str, Any] = {"base": base, "fetched_at": int(time.time()), "source": "local", "issuers": {},
+                            "status_lists": {}}
+    for issuer in ISSUERS.values():
+        data["issuers"][issuer.iss(base)] = {"jwks": issuer.jwks()}
+        uri = issuer.status_uri(base, 1)
+        data["status_lists"][uri] = status_list_token(issuer.slug, 1, base)
+    return data
+
+
+def fetch_cache(base: str, *, client: Any = None) -> dict[str, Any]:
+    """The cache content fetched over HTTP from a PopID installation (issuer metadata + status lists)."""
+    import httpx
+
+    http = client or httpx.Client(timeout=10)
+    data: dict[str, Any] = {"base": base, "fetched_at": int(time.time()), "source": base, "issuers": {},
+                            "status_lists": {}}
+    for issuer in ISSUERS.values():
+        iss = issuer.iss(base)
+        meta = http.get(f"{base}/.well-known/jwt-vc-issuer{iss[len(base):]}").json()
+        if meta.get("issuer") != iss:
+            raise ValueError(f"issuer metadata names {meta.get('issuer')!r}, expected {iss!r}")
+        data["issuers"][iss] = {"jwks": meta["jwks"]}
+        uri = issuer.status_uri(base, 1)
+        data["status_lists"][uri] = http.get(uri, headers={"Accept": "application/statuslist+jwt"}).text
+    return data
+
+
+def verify_offline(payload: str, *, cache_path: Path, audience: str | None = None, nonce: str | None = None,
+                   max_age: int = PRESENTATION_MAX_AGE, now: int | None = None) -> Result:
+    """Verify with a cached JWKS and status list and no network. ``Result.cache_age_seconds``
+    says how old the cache is; a given ``nonce`` must match the presentation's."""
+    trust = CachedTrust.load(cache_path)
+
+    def check(value: str) -> None:
+        if value != nonce:
+            raise sdjwt.Refused("wrong_nonce", "the presentation was made for another nonce")
+
+    result = verify_presentation(payload, trust=trust, audience=audience, nonce_check=check if nonce else None,
+                                 max_age=max_age, now=now)
+    result.cache_age_seconds = trust.age(now)
+    return result

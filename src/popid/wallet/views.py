@@ -1,0 +1,180 @@
+"""The built-in web wallet in the citizen portal (/vi-giay-to/): level-2 accounts in a level-2
+session only (passcode or TOTP step-up first). Add a document, choose claims, show a key-bound
+presentation for a verifier's session as a QR code valid for 60 seconds."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from popid.core.errors import DomainError
+from popid.identity import auth
+from popid.wallet import claims as claim_builders
+from popid.wallet import oid4vci, services, verifier
+from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
+from popid.wallet.models import CredentialStatus
+from popid.wallet.verify import PRESENTATION_MAX_AGE
+from popid.web.views import apply_domain_error
+
+
+class PresentForm(forms.Form):
+    session = forms.CharField(label=gettext_lazy("Mã phiên xác minh (bên xác minh cung cấp)"), max_length=16,
+                              required=False)
+    nonce = forms.CharField(label=gettext_lazy("Hoặc: nonce của bên xác minh"), max_length=128, required=False)
+    audience = forms.CharField(label=gettext_lazy("và định danh bên xác minh (aud)"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, claim_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claims"] = forms.MultipleChoiceField(
+            label=gettext_lazy("Thông tin chia sẻ"), choices=claim_choices, widget=forms.CheckboxSelectMultiple)
+        self.order_fields(["claims", "session", "nonce", "audience"])
+
+
+def wallet_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Citizen login, a level-2 account and a level-2 session (else the step-up page)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = auth.current_account(request)
+        if account is None:
+            return redirect(f"{reverse('identity:login')}?{urlencode({'next': request.get_full_path()})}")
+        if not account.is_level2:
+            return _page(request, "wallet/level2_required.html", {}, status=403)
+        if auth.session_acr(request) != auth.ACR_LEVEL2:
+            return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': request.get_full_path()})}")
+        request.account = account  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    account = auth.current_account(request)
+    context.setdefault("citizen", account)
+    context.setdefault("acting_for", auth.acting_for(request) if account else None)
+    return render(request, template, context, status=status)
+
+
+def _svg_data_uri(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=4,
+                        error_correction=qrcode.constants.ERROR_CORRECT_L)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
+
+
+@wallet_view
+def index(request: HttpRequest) -> HttpResponse:
+    account = request.account  # type: ignore[attr-defined]
+    from popid.wallet.status import sync_events
+
+    sync_events()
+    credentials = services.wallet_credentials(account)
+    held = {(c.config_id, c.issued.document_ref) for c in credentials}
+    documents = [{"config_id": c, "ref": r, "label": label, "type": CREDENTIAL_TYPES[c].name, "held": (c, r) in held}
+                 for c, r, label in claim_builders.available_documents(account.person)]
+    rows = [{"credential": c, "type": CREDENTIAL_TYPES[c.config_id].name,
+             "status": CredentialStatus(c.issued.status).label, "status_code": c.issued.status} for c in credentials]
+    return _page(request, "wallet/index.html", {"rows": rows, "documents": documents})
+
+
+@wallet_view
+@require_POST
+def add(request: HttpRequest) -> HttpResponse:
+    try:
+        credential = services.add_to_wallet(account=request.account,  # type: ignore[attr-defined]
+                                             config_id=request.POST.get("config_id", ""),
+                                             document_ref=request.POST.get("document_ref", ""),
+                                             base=issuer_base(request))
+    except DomainError as exc:
+        messages.error(request, f"{exc.title}: {exc.detail}" if exc.detail else str(exc.title))
+        return redirect("wallet:index")
+    messages.success(request, _("Đã thêm %(name)s vào ví") % {"name": CREDENTIAL_TYPES[credential.config_id].name})
+    return redirect("wallet:credential", pk=credential.pk)
+
+
+def _claim_choices(credential: Any) -> list[tuple[str, str]]:
+    values = services.credential_claims(credential)
+    choices = []
+    for name, value in values.items():
+        shown = ", ".join(value) if isinstance(value, list) else (
+            (_("Có") if value else _("Không")) if isinstance(value, bool) else value)
+        choices.append((name, f"{CLAIM_LABELS.get(name, name)}: {shown}"))
+    return choices
+
+
+@wallet_view
+def credential(request: HttpRequest, pk: int) -> HttpResponse:
+    account = request.account  # type: ignore[attr-defined]
+    try:
+        item = services.get_credential(account, pk)
+    except DomainError:
+        messages.error(request, _("Không tìm thấy giấy tờ trong ví"))
+        return redirect("wallet:index")
+    choices = _claim_choices(item)
+    initial = [n for n in ("age_over_18", "full_name", "driving_classes") if n in dict(choices)]
+    form = PresentForm(request.POST or None, claim_choices=choices, initial={"claims": initial,
+                                                                             "session": request.GET.get("phien", "")})
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                nonce, audience = data["nonce"], data["audience"]
+                if data["session"]:
+                    session = verifier.find_session(data["session"])
+                    nonce, audience = session.nonce, session.audience
+                payload = services.present(account=account, pk=pk, claims=data["claims"], nonce=nonce,
+                                           audience=audience)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                expires = int(time.time()) + PRESENTATION_MAX_AGE
+                return _page(request, "wallet/presentation.html", {
+                    "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "payload": payload,
+                    "qr": _svg_data_uri(payload), "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
+                    "claims": [CLAIM_LABELS.get(c, c) for c in data["claims"]], "size": len(payload)})
+    return _page(request, "wallet/credential.html", {
+        "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "form": form,
+        "status": CredentialStatus(item.issued.status).label}, status=status)
+
+
+@wallet_view
+@require_POST
+def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.remove_from_wallet(account=request.account, pk=pk)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        messages.error(request, str(exc.title))
+    else:
+        messages.success(request, _("Đã xóa giấy tờ khỏi ví"))
+    return redirect("wallet:index")
+
+
+@wallet_view
+@require_POST
+def external_offer(request: HttpRequest) -> HttpResponse:
+    """A credential offer for an external wallet app (OpenID4VCI); the tx_code goes by SMS."""
+    try:
+        offer = oid4vci.create_offer(account=request.account,  # type: ignore[attr-defined]
+                                     config_id=request.POST.get("config_id", ""),
+                                     document_ref=request.POST.get("document_ref", ""), base=issuer_base(request))
+    except DomainError as exc:
+        messages.error(request, str(exc.title))
+        return redirect("wallet:index")
+    return _page(request, "wallet/offer.html", {"uri": offer["uri"], "qr": _svg_data_uri(offer["uri"])})
