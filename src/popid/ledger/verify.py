@@ -1,0 +1,171 @@
+"""``popid ledger verify``: rebuild the whole log from the access records and salts and compare it
+with everything stored and signed.
+
+Checks, streaming in index order (memory stays O(log n) plus one chunk):
+
+1. entries are numbered 0 … size-1 without gaps and each names an existing access record;
+2. each leaf recomputed from record + salt + person_seq equals the stored leaf hash (a modified,
+   swapped, replaced or re-salted record fails here, at its own index);
+3. every stored perfect node equals the node rebuilt from the recomputed leaves (a tampered node
+   whose leaves are intact is named by level and position);
+4. every checkpoint's Ed25519 signature verifies, its columns match its signed note, and its root
+   equals the rebuilt root at its size (this also catches entries deleted from the end);
+5. no access record claims to be committed without a leaf (an inserted record).
+
+Problems are ordered by the first leaf index they affect, so ``report.first`` names the first bad
+entry.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from popid.core.models import AccessRecord
+from popid.ledger import merkle
+from popid.ledger.commitments import entry_leaf_hash, record_content
+from popid.ledger.models import NODE_LEVEL_FACTOR, Checkpoint, LedgerEntry, LedgerNode, node_key
+from popid.ledger.notes import NoteError, verify_note
+from popid.ledger.services import FETCH_CHUNK, ledger_size, verification_keys
+
+MAX_PROBLEMS = 200
+ZERO = bytes(32)
+
+
+@dataclass(frozen=True)
+class Problem:
+    index: int | None  # first leaf affected; None when no leaf can be named (inserted record)
+    kind: str  # missing_entry | missing_record | leaf_mismatch | node_mismatch | checkpoint | inserted | size
+    message: str
+
+    def __str__(self) -> str:
+        where = _("mục %(index)s") % {"index": self.index} if self.index is not None else _("ngoài sổ cái")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    entries_checked: int = 0
+    checkpoints_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        ranked = sorted(self.problems, key=lambda p: (p.index is None, p.index or 0))
+        return ranked[0] if ranked else None
+
+    def add(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+
+def _stored_nodes(levels: dict[int, tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored nodes for a contiguous idx range per level (one range query per level)."""
+    out: dict[tuple[int, int], bytes] = {}
+    for level, (lo, hi) in levels.items():
+        rows = LedgerNode.objects.filter(key__gte=node_key(level, lo), key__lte=node_key(level, hi))
+        out.update({(level, key - level * NODE_LEVEL_FACTOR): bytes(h) for key, h in rows.values_list("key", "hash")})
+    return out
+
+
+def verify_ledger(*, chunk: int = 5000) -> VerifyReport:
+    report = VerifyReport(size=ledger_size())
+    keys = verification_keys()
+    checkpoints: dict[int, bytes] = {}
+    for checkpoint in Checkpoint.objects.order_by("size"):
+        report.checkpoints_checked += 1
+        try:
+            parsed = verify_note(checkpoint.note, keys)
+        except NoteError as exc:
+            report.add(Problem(max(checkpoint.size - 1, 0), "checkpoint",
+                               _("điểm kiểm tra kích thước %(size)s: chữ ký không hợp lệ (%(why)s)")
+                               % {"size": checkpoint.size, "why": exc}))
+            continue
+        columns = (checkpoint.size, bytes(checkpoint.root_hash), checkpoint.kid)
+        if (parsed.size, parsed.root_hash, parsed.kid) != columns:
+            report.add(Problem(max(checkpoint.size - 1, 0), "checkpoint",
+                               _("điểm kiểm tra kích thước %(size)s: cột dữ liệu khác ghi chú đã ký")
+                               % {"size": checkpoint.size}))
+        if parsed.size > report.size:
+            report.add(Problem(report.size, "checkpoint",
+                               _("điểm kiểm tra đã ký cho %(signed)s mục nhưng sổ cái chỉ còn %(size)s mục "
+                                 "(các mục cuối đã bị xoá)") % {"signed": parsed.size, "size": report.size}))
+        checkpoints[parsed.size] = parsed.root_hash
+    if 0 in checkpoints and checkpoints[0] != merkle.EMPTY_ROOT:
+        report.add(Problem(0, "checkpoint", _("điểm kiểm tra kích thước 0 có gốc khác cây rỗng")))
+
+    edge = merkle.CompactRange()
+    bad_leaves: list[int] = []  # sorted: leaf problems already explain the nodes above them
+    expected = 0
+    while expected < report.size:
+        end = min(expected + chunk, report.size)
+        entries = {e.index: e for e in LedgerEntry.objects.filter(index__gte=expected, index__lt=end)}
+        record_ids = [e.record_id for e in entries.values()]
+        records: dict[int, AccessRecord] = {}
+        for start in range(0, len(record_ids), FETCH_CHUNK):
+            records.update(AccessRecord.objects.in_bulk(record_ids[start:start + FETCH_CHUNK]))
+        stored = _stored_nodes({0: (expected, end - 1)})
+        created: list[tuple[tuple[int, int], bytes]] = []
+        for index in range(expected, end):
+            entry = entries.get(index)
+            stored_leaf = stored.get((0, index))
+            leaf = None
+            if entry is None:
+                report.add(Problem(index, "missing_entry", _("mục sổ cái bị xoá (thiếu chỉ số này)")))
+            elif entry.record_id not in records:
+                report.add(Problem(index, "missing_record", _("bản ghi truy cập #%(id)s đã bị xoá")
+                                   % {"id": entry.record_id}))
+            else:
+                content = record_content(records[entry.record_id], person_seq=entry.person_seq)
+                leaf = entry_leaf_hash(index, bytes(entry.salt), content)
+                if stored_leaf is None:
+                    report.add(Problem(index, "node_mismatch", _("nút lá đã lưu bị xoá")))
+                elif leaf != stored_leaf:
+                    report.add(Problem(index, "leaf_mismatch",
+                                       _("bản ghi #%(id)s không khớp lá đã cam kết (bản ghi bị sửa, đổi chỗ hoặc "
+                                         "thay thế, hoặc muối/nút lá bị sửa)") % {"id": entry.record_id}))
+                    leaf = None
+            if leaf is None:
+                bad_leaves.append(index)
+                leaf = stored_leaf or ZERO  # keep building so later checkpoints are still checked
+            created.extend(edge.append(leaf))
+            report.entries_checked += 1
+            if edge.size in checkpoints and edge.root() != checkpoints[edge.size]:
+                report.add(Problem(edge.size - 1, "checkpoint",
+                                   _("gốc của điểm kiểm tra kích thước %(size)s khác gốc dựng lại từ bản ghi")
+                                   % {"size": edge.size}))
+        levels: dict[int, tuple[int, int]] = {}
+        for (level, idx), _value in created:
+            if level:
+                lo, hi = levels.get(level, (idx, idx))
+                levels[level] = (min(lo, idx), max(hi, idx))
+        stored.update(_stored_nodes(levels))
+        for (level, idx), value in created:
+            if not level:
+                continue
+            first_leaf, last_leaf = idx << level, ((idx + 1) << level) - 1
+            position = bisect.bisect_left(bad_leaves, first_leaf)
+            if position < len(bad_leaves) and bad_leaves[position] <= last_leaf:
+                continue  # explained by a bad leaf below
+            if stored.get((level, idx)) != value:
+                report.add(Problem(first_leaf, "node_mismatch",
+                                   _("nút (mức %(level)s, vị trí %(idx)s) đã lưu khác nút dựng lại") %
+                                   {"level": level, "idx": idx}))
+        expected = end
+
+    extra = LedgerEntry.objects.filter(index__gte=report.size).order_by("index").first()
+    if extra is not None:
+        report.add(Problem(extra.index, "size", _("có mục nằm ngoài kích thước sổ cái")))
+    committed = AccessRecord.objects.filter(committed_at__isnull=False)
+    inserted = committed.exclude(pk__in=LedgerEntry.objects.values("record_id")).order_by("pk").first()
+    if inserted is not None:
+        report.add(Problem(None, "inserted", _("bản ghi truy cập #%(id)s đánh dấu đã cam kết nhưng không có lá")
+                           % {"id": inserted.pk}))
+    return report
