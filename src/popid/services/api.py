@@ -340,3 +340,65 @@ def statistics_ranking(request: HttpRequest, q: Query[StatisticsQuery]) -> list[
             summary="Xu hướng theo tuần hoặc theo tháng")
 def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
     return statistics_out(_report(request, q))["trend"]
+
+
+# --- CT07 residence confirmation (services/ct07.py) --------------------------------------------
+class Ct07VerificationOut(Schema):
+    status: str = Field(description="genuine | expired | revoked | invalid")
+    genuine: bool
+    message: str
+    code: str = ""
+    full_name: str = ""
+    id_number_masked: str = ""
+    permanent_address: str = ""
+    commune_code: str = ""
+    issued_on: date | None = None
+    valid_until: date | None = None
+
+
+def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
+    from popid.services.ct07 import pdf_for
+    from popid.services.ct07_views import pdf_response, verify_url_builder
+
+    return pdf_response(dossier, pdf_for(dossier, ctx=ctx, verify_url_for=verify_url_builder(request)))
+
+
+@router.get("/dossiers/{code}/ct07.pdf", auth=CITIZEN_AUTH, response={200: None, **PROBLEM},
+            summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
+def my_ct07(request: HttpRequest, code: str) -> Any:
+    from popid.core.access import AccessContext
+    from popid.identity.auth import citizen_actor
+
+    account = _account(request)
+    dossier = selectors.own_dossiers(account).filter(code=code).select_related("subject").first()
+    if dossier is None:
+        raise DossierNotFound()
+    ctx = AccessContext(actor=citizen_actor(account), purpose="Tải giấy xác nhận thông tin về cư trú (CT07)",
+                        legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA", channel="portal")
+    return _ct07_pdf(request, dossier, ctx)
+
+
+@router.get("/officer/dossiers/{code}/ct07.pdf", auth=STAFF_AUTH, response={200: None, **PROBLEM},
+            summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
+def officer_ct07(request: HttpRequest, code: str) -> Any:
+    from popid.core.access import AccessContext
+
+    dossier = Dossier.objects.select_related("subject").filter(code=code).first()
+    if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
+        raise DossierNotFound()
+    ctx = AccessContext(actor=_actor(request), purpose="Cấp giấy xác nhận thông tin về cư trú (CT07)",
+                        legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA", channel="api")
+    return _ct07_pdf(request, dossier, ctx)
+
+
+@router.get("/ct07/verify", auth=None, response={200: Ct07VerificationOut, **PROBLEM},
+            summary="Xác minh mã QR của giấy xác nhận cư trú (công khai)")
+def verify_ct07(request: HttpRequest, token: str = Query(..., max_length=4000)) -> dict[str, Any]:
+    from popid.services.ct07 import verify
+
+    result = verify(token)
+    claims = result.claims
+    return {"status": result.status, "genuine": result.genuine, "message": result.message,
+            "code": claims.get("jti", ""), "full_name": claims.get("name", ""),
+            "id_number_masked": claims.get("idm", ""), "permanent_address": claims.get("addr", ""),
+            "commune_code": claims.get("unit", ""), "issued_on": result.issued_on, "valid_until": result.valid_until}

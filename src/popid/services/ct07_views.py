@@ -1,0 +1,61 @@
+"""CT07 pages: the officer's download in the console (jurisdiction-checked like the dossier page)
+and the public verification page the QR code points to (no login: whoever holds the paper may
+check it; it shows only the summary printed on the paper, with the ID number masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from popid.core.access import AccessContext
+from popid.identity.oidc.provider import issuer_for
+from popid.services import ct07
+from popid.services.models import Dossier
+from popid.services.views import _dossier
+from popid.web.views import ConsoleRequest, console_view
+
+PURPOSE = "Cấp giấy xác nhận thông tin về cư trú (CT07)"
+
+
+def verify_url_builder(request: HttpRequest) -> Callable[[str], str]:
+    """Absolute verification URLs on the public origin (POPID_OIDC_ISSUER, else the request's)."""
+    origin = issuer_for(request)
+    return lambda token: origin + reverse("web:ct07_verify", args=[token])
+
+
+def pdf_response(dossier: Dossier, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="CT07-{dossier.code}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@console_view
+@require_GET
+def officer_pdf(request: ConsoleRequest, code: str) -> HttpResponse:
+    dossier = _dossier(request.actor, code)  # another unit's dossier is a 404
+    ctx = AccessContext(actor=request.actor, purpose=PURPOSE, legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA",
+                        channel="console")
+    return pdf_response(dossier, ct07.pdf_for(dossier, ctx=ctx, verify_url_for=verify_url_builder(request)))
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(label=gettext_lazy("Mã xác minh trên giấy xác nhận"), max_length=4000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@require_GET
+def verify_page(request: HttpRequest, token: str = "") -> HttpResponse:
+    form = TokenForm(request.GET or None)
+    if not token and form.is_valid():
+        token = form.cleaned_data["token"]
+    result = ct07.verify(token) if token else None
+    status = 422 if result is not None and result.status == "invalid" else 200
+    return render(request, "services/ct07_verify.html", {"result": result, "form": TokenForm()}, status=status)
