@@ -15,6 +15,7 @@ urlpatterns = [
     path("chia-se/", include("popid.exchange.urls")),
     path("giay-to/", include("popid.documents.urls")),
     path("vi-giay-to/", include("popid.wallet.urls")),
+    path("dich-vu-cong/", include("popid.services.citizen_urls")),
     *oidc_well_known,
     *wallet_well_known,
     path("", include("popid.web.urls")),

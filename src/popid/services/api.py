@@ -342,6 +342,12 @@ def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[di
     return statistics_out(_report(request, q))["trend"]
 
 
+# --- paid online submissions, payments and the inbox (services/citizen_api.py) ---------------------
+from popid.services.citizen_api import router as citizen_router  # noqa: E402 (needs CITIZEN_AUTH above)
+
+router.add_router("", citizen_router)
+
+
 # --- CT07 residence confirmation (services/ct07.py) --------------------------------------------
 class Ct07VerificationOut(Schema):
     status: str = Field(description="genuine | expired | revoked | invalid")

@@ -15,8 +15,8 @@ from popid.identity.models import CitizenAccount
 from popid.registry import selectors as registry_selectors
 from popid.registry.models import HouseholdMember, Person, Residence, ResidenceKind
 from popid.registry.validation import today as registry_today
-from popid.services.calendar import working_days_between
-from popid.services.models import FINAL_STATES, Dossier
+from popid.services.calendar import LOCAL_TZ, add_working_days, working_days_between
+from popid.services.models import FINAL_STATES, Dossier, DossierState
 from popid.services.procedures import Procedure
 
 DUE_SOON_WORKING_DAYS = 1
@@ -70,11 +70,16 @@ class QueueRow:
 
 
 def deadline_status(dossier: Dossier, *, today: date | None = None) -> tuple[str, int]:
-    """on_time / due_soon (at most one working day left) / overdue; closed dossiers are 'closed'."""
+    """on_time / due_soon (at most one working day left) / overdue; closed dossiers are 'closed';
+    while a supplement is awaited the clock stands still: 'paused', with the days left frozen at
+    the day of the request."""
     today = today or registry_today()
     left = working_days_between(today, dossier.deadline)
     if dossier.state in FINAL_STATES:
         return "closed", left
+    if dossier.state == DossierState.SUPPLEMENT_REQUESTED and dossier.supplement_requested_at is not None:
+        requested = dossier.supplement_requested_at.astimezone(LOCAL_TZ).date()
+        return "paused", working_days_between(min(requested, today), dossier.deadline)
     if today > dossier.deadline:
         return "overdue", left
     if left <= DUE_SOON_WORKING_DAYS:
@@ -94,3 +99,13 @@ def officer_queue(*, actor: Actor, state: str | None = None, include_closed: boo
         status, left = deadline_status(dossier, today=today)
         rows.append(QueueRow(dossier=dossier, deadline_status=status, working_days_left=left))
     return rows
+
+
+def projected_deadline(dossier: Dossier, *, today: date | None = None) -> date:
+    """The deadline if the citizen answered the supplement request today (the working days since
+    the request are added); the stored deadline in any other state."""
+    if dossier.state != DossierState.SUPPLEMENT_REQUESTED or dossier.supplement_requested_at is None:
+        return dossier.deadline
+    today = today or registry_today()
+    requested = dossier.supplement_requested_at.astimezone(LOCAL_TZ).date()
+    return add_working_days(dossier.deadline, max(0, working_days_between(requested, today)))

@@ -35,7 +35,13 @@ from popid.registry import selectors as registry_selectors
 from popid.registry import services as registry_services
 from popid.registry import validation as v
 from popid.registry.models import Person
-from popid.services.calendar import LOCAL_TZ, deadline_for, stay_notification_due
+from popid.services.calendar import (
+    LOCAL_TZ,
+    add_working_days,
+    deadline_for,
+    stay_notification_due,
+    working_days_between,
+)
 from popid.services.errors import (
     DossierNotFound,
     IdempotencyMismatch,
@@ -43,7 +49,7 @@ from popid.services.errors import (
     StaleDossier,
     TransitionNotAllowed,
 )
-from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState
+from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState, Notification
 from popid.services.procedures import Procedure, get_procedure
 from popid.services.selectors import permanent_residence, prefill_values
 
@@ -184,8 +190,12 @@ def _receiving_unit(procedure: Procedure, subject: Person, data: dict[str, Any])
 
 
 def _event(dossier: Dossier, *, actor: str, unit: str = "", from_state: str = "", note: str = "") -> None:
+    """Record the transition and tell the citizen(s) concerned in their inbox."""
     DossierEvent.objects.create(dossier=dossier, actor=actor[:150], actor_unit=unit[:200], from_state=from_state,
                                 to_state=dossier.state, note=note)
+    recipients = {pk for pk in (dossier.applicant_id, dossier.on_behalf_of_id) if pk}
+    Notification.objects.bulk_create([Notification(account_id=pk, dossier=dossier, from_state=from_state,
+                                                    to_state=dossier.state, note=note) for pk in sorted(recipients)])
 
 
 def _create(*, procedure: Procedure, subject: Person, applicant: CitizenAccount | None,
@@ -302,14 +312,19 @@ def answer_supplement(*, account: CitizenAccount, code: str, data: dict[str, Any
                       attachments: list[IncomingFile] | None = None, expected_version: int | None = None,
                       note: str = "") -> Dossier:
     dossier = _own_for_update(account, code)
+    if not (note or "").strip() and not data and not attachments:
+        raise ValidationFailed([_err("note", "required", _("Cần ghi nội dung bổ sung hoặc đính kèm giấy tờ"))])
     procedure = get_procedure(dossier.procedure_code)
     prefilled = {f.name: dossier.data.get(f.name) for f in procedure.fields if f.prefill}
     cleaned = validate_data(procedure, {**dossier.data, **(data or {}), **prefilled})
     files = attachments or []
     _check_attachments(procedure, files, require_all=False)
+    pause = supplement_pause(dossier, timezone.now()) if dossier.state == S.SUPPLEMENT_REQUESTED else 0
     dossier = _transition(dossier, to=S.IN_REVIEW, allowed_from={S.SUPPLEMENT_REQUESTED},
                           expected_version=expected_version, actor=account.id_number, unit=_("Công dân"),
-                          note=note or _("Công dân bổ sung hồ sơ"), data=cleaned)
+                          note=note or _("Công dân bổ sung hồ sơ"), data=cleaned,
+                          deadline=add_working_days(dossier.deadline, pause),
+                          paused_working_days=dossier.paused_working_days + pause, supplement_requested_at=None)
     _store_attachments(dossier, files)
     return dossier
 
@@ -337,7 +352,17 @@ def request_supplement(*, actor: Actor, code: str, note: str, expected_version: 
         raise ValidationFailed([_err("note", "required", _("Cần ghi rõ nội dung cần bổ sung"))])
     dossier = _for_officer(actor, code)
     return _transition(dossier, to=S.SUPPLEMENT_REQUESTED, allowed_from={S.IN_REVIEW},
-                       expected_version=expected_version, actor=actor.label, unit=actor.unit_name, note=note.strip())
+                       expected_version=expected_version, actor=actor.label, unit=actor.unit_name, note=note.strip(),
+                       supplement_requested_at=timezone.now())
+
+
+def supplement_pause(dossier: Dossier, until: datetime) -> int:
+    """Working days the deadline stood still: those after the day of the request up to and
+    including the day of the answer (a same-day answer costs nothing)."""
+    if dossier.supplement_requested_at is None:
+        return 0
+    start = dossier.supplement_requested_at.astimezone(LOCAL_TZ).date()
+    return max(0, working_days_between(start, until.astimezone(LOCAL_TZ).date()))
 
 
 @transaction.atomic
