@@ -1,6 +1,11 @@
-"""Web pages of popid.ledger (filled in as the app grows)."""
+"""Web pages of popid.ledger, mounted at /so-cai/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from popid.ledger import views
 
 app_name = "ledger"
-urlpatterns: list = []
+urlpatterns = [
+    path("lich-su-truy-cap/", views.history, name="history"),
+    path("lich-su-truy-cap/bang-chung.json", views.bundle, name="bundle"),
+]

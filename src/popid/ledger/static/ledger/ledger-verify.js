@@ -1,0 +1,183 @@
+/* Verifies the citizen's access history in the browser, trusting nothing the server computed:
+ * 1. the checkpoint note's Ed25519 signature (WebCrypto) with the ledger's public key;
+ * 2. for every entry: commitment = SHA-256(salt ‖ canonical JSON of the record), leaf data =
+ *    0x01 ‖ uint64 index ‖ commitment, leaf hash = SHA-256(0x00 ‖ leaf data) (RFC 9162), then the
+ *    audit path up to the signed root (RFC 9162 §2.1.3.2);
+ * 3. the person's ordinary entries are numbered 0, 1, 2, … (none withheld between two shown).
+ * Same rules as popid.ledger.bundle.verify_bundle; format in docs/ledger.md. No inline script:
+ * the data comes from the <script type="application/json" id="ledger-bundle"> element. */
+(function () {
+  "use strict";
+
+  const encoder = new TextEncoder();
+
+  function fromBase64(text) {
+    const binary = atob(text);
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  }
+
+  function fromBase64Url(text) {
+    const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+    return fromBase64(padded);
+  }
+
+  function concat(parts) {
+    const length = parts.reduce((sum, p) => sum + p.length, 0);
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (const p of parts) { out.set(p, offset); offset += p.length; }
+    return out;
+  }
+
+  function equal(a, b) {
+    if (a.length !== b.length) return false;
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+    return diff === 0;
+  }
+
+  async function sha256(bytes) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  }
+
+  const leafHash = (data) => sha256(concat([Uint8Array.of(0), data]));
+  const nodeHash = (left, right) => sha256(concat([Uint8Array.of(1), left, right]));
+
+  /* Canonical JSON as the server writes it: sorted keys, no whitespace, integers only. */
+  function canonical(value) {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    if (typeof value === "object") {
+      return "{" + Object.keys(value).sort().map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+    }
+    if (typeof value === "number" && !Number.isInteger(value)) throw new Error("non-integer number");
+    return JSON.stringify(value);
+  }
+
+  async function entryLeaf(entry) {
+    const commitment = await sha256(concat([fromBase64(entry.salt), encoder.encode(canonical(entry.content))]));
+    const data = new Uint8Array(41);
+    data[0] = 1;
+    new DataView(data.buffer).setBigUint64(1, BigInt(entry.index), false);
+    data.set(commitment, 9);
+    return leafHash(data);
+  }
+
+  /* RFC 9162 §2.1.3.2 */
+  async function rootFromInclusion(index, size, leaf, path) {
+    if (index >= size) throw new Error("index out of range");
+    let fn = BigInt(index), sn = BigInt(size - 1), r = leaf;
+    for (const p of path) {
+      if (sn === 0n) throw new Error("proof too long");
+      if ((fn & 1n) === 1n || fn === sn) {
+        r = await nodeHash(p, r);
+        if ((fn & 1n) === 0n) {
+          while (fn !== 0n && (fn & 1n) === 0n) { fn >>= 1n; sn >>= 1n; }
+        }
+      } else {
+        r = await nodeHash(r, p);
+      }
+      fn >>= 1n; sn >>= 1n;
+    }
+    if (sn !== 0n) throw new Error("proof too short");
+    return r;
+  }
+
+  function parseNote(note) {
+    const split = note.indexOf("\n\n");
+    if (split < 0) throw new Error("not a signed note");
+    const body = note.slice(0, split + 1);
+    const lines = body.split("\n");
+    const signatureLine = note.slice(split + 2).split("\n").filter((l) => l)[0] || "";
+    const parts = signatureLine.replace(/^\u2014 /, "").split(" ");
+    if (lines.length !== 5 || parts.length !== 3 || parts[0] !== "popid-ledger") throw new Error("bad note");
+    return { body, size: Number(lines[1]), root: fromBase64(lines[2]), kid: parts[1], signature: fromBase64(parts[2]) };
+  }
+
+  async function verifyNote(note, jwks) {
+    const parsed = parseNote(note);
+    const jwk = (jwks.keys || []).find((k) => k.kid === parsed.kid);
+    if (!jwk || jwk.kty !== "OKP" || jwk.crv !== "Ed25519") throw new Error("unknown key");
+    const key = await crypto.subtle.importKey("raw", fromBase64Url(jwk.x), { name: "Ed25519" }, false, ["verify"]);
+    const valid = await crypto.subtle.verify({ name: "Ed25519" }, key, parsed.signature, encoder.encode(parsed.body));
+    return { parsed, valid };
+  }
+
+  function mark(element, status, label) {
+    element.dataset.status = status;
+    element.textContent = label;
+  }
+
+  async function main() {
+    const source = document.getElementById("ledger-bundle");
+    const table = document.getElementById("ledger-entries");
+    const panel = document.getElementById("ledger-checkpoint");
+    const summary = document.getElementById("ledger-summary");
+    if (!source || !table || !panel || !summary) return;
+    const bundle = JSON.parse(source.textContent);
+    const labels = table.dataset;
+    const rows = new Map();
+    table.querySelectorAll("tr[data-leaf-index]").forEach((tr) => rows.set(Number(tr.dataset.leafIndex), tr));
+    const failAll = (why) => {
+      rows.forEach((tr) => {
+        const status = tr.querySelector(".ledger-status");
+        if (status.dataset.status === "pending") { mark(status, "failed", labels.labelFailed); status.title = why; }
+      });
+    };
+    if (!bundle.checkpoint) { failAll("no checkpoint"); return; }
+
+    let signature;
+    const signatureCell = document.getElementById("ledger-signature");
+    try {
+      signature = await verifyNote(bundle.checkpoint.note, bundle.public_keys);
+    } catch (error) {
+      if (error && error.name === "NotSupportedError") { summary.textContent = summary.dataset.unsupported; return; }
+      signature = { valid: false, error };
+    }
+    mark(signatureCell, signature.valid ? "ok" : "failed",
+         signature.valid ? panel.dataset.labelOk : panel.dataset.labelFailed);
+
+    let ok = 0, failed = 0;
+    const chains = new Map();
+    for (const entry of bundle.entries) {
+      const tr = rows.get(entry.index);
+      if (!tr) continue;
+      const status = tr.querySelector(".ledger-status");
+      try {
+        if (!signature.valid) throw new Error("checkpoint signature");
+        const leaf = await entryLeaf(entry);
+        if (!equal(leaf, fromBase64(entry.leaf_hash))) throw new Error("record does not match the committed leaf");
+        const root = await rootFromInclusion(entry.index, signature.parsed.size, leaf, entry.audit_path.map(fromBase64));
+        if (!equal(root, signature.parsed.root)) throw new Error("root mismatch");
+        mark(status, "ok", labels.labelOk);
+        ok++;
+        if (Number.isInteger(entry.content.person_seq)) {
+          const chain = chains.get(entry.content.person) || [];
+          chain.push([entry.index, entry.content.person_seq]);
+          chains.set(entry.content.person, chain);
+        }
+      } catch (error) {
+        mark(status, "failed", labels.labelFailed);
+        status.title = String(error && error.message ? error.message : error);
+        failed++;
+      }
+    }
+    failAll("not in the bundle");
+    failed = table.querySelectorAll('.ledger-status[data-status="failed"]').length;
+    let contiguous = true;
+    chains.forEach((chain) => {
+      chain.sort((a, b) => a[0] - b[0]);
+      chain.forEach(([, seq], position) => { if (seq !== position) contiguous = false; });
+    });
+    const total = rows.size;
+    summary.textContent = summary.dataset.template.replace("{ok}", ok).replace("{total}", total)
+      .replace("{failed}", failed) + " " + (contiguous ? summary.dataset.chainOk : summary.dataset.chainGap);
+    summary.dataset.status = failed || !contiguous || !signature.valid ? "failed" : "ok";
+    document.body.dataset.ledgerVerified = "done";
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+  else main();
+})();

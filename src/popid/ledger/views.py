@@ -1,0 +1,67 @@
+"""Citizen access-history page and proof-bundle download (citizen portal, PopID account login).
+
+Thin: resolve whose history (the account holder, or a ward of their active guardianship), call
+``selectors.access_history``, render. Verification happens in the browser (static
+``ledger/ledger-verify.js``, WebCrypto SHA-256 and Ed25519), never trusted from the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from popid.identity import auth
+from popid.identity.models import CitizenAccount
+from popid.identity.selectors import active_guardianship, wards_of
+from popid.identity.views import citizen_view
+from popid.ledger import selectors
+
+CHANNELS = {
+    "console": _("Cán bộ tra cứu trên hệ thống nghiệp vụ"),
+    "api": _("API nghiệp vụ"),
+    "oidc": _("Cung cấp cho dịch vụ đăng nhập bằng PopID"),
+    "identity": _("Tài khoản định danh của bạn"),
+    "portal": _("Cổng dịch vụ công"),
+    "exchange": _("Cơ quan, tổ chức được cấp quyền khai thác"),
+    "ekyc": _("Xác thực eKYC của cơ quan, tổ chức"),
+}
+
+
+def _subject(request: HttpRequest, account: CitizenAccount) -> CitizenAccount:
+    """Whose history: ``?ward=<account id>`` only for a ward of an active guardianship; anything
+    else is the same 404 as a missing account."""
+    ward = request.GET.get("ward", "")
+    if not ward:
+        return account
+    if not ward.isdigit():
+        raise Http404
+    link = active_guardianship(guardian=account, ward_pk=int(ward))
+    if link is None:
+        raise Http404
+    return link.ward
+
+
+@citizen_view
+def history(request: HttpRequest) -> HttpResponse:
+    account: CitizenAccount = request.account  # type: ignore[attr-defined]
+    subject = _subject(request, account)
+    data = selectors.access_history(person=subject.person)
+    rows = [{"row": row, "channel_label": CHANNELS.get(row.record.channel, row.record.channel)} for row in data.rows]
+    return render(request, "ledger/history.html", {
+        "citizen": account, "acting_for": auth.acting_for(request), "subject": subject,
+        "wards": [link.ward for link in wards_of(account=account)], "rows": rows, "checkpoint": data.checkpoint,
+        "bundle": selectors.proof_bundle(data),
+    })
+
+
+@citizen_view
+def bundle(request: HttpRequest) -> HttpResponse:
+    account: CitizenAccount = request.account  # type: ignore[attr-defined]
+    subject = _subject(request, account)
+    payload = selectors.proof_bundle(selectors.access_history(person=subject.person))
+    response = HttpResponse(json.dumps(payload, ensure_ascii=False, indent=1), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="bang-chung-truy-cap-{subject.id_number}.json"'
+    return response
