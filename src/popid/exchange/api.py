@@ -14,9 +14,9 @@ from ninja import Router
 from popid.core import keys
 from popid.core.problems import domain_error_response
 from popid.exchange import fields as catalogue
-from popid.exchange import services
+from popid.exchange import services, webhooks
 from popid.exchange.errors import Throttled
-from popid.exchange.models import Service
+from popid.exchange.models import Service, Subscription
 from popid.exchange.schemas import (
     BatchIn,
     BatchOut,
@@ -27,6 +27,8 @@ from popid.exchange.schemas import (
     LifeStatusOut,
     PersonDataOut,
     PersonQueryIn,
+    SubscriptionIn,
+    SubscriptionOut,
     VerifyIn,
     VerifyOut,
 )
@@ -100,6 +102,25 @@ def request_consent(request: HttpRequest, payload: ConsentRequestIn) -> Any:
 @router.get("/consents/{reference}", response={200: ConsentOut, **PROBLEMS}, summary="Trạng thái yêu cầu đồng ý")
 def consent_status(request: HttpRequest, reference: str) -> Any:
     return services.consent_status(subsystem=request.subsystem, reference=reference)  # type: ignore[attr-defined]
+
+
+@router.post("/subscriptions", response={201: SubscriptionOut, **PROBLEMS},
+             summary="Đăng ký nhận sự kiện (webhook ký JWS)")
+def subscribe(request: HttpRequest, payload: SubscriptionIn) -> Any:
+    subsystem = require_scope(request, Service.EVENTS)
+    return 201, webhooks.subscribe(subsystem=subsystem, rc=payload.context.to_rc(), url=payload.url,
+                                   event_types=payload.event_types)
+
+
+@router.get("/subscriptions", response=list[SubscriptionOut], summary="Các đăng ký nhận sự kiện")
+def subscriptions(request: HttpRequest) -> Any:
+    return Subscription.objects.filter(subsystem=request.subsystem, is_active=True).order_by("id")  # type: ignore[attr-defined]
+
+
+@router.delete("/subscriptions/{subscription_id}", response={204: None, **PROBLEMS}, summary="Hủy đăng ký")
+def unsubscribe(request: HttpRequest, subscription_id: int) -> Any:
+    webhooks.unsubscribe(subsystem=request.subsystem, subscription_id=subscription_id)  # type: ignore[attr-defined]
+    return 204, None
 
 
 @router.get("/fields", response=list[FieldOut], summary="Danh mục trường dữ liệu")

@@ -174,6 +174,7 @@ class Subscription(models.Model):
     purpose = models.CharField(max_length=200)
     legal_basis = models.CharField(max_length=200)
     official = models.CharField(max_length=200)
+    starts_after = models.BigIntegerField(default=0, help_text="last outbox id at subscription: no past events")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

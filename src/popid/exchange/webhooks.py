@@ -1,0 +1,273 @@
+"""Event subscriptions and signed webhook delivery from the registry outbox.
+
+- ``dispatch`` reads ``registry.OutboxEvent`` past this consumer's own cursor and creates one
+  ``Delivery`` per entitled subscription (birth, death, residence change, ID reissue).
+- ``deliver_due`` sends due deliveries: the body is a JWS (compact JWT, ES256, ``exchange``
+  keyset, published at ``/api/v1/exchange/jwks``) carrying only the fields the subsystem's
+  ``events`` grant names at sending time; sensitive ones only with a consent for the
+  subscription's purpose. A 2xx answer is success and records the access; anything else
+  (error status, timeout, refused connection) is retried with exponential back-off and becomes
+  a dead letter after ``MAX_ATTEMPTS``; an administrator replays it from the console.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from joserfc import jwt
+
+from popid.core import keys
+from popid.core.access import Actor, record_access
+from popid.core.errors import PermissionDenied, ValidationFailed
+from popid.core.models import Role
+from popid.exchange import fields as catalogue
+from popid.exchange.access import RequestContext, access_context
+from popid.exchange.errors import ConsentRequired, GrantExpired, ServiceNotGranted
+from popid.exchange.models import (
+    TOPIC_EVENTS,
+    Delivery,
+    DeliveryStatus,
+    OutboxCursor,
+    Service,
+    Subscription,
+    Subsystem,
+)
+from popid.exchange.services import active_grant, consent_for
+from popid.registry.models import OutboxEvent, Person
+
+log = logging.getLogger("popid.exchange")
+KEYSET = "exchange"
+ALG = "ES256"
+MAX_ATTEMPTS = 8
+BASE_DELAY = 30  # seconds; then 60, 120, … capped at MAX_DELAY
+MAX_DELAY = 6 * 3600
+LEASE_SECONDS = 120
+DEFAULT_TIMEOUT = 10.0
+CURSOR = "webhooks"
+
+
+class EventNotGranted(PermissionDenied):
+    code = "event_not_granted"
+
+
+def backoff(attempts: int) -> int:
+    """Seconds before the next try after ``attempts`` failures: 30, 60, 120, … ≤ 6 h."""
+    return min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit((url or "").strip())
+    local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if parts.scheme not in {"https", "http"} or (parts.scheme == "http" and not local) or not parts.hostname:
+        raise ValidationFailed([{"field": "url", "reason": "invalid",
+                                 "message": _("Địa chỉ nhận phải là https (http chỉ cho localhost)")}])
+    return url.strip()
+
+
+# --- subscriptions --------------------------------------------------------------------------
+@transaction.atomic
+def subscribe(*, subsystem: Subsystem, rc: RequestContext, url: str, event_types: list[str]) -> Subscription:
+    """Only event types the subsystem's active ``events`` grant names."""
+    if not subsystem.usable:
+        raise PermissionDenied(_("Hệ thống kết nối đã bị tạm dừng"))
+    rc = rc.cleaned()
+    grant = active_grant(subsystem, Service.EVENTS)
+    wanted = sorted(set(event_types or []))
+    if not wanted:
+        raise ValidationFailed([{"field": "event_types", "reason": "required",
+                                 "message": _("Chọn ít nhất một sự kiện")}])
+    if outside := [e for e in wanted if e not in grant.event_types]:
+        raise EventNotGranted(_("Không được cấp các sự kiện: %(e)s") % {"e": ", ".join(outside)},
+                              event_types=outside, granted=sorted(grant.event_types))
+    last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return Subscription.objects.create(subsystem=subsystem, url=_check_url(url), event_types=wanted,
+                                       purpose=rc.purpose, legal_basis=rc.legal_basis, official=rc.official,
+                                       starts_after=last)
+
+
+def unsubscribe(*, subsystem: Subsystem, subscription_id: int) -> None:
+    Subscription.objects.filter(pk=subscription_id, subsystem=subsystem).update(is_active=False)
+
+
+# --- dispatch: outbox → deliveries -------------------------------------------------------------
+def dispatch(*, limit: int = 1000) -> int:
+    """Create deliveries for outbox events past the cursor; returns how many were created."""
+    created = 0
+    with transaction.atomic():
+        cursor, _new = OutboxCursor.objects.select_for_update().get_or_create(name=CURSOR)
+        events = list(OutboxEvent.objects.filter(id__gt=cursor.last_id).order_by("id")[:limit])
+        if not events:
+            return 0
+        subscriptions = list(Subscription.objects.filter(is_active=True).select_related("subsystem"))
+        for event in events:
+            event_type = TOPIC_EVENTS.get(event.topic)
+            if event_type is None:
+                continue
+            data = {"previous_id_number": event.payload.get("previous_id_number")} \
+                if event.topic == "person.id_number_reissued" else {}
+            if event.topic == "residence.changed":
+                data = {"kind": event.payload.get("kind")}
+            for sub in subscriptions:
+                if event_type in sub.event_types and event.pk > sub.starts_after:
+                    try:
+                        with transaction.atomic():
+                            Delivery.objects.create(subscription=sub, outbox_event_id=event.pk, event_type=event_type,
+                                                    person_id_number=event.aggregate_id[:12],
+                                                    occurred_at=event.created_at, event_data=data)
+                        created += 1
+                    except IntegrityError:  # already dispatched (cursor rolled back after a crash)
+                        continue
+        OutboxCursor.objects.filter(pk=cursor.pk).update(last_id=events[-1].pk)
+    return created
+
+
+# --- delivery ------------------------------------------------------------------------------------
+@dataclass
+class Attempt:
+    ok: bool
+    status_code: int | None = None
+    error: str = ""
+
+
+def _issuer() -> str:
+    return (getattr(settings, "POPID_OIDC_ISSUER", "") or "urn:popid").rstrip("/")
+
+
+def _rc(sub: Subscription) -> RequestContext:
+    return RequestContext(purpose=sub.purpose, legal_basis=sub.legal_basis, official=sub.official)
+
+
+def build_claims(delivery: Delivery) -> tuple[dict[str, Any], list[str], str]:
+    """The signed body's claims, the person fields it releases and the consent used. Raises
+    ``GrantExpired``/``ServiceNotGranted`` when the events grant no longer holds."""
+    sub = delivery.subscription
+    subsystem = sub.subsystem
+    grant = active_grant(subsystem, Service.EVENTS)
+    if delivery.event_type not in grant.event_types:
+        raise ServiceNotGranted(_("Sự kiện %(e)s không còn được cấp") % {"e": delivery.event_type})
+    person = Person.objects.filter(id_number=delivery.person_id_number).first()
+    names = sorted(grant.fields)
+    consent_ref = ""
+    if person is not None and (sensitive := catalogue.sensitive_among(names)):
+        try:
+            consent = consent_for(subsystem=subsystem, person=person, names=sensitive, rc=_rc(sub))
+            consent_ref = consent.reference if consent else ""
+        except ConsentRequired:
+            names = [n for n in names if n not in sensitive]  # no consent: sensitive fields stay home
+    released = catalogue.release(person, names) if person is not None else {}
+    now = int(time.time())
+    claims = {
+        "iss": _issuer(), "aud": subsystem.client.client_id, "iat": now, "jti": f"delivery-{delivery.pk}",
+        "event": {"id": delivery.outbox_event_id, "type": delivery.event_type,
+                  "occurred_at": delivery.occurred_at.isoformat(), **delivery.event_data},
+        "person": {"id_number": delivery.person_id_number, **released},
+    }
+    return claims, (sorted(released) if person is not None else []), consent_ref
+
+
+def sign(claims: dict[str, Any]) -> str:
+    stored = keys.current_signing_key(ALG, keyset=KEYSET)
+    return jwt.encode({"alg": ALG, "kid": stored.kid, "typ": "popid-event+jwt"}, claims, stored.key, [ALG])
+
+
+def post(url: str, body: str, *, delivery_id: int, timeout: float) -> Attempt:
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={  # noqa: S310 - url checked
+        "Content-Type": "application/jwt", "User-Agent": "PopID-webhooks/1", "X-PopID-Delivery": str(delivery_id)})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - https or localhost only
+            return Attempt(ok=200 <= response.status < 300, status_code=response.status,
+                           error="" if 200 <= response.status < 300 else f"HTTP {response.status}")
+    except urllib.error.HTTPError as exc:
+        return Attempt(ok=False, status_code=exc.code, error=f"HTTP {exc.code}")
+    except TimeoutError:
+        return Attempt(ok=False, error=f"timeout after {timeout:g} s")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError):
+            return Attempt(ok=False, error=f"timeout after {timeout:g} s")
+        return Attempt(ok=False, error=f"connection failed: {reason}"[:300])
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(status=DeliveryStatus.SENDING,
+                                                                          lease_until__lt=now)
+    return bool(Delivery.objects.filter(due, pk=delivery_id).update(
+        status=DeliveryStatus.SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS)))
+
+
+def deliver_one(delivery: Delivery, *, now: datetime, timeout: float) -> str:
+    """Send one claimed delivery; returns its new status."""
+    try:
+        claims, released, consent_ref = build_claims(delivery)
+    except (GrantExpired, ServiceNotGranted) as exc:
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD, lease_until=None,
+                                                       last_error=f"{exc.code}: {exc.detail}"[:300])
+        log.warning("exchange delivery %s dead: %s", delivery.pk, exc.code)
+        return DeliveryStatus.DEAD
+    attempt = post(delivery.subscription.url, sign(claims), delivery_id=delivery.pk, timeout=timeout)
+    attempts = delivery.attempts + 1
+    if attempt.ok:
+        with transaction.atomic():
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=DeliveryStatus.DELIVERED, attempts=attempts, delivered_at=timezone.now(), lease_until=None,
+                last_status_code=attempt.status_code, last_error="")
+            if released:
+                sub = delivery.subscription
+                record_access(ctx=access_context(sub.subsystem, _rc(sub), consent_ref=consent_ref),
+                              person_id_numbers=[delivery.person_id_number], fields=released)
+        return DeliveryStatus.DELIVERED
+    status = DeliveryStatus.DEAD if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=status, attempts=attempts, lease_until=None, last_status_code=attempt.status_code,
+        last_error=attempt.error[:300], next_attempt_at=now + timedelta(seconds=backoff(attempts)))
+    log.warning("exchange delivery %s attempt %d failed (%s)%s", delivery.pk, attempts, attempt.error,
+                " → dead letter" if status == DeliveryStatus.DEAD else "")
+    return status
+
+
+def deliver_due(*, now: datetime | None = None, timeout: float = DEFAULT_TIMEOUT, limit: int = 100) -> dict[str, int]:
+    """Send every due delivery once; returns counts by resulting status."""
+    now = now or timezone.now()
+    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(status=DeliveryStatus.SENDING,
+                                                                          lease_until__lt=now)
+    counts: dict[str, int] = {}
+    ids = list(Delivery.objects.filter(due).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    for delivery_id in ids:
+        if not _claim(delivery_id, now):
+            continue  # another worker took it
+        delivery = Delivery.objects.select_related("subscription__subsystem__agency",
+                                                   "subscription__subsystem__client").get(pk=delivery_id)
+        status = deliver_one(delivery, now=now, timeout=timeout)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def run_once(*, timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None) -> dict[str, int]:
+    created = dispatch()
+    counts = deliver_due(now=now, timeout=timeout)
+    return {"dispatched": created, **counts}
+
+
+@transaction.atomic
+def replay(*, actor: Actor, delivery_id: int) -> Delivery:
+    """A dead letter goes back to the queue with a fresh attempt budget (administrators only)."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied(_("Chỉ quản trị hệ thống được gửi lại"))
+    updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.DEAD).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="", lease_until=None)
+    if not updated:
+        raise ValidationFailed([{"field": "delivery", "reason": "not_dead",
+                                 "message": _("Chỉ gửi lại được thư đã thất bại")}])
+    return Delivery.objects.get(pk=delivery_id)
