@@ -232,6 +232,9 @@ def _detail_context(request: CitizenRequest, dossier: Dossier, *, supplement_for
         context["supplement_request"] = dossier.events.filter(to_state=DossierState.SUPPLEMENT_REQUESTED).last()
     if context["can_cancel"]:
         context["cancel_form"] = cancel_form or CancelForm(initial={"version": dossier.version}, prefix="cancel")
+    shown = {id(context.get("supplement_form")), id(context.get("cancel_form"))}
+    failed = next((f for f in (supplement_form, cancel_form) if f is not None and id(f) not in shown), None)
+    context["action_error"] = getattr(failed, "domain_error", None)  # its form is no longer on the page
     return context
 
 
