@@ -105,10 +105,11 @@ def verify_bundle(bundle: Any, *, trusted_keys: dict[str, dict[str, Any]] | None
         return report
     report.entries = [verify_entry(e, report.checkpoint) for e in entries]
     chains: dict[str, list[tuple[int, int]]] = {}
-    for entry, result in zip(entries, report.entries, strict=True):
-        if result.ok and isinstance(entry["content"].get("person_seq"), int):
-            chains.setdefault(str(entry["content"].get("person")), []).append(
-                (entry["index"], entry["content"]["person_seq"]))
+    for entry in entries:  # numbering is checked on every entry; a failing one is reported above
+        content = entry.get("content") if isinstance(entry, dict) else None
+        if isinstance(content, dict) and isinstance(content.get("person_seq"), int) \
+                and isinstance(entry.get("index"), int):
+            chains.setdefault(str(content.get("person")), []).append((entry.get("index"), content["person_seq"]))
     for person, chain in chains.items():
         seqs = [seq for _index, seq in sorted(chain)]
         if seqs != list(range(len(seqs))):

@@ -145,6 +145,12 @@
       const tr = rows.get(entry.index);
       if (!tr) continue;
       const status = tr.querySelector(".ledger-status");
+      if (entry.content && Number.isInteger(entry.content.person_seq)) {
+        /* completeness is about numbering; an entry failing its proof is already shown red */
+        const chain = chains.get(entry.content.person) || [];
+        chain.push([entry.index, entry.content.person_seq]);
+        chains.set(entry.content.person, chain);
+      }
       try {
         if (!signature.valid) throw new Error("checkpoint signature");
         const leaf = await entryLeaf(entry);
@@ -153,11 +159,6 @@
         if (!equal(root, signature.parsed.root)) throw new Error("root mismatch");
         mark(status, "ok", labels.labelOk);
         ok++;
-        if (Number.isInteger(entry.content.person_seq)) {
-          const chain = chains.get(entry.content.person) || [];
-          chain.push([entry.index, entry.content.person_seq]);
-          chains.set(entry.content.person, chain);
-        }
       } catch (error) {
         mark(status, "failed", labels.labelFailed);
         status.title = String(error && error.message ? error.message : error);

@@ -1,0 +1,76 @@
+"""The citizen's access history in Debian's Chromium: every entry's inclusion proof and the
+checkpoint's Ed25519 signature are verified by the page's own JavaScript (WebCrypto), and a record
+tampered with in the database shows as failed; no CSP violation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from popid.core.models import AccessRecord
+from popid.ledger import services
+from tests.test_ledger_history import make_account, read, session_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("POPID_BROWSER", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.skip(f"no browser at {executable}")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_history(browser, live_server, session_key: str):
+    context = browser.new_context(locale="vi-VN")
+    context.add_cookies([{"name": "sessionid", "value": session_key, "url": live_server.url}])
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.goto(f"{live_server.url}/so-cai/lich-su-truy-cap/")
+    page.wait_for_selector("body[data-ledger-verified='done']", timeout=15000)
+    return page, problems
+
+
+# Data first, then Playwright (see test_console_browser.py for why the order matters).
+def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server, transactional_db, family,
+                                                                     browser):
+    an = family["an"]
+    account = make_account(an)
+    purposes = ["Giải quyết thủ tục cấp lại thẻ", "Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu cư trú"]
+    for purpose in purposes:
+        read(an, purpose=purpose)
+    for i in range(9):  # other people's reads make the tree non-trivial
+        read(family["binh" if i % 2 else "grandma"], purpose=f"Tra cứu {i}")
+    services.integrate()
+    session_key = session_for(account)
+
+    page, problems = open_history(browser, live_server, session_key)
+    statuses = page.locator("#ledger-entries .ledger-status")
+    assert statuses.count() == 3
+    assert [statuses.nth(i).get_attribute("data-status") for i in range(3)] == ["ok", "ok", "ok"]
+    assert page.locator("#ledger-signature").get_attribute("data-status") == "ok"
+    summary = page.inner_text("#ledger-summary")
+    assert "Đã kiểm chứng 3/3 mục; 0 mục không hợp lệ" in summary and "liên tục" in summary
+    assert not problems, problems
+
+    AccessRecord.objects.filter(purpose="Xác thực eKYC mở tài khoản ngân hàng").update(purpose="Tra cứu vô hại")
+    page, problems = open_history(browser, live_server, session_key)
+    row = page.locator("#ledger-entries tr", has_text="Tra cứu vô hại")
+    assert row.locator(".ledger-status").get_attribute("data-status") == "failed"
+    assert row.locator(".ledger-status").inner_text() == "Không hợp lệ"
+    others = page.locator("#ledger-entries tr", has_text="Tra cứu cư trú")
+    assert others.locator(".ledger-status").get_attribute("data-status") == "ok"
+    assert page.locator("#ledger-summary").get_attribute("data-status") == "failed"
+    assert not problems, problems
