@@ -180,7 +180,7 @@ def citizen_consents(request: HttpRequest) -> HttpResponse:
                                  else _("Bạn đã từ chối chia sẻ."))
         except DomainError as exc:
             errors = exc.errors()
-            messages.error(request, str(errors[0]["message"] if errors else exc.title))
+            messages.error(request, str(errors[0]["message"] if errors else (exc.detail or exc.title)))
         return redirect("exchange:citizen_consents")
     rows = [(c, labels(c.fields), c.status == ConsentStatus.APPROVED and c.is_expired)
             for c in selectors.consents_for_citizen(actor)]
