@@ -5,7 +5,7 @@ from popid.services import counter_views, ct07_views, stats_views, views
 urlpatterns = [
     path("statistics/", stats_views.statistics_page, name="statistics"),
     path("dossiers/", views.queue, name="dossier_queue"),
-    path("counter/", counter_views.counter_intake, name="dossier_counter"),
+    path("counter/", counter_views.counter_intake, name="counter_intake"),
     path("dossiers/<str:code>/", views.dossier_detail, name="dossier_detail"),
     path("dossiers/<str:code>/ct07.pdf", ct07_views.officer_pdf, name="dossier_ct07"),
     path("xac-minh-cu-tru/", ct07_views.verify_page, name="ct07_verify_form"),
