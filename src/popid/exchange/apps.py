@@ -12,3 +12,8 @@ class ExchangeConfig(AppConfig):
         from popid.identity.oidc.provider import register_service_token_issuer
 
         register_service_token_issuer(AgencyTokenIssuer())
+
+    def seed_demo(self) -> list[str]:
+        from popid.exchange.demo import ensure_demo
+
+        return ensure_demo()
