@@ -273,3 +273,18 @@ def test_attachment_download_for_the_owner(an_client, an_account):
     dossier = _dossier(an_account)
     response = an_client.get(f"{BASE}/ho-so/{dossier.code}/tep/{dossier.attachments.get().pk}/")
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+
+
+def test_officer_sees_whether_the_fee_was_paid_online(an_client, an_account, officer_hoan_kiem):
+    from tests.conftest import bearer
+
+    submission_url = an_client.post(f"{BASE}/thu-tuc/temporary_residence/", form_data())["Location"]
+    pay_through_the_sandbox(an_client, submission_url)
+    paid = Dossier.objects.get()
+    unpaid = _dossier(an_account)  # the direct API path records the fee as owed
+    officer = Client()
+    officer.force_login(officer_hoan_kiem)
+    assert "đã thanh toán trực tuyến" in officer.get(f"/services/dossiers/{paid.code}/").content.decode()
+    assert "chưa thanh toán trực tuyến" in officer.get(f"/services/dossiers/{unpaid.code}/").content.decode()
+    body = officer.get(f"/api/v1/services/officer/dossiers/{paid.code}", headers=bearer(officer_hoan_kiem)).json()
+    assert body["fee_paid_online"] is True and body["paused_working_days"] == 0

@@ -99,11 +99,13 @@ def dossier_out(dossier: Dossier, *, events: bool = False) -> dict[str, Any]:
         "commune_code": dossier.commune_code, "received_at": dossier.received_at.isoformat(),
         "deadline": dossier.deadline.isoformat(), "deadline_status": status, "working_days_left": left,
         "fee": dossier.fee, "late_notification": dossier.late_notification, "version": dossier.version,
+        "paused_working_days": dossier.paused_working_days,
         "decision_note": dossier.decision_note,
         "attachments": [{"kind": a.kind, "name": a.original_name, "content_type": a.content_type, "size": a.size}
                         for a in dossier.attachments.all()],
     }
     if events:
+        body["fee_paid_online"] = dossier.payments.filter(state="paid").exists()
         body["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "actor_unit": e.actor_unit,
                            "from": e.from_state, "to": e.to_state, "note": e.note} for e in dossier.events.all()]
     return body

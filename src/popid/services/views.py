@@ -21,7 +21,7 @@ from popid.core.errors import DomainError
 from popid.services import selectors, services
 from popid.services.errors import DossierNotFound
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
-from popid.services.models import Dossier, DossierState
+from popid.services.models import Dossier, DossierState, PaymentState
 from popid.services.procedures import catalogue
 from popid.web.views import ConsoleRequest, _render, apply_domain_error, console_view
 
@@ -98,6 +98,7 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
         "dossier": dossier, "procedure": procedure, "deadline_status": status, "working_days_left": left,
         "data_rows": [(labels.get(k, k), v) for k, v in dossier.data.items()],
         "attachments": dossier.attachments.all(), "actions": actions,
+        "paid_payment": dossier.payments.filter(state=PaymentState.PAID).first(),
         "events": [{"event": e, "from_label": labels_state.get(e.from_state, e.from_state),
                     "to_label": labels_state.get(e.to_state, e.to_state)} for e in dossier.events.all()],
     }
