@@ -123,8 +123,11 @@ def build(*, ctx: AccessContext, person: Person, config_id: str, document_ref: s
     return data
 
 
-def available_documents(person: Person) -> list[tuple[str, str, str]]:
-    """(config_id, document_ref, label) the person can add to a wallet: no personal data beyond refs."""
+def available_documents(person: Person, ctx: AccessContext | None = None) -> list[tuple[str, str, str]]:
+    """(config_id, document_ref, label) the person can add to a wallet; with ``ctx`` (a page showing
+    them) the read is recorded."""
+    if ctx is not None:
+        record_access(ctx=ctx, person_id_numbers=[person.id_number], fields=["documents"])
     out: list[tuple[str, str, str]] = [("can_cuoc", person.id_number, person.id_number)]
     for licence in DrivingLicence.objects.filter(person=person).order_by("number"):
         out.append(("giay_phep_lai_xe", licence.number, f"{licence.number} ({', '.join(licence.class_codes)})"))

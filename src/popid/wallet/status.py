@@ -17,8 +17,9 @@ import time
 import zlib
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from popid.documents.services import TOPIC_LICENCE_STATUS
 from popid.registry.models import OutboxEvent
@@ -152,16 +153,16 @@ def _apply(event: OutboxEvent) -> None:
 
 
 def sync_events(batch: int = 500) -> int:
-    """Apply new registry events to credential statuses; returns how many events were read."""
-    try:
-        cursor, _created = EventCursor.objects.get_or_create(name=CURSOR)
-    except IntegrityError:  # two first-ever syncs raced: the other created it
-        cursor = EventCursor.objects.get(name=CURSOR)
-    if not OutboxEvent.objects.filter(pk__gt=cursor.last_id, topic__in=TOPICS).exists():
+    """Apply new registry events to credential statuses; returns how many events were read.
+
+    The common case (nothing new) is one indexed query."""
+    last = EventCursor.objects.filter(name=CURSOR).values("last_id")[:1]
+    if not OutboxEvent.objects.filter(topic__in=TOPICS, pk__gt=Coalesce(Subquery(last), Value(0))).exists():
         return 0
+    EventCursor.objects.get_or_create(name=CURSOR)  # handles a concurrent first creation itself
     total = 0
     with transaction.atomic():
-        cursor = EventCursor.objects.select_for_update().get(pk=cursor.pk)
+        cursor = EventCursor.objects.select_for_update().get(name=CURSOR)
         while True:
             events = list(OutboxEvent.objects.filter(pk__gt=cursor.last_id, topic__in=TOPICS).order_by("pk")[:batch])
             if not events:

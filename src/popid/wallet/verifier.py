@@ -36,8 +36,10 @@ def find_session(public_id: str) -> VerifierSession:
 @transaction.atomic
 def verify_in_session(*, public_id: str, payload: str, base: str) -> Result:
     """Verify ``payload`` for this session: its nonce and audience, once; the result is kept."""
-    session = find_session(public_id)
-    session = VerifierSession.objects.select_for_update().get(pk=session.pk)
+    session = VerifierSession.objects.select_for_update().filter(
+        public_id=(public_id or "").strip().lower()[:16]).first()
+    if session is None:
+        raise VerifierSessionNotFound(field="session")
 
     def check_nonce(nonce: str) -> None:
         if nonce != session.nonce:

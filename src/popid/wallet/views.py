@@ -23,14 +23,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from popid.core.access import AccessContext
 from popid.core.errors import DomainError
 from popid.identity import auth
+from popid.identity.auth import citizen_actor
 from popid.wallet import claims as claim_builders
 from popid.wallet import oid4vci, services, verifier
 from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
 from popid.wallet.models import CredentialStatus
 from popid.wallet.verify import PRESENTATION_MAX_AGE
 from popid.web.views import apply_domain_error
+
+PURPOSE_LIST = "Công dân xem danh sách giấy tờ của mình trong ví giấy tờ"
 
 
 class PresentForm(forms.Form):
@@ -86,7 +90,9 @@ def index(request: HttpRequest) -> HttpResponse:
     credentials = services.wallet_credentials(account)
     held = {(c.config_id, c.issued.document_ref) for c in credentials}
     documents = [{"config_id": c, "ref": r, "label": label, "type": CREDENTIAL_TYPES[c].name, "held": (c, r) in held}
-                 for c, r, label in claim_builders.available_documents(account.person)]
+                 for c, r, label in claim_builders.available_documents(
+                     account.person, AccessContext(actor=citizen_actor(account), purpose=PURPOSE_LIST,
+                                                   channel="wallet"))]
     rows = [{"credential": c, "type": CREDENTIAL_TYPES[c.config_id].name,
              "status": CredentialStatus(c.issued.status).label, "status_code": c.issued.status} for c in credentials]
     return _page(request, "wallet/index.html", {"rows": rows, "documents": documents})

@@ -1,0 +1,181 @@
+"""Document wallet: presentations verified per second on one core, as a ratio against bare
+ES256 signature verifications measured in the same run, and credentials issued per second.
+
+- Baselines (one process, one core): ECDSA P-256/SHA-256 verifications with ``cryptography``
+  (OpenSSL, the floor the issue quotes) and JWS ES256 verifications through joserfc (the same
+  JOSE library the wallet uses), over a 600-byte payload.
+- Presentation verification, offline (``verify_presentation`` with a ``CachedTrust``: the issuer
+  signature, the key-binding signature, ``sd_hash``, three disclosures, status from the cached
+  list): no database, what ``popid verify`` does. Two ES256 verifications are the floor, so the
+  ideal ratio against one bare verification is 0.5.
+- Presentation verification online (``verifier.verify_in_session``: same checks plus the
+  verifier session's nonce, used once, and the live status from the database).
+- Issuance: ``issuance.issue_credential`` (claims from the registry and the licence registry, an
+  access record, a random status-list slot, an SD-JWT signed ES256) per second.
+
+Uses its own PostgreSQL database (POPID_BENCH_WALLET_URL, default popid_wallet_bench), recreated
+and migrated each run, with a small named family. Run: .venv/bin/python benchmarks/bench_wallet.py
+[--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import POPID, latency_summary, recreate_database, write_result
+
+URL = os.environ.get("POPID_BENCH_WALLET_URL", "postgres://postgres@127.0.0.1:5432/popid_wallet_bench")
+DATA_DIR = Path(os.environ.get("POPID_BENCH_WALLET_DATA_DIR", "/tmp/popid-bench-wallet"))
+BASE = "http://127.0.0.1:8000"
+CLAIMS = ["age_over_18", "full_name", "driving_classes"]
+
+
+def rate(fn, seconds: float) -> tuple[float, list[float]]:
+    """Calls per second over ``seconds`` (after a short warm-up), with per-call latencies."""
+    for _ in range(20):
+        fn()
+    latencies: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        fn()
+        latencies.append(time.perf_counter() - t0)
+    return len(latencies) / sum(latencies), latencies
+
+
+def setup() -> dict:
+    recreate_database(URL)
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "POPID_DATABASE_URL": URL, "POPID_DATA_DIR": str(DATA_DIR)}
+    subprocess.run([POPID, "migrate", "-v", "0"], env=env, check=True)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "popid.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from popid.core.access import Actor
+    from popid.documents import services as documents
+    from popid.identity.models import CitizenAccount
+    from popid.registry import services as registry
+
+    admin = Actor.system("bench-wallet")
+    person = registry.register_birth(
+        actor=admin, full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M", birth_place="Hà Nội",
+        birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
+        father_name="Nguyễn Văn Bình", mother_name="Lê Thị Hoa")
+    registry.register_permanent_residence(actor=admin, id_number=person.id_number, commune_code="00070",
+                                          address="12 Hàng Bạc", valid_from=date(2016, 1, 1), reason="Thường trú")
+    licence = documents.issue_licence(
+        actor=admin, person=person, number="010123456789",
+        classes=[{"class": "A1", "issued_on": "2010-06-01"},
+                 {"class": "B", "issued_on": "2015-03-01", "valid_until": "2035-03-01"}],
+        issued_on=date(2010, 6, 1), valid_until=date(2035, 3, 1), issued_by="Phòng CSGT Hà Nội")
+    user = get_user_model().objects.create_user(username=person.id_number, password="bench-wallet-1")
+    account = CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678",
+                                            phone_verified_at=timezone.now(), level2_activated_at=timezone.now())
+    return {"account": account, "licence": licence}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    objects = setup()
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from joserfc import jws
+    from joserfc.jwk import ECKey
+
+    from popid.wallet import issuance, sdjwt, verifier
+    from popid.wallet import services as wallet
+    from popid.wallet.verify import CachedTrust, build_cache, verify_presentation
+
+    account, licence = objects["account"], objects["licence"]
+    seconds = args.seconds
+
+    # baselines
+    private = ec.generate_private_key(ec.SECP256R1())
+    message = os.urandom(600)
+    signature = private.sign(message, ec.ECDSA(hashes.SHA256()))
+    public = private.public_key()
+    openssl_rate, _ = rate(lambda: public.verify(signature, message, ec.ECDSA(hashes.SHA256())), seconds)
+    jose_key = ECKey.generate_key("P-256", private=True)
+    token = jws.serialize_compact({"alg": "ES256"}, message, jose_key, algorithms=["ES256"])
+    jose_public = ECKey.import_key(jose_key.as_dict(private=False))
+    jose_rate, _ = rate(lambda: jws.deserialize_compact(token, jose_public, algorithms=["ES256"]), seconds)
+
+    # issuance (DB: claims, access record, status slot, signature)
+    held = wallet.add_to_wallet(account=account, config_id="giay_phep_lai_xe", document_ref=licence.number, base=BASE)
+    ctx = wallet.wallet_context(account)
+    holder_jwk = held.holder_key.public_jwk
+
+    def issue() -> None:
+        issuance.issue_credential(ctx=ctx, person=account.person, config_id="giay_phep_lai_xe",
+                                  document_ref=licence.number, holder_jwk=holder_jwk, base=BASE, channel="bench")
+
+    issue_rate, issue_lat = rate(issue, seconds)
+
+    # offline verification (cached JWKS + status list, no database)
+    trust = CachedTrust(json.loads(json.dumps(build_cache(BASE))))
+    session = verifier.create_session(base=BASE)
+    payload = wallet.present(account=account, pk=held.pk, claims=CLAIMS, nonce=session.nonce,
+                             audience=session.audience)
+
+    def offline() -> None:
+        result = verify_presentation(payload, trust=trust, audience=session.audience,
+                                     nonce_check=lambda n: None, max_age=3600)
+        assert result.accepted, result.reason
+
+    offline_rate, offline_lat = rate(offline, seconds)
+
+    # online verification: a fresh verifier session per presentation (nonce used once)
+    pool_size = max(200, int(seconds * 400))
+    pool = []
+    for _ in range(pool_size):
+        s = verifier.create_session(base=BASE)
+        pool.append((s.public_id, wallet.present(account=account, pk=held.pk, claims=CLAIMS, nonce=s.nonce,
+                                                 audience=s.audience)))
+    iterator = iter(pool)
+    online_lat: list[float] = []
+    end = time.perf_counter() + seconds
+    for public_id, presentation in iterator:
+        t0 = time.perf_counter()
+        result = verifier.verify_in_session(public_id=public_id, payload=presentation, base=BASE)
+        online_lat.append(time.perf_counter() - t0)
+        assert result.accepted, result.reason
+        if time.perf_counter() > end:
+            break
+    online_rate = len(online_lat) / sum(online_lat)
+    size = len(payload)
+    del sdjwt
+
+    write_result("wallet", {
+        "seconds_per_measure": seconds, "process": "one Python process (one core)",
+        "presentation": {"claims": CLAIMS, "bytes": size},
+        "baseline_openssl_es256_verify_per_s": round(openssl_rate),
+        "baseline_joserfc_es256_verify_per_s": round(jose_rate),
+        "offline_presentations_verified_per_s": round(offline_rate),
+        "offline_ratio_vs_openssl_verify": round(offline_rate / openssl_rate, 3),
+        "offline_ratio_vs_joserfc_verify": round(offline_rate / jose_rate, 3),
+        "offline_latency": latency_summary(offline_lat),
+        "online_presentations_verified_per_s": round(online_rate),
+        "online_ratio_vs_openssl_verify": round(online_rate / openssl_rate, 3),
+        "online_latency": latency_summary(online_lat),
+        "issued_per_s": round(issue_rate, 1),
+        "issue_latency": latency_summary(issue_lat),
+    })
+
+
+if __name__ == "__main__":
+    main()
