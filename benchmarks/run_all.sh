@@ -10,3 +10,4 @@ $PY benchmarks/bench_search.py
 $PY benchmarks/bench_api_lookup.py
 $PY benchmarks/bench_quality.py
 $PY benchmarks/bench_oidc.py
+$PY benchmarks/bench_submissions.py
