@@ -127,7 +127,7 @@ def test_offline_verification_with_cache_and_cli(citizen, licence, tmp_path, act
     file = tmp_path / "qr.txt"
     file.write_text(payload)
     out = StringIO()
-    call_command("verify", str(file), "--cache", str(cache), "--nonce", session.nonce, stdout=out)
+    call_command("verify", str(file), "--cache", str(cache), f"--nonce={session.nonce}", stdout=out)
     assert "HỢP LỆ" in out.getvalue() and "giây trước" in out.getvalue() and "Nguyễn Văn An" in out.getvalue()
 
     documents.suspend_licence(actor=actor_hoan_kiem, number=licence.number, reason="Tạm giữ")

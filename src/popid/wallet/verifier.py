@@ -21,7 +21,7 @@ VERIFIER_PATH = "/giay-to/xac-minh/"
 def create_session(*, base: str, label: str = "") -> VerifierSession:
     public_id = secrets.token_hex(5)
     return VerifierSession.objects.create(
-        public_id=public_id, nonce=sdjwt.b64encode(secrets.token_bytes(24)),
+        public_id=public_id, nonce=secrets.token_hex(24),
         audience=f"{base}{VERIFIER_PATH}{public_id}",
         label=label[:100], expires_at=timezone.now() + SESSION_LIFETIME)
 
