@@ -5,9 +5,11 @@ tampered with in the database shows as failed; no CSP violation."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
 
 from popid.core.models import AccessRecord
 from popid.ledger import services
@@ -43,19 +45,31 @@ def open_history(browser, live_server, session_key: str):
     return page, problems
 
 
-# Data first, then Playwright (see test_console_browser.py for why the order matters).
-def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server, transactional_db, family,
-                                                                     browser):
+def _tamper(purpose: str, new_purpose: str) -> None:
+    """An insider edits a committed record. In its own thread: once Playwright's event loop runs
+    in the test thread, Django would open a second connection there and never close it."""
+    try:
+        AccessRecord.objects.filter(purpose=purpose).update(purpose=new_purpose)
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def citizen_with_history(live_server, transactional_db, family) -> str:
+    """Nguyễn Văn An's account and session with three reads of his record among others' reads."""
     an = family["an"]
     account = make_account(an)
-    purposes = ["Giải quyết thủ tục cấp lại thẻ", "Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu cư trú"]
-    for purpose in purposes:
+    for purpose in ["Giải quyết thủ tục cấp lại thẻ", "Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu cư trú"]:
         read(an, purpose=purpose)
     for i in range(9):  # other people's reads make the tree non-trivial
         read(family["binh" if i % 2 else "grandma"], purpose=f"Tra cứu {i}")
     services.integrate()
-    session_key = session_for(account)
+    return session_for(account)
 
+
+# Data first (fixture before ``browser``), then Playwright: see test_console_browser.py.
+def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server, citizen_with_history, browser):
+    session_key = citizen_with_history
     page, problems = open_history(browser, live_server, session_key)
     statuses = page.locator("#ledger-entries .ledger-status")
     assert statuses.count() == 3
@@ -65,7 +79,9 @@ def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server
     assert "Đã kiểm chứng 3/3 mục; 0 mục không hợp lệ" in summary and "liên tục" in summary
     assert not problems, problems
 
-    AccessRecord.objects.filter(purpose="Xác thực eKYC mở tài khoản ngân hàng").update(purpose="Tra cứu vô hại")
+    tamper = threading.Thread(target=_tamper, args=("Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu vô hại"))
+    tamper.start()
+    tamper.join()
     page, problems = open_history(browser, live_server, session_key)
     row = page.locator("#ledger-entries tr", has_text="Tra cứu vô hại")
     assert row.locator(".ledger-status").get_attribute("data-status") == "failed"
