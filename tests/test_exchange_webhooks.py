@@ -18,6 +18,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
+from popid.core.errors import ValidationFailed
 from popid.core.models import AccessRecord
 from popid.exchange import webhooks
 from popid.exchange.models import Delivery, DeliveryStatus, Grant, Subscription
@@ -62,6 +63,11 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _local_receivers(settings):
+    settings.POPID_EXCHANGE_ALLOW_LOCAL_WEBHOOKS = True  # the test receiver listens on 127.0.0.1
 
 
 @pytest.fixture
@@ -231,6 +237,24 @@ def test_worker_command_once(bank, family, admin_actor, receiver, capsys):
     die(family["grandma"], admin_actor)
     call_command("exchange", "deliver", "--once", "--timeout", "5")
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"dispatched": 1, "delivered": 1}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/h", "https://127.0.0.1/h", "https://10.1.2.3/h",
+                                 "https://[::1]/h", "https://169.254.169.254/latest", "ftp://bank.example/h"])
+def test_internal_or_plain_http_receivers_are_refused_in_production(bank, settings, url):
+    settings.POPID_EXCHANGE_ALLOW_LOCAL_WEBHOOKS = False
+    with pytest.raises(ValidationFailed):
+        subscribe(bank[1], url)
+    assert not Subscription.objects.exists()
+
+
+def test_destination_rechecked_before_sending(bank, family, admin_actor, receiver, settings):
+    subscribe(bank[1], receiver.url)
+    die(family["grandma"], admin_actor)
+    settings.POPID_EXCHANGE_ALLOW_LOCAL_WEBHOOKS = False  # e.g. the name now resolves to an internal address
+    webhooks.run_once(timeout=5)
+    delivery = Delivery.objects.get()
+    assert receiver.bodies == [] and delivery.last_error == "destination refused: internal address"
 
 
 def test_backoff_is_capped():

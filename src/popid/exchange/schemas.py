@@ -143,7 +143,7 @@ class FieldOut(Schema):
 
 class SubscriptionIn(In):
     context: ContextIn
-    url: str = Field(max_length=500, description="https (http chỉ cho localhost)")
+    url: str = Field(max_length=500, description="https tới địa chỉ công khai")
     event_types: list[str] = Field(min_length=1)
 
 

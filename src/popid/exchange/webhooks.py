@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -67,13 +70,44 @@ def backoff(attempts: int) -> int:
     return min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
 
 
-def _check_url(url: str) -> str:
-    parts = urlsplit((url or "").strip())
-    local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-    if parts.scheme not in {"https", "http"} or (parts.scheme == "http" and not local) or not parts.hostname:
+def allow_local_receivers() -> bool:
+    """Loopback/private receivers (and plain http to them) only when explicitly allowed
+    (development and tests): otherwise an agency could make the worker POST into PopID's own
+    network (SSRF)."""
+    configured = getattr(settings, "POPID_EXCHANGE_ALLOW_LOCAL_WEBHOOKS", None)
+    if configured is None:
+        configured = os.environ.get("POPID_EXCHANGE_ALLOW_LOCAL_WEBHOOKS", "") == "1"
+    return bool(configured)
+
+
+def _is_internal(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # unresolvable now: the send will fail and be retried, nothing internal is reached
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if (address.is_loopback or address.is_private or address.is_link_local or address.is_reserved
+                or address.is_multicast or address.is_unspecified):
+            return True
+    return False
+
+
+def check_destination(url: str) -> str:
+    """https to a public address; http and internal addresses only when local receivers are allowed.
+    Checked at subscription and again before every send (DNS may change in between)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    local_ok = allow_local_receivers()
+    internal = bool(parts.hostname) and _is_internal(parts.hostname or "")
+    if not parts.hostname or parts.scheme not in {"https", "http"} or (
+            parts.scheme == "http" and not (local_ok and internal)):
         raise ValidationFailed([{"field": "url", "reason": "invalid",
-                                 "message": _("Địa chỉ nhận phải là https (http chỉ cho localhost)")}])
-    return url.strip()
+                                 "message": _("Địa chỉ nhận phải là https")}])
+    if internal and not local_ok:
+        raise ValidationFailed([{"field": "url", "reason": "internal",
+                                 "message": _("Địa chỉ nhận không được trỏ vào mạng nội bộ")}])
+    return url
 
 
 # --- subscriptions --------------------------------------------------------------------------
@@ -92,7 +126,7 @@ def subscribe(*, subsystem: Subsystem, rc: RequestContext, url: str, event_types
         raise EventNotGranted(_("Không được cấp các sự kiện: %(e)s") % {"e": ", ".join(outside)},
                               event_types=outside, granted=sorted(grant.event_types))
     last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    return Subscription.objects.create(subsystem=subsystem, url=_check_url(url), event_types=wanted,
+    return Subscription.objects.create(subsystem=subsystem, url=check_destination(url), event_types=wanted,
                                        purpose=rc.purpose, legal_basis=rc.legal_basis, official=rc.official,
                                        starts_after=last)
 
@@ -154,6 +188,8 @@ def build_claims(delivery: Delivery) -> tuple[dict[str, Any], list[str], str]:
     ``GrantExpired``/``ServiceNotGranted`` when the events grant no longer holds."""
     sub = delivery.subscription
     subsystem = sub.subsystem
+    if not subsystem.usable:
+        raise ServiceNotGranted(_("Hệ thống kết nối đã bị tạm dừng"))
     grant = active_grant(subsystem, Service.EVENTS)
     if delivery.event_type not in grant.event_types:
         raise ServiceNotGranted(_("Sự kiện %(e)s không còn được cấp") % {"e": delivery.event_type})
@@ -216,7 +252,12 @@ def deliver_one(delivery: Delivery, *, now: datetime, timeout: float) -> str:
                                                        last_error=f"{exc.code}: {exc.detail}"[:300])
         log.warning("exchange delivery %s dead: %s", delivery.pk, exc.code)
         return DeliveryStatus.DEAD
-    attempt = post(delivery.subscription.url, sign(claims), delivery_id=delivery.pk, timeout=timeout)
+    try:
+        check_destination(delivery.subscription.url)
+    except ValidationFailed:
+        attempt = Attempt(ok=False, error="destination refused: internal address")
+    else:
+        attempt = post(delivery.subscription.url, sign(claims), delivery_id=delivery.pk, timeout=timeout)
     attempts = delivery.attempts + 1
     if attempt.ok:
         with transaction.atomic():
