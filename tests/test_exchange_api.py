@@ -19,6 +19,7 @@ from popid.exchange import services
 from popid.exchange.models import AgencyToken, DataConsent, Grant
 from popid.identity.oidc.models import ClientAssertionJti
 from tests.test_exchange_services import ADMIN, LEGAL, PURPOSE, _clear_cache, approved_consent, make_bank  # noqa: F401
+from tests.test_exchange_services import rc as services_rc
 
 TOKEN_URL = "http://testserver/oidc/token"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -252,3 +253,38 @@ def test_openapi_lists_the_agency_endpoints(client, db):
 
 def test_discovery_lists_client_credentials(client, db):
     assert "client_credentials" in client.get("/.well-known/openid-configuration").json()["grant_types_supported"]
+
+
+def test_hidden_until_over_http_needs_a_confidential_grant(client, bank, family):
+    _agency, subsystem, key = bank
+    token = get_token(client, subsystem, key)
+    later = (timezone.now() + timedelta(days=60)).replace(microsecond=0)
+    body = {"context": {**CONTEXT, "hidden_until": later.isoformat()}, "id_number": family["an"].id_number,
+            "fields": ["full_name"]}
+    refused = call(client, token, "/persons/query", body)
+    assert refused.status_code == 403 and refused.json()["code"] == "confidential_not_allowed"
+    Grant.objects.filter(subsystem=subsystem, service="person_data").update(confidential_allowed=True)
+    assert call(client, token, "/persons/query", body).status_code == 200
+    assert AccessRecord.objects.get(channel="exchange").hidden_until == later
+    past = {**body, "context": {**CONTEXT, "hidden_until": "2020-01-01T00:00:00+07:00"}}
+    response = call(client, token, "/persons/query", past)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "context.hidden_until"
+
+
+def test_life_status_over_http(client, bank, family):
+    _agency, subsystem, key = bank
+    token = get_token(client, subsystem, key, scope="exchange.life_status")
+    response = call(client, token, "/life-status", {"context": CONTEXT,
+                                                    "id_numbers": [family["an"].id_number, "001090999999"]})
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["alive", "unknown"]
+
+
+def test_consent_status_is_visible_only_to_the_requesting_agency(client, bank, family):
+    _agency, subsystem, key = bank
+    _a2, other, other_key = make_bank(code="bank2")
+    consent = services.request_consent(subsystem=subsystem, rc=services_rc(), id_number=family["an"].id_number,
+                                       fields=["phone"], valid_until=timezone.now() + timedelta(days=5))
+    mine = call(client, get_token(client, subsystem, key), f"/consents/{consent.reference}", {}, method="get")
+    theirs = call(client, get_token(client, other, other_key), f"/consents/{consent.reference}", {}, method="get")
+    assert mine.status_code == 200 and theirs.status_code == 404 and theirs.json()["code"] == "consent_not_found"
