@@ -11,3 +11,4 @@ $PY benchmarks/bench_api_lookup.py
 $PY benchmarks/bench_quality.py
 $PY benchmarks/bench_oidc.py
 $PY benchmarks/bench_submissions.py
+$PY benchmarks/bench_ekyc.py
