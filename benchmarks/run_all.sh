@@ -12,3 +12,4 @@ $PY benchmarks/bench_quality.py
 $PY benchmarks/bench_oidc.py
 $PY benchmarks/bench_submissions.py
 $PY benchmarks/bench_ekyc.py
+$PY benchmarks/bench_ledger.py
