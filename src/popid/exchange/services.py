@@ -278,8 +278,8 @@ def verify_identity(*, subsystem: Subsystem, rc: RequestContext, id_number: str,
     """eKYC: does each attribute match the registry for this ID number? Only yes/no per
     attribute leaves; an unknown number answers all-no. The check is an access to the person's
     data (channel ``ekyc``) and is recorded with the attributes compared."""
+    id_number = _check_id(id_number)  # malformed input costs no quota
     rc, grant = _begin(subsystem, rc, Service.EKYC)
-    id_number = _check_id(id_number)
     names = _attribute_names(attributes)
     if "full_name" not in names or "birth_date" not in names:
         raise ValidationFailed([{"field": n, "reason": "required", "message": _("Trường này là bắt buộc")}
@@ -301,7 +301,6 @@ def verify_batch(*, subsystem: Subsystem, rc: RequestContext, items: list[dict[s
                             max_items=MAX_BATCH)
     if not items:
         raise ValidationFailed([{"field": "items", "reason": "empty", "message": _("Lô không có người nào")}])
-    rc, grant = _begin(subsystem, rc, Service.BATCH_VERIFY, units=len(items))
     errors, all_names = [], set()
     for index, item in enumerate(items):
         if not ID_NUMBER_RE.match(str(item.get("id_number") or "")):
@@ -310,6 +309,7 @@ def verify_batch(*, subsystem: Subsystem, rc: RequestContext, items: list[dict[s
         all_names |= set(_attribute_names(item.get("attributes") or {}))
     if errors:
         raise ValidationFailed(errors)
+    rc, grant = _begin(subsystem, rc, Service.BATCH_VERIFY, units=len(items))
     require_fields(grant, sorted(all_names), field_prefix="attributes")
     numbers = [item["id_number"] for item in items]
     persons = {p.id_number: p for p in Person.objects.filter(id_number__in=set(numbers))}
@@ -336,8 +336,8 @@ def verify_batch(*, subsystem: Subsystem, rc: RequestContext, items: list[dict[s
 # --- person data and life status ---------------------------------------------------------------
 def person_data(*, subsystem: Subsystem, rc: RequestContext, id_number: str, fields: list[str]) -> dict[str, Any]:
     """Exactly the requested fields, each inside the grant; sensitive ones only with a consent."""
-    rc, grant = _begin(subsystem, rc, Service.PERSON_DATA)
     id_number = _check_id(id_number)
+    rc, grant = _begin(subsystem, rc, Service.PERSON_DATA)
     names = sorted(set(fields or []))
     if not names:
         raise ValidationFailed([{"field": "fields", "reason": "required", "message": _("Cần chọn ít nhất một trường")}])
@@ -361,9 +361,9 @@ def life_status(*, subsystem: Subsystem, rc: RequestContext, id_numbers: list[st
                             % {"n": MAX_BATCH, "got": len(id_numbers)}, max_items=MAX_BATCH)
     if not id_numbers:
         raise ValidationFailed([{"field": "id_numbers", "reason": "empty", "message": _("Danh sách trống")}])
-    rc, _grant = _begin(subsystem, rc, Service.LIFE_STATUS, units=len(id_numbers))
     for index, number in enumerate(id_numbers):
         _check_id(number, f"id_numbers.{index}")
+    rc, _grant = _begin(subsystem, rc, Service.LIFE_STATUS, units=len(id_numbers))
     rows = {p["id_number"]: p for p in Person.objects.filter(id_number__in=set(id_numbers))
             .values("id_number", "status", "died_on")}
     results = []
