@@ -105,6 +105,17 @@
     return { parsed, valid };
   }
 
+  /* What the row shows must be what was verified, not other text beside it. */
+  function shownMatches(tr, content) {
+    const expected = {
+      fields: content.fields.join(", "), purpose: content.purpose,
+      legal_basis: content.legal_basis || "\u2014", consent_ref: content.consent_ref || "\u2014",
+    };
+    tr.querySelectorAll("[data-content]").forEach((cell) => {
+      if (cell.textContent.trim() !== expected[cell.dataset.content]) throw new Error("shown text differs from the record");
+    });
+  }
+
   function mark(element, status, label) {
     element.dataset.status = status;
     element.textContent = label;
@@ -157,6 +168,7 @@
         if (!equal(leaf, fromBase64(entry.leaf_hash))) throw new Error("record does not match the committed leaf");
         const root = await rootFromInclusion(entry.index, signature.parsed.size, leaf, entry.audit_path.map(fromBase64));
         if (!equal(root, signature.parsed.root)) throw new Error("root mismatch");
+        shownMatches(tr, entry.content);
         mark(status, "ok", labels.labelOk);
         ok++;
       } catch (error) {
