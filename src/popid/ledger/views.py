@@ -27,6 +27,12 @@ CHANNELS = {
     "portal": _("Cổng dịch vụ công"),
     "exchange": _("Cơ quan, tổ chức được cấp quyền khai thác"),
     "ekyc": _("Xác thực eKYC của cơ quan, tổ chức"),
+    "counter": _("Giải quyết thủ tục trực tiếp tại cơ quan"),
+    "online": _("Giải quyết thủ tục trực tuyến"),
+    "oid4vci": _("Cấp giấy tờ vào ví điện tử"),
+    "web_wallet": _("Cấp giấy tờ vào ví điện tử"),
+    "wallet": _("Ví giấy tờ điện tử"),
+    "verifier": _("Kiểm tra giấy tờ (đọc chip)"),
 }
 
 
