@@ -222,3 +222,32 @@ def test_bad_input_is_a_problem_and_changes_nothing(url, params, status, code):
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == code
     assert (services.ledger_size(), Checkpoint.objects.count(), LedgerNode.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_cli_integrate_and_checkpoint(capsys):
+    from django.core.management import call_command
+
+    read([AN, BINH])
+    call_command("ledger", "integrate", "--no-checkpoint")
+    assert "Đã cam kết 2 bản ghi; sổ cái có 2 mục." in capsys.readouterr().out
+    assert Checkpoint.objects.count() == 0
+    call_command("ledger", "checkpoint")
+    out = capsys.readouterr().out
+    assert out.startswith("popid/access-ledger/v1\n2\n") and "— popid-ledger " in out
+    call_command("ledger", "checkpoint")
+    assert "Không có mục mới" in capsys.readouterr().out
+    assert Checkpoint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_commits_everything_and_is_idempotent():
+    from django.apps import apps
+
+    read([AN, BINH, "001090000003"])
+    config = apps.get_app_config("ledger")
+    first = config.seed_demo()
+    assert "3 bản ghi truy cập mới" in first[0] and services.ledger_size() == 3
+    second = config.seed_demo()
+    assert "0 bản ghi truy cập mới" in second[0]
+    assert services.ledger_size() == 3 and Checkpoint.objects.count() == 1

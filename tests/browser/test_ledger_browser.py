@@ -56,10 +56,11 @@ def _tamper(purpose: str, new_purpose: str) -> None:
 
 @pytest.fixture
 def citizen_with_history(live_server, transactional_db, family) -> str:
-    """Nguyễn Văn An's account and session with three reads of his record among others' reads."""
+    """Nguyễn Văn An's account and session with four reads of his record among others' reads."""
     an = family["an"]
     account = make_account(an)
-    for purpose in ["Giải quyết thủ tục cấp lại thẻ", "Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu cư trú"]:
+    tricky = 'Tra cứu "đặc biệt" \\ kèm\ttab — 😀 <b>không phải thẻ</b>'  # JS and Python canonical JSON agree
+    for purpose in ["Giải quyết thủ tục cấp lại thẻ", "Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu cư trú", tricky]:
         read(an, purpose=purpose)
     for i in range(9):  # other people's reads make the tree non-trivial
         read(family["binh" if i % 2 else "grandma"], purpose=f"Tra cứu {i}")
@@ -72,11 +73,11 @@ def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server
     session_key = citizen_with_history
     page, problems = open_history(browser, live_server, session_key)
     statuses = page.locator("#ledger-entries .ledger-status")
-    assert statuses.count() == 3
-    assert [statuses.nth(i).get_attribute("data-status") for i in range(3)] == ["ok", "ok", "ok"]
+    assert statuses.count() == 4
+    assert [statuses.nth(i).get_attribute("data-status") for i in range(4)] == ["ok"] * 4
     assert page.locator("#ledger-signature").get_attribute("data-status") == "ok"
     summary = page.inner_text("#ledger-summary")
-    assert "Đã kiểm chứng 3/3 mục; 0 mục không hợp lệ" in summary and "liên tục" in summary
+    assert "Đã kiểm chứng 4/4 mục; 0 mục không hợp lệ" in summary and "liên tục" in summary
     assert not problems, problems
 
     tamper = threading.Thread(target=_tamper, args=("Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu vô hại"))
