@@ -246,3 +246,46 @@ def test_actor_helpers_are_used_for_officer_jurisdiction(client, citizen, licenc
     client.post(f"/giay-to/gplx/{licence.number}/tam-giu/", {"reason": "x", "version": 1})
     assert DrivingLicence.objects.get(pk=licence.pk).status == "active"
     assert Actor.for_user(officer_hcm).covers_commune(citizen.person.commune_code) is False
+
+
+def device_sign(key, signing_input: str) -> str:
+    """What WebCrypto's ECDSA sign returns: r||s (IEEE P1363), base64url."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    r, s = decode_dss_signature(key.private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return sdjwt.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def test_browser_held_key_signs_the_key_binding(client, citizen, licence):
+    """The WebCrypto path without a browser: the "device" key is a joserfc key whose public JWK
+    the page would send; the server never sees the private key."""
+    from joserfc.jwk import ECKey
+
+    from popid.wallet.errors import DocumentUnavailable
+
+    device = ECKey.generate_key("P-256", private=True)
+    public = {k: v for k, v in device.as_dict(private=False).items() if k in {"kty", "crv", "x", "y"}}
+    held = wallet.add_to_wallet(account=citizen, config_id="giay_phep_lai_xe", document_ref=licence.number,
+                                base=BASE, browser_jwk=public)
+    assert held.holder_key_id is None and sdjwt.parse(held.sd_jwt).payload["cnf"]["jwk"]["x"] == public["x"]
+    session = verifier.create_session(base=BASE)
+    with pytest.raises(DocumentUnavailable):  # no server-side key can present it
+        present_licence(citizen, held, session)
+    prefix, signing_input = wallet.prepare_browser_presentation(
+        account=citizen, pk=held.pk, claims=["age_over_18", "full_name"], nonce=session.nonce,
+        audience=session.audience)
+    signature = device_sign(device, signing_input)
+    forged = device_sign(ECKey.generate_key("P-256", private=True), signing_input)
+    with pytest.raises(DocumentUnavailable):
+        wallet.finish_browser_presentation(account=citizen, pk=held.pk, prefix=prefix, signing_input=signing_input,
+                                           signature=forged)
+    payload = wallet.finish_browser_presentation(account=citizen, pk=held.pk, prefix=prefix,
+                                                 signing_input=signing_input, signature=signature)
+    result = verifier.verify_in_session(public_id=session.public_id, payload=payload, base=BASE)
+    assert result.accepted and result.disclosed == {"age_over_18": True, "full_name": "Nguyễn Văn An"}
+    private = {**public, "d": device.as_dict(private=True)["d"]}
+    with pytest.raises(DocumentUnavailable):  # a private key is never accepted as a holder key
+        wallet.add_to_wallet(account=citizen, config_id="giay_phep_lai_xe", document_ref=licence.number,
+                             base=BASE, browser_jwk=private)

@@ -135,3 +135,42 @@ def test_citizen_shows_licence_qr_verifier_accepts_then_refuses_after_suspension
     assert verifier.locator("#verification-result").get_attribute("data-reason") == "suspended"
     assert "tạm đình chỉ" in verifier.inner_text("#verification-result")
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_browser_held_key_presentation(live_server, transactional_db, seeded, browser):
+    """The holder key made and kept by Chromium's WebCrypto (non-extractable, IndexedDB): the
+    server issues to its public key, the page signs the Key Binding JWT, the verifier accepts."""
+    from popid.wallet.models import WalletCredential
+
+    errors: list[str] = []
+    context = browser.new_context(locale="vi-VN")
+    citizen = context.new_page()
+    watch(citizen, errors)
+    session_page = browser.new_context(locale="vi-VN").new_page()
+    watch(session_page, errors)
+    session_page.goto(f"{live_server.url}/giay-to/xac-minh/")
+    session_page.click("#new-session button[type=submit]")
+    session_code = session_page.inner_text("#session-code").strip()
+
+    citizen.goto(f"{live_server.url}/tai-khoan/dang-nhap/?next=/vi-giay-to/")
+    citizen.fill("input[name=id_number]", seeded.id_number)
+    citizen.fill("input[name=password]", PASSWORD)
+    citizen.click("form[action*='dang-nhap'] button[type=submit]")
+    citizen.fill("input[name=code]", latest_otp(PHONE))
+    citizen.click("form[action*='xac-thuc-otp'] button.btn-primary")
+    citizen.fill("input[name=code]", PASSCODE)
+    citizen.click("form[action*='xac-thuc-nang-cao'] button.btn-primary")
+    citizen.wait_for_url("**/vi-giay-to/")
+    citizen.click("button[data-add-browser=giay_phep_lai_xe]")
+    citizen.wait_for_url("**/vi-giay-to/giay-to/*/")
+    held = WalletCredential.objects.get(config_id="giay_phep_lai_xe")
+    assert held.holder_key_id is None and set(held.browser_jwk) == {"kty", "crv", "x", "y"}
+    citizen.fill("input[name=session]", session_code)
+    citizen.click("#present-form button[type=submit]")
+    citizen.wait_for_selector("#presentation-qr")  # signed in the page, then drawn by the server
+    payload = citizen.input_value("#presentation-payload")
+
+    session_page.fill("#id_payload", payload)
+    session_page.click("#verify-form button[type=submit]")
+    assert session_page.locator("#verification-result").get_attribute("data-accepted") == "true"
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

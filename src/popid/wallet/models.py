@@ -87,7 +87,9 @@ class HolderKey(models.Model):
 class WalletCredential(models.Model):
     account = models.ForeignKey(CitizenAccount, on_delete=models.CASCADE, related_name="wallet_credentials")
     issued = models.OneToOneField(IssuedCredential, on_delete=models.CASCADE, related_name="+")
-    holder_key = models.ForeignKey(HolderKey, on_delete=models.PROTECT, related_name="+")
+    # server-held key (HolderKey) or a browser-held WebCrypto key (only its public JWK is known)
+    holder_key = models.ForeignKey(HolderKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    browser_jwk = models.JSONField(null=True, blank=True)
     config_id = models.CharField(max_length=40)
     sd_jwt = models.TextField()
     added_at = models.DateTimeField(auto_now_add=True)

@@ -129,16 +129,28 @@ def parse(text: str) -> Parsed:
                   payload=_json_part(body, "JWT payload"))
 
 
-def present(sd_jwt: str, *, claims: list[str], holder_key: ECKey, nonce: str, aud: str,
-            iat: int | None = None) -> str:
-    """Keep the disclosures of ``claims`` only and append a Key Binding JWT over the result."""
+def select(sd_jwt: str, *, claims: list[str]) -> str:
+    """The issuer JWT with only the disclosures of ``claims``: ``<jwt>~<d1>~…~`` (what the KB-JWT signs)."""
     parsed = parse(sd_jwt)
     available = parsed.disclosed()
     missing = [c for c in claims if c not in available]
     if missing:
         raise Refused("unknown_claim", ", ".join(missing))
-    chosen = [available[c][0] for c in claims]
-    prefix = "~".join([parsed.jwt, *chosen, ""])
+    return "~".join([parsed.jwt, *(available[c][0] for c in claims), ""])
+
+
+def kb_signing_input(prefix: str, *, nonce: str, aud: str, iat: int | None = None) -> str:
+    """``b64(header).b64(payload)`` of the Key Binding JWT for ``prefix``; whoever holds the key signs it."""
+    header = {"alg": "ES256", "typ": KB_JWT_TYP}
+    payload = {"iat": int(time.time()) if iat is None else iat, "aud": aud, "nonce": nonce,
+               "sd_hash": digest(prefix)}
+    return f"{b64encode(json.dumps(header).encode())}.{b64encode(json.dumps(payload).encode())}"
+
+
+def present(sd_jwt: str, *, claims: list[str], holder_key: ECKey, nonce: str, aud: str,
+            iat: int | None = None) -> str:
+    """Keep the disclosures of ``claims`` only and append a Key Binding JWT over the result."""
+    prefix = select(sd_jwt, claims=claims)
     kb_payload = {"iat": int(time.time()) if iat is None else iat, "aud": aud, "nonce": nonce,
                   "sd_hash": digest(prefix)}
     kb = jws.serialize_compact({"alg": "ES256", "typ": KB_JWT_TYP}, json.dumps(kb_payload).encode(), holder_key,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("vi-ngoai/", views.external_offer, name="external_offer"),
     path("giay-to/<int:pk>/", views.credential, name="credential"),
     path("giay-to/<int:pk>/xoa/", views.remove, name="remove"),
+    path("giay-to/<int:pk>/ky/", views.sign, name="sign"),
     path("to-chuc/<slug:slug>", public_views.issuer_home, name="issuer"),
     path("to-chuc/<slug:slug>/jwks", public_views.issuer_jwks, name="issuer_jwks"),
     path("to-chuc/<slug:slug>/trang-thai/<int:list_id>", public_views.status_list, name="status_list"),

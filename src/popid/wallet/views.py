@@ -5,6 +5,7 @@ presentation for a verifier's session as a QR code valid for 60 seconds."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -29,11 +30,13 @@ from popid.identity import auth
 from popid.identity.auth import citizen_actor
 from popid.wallet import claims as claim_builders
 from popid.wallet import oid4vci, services, verifier
+from popid.wallet.errors import DocumentUnavailable
 from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
 from popid.wallet.models import CredentialStatus
 from popid.wallet.verify import PRESENTATION_MAX_AGE
 from popid.web.views import apply_domain_error
 
+PENDING_SIGNATURE = "popid_wallet_pending_signature"
 PURPOSE_LIST = "Công dân xem danh sách giấy tờ của mình trong ví giấy tờ"
 
 
@@ -98,6 +101,20 @@ def index(request: HttpRequest) -> HttpResponse:
     return _page(request, "wallet/index.html", {"rows": rows, "documents": documents})
 
 
+def _browser_jwk(request: HttpRequest) -> dict | None:
+    """The public JWK of the browser's WebCrypto key, when the citizen chose to keep the key on the device."""
+    raw = request.POST.get("holder_jwk", "")
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw[:2000])
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise DocumentUnavailable(_("Khóa của thiết bị không hợp lệ"), field="holder_jwk")
+    return value
+
+
 @wallet_view
 @require_POST
 def add(request: HttpRequest) -> HttpResponse:
@@ -105,7 +122,7 @@ def add(request: HttpRequest) -> HttpResponse:
         credential = services.add_to_wallet(account=request.account,  # type: ignore[attr-defined]
                                              config_id=request.POST.get("config_id", ""),
                                              document_ref=request.POST.get("document_ref", ""),
-                                             base=issuer_base(request))
+                                             base=issuer_base(request), browser_jwk=_browser_jwk(request))
     except DomainError as exc:
         messages.error(request, f"{exc.title}: {exc.detail}" if exc.detail else str(exc.title))
         return redirect("wallet:index")
@@ -145,19 +162,51 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                 if data["session"]:
                     session = verifier.find_session(data["session"])
                     nonce, audience = session.nonce, session.audience
+                if item.browser_jwk is not None:
+                    prefix, signing_input = services.prepare_browser_presentation(
+                        account=account, pk=pk, claims=data["claims"], nonce=nonce, audience=audience)
+                    request.session[PENDING_SIGNATURE] = {"pk": pk, "prefix": prefix, "input": signing_input,
+                                                          "claims": data["claims"], "at": int(time.time())}
+                    return _page(request, "wallet/sign.html", {
+                        "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "signing_input": signing_input})
                 payload = services.present(account=account, pk=pk, claims=data["claims"], nonce=nonce,
                                            audience=audience)
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                expires = int(time.time()) + PRESENTATION_MAX_AGE
-                return _page(request, "wallet/presentation.html", {
-                    "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "payload": payload,
-                    "qr": _svg_data_uri(payload), "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
-                    "claims": [CLAIM_LABELS.get(c, c) for c in data["claims"]], "size": len(payload)})
+                return _presentation(request, item, payload, data["claims"])
     return _page(request, "wallet/credential.html", {
         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "form": form,
         "status": CredentialStatus(item.issued.status).label}, status=status)
+
+
+def _presentation(request: HttpRequest, item: Any, payload: str, claims: list[str]) -> HttpResponse:
+    expires = int(time.time()) + PRESENTATION_MAX_AGE
+    return _page(request, "wallet/presentation.html", {
+        "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "payload": payload,
+        "qr": _svg_data_uri(payload), "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
+        "claims": [CLAIM_LABELS.get(c, c) for c in claims], "size": len(payload)})
+
+
+@wallet_view
+@require_POST
+def sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The browser's signature over the KB-JWT prepared in ``credential`` (kept in the session, so
+    only the signature comes from the page)."""
+    pending = request.session.pop(PENDING_SIGNATURE, None)
+    account = request.account  # type: ignore[attr-defined]
+    if not pending or pending["pk"] != pk or time.time() - pending["at"] > PRESENTATION_MAX_AGE:
+        messages.error(request, _("Phiên ký đã hết hạn, hãy tạo mã mới"))
+        return redirect("wallet:credential", pk=pk)
+    try:
+        item = services.get_credential(account, pk)
+        payload = services.finish_browser_presentation(
+            account=account, pk=pk, prefix=pending["prefix"], signing_input=pending["input"],
+            signature=request.POST.get("signature", "")[:200])
+    except DomainError as exc:
+        messages.error(request, str(exc.detail or exc.title))
+        return redirect("wallet:credential", pk=pk)
+    return _presentation(request, item, payload, pending["claims"])
 
 
 @wallet_view
