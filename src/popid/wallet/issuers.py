@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from popid.core import keys
 
 ISSUER_PATH = "/vi-giay-to/to-chuc/"
+DEV_BASE = "http://127.0.0.1:8000"  # what `make run` serves; outside a request and without POPID_WALLET_ISSUER_BASE
 ALG = "ES256"
 
 
@@ -84,7 +85,7 @@ CLAIM_LABELS = {
 def issuer_base(request: HttpRequest | None = None) -> str:
     configured = os.environ.get("POPID_WALLET_ISSUER_BASE", "").rstrip("/")
     if configured or request is None:
-        return configured or "http://localhost:8000"
+        return configured or DEV_BASE
     return f"{request.scheme}://{request.get_host()}"
 
 
