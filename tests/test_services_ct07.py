@@ -12,11 +12,16 @@ import time
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from popid.core import keys
 from popid.core.models import AccessRecord
 from popid.services import ct07, services
+from popid.services.ct07_signing import signing_dir
 from popid.services.models import Dossier, DossierState
 from tests.conftest import bearer
 from tests.test_services_workflow import citizen_login, make_account
@@ -156,3 +161,24 @@ def test_verification_form_page(client, approved):
     assert page.status_code == 200 and "Giấy tờ hợp lệ" in page.content.decode()
     empty = client.get("/services/xac-minh-cu-tru/")
     assert empty.status_code == 200 and "Nhập mã xác minh" in empty.content.decode()
+
+
+def test_pdf_carries_a_pades_signature_that_detects_tampering(client, approved):
+    account, dossier = approved
+    citizen_login(client, account)
+    pdf = client.get(f"{API}/dossiers/{dossier.code}/ct07.pdf").content
+    pem = client.get("/services/xac-minh-cu-tru/chung-thu.pem")
+    assert pem.status_code == 200 and pem.content.startswith(b"-----BEGIN CERTIFICATE-----")
+    trusted = ValidationContext(trust_roots=[load_cert_from_pemder(str(signing_dir() / "signing-cert.pem"))])
+    assert load_cert_from_pemder(str(signing_dir() / "signing-cert.pem")).dump() in base64.b64decode(
+        b"".join(pem.content.splitlines()[1:-1]))
+    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+    status = validate_pdf_signature(signature, trusted)
+    assert status.intact and status.valid and status.trusted and status.bottom_line
+    assert signature.sig_object["/Reason"] == "Xác nhận thông tin về cư trú (CT07)"
+    untrusted = validate_pdf_signature(signature, ValidationContext(trust_roots=[]))
+    assert untrusted.intact and not untrusted.trusted  # intact, but only a trusted certificate makes it valid
+    tampered = pdf.replace(b"/Creator (PopID)", b"/Creator (P0pID)", 1)  # same length, inside the signed range
+    assert tampered != pdf
+    broken = validate_pdf_signature(PdfFileReader(io.BytesIO(tampered)).embedded_signatures[0], trusted)
+    assert not broken.intact and not broken.bottom_line

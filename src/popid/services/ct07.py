@@ -243,8 +243,11 @@ def render_pdf(c: Confirmation, *, verify_url: str) -> bytes:
 
 
 def pdf_for(dossier: Dossier, *, ctx: AccessContext, verify_url_for: Any) -> bytes:
-    """The PDF of an approved CT07 dossier for someone already allowed to see the dossier; the read of
-    the subject's data for the document is recorded with ``ctx``'s purpose."""
+    """The signed PDF (PAdES, ct07_signing) of an approved CT07 dossier for someone already allowed
+    to see the dossier; the read of the subject's data for the document is recorded with ``ctx``."""
+    from popid.services.ct07_signing import sign_pdf
+
     c = confirmation(dossier)
     record_access(ctx=ctx, person_id_numbers=[dossier.subject.id_number], fields=PDF_FIELDS)
-    return render_pdf(c, verify_url=verify_url_for(token_for(c)))
+    return sign_pdf(render_pdf(c, verify_url=verify_url_for(token_for(c))),
+                    reason="Xác nhận thông tin về cư trú (CT07)", location=c.unit_name)

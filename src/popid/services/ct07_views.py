@@ -59,3 +59,13 @@ def verify_page(request: HttpRequest, token: str = "") -> HttpResponse:
     result = ct07.verify(token) if token else None
     status = 422 if result is not None and result.status == "invalid" else 200
     return render(request, "services/ct07_verify.html", {"result": result, "form": TokenForm()}, status=status)
+
+
+@require_GET
+def certificate(request: HttpRequest) -> HttpResponse:
+    """The certificate that signs CT07 PDFs, for verifiers to trust in their PDF reader."""
+    from popid.services.ct07_signing import certificate_pem
+
+    response = HttpResponse(certificate_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="popid-ct07.pem"'
+    return response

@@ -9,6 +9,7 @@ urlpatterns = [
     path("dossiers/<str:code>/", views.dossier_detail, name="dossier_detail"),
     path("dossiers/<str:code>/ct07.pdf", ct07_views.officer_pdf, name="dossier_ct07"),
     path("xac-minh-cu-tru/", ct07_views.verify_page, name="ct07_verify_form"),
+    path("xac-minh-cu-tru/chung-thu.pem", ct07_views.certificate, name="ct07_certificate"),
     path("xac-minh-cu-tru/<str:token>/", ct07_views.verify_page, name="ct07_verify"),
     path("dossiers/<str:code>/attachments/<int:pk>/", views.attachment_download, name="dossier_attachment"),
     path("dossiers/<str:code>/<slug:action>/", views.dossier_action, name="dossier_action"),
