@@ -375,3 +375,41 @@ def test_agency_cli(db, tmp_path, capsys):
     assert grant["fields"] == ["blood_type", "full_name"] and grant["state"] == "active"
     call_command("agency", "revoke", str(grant["id"]))
     assert Grant.objects.get(pk=grant["id"]).revoked_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("quota", "admitted"), [(1000, 40), (25, 25)])
+def test_daily_quota_is_exact_under_concurrency(quota, admitted):
+    """First use of the day from 8 threads at once: nobody is refused below the quota (the
+    day's row is created concurrently) and exactly the quota is admitted above it."""
+    import threading
+
+    from django.db import connection
+
+    from popid.exchange import throttle
+
+    agency = manage.create_agency(actor=ADMIN, code="conc", name="Đồng thời", daily_quota=quota)
+    barrier = threading.Barrier(8)
+    outcomes: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                try:
+                    throttle.charge_quota(agency, 1)
+                    ok = True
+                except QuotaExceeded:
+                    ok = False
+                with lock:
+                    outcomes.append(ok)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 40 and outcomes.count(True) == admitted and throttle.usage_today(agency) == admitted

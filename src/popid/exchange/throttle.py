@@ -59,19 +59,19 @@ def charge_quota(agency: Agency, units: int) -> None:
     if units > limit:
         raise QuotaExceeded(_("Hạn mức mỗi ngày là %(n)d") % {"n": limit}, retry_after=_seconds_to_midnight(),
                             limit=limit)
-    updated = DailyUsage.objects.filter(agency=agency, day=day, count__lte=limit - units).update(
-        count=F("count") + units)
-    if updated:
+    usage = DailyUsage.objects.filter(agency=agency, day=day)
+    if usage.filter(count__lte=limit - units).update(count=F("count") + units):
         return
-    if not DailyUsage.objects.filter(agency=agency, day=day).exists():
+    if not usage.exists():
         try:
             with transaction.atomic():
                 DailyUsage.objects.create(agency=agency, day=day, count=units)
             return
-        except IntegrityError:  # another worker created today's row first: retry the update
-            if DailyUsage.objects.filter(agency=agency, day=day, count__lte=limit - units).update(
-                    count=F("count") + units):
-                return
+        except IntegrityError:
+            pass  # another worker created today's row first
+    # the row exists now (perhaps created concurrently since the first UPDATE): decide on it
+    if usage.filter(count__lte=limit - units).update(count=F("count") + units):
+        return
     raise QuotaExceeded(_("Hạn mức mỗi ngày là %(n)d") % {"n": limit}, retry_after=_seconds_to_midnight(),
                         limit=limit)
 
