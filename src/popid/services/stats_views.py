@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.http import HttpResponse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,7 +48,7 @@ def trend_chart(report: statistics.Report) -> charts.Chart:
 
 def on_time_chart(report: statistics.Report) -> charts.Chart:
     items = [(p.label, p.figures.on_time_rate or 0.0,
-              "—" if p.figures.on_time_rate is None else f"{p.figures.on_time_rate:.1f}%", ON_TIME_FILL)
+              "—" if p.figures.on_time_rate is None else f"{number_format(p.figures.on_time_rate, 1)}%", ON_TIME_FILL)
              for p in report.trend]
     return charts._chart(items, 100.0, (0, 25, 50, 75, 100))
 
