@@ -7,6 +7,13 @@ class ServicesConfig(AppConfig):
     verbose_name = "Dịch vụ công trực tuyến"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def seed_demo(self) -> list[str]:
+        """Where the citizen portal is; the demo dossiers themselves are printed by services/demo.py."""
+        from popid.services.payments.base import gateway_name
+
+        return [f"  Cổng dịch vụ công cho công dân: /dich-vu-cong/ (lệ phí trực tuyến qua cổng thanh toán "
+                f"'{gateway_name()}'; đối soát: popid services reconcile)"]
+
     def ready(self) -> None:
         from popid.services.procedures import catalogue
 
