@@ -192,3 +192,33 @@ def test_verifier_page_shows_precise_reason_for_garbage(client):
     assert 'data-reason="malformed"' in response.content.decode()
     response = client.post(f"/giay-to/xac-minh/{s.public_id}/", {"payload": "x" * 20000})
     assert 'data-reason="oversized"' in response.content.decode()
+
+
+def test_one_address_cannot_flood_verifier_sessions(client, monkeypatch):
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setattr(verifier, "SESSIONS_PER_IP_PER_HOUR", 3)
+    codes = [client.post("/api/v1/wallet/verifier/sessions", {}, content_type="application/json").status_code
+             for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    assert VerifierSession.objects.count() == 3
+    assert client.post("/giay-to/xac-minh/").status_code == 429
+    cache.clear()
+
+
+def test_sync_command_applies_registry_events(citizen, held, admin_actor):  # noqa: F811
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from popid.registry import services as registry
+    from popid.wallet.models import CredentialStatus, IssuedCredential
+
+    registry.record_death(actor=admin_actor, id_number=citizen.person.id_number, died_on=timezone.localdate(),
+                          reason="Khai tử")
+    out = StringIO()
+    call_command("wallet", "sync", stdout=out)
+    assert out.getvalue().startswith("1 ")
+    assert IssuedCredential.objects.get(pk=held.issued_id).status == CredentialStatus.INVALID

@@ -49,6 +49,7 @@ class VerifyOut(Schema):
 
 @router.post("/verifier/sessions", response={201: SessionOut}, auth=None)
 def post_session(request, body: SessionIn):
+    verifier.throttle_sessions(request)
     session = verifier.create_session(base=issuer_base(request), label=body.label)
     return 201, SessionOut(session_id=session.public_id, nonce=session.nonce, audience=session.audience,
                            expires_at=session.expires_at.isoformat())

@@ -6,9 +6,14 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from popid.core.errors import DomainError
+from popid.core.throttle import client_ip
 from popid.wallet import sdjwt
 from popid.wallet.errors import VerifierSessionNotFound
 from popid.wallet.models import VerifierSession
@@ -16,6 +21,28 @@ from popid.wallet.verify import OnlineTrust, Result, verify_presentation
 
 SESSION_LIFETIME = timedelta(minutes=10)
 VERIFIER_PATH = "/giay-to/xac-minh/"
+
+
+SESSIONS_PER_IP_PER_HOUR = 600
+
+
+class TooManySessions(DomainError):
+    code = "too_many_verifier_sessions"
+    status = 429
+    title = _("Quá nhiều phiên xác minh từ địa chỉ này, hãy thử lại sau")
+
+
+def throttle_sessions(request: HttpRequest) -> None:
+    """Anyone may open sessions (banks, hotels…), but one address cannot fill the table."""
+    key = f"popid:wallet:sessions:{client_ip(request)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > SESSIONS_PER_IP_PER_HOUR:
+        raise TooManySessions(retry_after=3600)
 
 
 def create_session(*, base: str, label: str = "") -> VerifierSession:

@@ -89,6 +89,10 @@ def describe(result: Result) -> dict:
 @require_http_methods(["GET", "POST"])
 def verifier(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        try:
+            verifier_service.throttle_sessions(request)
+        except DomainError as exc:
+            return render(request, "wallet/verifier_start.html", {"error": exc}, status=exc.status)
         session = verifier_service.create_session(base=issuer_base(request), label=request.POST.get("label", ""))
         return redirect("documents:verifier_session", session_id=session.public_id)
     return render(request, "wallet/verifier_start.html", {})
