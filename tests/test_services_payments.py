@@ -373,12 +373,34 @@ def _multipart(client, *, data=None, files=None, procedure="temporary_residence"
     return client.post(f"{API}/submissions", body)
 
 
-def test_multipart_over_the_api_body_limit_is_413_problem(an_client):
-    # /api/ bodies are capped by POPID_MAX_BODY_BYTES before parsing (core middleware); the portal
-    # pages take files up to the procedure's own limit (tests/test_services_citizen.py)
-    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (5121 * 1024), content_type="application/pdf")
+def test_multipart_over_the_upload_cap_is_413_problem(an_client, settings):
+    # multipart /api/ bodies are capped by POPID_MAX_UPLOAD_BYTES before parsing (core middleware)
+    settings.POPID_MAX_UPLOAD_BYTES = 64 * 1024
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (65 * 1024), content_type="application/pdf")
     response = _multipart(an_client, files={"proof_of_residence": big})
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+    assert not Submission.objects.exists()
+
+
+def test_attachment_over_the_procedure_limit_is_refused_by_the_procedure(an_client):
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (5121 * 1024), content_type="application/pdf")
+    response = _multipart(an_client, files={"proof_of_residence": big})
+    assert response.status_code == 422 and response.json()["code"] == "validation_failed"
+    assert not Submission.objects.exists()
+
+
+def test_binary_attachment_with_nul_bytes_goes_through_the_api(an_client):
+    # a real PDF holds NUL bytes in its binary streams; only text fields are checked for NUL
+    binary = SimpleUploadedFile("scan.pdf", PDF + b"stream\n\x00\x01\x02\x00\nendstream\n%%EOF\n",
+                                content_type="application/pdf")
+    response = _multipart(an_client, files={"proof_of_residence": binary})
+    assert response.status_code == 201, response.content
+    assert Submission.objects.count() == 1
+
+
+def test_nul_in_a_multipart_text_field_is_refused(an_client):
+    response = _multipart(an_client, data={**temp_data(), "note": "Sai\x00"})
+    assert response.status_code == 422 and response.json()["code"] == "invalid_characters"
     assert not Submission.objects.exists()
 
 

@@ -171,6 +171,8 @@ CONTENT_SECURITY_POLICY = (
 
 # Oversized bodies are refused before parsing (problem JSON under /api/).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("POPID_MAX_BODY_BYTES", str(256 * 1024)))
+# Multipart bodies (dossier attachments) may be larger; each procedure caps each file itself.
+POPID_MAX_UPLOAD_BYTES = int(os.environ.get("POPID_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 LOGGING = {

@@ -34,7 +34,7 @@ class ApiProblemMiddleware:
         is_api = request.path.startswith("/api/")
         if is_api and request.method in {"POST", "PUT", "PATCH"}:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            if declared > self._limit(request):
                 return self._too_big(request)
         if is_api and self._has_nul(request):
             return problem_response(
@@ -57,11 +57,32 @@ class ApiProblemMiddleware:
         return None
 
     @staticmethod
-    def _has_nul(request: HttpRequest) -> bool:
-        """NUL cannot be stored in PostgreSQL text: refuse it at the edge, for every field at once."""
+    def _is_multipart(request: HttpRequest) -> bool:
+        return request.content_type == "multipart/form-data"
+
+    @classmethod
+    def _limit(cls, request: HttpRequest) -> int:
+        """JSON and form bodies are small; multipart bodies carry attachment files, whose own
+        size and type each procedure checks, so they get the larger upload cap."""
+        if cls._is_multipart(request):
+            return settings.POPID_MAX_UPLOAD_BYTES
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    @classmethod
+    def _has_nul(cls, request: HttpRequest) -> bool:
+        """NUL cannot be stored in PostgreSQL text: refuse it at the edge, for every field at once.
+        Files in a multipart body are binary (a PDF holds NUL bytes): only its text fields and
+        file names are checked."""
         raw_query = request.META.get("QUERY_STRING", "").lower()
         if "\x00" in request.path or "%00" in raw_query:
             return True
+        if request.method in {"POST", "PUT", "PATCH"} and cls._is_multipart(request):
+            try:
+                fields = [v for _, values in request.POST.lists() for v in values]
+                names = [f.name or "" for _, files in request.FILES.lists() for f in files]
+            except RequestDataTooBig:
+                return False
+            return any("\x00" in value or "\\u0000" in value for value in fields + names)
         if request.method in {"POST", "PUT", "PATCH"}:
             try:
                 body = request.body
@@ -70,9 +91,9 @@ class ApiProblemMiddleware:
             return b"\x00" in body or b"\\u0000" in body
         return False
 
-    @staticmethod
-    def _too_big(request: HttpRequest) -> HttpResponse:
+    @classmethod
+    def _too_big(cls, request: HttpRequest) -> HttpResponse:
         return problem_response(
             request, status=413, code="payload_too_large", title=_("Dữ liệu gửi lên quá lớn"),
-            detail=_("Giới hạn là %(limit)d byte") % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            detail=_("Giới hạn là %(limit)d byte") % {"limit": cls._limit(request)},
         )
