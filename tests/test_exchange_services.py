@@ -329,9 +329,11 @@ def test_rate_limit_per_minute(db, family):
 def test_daily_quota_counts_persons(db, family):
     _a, subsystem, _k = make_bank(quota=3)
     services.life_status(subsystem=subsystem, rc=rc(), id_numbers=[family["an"].id_number, family["binh"].id_number])
+    recorded = AccessRecord.objects.filter(channel="exchange").count()
     with pytest.raises(QuotaExceeded) as exc:
         services.life_status(subsystem=subsystem, rc=rc(), id_numbers=[family["an"].id_number] * 2)
     assert exc.value.code == "quota_exceeded" and exc.value.retry_after > 0
+    assert AccessRecord.objects.filter(channel="exchange").count() == recorded  # rolled back: nothing released
     services.life_status(subsystem=subsystem, rc=rc(), id_numbers=[family["an"].id_number])  # exactly the quota
 
 

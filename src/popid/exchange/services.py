@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popid.core.access import Actor, record_access
+from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
 from popid.exchange import fields as catalogue
@@ -86,17 +86,30 @@ def require_fields(grant: GrantView, names: Iterable[str], *, field_prefix: str 
             granted=sorted(grant.fields))
 
 
-def _begin(subsystem: Subsystem, rc: RequestContext, service: str, *,
-           units: int = 1) -> tuple[RequestContext, GrantView]:
+def _begin(subsystem: Subsystem, rc: RequestContext, service: str) -> tuple[RequestContext, GrantView]:
     if not subsystem.usable:
         raise PermissionDenied(_("Hệ thống kết nối đã bị tạm dừng"))
     rc = rc.cleaned()
-    throttle.admit(subsystem.agency, units)
+    throttle.check_rate(subsystem.agency)  # every call counts against the rate, refused ones too
     grant = active_grant(subsystem, service)
     if rc.hidden_until is not None and not grant.confidential_allowed:
         raise ConfidentialNotAllowed(_("Dịch vụ này không cho phép tra cứu ẩn với công dân"),
                                      field="context.hidden_until")
     return rc, grant
+
+
+Release = tuple[AccessContext, list[str], list[str]]  # context, ID numbers, fields released
+
+
+def _settle(subsystem: Subsystem, units: int, releases: list[Release]) -> None:
+    """Record what is released and charge the daily quota in one transaction, i.e. one commit
+    (one fsync) per answer. The records are written first, so the agency's usage row stays
+    locked only for its UPDATE and the commit; over the quota everything rolls back and
+    nothing is released. Only answered calls count against the quota."""
+    with transaction.atomic():
+        for ctx, id_numbers, names in releases:
+            record_access(ctx=ctx, person_id_numbers=id_numbers, fields=names)
+        throttle.charge_quota(subsystem.agency, units)
 
 
 def _check_id(id_number: str, field_name: str = "id_number") -> str:
@@ -287,9 +300,8 @@ def verify_identity(*, subsystem: Subsystem, rc: RequestContext, id_number: str,
     require_fields(grant, names, field_prefix="attributes")
     person = Person.objects.filter(id_number=id_number).first()
     result = _verify_one(subsystem, rc, person, id_number, attributes)
-    if result.found:
-        record_access(ctx=access_context(subsystem, rc, channel=CHANNEL_EKYC, consent_ref=result.extra["consent_ref"]),
-                      person_id_numbers=[id_number], fields=names)
+    ctx = access_context(subsystem, rc, channel=CHANNEL_EKYC, consent_ref=result.extra.get("consent_ref", ""))
+    _settle(subsystem, 1, [(ctx, [id_number], names)] if result.found else [])
     return result
 
 
@@ -309,7 +321,7 @@ def verify_batch(*, subsystem: Subsystem, rc: RequestContext, items: list[dict[s
         all_names |= set(_attribute_names(item.get("attributes") or {}))
     if errors:
         raise ValidationFailed(errors)
-    rc, grant = _begin(subsystem, rc, Service.BATCH_VERIFY, units=len(items))
+    rc, grant = _begin(subsystem, rc, Service.BATCH_VERIFY)
     require_fields(grant, sorted(all_names), field_prefix="attributes")
     numbers = [item["id_number"] for item in items]
     persons = {p.id_number: p for p in Person.objects.filter(id_number__in=set(numbers))}
@@ -327,9 +339,9 @@ def verify_batch(*, subsystem: Subsystem, rc: RequestContext, items: list[dict[s
         if result.found and not result.error:
             key = (tuple(sorted(result.attributes)), result.extra.get("consent_ref", ""))
             released.setdefault(key, []).append(result.id_number)
-    for (names, consent_ref), id_numbers in released.items():
-        record_access(ctx=access_context(subsystem, rc, channel=CHANNEL_EKYC, consent_ref=consent_ref),
-                      person_id_numbers=id_numbers, fields=names)
+    _settle(subsystem, len(items), [
+        (access_context(subsystem, rc, channel=CHANNEL_EKYC, consent_ref=consent_ref), id_numbers, list(names))
+        for (names, consent_ref), id_numbers in released.items()])
     return results
 
 
@@ -347,9 +359,8 @@ def person_data(*, subsystem: Subsystem, rc: RequestContext, id_number: str, fie
         raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": id_number}, field="id_number")
     consent = consent_for(subsystem=subsystem, person=person, names=names, rc=rc)
     data = catalogue.release(person, names)
-    record_access(ctx=access_context(subsystem, rc, channel=CHANNEL_EXCHANGE,
-                                     consent_ref=consent.reference if consent else ""),
-                  person_id_numbers=[person.id_number], fields=names)
+    ctx = access_context(subsystem, rc, channel=CHANNEL_EXCHANGE, consent_ref=consent.reference if consent else "")
+    _settle(subsystem, 1, [(ctx, [person.id_number], names)])
     return {"id_number": person.id_number, "fields": data, "consent_ref": consent.reference if consent else None}
 
 
@@ -363,7 +374,7 @@ def life_status(*, subsystem: Subsystem, rc: RequestContext, id_numbers: list[st
         raise ValidationFailed([{"field": "id_numbers", "reason": "empty", "message": _("Danh sách trống")}])
     for index, number in enumerate(id_numbers):
         _check_id(number, f"id_numbers.{index}")
-    rc, _grant = _begin(subsystem, rc, Service.LIFE_STATUS, units=len(id_numbers))
+    rc, _grant = _begin(subsystem, rc, Service.LIFE_STATUS)
     rows = {p["id_number"]: p for p in Person.objects.filter(id_number__in=set(id_numbers))
             .values("id_number", "status", "died_on")}
     results = []
@@ -371,6 +382,6 @@ def life_status(*, subsystem: Subsystem, rc: RequestContext, id_numbers: list[st
         row = rows.get(number)
         results.append({"id_number": number, "status": row["status"] if row else "unknown",
                         "died_on": row["died_on"].isoformat() if row and row["died_on"] else None})
-    if rows:
-        record_access(ctx=access_context(subsystem, rc), person_id_numbers=list(rows), fields=["life_status"])
+    _settle(subsystem, len(id_numbers),
+            [(access_context(subsystem, rc), list(rows), ["life_status"])] if rows else [])
     return results

@@ -76,11 +76,6 @@ def charge_quota(agency: Agency, units: int) -> None:
                         limit=limit)
 
 
-def admit(agency: Agency, units: int = 1) -> None:
-    check_rate(agency)
-    charge_quota(agency, units)
-
-
 def usage_today(agency: Agency) -> int:
     row = DailyUsage.objects.filter(agency=agency, day=timezone.localdate()).first()
     return row.count if row else 0
