@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -133,18 +133,37 @@ def _integrate_batch(batch_size: int) -> int:
             nodes.extend(LedgerNode(key=node_key(*node), hash=value) for node, value in edge.append(leaf))
             entries.append(LedgerEntry(index=index, record_id=record.pk, salt=salt, person_seq=person_seq,
                                        integrated_at=now))
-        LedgerEntry.objects.bulk_create(entries, batch_size=1000)
-        LedgerNode.objects.bulk_create(nodes, batch_size=2000)
+        _insert(entries, nodes)
         LedgerPersonHead.objects.bulk_create(
             [LedgerPersonHead(person_id_number=p, next_seq=heads[p]) for p in sorted(touched)], batch_size=1000,
             update_conflicts=True, unique_fields=["person_id_number"], update_fields=["next_seq"])
         ids = [r.pk for r in pending]
-        for start in range(0, len(ids), FETCH_CHUNK):
-            AccessRecord.objects.filter(pk__in=ids[start:start + FETCH_CHUNK]).update(committed_at=now)
+        step = len(ids) if connection.vendor == "postgresql" else FETCH_CHUNK
+        for start in range(0, len(ids), step):
+            AccessRecord.objects.filter(pk__in=ids[start:start + step]).update(committed_at=now)
         state.size = edge.size
         state.updated_at = now
         state.save(update_fields=["size", "updated_at"])
         return len(pending)
+
+
+def _insert(entries: list[LedgerEntry], nodes: list[LedgerNode]) -> None:
+    """New entries and nodes: COPY on PostgreSQL (a multi-row INSERT with 10,000 bound parameters
+    spends most of its time being parsed and planned; measured in BENCHMARKS.md), bulk INSERT
+    elsewhere."""
+    if connection.vendor != "postgresql":
+        LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+        LedgerNode.objects.bulk_create(nodes, batch_size=2000)
+        return
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, inside Django's transaction
+        with raw.copy(f"COPY {LedgerEntry._meta.db_table} (index, record_id, salt, person_seq, integrated_at) "
+                      "FROM STDIN") as copy:
+            for e in entries:
+                copy.write_row((e.index, e.record_id, e.salt, e.person_seq, e.integrated_at))
+        with raw.copy(f"COPY {LedgerNode._meta.db_table} (key, hash) FROM STDIN") as copy:
+            for n in nodes:
+                copy.write_row((n.key, n.hash))
 
 
 def integrate(*, batch_size: int = BATCH_SIZE, limit: int | None = None, checkpoint: bool = True) -> IntegrationResult:
