@@ -212,6 +212,9 @@ def test_public_api_serves_checkpoints_proofs_and_keys():
     ("/api/v1/ledger/proofs/consistency", {"first": 1, "second": 4}, 400, "tree_size_out_of_range"),
     ("/api/v1/ledger/checkpoints/2", {}, 404, "checkpoint_not_found"),
     ("/api/v1/ledger/checkpoints/abc", {}, 422, "validation_failed"),
+    ("/api/v1/ledger/checkpoints/" + "9" * 30, {}, 404, "checkpoint_not_found"),
+    ("/api/v1/ledger/proofs/inclusion", {"index": "9" * 30, "size": 3}, 400, "leaf_index_out_of_range"),
+    ("/api/v1/ledger/proofs/consistency", {"first": 1, "second": "9" * 30}, 400, "tree_size_out_of_range"),
 ])
 def test_bad_input_is_a_problem_and_changes_nothing(url, params, status, code):
     read([AN, BINH, "001090000003"])
