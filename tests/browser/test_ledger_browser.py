@@ -33,9 +33,10 @@ def browser() -> Iterator:
         browser.close()
 
 
-def open_history(browser, live_server, session_key: str):
-    context = browser.new_context(locale="vi-VN")
-    context.add_cookies([{"name": "sessionid", "value": session_key, "url": live_server.url}])
+def open_history(browser, live_server, session_key: str, context=None):
+    if context is None:
+        context = browser.new_context(locale="vi-VN")
+        context.add_cookies([{"name": "sessionid", "value": session_key, "url": live_server.url}])
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
@@ -43,6 +44,19 @@ def open_history(browser, live_server, session_key: str):
     page.goto(f"{live_server.url}/so-cai/lich-su-truy-cap/")
     page.wait_for_selector("body[data-ledger-verified='done']", timeout=15000)
     return page, problems
+
+
+def _more_reads(count: int) -> None:
+    """Other reads (and one more of An's) after the first visit, in their own thread (see _tamper)."""
+    try:
+        from popid.registry.models import Person
+
+        an = Person.objects.get(full_name="Nguyễn Văn An")
+        read(an, purpose="Tra cứu lần sau")
+        for i in range(count):
+            read(Person.objects.get(full_name="Trần Thị Bình"), purpose=f"Tra cứu thêm {i}")
+    finally:
+        connection.close()
 
 
 def _tamper(purpose: str, new_purpose: str) -> None:
@@ -78,7 +92,24 @@ def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server
     assert page.locator("#ledger-signature").get_attribute("data-status") == "ok"
     summary = page.inner_text("#ledger-summary")
     assert "Đã kiểm chứng 4/4 mục; 0 mục không hợp lệ" in summary and "liên tục" in summary
+    assert page.locator("#ledger-consistency").get_attribute("data-status") == "waiting"  # first visit
     assert not problems, problems
+
+    # the log grows; the same browser checks the new checkpoint extends the one it remembered
+    grow = threading.Thread(target=_more_reads, args=(12,))
+    grow.start()
+    grow.join()
+    page, problems = open_history(browser, live_server, session_key, context=page.context)
+    assert page.locator("#ledger-consistency").get_attribute("data-status") == "ok"
+    assert "kích thước 13" in page.inner_text("#ledger-consistency")
+    assert page.locator("#ledger-entries .ledger-status[data-status='ok']").count() == 5
+    assert not problems, problems
+    # a browser that remembers a different history for size 13 is told the log was rewritten
+    page.evaluate("""localStorage.setItem('popid-ledger-last-checkpoint',
+                     JSON.stringify({size: 13, root: btoa(String.fromCharCode(...new Uint8Array(32)))}))""")
+    page, _problems = open_history(browser, live_server, session_key, context=page.context)
+    assert page.locator("#ledger-consistency").get_attribute("data-status") == "failed"
+    assert page.locator("#ledger-summary").get_attribute("data-status") == "failed"
 
     tamper = threading.Thread(target=_tamper, args=("Xác thực eKYC mở tài khoản ngân hàng", "Tra cứu vô hại"))
     tamper.start()

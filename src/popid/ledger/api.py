@@ -71,7 +71,7 @@ def inclusion(request: HttpRequest, index: int, size: int):
             "audit_path": [b64(h) for h in path]}
 
 
-@router.get("/proofs/consistency", auth=None, response={200: ConsistencyOut, **PROBLEM},
+@router.get("/proofs/consistency", auth=None, response={200: ConsistencyOut, **PROBLEM}, url_name="ledger_consistency",
             summary="Bằng chứng nhất quán giữa hai kích thước (RFC 9162 §2.1.4)")
 def consistency(request: HttpRequest, first: int, second: int):
     services.integrate(checkpoint=False)

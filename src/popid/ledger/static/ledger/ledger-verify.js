@@ -85,6 +85,64 @@
     return r;
   }
 
+  /* RFC 9162 §2.1.4.2: is the tree of size `second` an extension of the one of size `first`? */
+  async function verifyConsistency(first, second, path, firstRoot, secondRoot) {
+    if (first === second) return path.length === 0 && equal(firstRoot, secondRoot);
+    if (first > second || path.length === 0) return false;
+    const nodes = (first & (first - 1)) === 0 ? [firstRoot, ...path] : path.slice();
+    let fn = BigInt(first - 1), sn = BigInt(second - 1);
+    while ((fn & 1n) === 1n) { fn >>= 1n; sn >>= 1n; }
+    let fr = nodes[0], sr = nodes[0];
+    for (const c of nodes.slice(1)) {
+      if (sn === 0n) return false;
+      if ((fn & 1n) === 1n || fn === sn) {
+        fr = await nodeHash(c, fr);
+        sr = await nodeHash(c, sr);
+        if ((fn & 1n) === 0n) {
+          while (fn !== 0n && (fn & 1n) === 0n) { fn >>= 1n; sn >>= 1n; }
+        }
+      } else {
+        sr = await nodeHash(sr, c);
+      }
+      fn >>= 1n; sn >>= 1n;
+    }
+    return sn === 0n && equal(fr, firstRoot) && equal(sr, secondRoot);
+  }
+
+  const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
+  const SEEN_KEY = "popid-ledger-last-checkpoint";
+
+  /* The log only grows: the checkpoint this browser saw last must be a prefix of today's. */
+  async function checkAgainstLastSeen(parsed, panel) {
+    const cell = document.getElementById("ledger-consistency");
+    if (!cell) return true;
+    let seen = null;
+    try { seen = JSON.parse(localStorage.getItem(SEEN_KEY) || "null"); } catch (error) { seen = null; }
+    let ok = true;
+    if (seen && Number.isInteger(seen.size) && typeof seen.root === "string") {
+      try {
+        if (seen.size > parsed.size) throw new Error("the log shrank");
+        const url = `${panel.dataset.consistencyUrl}?first=${seen.size}&second=${parsed.size}`;
+        const response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const body = await response.json();
+        ok = await verifyConsistency(seen.size, parsed.size, body.consistency_path.map(fromBase64),
+                                     fromBase64(seen.root), parsed.root);
+      } catch (error) {
+        ok = false;
+        cell.title = String(error && error.message ? error.message : error);
+      }
+      mark(cell, ok ? "ok" : "failed", (ok ? panel.dataset.consistentTemplate : panel.dataset.inconsistentTemplate)
+        .replace("{size}", seen.size));
+    } else {
+      mark(cell, "waiting", panel.dataset.firstVisit);
+    }
+    if (ok && (!seen || parsed.size >= seen.size)) {
+      localStorage.setItem(SEEN_KEY, JSON.stringify({ size: parsed.size, root: toBase64(parsed.root) }));
+    }
+    return ok;
+  }
+
   function parseNote(note) {
     const split = note.indexOf("\n\n");
     if (split < 0) throw new Error("not a signed note");
@@ -149,6 +207,7 @@
     }
     mark(signatureCell, signature.valid ? "ok" : "failed",
          signature.valid ? panel.dataset.labelOk : panel.dataset.labelFailed);
+    const consistent = signature.valid ? await checkAgainstLastSeen(signature.parsed, panel) : false;
 
     let ok = 0, failed = 0;
     const chains = new Map();
@@ -187,7 +246,7 @@
     const total = rows.size;
     summary.textContent = summary.dataset.template.replace("{ok}", ok).replace("{total}", total)
       .replace("{failed}", failed) + " " + (contiguous ? summary.dataset.chainOk : summary.dataset.chainGap);
-    summary.dataset.status = failed || !contiguous || !signature.valid ? "failed" : "ok";
+    summary.dataset.status = failed || !contiguous || !signature.valid || !consistent ? "failed" : "ok";
     document.body.dataset.ledgerVerified = "done";
   }
 
