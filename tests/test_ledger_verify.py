@@ -162,3 +162,47 @@ def test_an_inserted_committed_record_is_detected(ledger):
                                 committed_at=record_at(0).committed_at)
     report = verify_ledger()
     assert [p.kind for p in report.problems] == ["inserted"]
+
+
+def _forge_checkpoint_with_own_key(size: int) -> str:
+    """An insider with database access signs a rewritten checkpoint with a key of their own and
+    records it as a ledger key."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from joserfc.jwk import OKPKey
+
+    from popid.ledger.models import LedgerPublicKey
+    from popid.ledger.notes import note_body, sign_note
+
+    private = Ed25519PrivateKey.generate()
+    jwk = OKPKey.import_key(private.public_key()).as_dict(private=False)
+    LedgerPublicKey.objects.create(kid="eddsa-insider", jwk={**jwk, "kid": "eddsa-insider"},
+                                   first_used_at=datetime.now(UTC))
+    root = bytes(32)
+    body = note_body(origin="popid/access-ledger/v1", size=size, root_hash=root, timestamp=datetime.now(UTC))
+    note, signature = sign_note(body=body, kid="eddsa-insider", private_key=private)
+    Checkpoint.objects.filter(size=size).update(note=note, kid="eddsa-insider", root_hash=root, signature=signature)
+    return "eddsa-insider"
+
+
+def test_a_checkpoint_resigned_with_an_inserted_key_is_refused_when_keys_are_pinned(ledger, tmp_path):
+    import json
+
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(services.public_jwks()))  # published before the insider acts
+    _forge_checkpoint_with_own_key(16)
+    unpinned = verify_ledger()
+    assert any("eddsa-insider" in w for w in unpinned.warnings)
+    pinned = verify_ledger(trusted_keys={k["kid"]: k for k in json.loads(jwks.read_text())["keys"]})
+    assert not pinned.ok and pinned.first.kind == "checkpoint"
+    with pytest.raises(CommandError):
+        call_command("ledger", "verify", "--jwks", str(jwks), stdout=StringIO(), stderr=StringIO())
+
+
+def test_editing_the_recorded_public_key_of_a_stored_key_changes_nothing(ledger):
+    from popid.ledger.models import LedgerPublicKey
+
+    LedgerPublicKey.objects.update(jwk={"kty": "OKP", "crv": "Ed25519", "x": "A" * 43})
+    report = verify_ledger()
+    assert report.ok and not report.warnings

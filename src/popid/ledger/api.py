@@ -52,7 +52,7 @@ def checkpoint_out(checkpoint: Checkpoint) -> dict:
 @router.get("/checkpoints/latest", auth=None, response={200: CheckpointOut, **PROBLEM},
             summary="Điểm kiểm tra mới nhất (đã ký Ed25519)")
 def latest_checkpoint(request: HttpRequest):
-    services.integrate()  # lazily: pending access records first, a fresh checkpoint if due
+    services.integrate_lazily()  # lazily: pending access records first, a fresh checkpoint if due
     return checkpoint_out(services.require_latest_checkpoint())
 
 
@@ -65,7 +65,7 @@ def checkpoint_by_size(request: HttpRequest, size: int):
 @router.get("/proofs/inclusion", auth=None, response={200: InclusionOut, **PROBLEM},
             summary="Bằng chứng chứa (audit path, RFC 9162 §2.1.3)")
 def inclusion(request: HttpRequest, index: int, size: int):
-    services.integrate(checkpoint=False)
+    services.integrate_lazily(checkpoint=False)
     path = services.inclusion_proof(index, size)
     return {"index": index, "size": size, "leaf_hash": b64(services.leaf_hash_at(index)),
             "audit_path": [b64(h) for h in path]}
@@ -74,7 +74,7 @@ def inclusion(request: HttpRequest, index: int, size: int):
 @router.get("/proofs/consistency", auth=None, response={200: ConsistencyOut, **PROBLEM}, url_name="ledger_consistency",
             summary="Bằng chứng nhất quán giữa hai kích thước (RFC 9162 §2.1.4)")
 def consistency(request: HttpRequest, first: int, second: int):
-    services.integrate(checkpoint=False)
+    services.integrate_lazily(checkpoint=False)
     path = services.consistency_proof(first, second)
     return {"first": first, "second": second, "consistency_path": [b64(h) for h in path]}
 

@@ -49,7 +49,7 @@ def id_numbers_of(person: Person) -> list[str]:
 
 
 def access_history(*, person: Person, now: datetime | None = None) -> History:
-    services.integrate()  # lazily commit what is pending, so the newest reads show up at once
+    services.integrate_lazily()  # lazily commit what is pending, so the newest reads show up at once
     now = now or timezone.now()
     id_numbers = id_numbers_of(person)
     records = {r.pk: r for r in AccessRecord.objects.filter(person_id_number__in=id_numbers,

@@ -182,6 +182,15 @@ def integrate(*, batch_size: int = BATCH_SIZE, limit: int | None = None, checkpo
     return IntegrationResult(added=added, size=ledger_size(), checkpoint=made)
 
 
+LAZY_LIMIT = 20_000  # a page view or API call commits at most this many; the cron does the rest
+
+
+def integrate_lazily(*, checkpoint: bool = True) -> IntegrationResult:
+    """Before serving proofs or a history page: bounded, so a missing cron never makes one
+    request do hours of work."""
+    return integrate(limit=LAZY_LIMIT, checkpoint=checkpoint)
+
+
 # --- checkpoints ---------------------------------------------------------------------------------
 def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-size").first()
@@ -243,12 +252,17 @@ def require_latest_checkpoint() -> Checkpoint:
     return latest
 
 
+def key_store_keys() -> dict[str, dict]:
+    """kid → public JWK of the ledger keys still in the key store (files, not the database)."""
+    return {k.kid: k.public_jwk() for k in keys.all_keys(KEYSET) if k.alg == ALG}
+
+
 def verification_keys() -> dict[str, dict]:
-    """kid → public JWK: the published keyset plus every key recorded as having signed."""
-    known = {row.kid: row.jwk for row in LedgerPublicKey.objects.all()}
-    for stored in keys.all_keys(KEYSET):
-        if stored.alg == ALG:
-            known.setdefault(stored.kid, stored.public_jwk())
+    """kid → public JWK: the key store's keys, then keys only recorded in the database (pruned
+    from the store). The key store wins for a kid in both, so editing the table cannot swap a key."""
+    known = key_store_keys()
+    for row in LedgerPublicKey.objects.all():
+        known.setdefault(row.kid, row.jwk)
     return known
 
 

@@ -28,7 +28,7 @@ from popid.ledger import merkle
 from popid.ledger.commitments import entry_leaf_hash, record_content
 from popid.ledger.models import NODE_LEVEL_FACTOR, Checkpoint, LedgerEntry, LedgerNode, node_key
 from popid.ledger.notes import NoteError, verify_note
-from popid.ledger.services import FETCH_CHUNK, ledger_size, verification_keys
+from popid.ledger.services import FETCH_CHUNK, key_store_keys, ledger_size, verification_keys
 
 MAX_PROBLEMS = 200
 ZERO = bytes(32)
@@ -51,6 +51,7 @@ class VerifyReport:
     entries_checked: int = 0
     checkpoints_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -75,9 +76,13 @@ def _stored_nodes(levels: dict[int, tuple[int, int]]) -> dict[tuple[int, int], b
     return out
 
 
-def verify_ledger(*, chunk: int = 5000) -> VerifyReport:
+def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = None) -> VerifyReport:
+    """``trusted_keys`` (kid → JWK, e.g. the JWKS published earlier) pins the signers; without it
+    the key store's keys are used, and checkpoints signed by a key known only from the database
+    are listed in ``report.warnings`` (whoever can write the database could have added it)."""
     report = VerifyReport(size=ledger_size())
-    keys = verification_keys()
+    keys = trusted_keys if trusted_keys is not None else verification_keys()
+    stored_kids = set(key_store_keys())
     checkpoints: dict[int, bytes] = {}
     for checkpoint in Checkpoint.objects.order_by("size"):
         report.checkpoints_checked += 1
@@ -98,6 +103,10 @@ def verify_ledger(*, chunk: int = 5000) -> VerifyReport:
                                _("điểm kiểm tra đã ký cho %(signed)s mục nhưng sổ cái chỉ còn %(size)s mục "
                                  "(các mục cuối đã bị xoá)") % {"signed": parsed.size, "size": report.size}))
         checkpoints[parsed.size] = parsed.root_hash
+        if trusted_keys is None and parsed.kid not in stored_kids:
+            report.warnings.append(_("điểm kiểm tra kích thước %(size)s ký bằng khoá %(kid)s chỉ có trong cơ sở dữ "
+                                     "liệu; hãy đối chiếu với JWKS đã công bố (--jwks)")
+                                   % {"size": parsed.size, "kid": parsed.kid})
     if 0 in checkpoints and checkpoints[0] != merkle.EMPTY_ROOT:
         report.add(Problem(0, "checkpoint", _("điểm kiểm tra kích thước 0 có gốc khác cây rỗng")))
 

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         integrate.add_argument("--batch-size", type=int, default=services.BATCH_SIZE)
         integrate.add_argument("--no-checkpoint", action="store_true", help="do not sign a checkpoint even if due")
         sub.add_parser("checkpoint", help="integrate, then sign a checkpoint of the current tree head")
-        sub.add_parser("verify", help="recompute every leaf and node and check every checkpoint")
+        verify = sub.add_parser("verify", help="recompute every leaf and node and check every checkpoint")
+        verify.add_argument("--jwks", type=Path, help="trusted ledger public keys (JWKS JSON) to pin the signers")
         bundle = sub.add_parser("verify-bundle", help="verify a citizen's downloaded proof bundle offline")
         bundle.add_argument("file", type=Path)
         bundle.add_argument("--jwks", type=Path, help="trusted ledger public keys (JWKS JSON) to check against")
@@ -46,14 +47,16 @@ class Command(BaseCommand):
                                   % {"size": latest.size if latest else 0})
             self.stdout.write(latest.note if latest else "")
         elif action == "verify":
-            self._verify()
+            self._verify(options.get("jwks"))
         else:
             self._verify_bundle(options["file"], options.get("jwks"))
 
-    def _verify(self) -> None:
-        report = verify_ledger()
+    def _verify(self, jwks_path: Path | None) -> None:
+        report = verify_ledger(trusted_keys=self._read_jwks(jwks_path) if jwks_path else None)
         self.stdout.write(_("Sổ cái: %(size)s mục, %(cps)s điểm kiểm tra đã kiểm tra.")
                           % {"size": report.size, "cps": report.checkpoints_checked})
+        for warning in report.warnings:
+            self.stderr.write(_("Lưu ý: %(warning)s") % {"warning": warning})
         if report.ok:
             self.stdout.write(self.style.SUCCESS(_("Toàn vẹn: mọi lá, nút và điểm kiểm tra đều khớp.")))
             return
@@ -64,13 +67,18 @@ class Command(BaseCommand):
                 self.stderr.write(f"  - {problem}")
         raise CommandError(_("Sổ cái đã bị can thiệp: %(count)s vấn đề.") % {"count": len(report.problems)})
 
+    @staticmethod
+    def _read_jwks(path: Path) -> dict[str, dict]:
+        try:
+            return {k["kid"]: k for k in json.loads(path.read_text())["keys"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(_("Không đọc được tệp: %(error)s") % {"error": exc}) from exc
+
     def _verify_bundle(self, path: Path, jwks_path: Path | None) -> None:
+        trusted = self._read_jwks(jwks_path) if jwks_path else None
         try:
             bundle = json.loads(path.read_text())
-            trusted = None
-            if jwks_path:
-                trusted = {k["kid"]: k for k in json.loads(jwks_path.read_text())["keys"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError) as exc:
             raise CommandError(_("Không đọc được tệp: %(error)s") % {"error": exc}) from exc
         report = verify_bundle(bundle, trusted_keys=trusted)
         for entry in report.entries:
