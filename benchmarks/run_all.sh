@@ -13,3 +13,4 @@ $PY benchmarks/bench_oidc.py
 $PY benchmarks/bench_submissions.py
 $PY benchmarks/bench_ekyc.py
 $PY benchmarks/bench_ledger.py
+$PY benchmarks/bench_wallet.py
