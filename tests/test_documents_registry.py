@@ -108,3 +108,17 @@ def test_seed_gives_demo_citizens_documents_and_is_idempotent(family):
     assert seed_documents(demo_id_numbers=[an.id_number]) == {"licences": 0, "vehicles": 0, "health_cards": 0}
 
 
+
+
+def test_person_documents_page_is_jurisdiction_checked(client, family, officer_hoan_kiem, officer_hcm):
+    an = family["an"]
+    seed_documents(demo_id_numbers=[an.id_number])
+    client.force_login(officer_hoan_kiem)
+    before = AccessRecord.objects.count()
+    page = client.get(f"/giay-to/cong-dan/{an.id_number}/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "person-vehicles" in body and "person-health-cards" in body
+    assert VehicleRegistration.objects.get(owner=an).chassis_number in body
+    assert AccessRecord.objects.count() == before + 2  # the registry read and the documents read
+    client.force_login(officer_hcm)
+    assert client.get(f"/giay-to/cong-dan/{an.id_number}/").status_code == 404

@@ -53,6 +53,17 @@ def licence_list(request: ConsoleRequest) -> HttpResponse:
     return render(request, "documents/licence_list.html", {"form": form, "rows": rows})
 
 
+@console_view
+def person_documents(request: ConsoleRequest, id_number: str) -> HttpResponse:
+    """Every document of one citizen (licences, vehicles, health cards), jurisdiction-checked."""
+    from popid.registry.selectors import access_person
+
+    ctx = _ctx(request)
+    person = access_person(ctx=ctx, id_number=id_number, fields=["full_name", "documents"])
+    docs = selectors.documents_of_person(ctx=ctx, person=person)
+    return render(request, "documents/person_documents.html", {"person": person, "docs": docs})
+
+
 def _detail(request: ConsoleRequest, number: str, form: StatusForm | None = None, status: int = 200) -> HttpResponse:
     licence = selectors.access_licence(ctx=_ctx(request), number=number)
     form = form or StatusForm(initial={"version": licence.version, "legal_ref": services.LEGAL_REF_SUSPENSION})
