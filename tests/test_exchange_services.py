@@ -31,7 +31,7 @@ from popid.exchange.errors import (
     ServiceNotGranted,
     Throttled,
 )
-from popid.exchange.models import ConsentStatus, DataConsent, Grant
+from popid.exchange.models import ConsentStatus, DataConsent, Grant, Subsystem
 from popid.registry.errors import PersonNotFound
 
 ADMIN = Actor.system("test-admin")
@@ -377,6 +377,10 @@ def test_agency_cli(db, tmp_path, capsys):
     assert grant["fields"] == ["blood_type", "full_name"] and grant["state"] == "active"
     call_command("agency", "revoke", str(grant["id"]))
     assert Grant.objects.get(pk=grant["id"]).revoked_at is not None
+    new_key = ECKey.generate_key("P-256", private=True, parameters={"kid": "his-2"})
+    jwk_file.write_text(__import__("json").dumps({"keys": [new_key.as_dict(private=False)]}))
+    call_command("agency", "set-key", "--agency", "bv-bachmai", "--subsystem", "his", "--jwk-file", str(jwk_file))
+    assert Subsystem.objects.get(code="his").client.jwks["keys"][0]["kid"] == "his-2"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""`popid agency create|add-subsystem|grant|revoke|suspend|resume|list`: agencies from the shell.
+"""`popid agency create|add-subsystem|set-key|grant|revoke|suspend|resume|list|fields`: agencies from the shell.
 
 Outputs JSON (the subsystem's client_id is what the agency puts in its client assertions)."""
 
@@ -50,6 +50,10 @@ class Command(BaseCommand):
         add.add_argument("--code", required=True)
         add.add_argument("--name", required=True)
         add.add_argument("--jwk-file", required=True)
+        key = sub.add_parser("set-key", help="replace a subsystem's public key (key rotation)")
+        key.add_argument("--agency", required=True)
+        key.add_argument("--subsystem", required=True)
+        key.add_argument("--jwk-file", required=True, help="JWK or JWKS; a JWKS may hold the old and new keys")
         grant = sub.add_parser("grant", help="grant a service for exact fields until a date")
         grant.add_argument("--agency", required=True)
         grant.add_argument("--subsystem", required=True)
@@ -89,6 +93,15 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read JWK: {exc}") from exc
         subsystem = manage.create_subsystem(actor=CLI_ACTOR, agency=manage.get_agency(o["agency"]), code=o["code"],
                                             name=o["name"], jwks=jwks)
+        self._print(selectors.subsystem_summary(subsystem))
+
+    def _set_key(self, o: dict[str, Any]) -> None:
+        try:
+            jwks = json.loads(Path(o["jwk_file"]).read_text())
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read JWK: {exc}") from exc
+        subsystem = self._subsystem(o["agency"], o["subsystem"])
+        subsystem = manage.replace_subsystem_key(actor=CLI_ACTOR, subsystem=subsystem, jwks=jwks)
         self._print(selectors.subsystem_summary(subsystem))
 
     def _subsystem(self, agency_code: str, code: str) -> Subsystem:
