@@ -289,3 +289,27 @@ def test_browser_held_key_signs_the_key_binding(client, citizen, licence):
     with pytest.raises(DocumentUnavailable):  # a private key is never accepted as a holder key
         wallet.add_to_wallet(account=citizen, config_id="giay_phep_lai_xe", document_ref=licence.number,
                              base=BASE, browser_jwk=private)
+
+
+@pytest.mark.parametrize("config_id, claims, issuer", [
+    ("can_cuoc", ["age_over_18", "full_name", "permanent_address"], "c06"),
+    ("dang_ky_xe", ["plate", "chassis_number", "owner_name"], "c08"),
+    ("the_bhyt", ["insurance_number", "full_name", "valid_until"], "bhxh"),
+])
+def test_every_document_type_is_issued_and_verified(citizen, config_id, claims, issuer):
+    from popid.documents.demo import seed_documents
+    from popid.wallet.claims import available_documents
+
+    seed_documents(demo_id_numbers=[citizen.person.id_number])
+    ref = next(r for c, r, _label in available_documents(citizen.person) if c == config_id)
+    held = wallet.add_to_wallet(account=citizen, config_id=config_id, document_ref=ref, base=BASE)
+    payload = sdjwt.parse(held.sd_jwt).payload
+    assert payload["iss"].endswith(f"/to-chuc/{issuer}")
+    session = verifier.create_session(base=BASE)
+    result = verifier.verify_in_session(
+        public_id=session.public_id, base=BASE,
+        payload=wallet.present(account=citizen, pk=held.pk, claims=claims, nonce=session.nonce,
+                               audience=session.audience))
+    assert result.accepted, result.reason
+    assert set(result.disclosed) == set(claims) and result.config_id == config_id
+    assert all(value not in ("", None) for value in result.disclosed.values())

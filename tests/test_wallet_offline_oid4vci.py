@@ -169,6 +169,7 @@ class _HttpAdapter:
     def get(self, url: str, headers: dict | None = None):
         response = self.client.get(urlparse(url).path)
         response.text = response.content.decode()
+        response.raise_for_status = lambda: None if response.status_code == 200 else 1 / 0
         return response
 
 

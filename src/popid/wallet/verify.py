@@ -214,7 +214,9 @@ def fetch_cache(base: str, *, client: Any = None) -> dict[str, Any]:
                             "status_lists": {}}
     for issuer in ISSUERS.values():
         iss = issuer.iss(base)
-        meta = http.get(f"{base}/.well-known/jwt-vc-issuer{iss[len(base):]}").json()
+        response = http.get(f"{base}/.well-known/jwt-vc-issuer{iss[len(base):]}")
+        response.raise_for_status()
+        meta = response.json()
         if meta.get("issuer") != iss:
             raise ValueError(f"issuer metadata names {meta.get('issuer')!r}, expected {iss!r}")
         data["issuers"][iss] = {"jwks": meta["jwks"]}
