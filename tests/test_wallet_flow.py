@@ -313,3 +313,19 @@ def test_every_document_type_is_issued_and_verified(citizen, config_id, claims, 
     assert result.accepted, result.reason
     assert set(result.disclosed) == set(claims) and result.config_id == config_id
     assert all(value not in ("", None) for value in result.disclosed.values())
+
+
+def test_too_much_for_one_qr_code_is_refused_on_the_form(client, citizen):
+    from popid.registry.models import IdentityCard
+
+    IdentityCard.objects.create(person=citizen.person, card_number=citizen.person.id_number,
+                                issued_on=date(2021, 7, 1), issued_by="Cục Cảnh sát QLHC về TTXH")
+    held = wallet.add_to_wallet(account=citizen, config_id="can_cuoc", document_ref="", base=BASE)
+    every_claim = list(wallet.credential_claims(held))
+    session = verifier.create_session(base=BASE)
+    web = level2_client(client, citizen)
+    response = web.post(f"/vi-giay-to/giay-to/{held.pk}/", {"claims": every_claim, "session": session.public_id})
+    assert len(present_licence(citizen, held, session, claims=every_claim)) > 2953  # every claim of the ID card
+    assert response.status_code == 422 and "Quá nhiều thông tin cho một mã QR" in response.content.decode()
+    few = web.post(f"/vi-giay-to/giay-to/{held.pk}/", {"claims": ["age_over_18"], "session": session.public_id})
+    assert few.status_code == 200 and "presentation-qr" in few.content.decode()

@@ -36,6 +36,7 @@ from popid.wallet.models import CredentialStatus
 from popid.wallet.verify import PRESENTATION_MAX_AGE
 from popid.web.views import apply_domain_error
 
+QR_MAX_BYTES = 2953  # QR version 40, error correction L, byte mode
 PENDING_SIGNATURE = "popid_wallet_pending_signature"
 PURPOSE_LIST = "Công dân xem danh sách giấy tờ của mình trong ví giấy tờ"
 
@@ -174,7 +175,10 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
-                return _presentation(request, item, payload, data["claims"])
+                if len(payload) <= QR_MAX_BYTES:
+                    return _presentation(request, item, payload, data["claims"])
+                form.add_error("claims", _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): "
+                                           "hãy bỏ bớt") % {"n": len(payload), "max": QR_MAX_BYTES})
     return _page(request, "wallet/credential.html", {
         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "form": form,
         "status": CredentialStatus(item.issued.status).label}, status=status)
@@ -205,6 +209,10 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
             signature=request.POST.get("signature", "")[:200])
     except DomainError as exc:
         messages.error(request, str(exc.detail or exc.title))
+        return redirect("wallet:credential", pk=pk)
+    if len(payload) > QR_MAX_BYTES:
+        messages.error(request, _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): hãy bỏ bớt")
+                       % {"n": len(payload), "max": QR_MAX_BYTES})
         return redirect("wallet:credential", pk=pk)
     return _presentation(request, item, payload, pending["claims"])
 
