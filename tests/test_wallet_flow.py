@@ -98,6 +98,7 @@ def test_done_when_add_present_accept_then_suspend_refuses(client, citizen, lice
     refused = client.post(f"/giay-to/xac-minh/{session.public_id}/", {"payload": payload})
     assert refused.status_code == 422
     assert 'data-reason="suspended"' in refused.content.decode()
+    assert "disclosed-claims" not in refused.content.decode()  # a refused document shows no claims
 
 
 def _issue(citizen, licence):
