@@ -104,3 +104,10 @@ class DocumentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.document_number}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+
+ACTION_LABELS = {"issue": _("Cấp"), "suspend": _("Tạm giữ"), "reinstate": _("Khôi phục"), "revoke": _("Thu hồi")}
