@@ -222,3 +222,46 @@ def test_sync_command_applies_registry_events(citizen, held, admin_actor):  # no
     call_command("wallet", "sync", stdout=out)
     assert out.getvalue().startswith("1 ")
     assert IssuedCredential.objects.get(pk=held.issued_id).status == CredentialStatus.INVALID
+
+
+def test_any_mutation_of_a_presentation_is_refused_never_crashes(citizen, held):  # noqa: F811
+    """Property: inserting or cutting characters anywhere never raises, and never makes the verifier
+    accept anything but exactly the original claims (a mutation that survives can only be
+    signature-encoding malleability, which changes nothing disclosed)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from popid.wallet.verify import OnlineTrust, verify_presentation
+
+    s = session()
+    payload = present_licence(citizen, held, s)
+    trust = OnlineTrust(BASE)
+    original = verify_presentation(payload, trust=trust, audience=s.audience, nonce_check=lambda n: None)
+    assert original.accepted
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(position=st.integers(0, len(payload) - 1), text=st.text(max_size=4),
+           cut=st.integers(0, 3))
+    def mutate(position, text, cut):
+        mutated = payload[:position] + text + payload[position + cut:]
+        result = verify_presentation(mutated, trust=trust, audience=s.audience, nonce_check=lambda n: None)
+        if result.accepted:
+            assert result.disclosed == original.disclosed and result.issuer == original.issuer
+        else:
+            assert result.reason and result.reason in REASON_CODES
+
+    mutate()
+
+
+REASON_CODES = {"oversized", "malformed", "alg_none", "unsupported_alg", "wrong_type", "unknown_issuer_key",
+                "bad_signature", "missing_key_binding", "bad_holder_key", "bad_key_binding_signature",
+                "sd_hash_mismatch", "wrong_audience", "malformed_disclosure", "duplicate_disclosure",
+                "disclosure_mismatch", "credential_expired", "credential_not_yet_valid", "status_unavailable",
+                "status_unknown", "revoked", "suspended", "wrong_nonce", "nonce_replayed",
+                "verifier_session_expired", "presentation_expired", "presentation_from_future"}
+
+
+def test_every_reason_code_has_a_vietnamese_text():
+    from popid.wallet.verifier_views import REASONS
+
+    assert set(REASONS) == REASON_CODES

@@ -133,8 +133,13 @@ class CachedTrust:
         sdjwt._verify_jws(token, key, "status_unavailable")
         if payload.get("exp", 0) < time.time():
             raise sdjwt.Refused("status_unavailable", "cached status list expired: refresh the cache")
-        status_list = payload["status_list"]
-        entry = (int(status_list["bits"]), zlib.decompress(sdjwt.b64decode(status_list["lst"])))
+        try:
+            status_list = payload["status_list"]
+            entry = (int(status_list["bits"]), zlib.decompress(sdjwt.b64decode(status_list["lst"])))
+        except (KeyError, TypeError, ValueError, zlib.error) as exc:
+            raise sdjwt.Refused("status_unavailable", "cached status list is malformed") from exc
+        if entry[0] not in (1, 2, 4, 8):
+            raise sdjwt.Refused("status_unavailable", "unsupported status size")
         self._lists[uri] = entry
         return entry
 
