@@ -133,3 +133,17 @@ def test_dead_letter_page_lists_nothing_personal(client, admin):
     client.force_login(admin)
     page = client.get("/chia-se/quan-tri/thu-loi/")
     assert page.status_code == 200 and "Không có thư lỗi".encode() in page.content
+
+
+def test_consent_request_notifies_the_citizen_by_sms(family, settings, tmp_path, django_capture_on_commit_callbacks):
+    from popid.core import messaging
+
+    settings.DATA_DIR = tmp_path
+    _agency, subsystem, _key = make_bank()
+    account = make_account(family["an"])
+    with django_capture_on_commit_callbacks(execute=True):
+        consent = services.request_consent(subsystem=subsystem, rc=rc(), id_number=family["an"].id_number,
+                                           fields=["blood_type"], valid_until=timezone.now() + timedelta(days=30))
+    [sms] = messaging.read_outbox(to=account.phone)
+    assert consent.reference in sms["text"] and "Nhóm máu" in sms["text"] and "/chia-se/dong-y/" in sms["text"]
+    assert family["an"].id_number not in sms["text"]

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from popid.core import messaging
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
@@ -202,9 +203,28 @@ def request_consent(*, subsystem: Subsystem, rc: RequestContext, id_number: str,
     person = Person.objects.filter(id_number=id_number).first()
     if person is None:
         raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": id_number}, field="id_number")
-    return DataConsent.objects.create(
+    consent = DataConsent.objects.create(
         reference=f"DY-{secrets.token_hex(6).upper()}", agency=subsystem.agency, person=person, fields=names,
         purpose=rc.purpose, valid_until=valid_until, requested_by=f"{rc.official} — {subsystem}"[:200])
+    transaction.on_commit(lambda: _notify_citizen(consent))
+    return consent
+
+
+def _notify_citizen(consent: DataConsent) -> None:
+    """An SMS to the person's identity account (or their guardians' for a ward) so the request
+    does not wait unseen; no ID number or data in the text, only who asks, what and where to answer."""
+    from popid.identity.models import AccountStatus, CitizenAccount, Guardianship
+
+    phones = set(CitizenAccount.objects.filter(person=consent.person, status=AccountStatus.ACTIVE)
+                 .exclude(phone="").values_list("phone", flat=True))
+    phones |= set(Guardianship.objects.filter(ward__person=consent.person, ended_on__isnull=True)
+                  .values_list("guardian__phone", flat=True))
+    text = _("PopID: %(agency)s xin bạn đồng ý chia sẻ %(fields)s cho mục đích \"%(purpose)s\" (mã %(ref)s). "
+             "Trả lời tại mục Đồng ý chia sẻ dữ liệu: /chia-se/dong-y/") % {
+        "agency": consent.agency.name, "fields": ", ".join(catalogue.labels(consent.fields)),
+        "purpose": consent.purpose, "ref": consent.reference}
+    for phone in sorted(p for p in phones if p):
+        messaging.send_sms(phone, text)
 
 
 def consent_status(*, subsystem: Subsystem, reference: str) -> DataConsent:
