@@ -488,3 +488,12 @@ def test_working_days_in_supplement_requested_extend_the_deadline(an_account, ac
     with pytest.raises(TransitionNotAllowed):  # answering twice is not a transition the workflow has
         services.answer_supplement(account=an_account, code=dossier.code, note="lần nữa")
     assert Dossier.objects.get().paused_working_days == pause
+
+
+@pytest.mark.django_db
+def test_callback_that_is_not_json_is_a_problem_and_changes_nothing(client):
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded", "text/plain"):
+        response = client.post(CALLBACK, b"", content_type=content_type, headers={SIGNATURE_HEADER: "x"})
+        assert response.status_code == 400, content_type
+        assert response["Content-Type"].startswith("application/problem+json")
+    assert not Payment.objects.exists()

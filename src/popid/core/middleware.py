@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from popid.core.problems import problem_response
@@ -35,6 +36,14 @@ class ApiProblemMiddleware:
         if is_api and request.method in {"POST", "PUT", "PATCH"}:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
             if declared > self._limit(request):
+                return self._too_big(request)
+        if is_api and self._is_multipart(request) and request.method in {"POST", "PUT", "PATCH"}:
+            try:
+                request.POST  # noqa: B018 - parse once here so a broken body is a problem, not a 400 page
+            except MultiPartParserError:
+                return problem_response(request, status=400, code="malformed_body",
+                                        title=_("Nội dung yêu cầu không đúng định dạng"))
+            except RequestDataTooBig:
                 return self._too_big(request)
         if is_api and self._has_nul(request):
             return problem_response(

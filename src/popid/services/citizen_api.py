@@ -16,6 +16,7 @@ from ninja import Header, Router
 from popid.core.errors import ValidationFailed
 from popid.identity.auth import acting_for
 from popid.services import submissions
+from popid.services.errors import NoticeMalformed
 from popid.services.models import Notification, Payment, Submission
 from popid.services.payments.sandbox import SIGNATURE_HEADER
 from popid.services.procedures import get_procedure
@@ -88,6 +89,8 @@ def start_payment(request: HttpRequest, public_id: str) -> dict[str, Any]:
 @router.post("/payments/callback", auth=None, response={200: dict, **PROBLEM}, url_name="services_payment_callback",
              summary="Thông báo kết quả thanh toán từ cổng (chữ ký HMAC-SHA256, timestamp, nonce)")
 def payment_callback(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type != "application/json":  # the signature covers the raw JSON bytes
+        raise NoticeMalformed(_("Thông báo thanh toán phải là JSON (application/json)"))
     payment = submissions.process_notice(request.body, request.headers.get(SIGNATURE_HEADER, ""))
     payment = Payment.objects.select_related("submission__dossier").get(pk=payment.pk)
     dossier = payment.submission.dossier
