@@ -129,7 +129,7 @@ def test_forged_tokens_are_refused(approved):
     forger = ECKey.generate_key("P-256", private=True)
     claims = {"typ": "ct07", "jti": c.code, "name": c.full_name, "idm": c.masked_id, "addr": "x",
               "unit": c.commune_code, "iat": int(time.time()), "exp": int(time.time()) + 3600}
-    own_kid = keys.current_signing_key("ES256").kid
+    own_kid = keys.current_signing_key("ES256", keyset=ct07.KEYSET).kid
     with_our_kid = jwt.encode({"alg": "ES256", "kid": own_kid, "typ": ct07.TOKEN_TYPE}, claims, forger)
     assert ct07.verify(with_our_kid).status == "invalid"
     unknown_kid = jwt.encode({"alg": "ES256", "kid": "forged-1", "typ": ct07.TOKEN_TYPE}, claims, forger)
@@ -182,3 +182,23 @@ def test_pdf_carries_a_pades_signature_that_detects_tampering(client, approved):
     assert tampered != pdf
     broken = validate_pdf_signature(PdfFileReader(io.BytesIO(tampered)).embedded_signatures[0], trusted)
     assert not broken.intact and not broken.bottom_line
+
+
+def test_dossier_pages_link_the_pdf_only_once_approved(client, approved, officer_hoan_kiem, family):
+    account, dossier = approved
+    citizen_login(client, account)
+    page = client.get(f"/dich-vu-cong/ho-so/{dossier.code}/").content.decode()
+    assert f'href="{API}/dossiers/{dossier.code}/ct07.pdf"' in page
+    client.force_login(officer_hoan_kiem)
+    page = client.get(f"/services/dossiers/{dossier.code}/").content.decode()
+    assert f'href="/services/dossiers/{dossier.code}/ct07.pdf"' in page
+    pending, _ = services.submit_dossier(account=account, procedure_code="residence_confirmation",
+                                         data={"purpose": "Hồ sơ khác"})
+    assert 'id="ct07-pdf"' not in client.get(f"/services/dossiers/{pending.code}/").content.decode()
+
+
+def test_tokens_are_signed_with_their_own_keyset_not_the_oidc_keys(approved):
+    _account, dossier = approved
+    token = ct07.token_for(ct07.confirmation(dossier))
+    kid = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==")).get("kid")
+    assert keys.verification_key(kid, ct07.KEYSET) is not None and keys.verification_key(kid) is None

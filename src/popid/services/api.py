@@ -372,7 +372,7 @@ def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
 
 
 @router.get("/dossiers/{code}/ct07.pdf", auth=CITIZEN_AUTH, response={200: None, **PROBLEM},
-            summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
+            url_name="services_my_ct07", summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
 def my_ct07(request: HttpRequest, code: str) -> Any:
     from popid.core.access import AccessContext
     from popid.identity.auth import citizen_actor

@@ -102,9 +102,13 @@ def confirmation(dossier: Dossier) -> Confirmation:
 
 
 # --- the signed verification token -----------------------------------------------------------------
+KEYSET = "ct07"
+
 def token_for(c: Confirmation) -> str:
-    """A compact JWS over the content summary, signed with the current ES256 key."""
-    stored = keys.current_signing_key("ES256")
+    """A compact JWS over the content summary, signed with the current ES256 key of the ``ct07``
+    keyset: a confirmation stays valid for a year, far longer than the OIDC keys' publication
+    window, so its keys are rotated and pruned on their own schedule (docs/services.md)."""
+    stored = keys.current_signing_key("ES256", keyset=KEYSET)
     claims = {"typ": "ct07", "jti": c.code, "name": c.full_name, "idm": c.masked_id,
               "addr": c.permanent_address, "unit": c.commune_code, "iat": int(c.issued_at.timestamp()),
               "exp": int(datetime.combine(c.valid_until, datetime.max.time(), tzinfo=LOCAL_TZ).timestamp())}
@@ -152,7 +156,7 @@ def verify(token: str, *, now: float | None = None) -> Verification:
         header = jws.extract_compact(token.encode()).headers()
     except (JoseError, ValueError, UnicodeError):
         return _invalid(_("Mã xác minh không đúng định dạng"))
-    stored = keys.verification_key(str(header.get("kid", "")))
+    stored = keys.verification_key(str(header.get("kid", "")), KEYSET)
     if stored is None or header.get("alg") != "ES256" or header.get("typ") != TOKEN_TYPE:
         return _invalid(_("Mã xác minh không do PopID ký: không xác định được khóa ký"))
     try:

@@ -70,6 +70,7 @@ COMMAND_LABELS: dict[str, Any] = {
     "record_marriage": gettext_lazy("Đăng ký kết hôn"),
     "correct_person": gettext_lazy("Điều chỉnh thông tin"),
     "reissue_id_number": gettext_lazy("Hủy và cấp lại số định danh"),
+    "declare_absence": gettext_lazy("Khai báo tạm vắng"),
     "import": gettext_lazy("Nhập dữ liệu ban đầu"),
 }
 
