@@ -33,12 +33,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("POPID_BENCH_DATA_DIR", "/tmp/popid-bench-ledger")  # before common reads it
 import psycopg
 
 from common import BENCH_URL, latency_summary, popid, recreate_database, setup_django, write_result
 
 URL = os.environ.get("POPID_BENCH_LEDGER_URL", BENCH_URL.rsplit("/", 1)[0] + "/popid_bench_ledger")
-os.environ.setdefault("POPID_BENCH_DATA_DIR", "/tmp/popid-bench-ledger")
 
 BASE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 ACTORS = [("cb.hoankiem", "Công an phường Hoàn Kiếm", "console"), ("ngan-hang-demo/ekyc", "Ngân hàng Demo", "ekyc"),
