@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from popid.core.models import AccessRecord
@@ -172,8 +173,10 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
     extra = LedgerEntry.objects.filter(index__gte=report.size).order_by("index").first()
     if extra is not None:
         report.add(Problem(extra.index, "size", _("có mục nằm ngoài kích thước sổ cái")))
-    committed = AccessRecord.objects.filter(committed_at__isnull=False)
-    inserted = committed.exclude(pk__in=LedgerEntry.objects.values("record_id")).order_by("pk").first()
+    # NOT EXISTS (an anti-join), not NOT IN: at 10 million ids a NOT IN subplan never finishes
+    has_leaf = LedgerEntry.objects.filter(record_id=OuterRef("pk"))
+    inserted = (AccessRecord.objects.filter(committed_at__isnull=False).filter(~Exists(has_leaf))
+                .order_by("pk").first())
     if inserted is not None:
         report.add(Problem(None, "inserted", _("bản ghi truy cập #%(id)s đánh dấu đã cam kết nhưng không có lá")
                            % {"id": inserted.pk}))
