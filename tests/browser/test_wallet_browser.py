@@ -1,4 +1,4 @@
-"""The issue's "done when" in Debian's Chromium: a seeded level-2 citizen logs in (new device →
+"""The issue's "done when" in Debian's Chromium: the level-2 demo citizen `popid seed` creates logs in (new device →
 SMS OTP, then the passcode step-up the wallet requires), adds the driving licence to the wallet,
 shows an "over 18 + name + licence class" QR code for a verifier's session; the verifier page
 accepts it and shows exactly those claims; an officer suspends the licence in the console; the
@@ -22,6 +22,24 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PASSWORD = "Mat-khau-cong-dan-1"
 PASSCODE = "246810"
 PHONE = "0912345678"
+
+
+@pytest.fixture
+def demo_seeded(family, settings, tmp_path, officer_hoan_kiem):
+    """What `popid seed` does after the population: the demo citizens of identity/demo.py (Nguyễn
+    Văn An at level 2, random password and passcode in demo-accounts.json), then the documents
+    app's seed_demo. Returns An's login as printed by the seed."""
+    from django.apps import apps
+
+    from popid.identity.demo import ensure_demo_citizens
+
+    settings.DATA_DIR = tmp_path
+    citizens = ensure_demo_citizens()
+    apps.get_app_config("documents").seed_demo()
+    apps.get_app_config("wallet").seed_demo()
+    login = next(c for c in citizens if c["username"] == family["an"].id_number and c["level"] == "2")
+    login["licence_number"] = family["an"].driving_licences.get().number  # no ORM once Playwright runs
+    return login
 
 
 @pytest.fixture
@@ -67,7 +85,7 @@ def watch(page, errors: list[str]) -> None:
 
 # Data first, browser second (see tests/browser/test_console_browser.py for why).
 def test_citizen_shows_licence_qr_verifier_accepts_then_refuses_after_suspension(live_server, transactional_db,
-                                                                                  seeded, browser):
+                                                                                  demo_seeded, browser):
     errors: list[str] = []
     citizen = browser.new_context(locale="vi-VN").new_page()
     verifier = browser.new_context(locale="vi-VN").new_page()
@@ -82,13 +100,13 @@ def test_citizen_shows_licence_qr_verifier_accepts_then_refuses_after_suspension
 
     # the citizen logs in (new device: SMS OTP) and the wallet asks for the passcode (level 2)
     citizen.goto(f"{live_server.url}/tai-khoan/dang-nhap/?next=/vi-giay-to/")
-    citizen.fill("input[name=id_number]", seeded.id_number)
-    citizen.fill("input[name=password]", PASSWORD)
+    citizen.fill("input[name=id_number]", demo_seeded["username"])
+    citizen.fill("input[name=password]", demo_seeded["password"])
     citizen.click("form[action*='dang-nhap'] button[type=submit]")
-    citizen.fill("input[name=code]", latest_otp(PHONE))
+    citizen.fill("input[name=code]", latest_otp(demo_seeded["phone"]))
     citizen.click("form[action*='xac-thuc-otp'] button.btn-primary")
     citizen.wait_for_url("**/xac-thuc-nang-cao/**")
-    citizen.fill("input[name=code]", PASSCODE)
+    citizen.fill("input[name=code]", demo_seeded["passcode"])
     citizen.click("form[action*='xac-thuc-nang-cao'] button.btn-primary")
     citizen.wait_for_url("**/vi-giay-to/")
     citizen.click("nav >> text=Ví giấy tờ")
@@ -121,7 +139,7 @@ def test_citizen_shows_licence_qr_verifier_accepts_then_refuses_after_suspension
     officer.fill("#id_password", "Mat-khau-thu-nghiem-1")
     officer.click("button[type=submit]:has-text('Đăng nhập')")
     officer.click("nav >> text=Giấy phép lái xe")
-    officer.click(f"text={seeded.licence_number}")
+    officer.click(f"text={demo_seeded['licence_number']}")
     officer.fill("#id_reason", "Tước quyền sử dụng giấy phép 3 tháng")
     officer.click("#suspend")
     officer.wait_for_selector(".messages")
