@@ -91,6 +91,10 @@ def test_api_reads_and_changes_status(client, licence, officer_hoan_kiem, office
     ok = client.post(f"/api/v1/documents/licences/{licence.number}/suspend", {"reason": "Tạm giữ"},
                      content_type="application/json", headers=bearer(officer_hoan_kiem))
     assert ok.status_code == 200 and ok.json()["status"] == "suspended"
+    deducted = client.post(f"/api/v1/documents/licences/{licence.number}/deduct-points",
+                           {"points": 2, "reason": "Chạy quá tốc độ"}, content_type="application/json",
+                           headers=bearer(officer_hoan_kiem))
+    assert deducted.status_code == 200 and deducted.json()["points"] == 10
     unknown = client.post(f"/api/v1/documents/licences/{licence.number}/reinstate", {"reason": "x", "bogus": 1},
                           content_type="application/json", headers=bearer(officer_hoan_kiem))
     assert unknown.status_code == 422
@@ -122,3 +126,32 @@ def test_person_documents_page_is_jurisdiction_checked(client, family, officer_h
     assert AccessRecord.objects.count() == before + 2  # the registry read and the documents read
     client.force_login(officer_hcm)
     assert client.get(f"/giay-to/cong-dan/{an.id_number}/").status_code == 404
+
+
+def test_points_are_deducted_and_restored_after_twelve_months(licence, actor_hoan_kiem, client, officer_hoan_kiem):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.deduct_points(actor=actor_hoan_kiem, number=licence.number, points=4, reason="Vượt đèn đỏ")
+    licence.refresh_from_db()
+    assert (licence.points, licence.current_points, licence.last_deducted_on) == (8, 8, timezone.localdate())
+    services.deduct_points(actor=actor_hoan_kiem, number=licence.number, points=10, reason="Nồng độ cồn")
+    licence.refresh_from_db()
+    assert licence.current_points == 0  # never below zero
+    assert licence.points_on(licence.last_deducted_on + timedelta(days=364)) == 0
+    assert licence.points_on(licence.last_deducted_on + timedelta(days=366)) == 12
+    DrivingLicence.objects.filter(pk=licence.pk).update(last_deducted_on=date(2020, 1, 1), points=2)
+    services.deduct_points(actor=actor_hoan_kiem, number=licence.number, points=2, reason="Không đội mũ bảo hiểm")
+    licence.refresh_from_db()
+    assert licence.points == 10  # restored to 12 first, then 2 deducted
+    with pytest.raises(ValidationFailed):
+        services.deduct_points(actor=actor_hoan_kiem, number=licence.number, points=13, reason="x")
+    client.force_login(officer_hoan_kiem)
+    response = client.post(f"/giay-to/gplx/{licence.number}/tru-diem/",
+                           {"deduct-points": 3, "deduct-reason": "Đi sai làn", "deduct-legal_ref": "",
+                            "deduct-version": licence.version})
+    assert response.status_code == 302
+    licence.refresh_from_db()
+    assert licence.points == 7
+    assert "Trừ điểm" in client.get(f"/giay-to/gplx/{licence.number}/").content.decode()

@@ -33,12 +33,20 @@ class StatusIn(Schema):
     expected_version: int | None = None
 
 
+class DeductIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    points: int
+    reason: str
+    legal_ref: str = services.LEGAL_REF_SUSPENSION
+    expected_version: int | None = None
+
+
 def _out(licence: DrivingLicence) -> LicenceOut:
     return LicenceOut(number=licence.number, holder_id_number=licence.person.id_number,
                       holder_name=licence.person.full_name, classes=licence.classes,
                       issued_on=licence.issued_on.isoformat(),
                       valid_until=licence.valid_until.isoformat() if licence.valid_until else None,
-                      points=licence.points, status=licence.status, status_reason=licence.status_reason,
+                      points=licence.current_points, status=licence.status, status_reason=licence.status_reason,
                       version=licence.version)
 
 
@@ -61,3 +69,8 @@ def post_reinstate(request, number: str, body: StatusIn):
 @router.post("/licences/{number}/revoke", response=LicenceOut)
 def post_revoke(request, number: str, body: StatusIn):
     return _out(services.revoke_licence(actor=request.actor, number=number, **body.dict()))
+
+
+@router.post("/licences/{number}/deduct-points", response=LicenceOut)
+def post_deduct(request, number: str, body: DeductIn):
+    return _out(services.deduct_points(actor=request.actor, number=number, **body.dict()))

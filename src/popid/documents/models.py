@@ -7,7 +7,10 @@ registry ``OutboxEvent`` in the same transaction, so the wallet's status lists f
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from popid.registry.models import Person
@@ -36,6 +39,7 @@ class DrivingLicence(models.Model):
     valid_until = models.DateField(null=True, blank=True)
     issued_by = models.CharField(max_length=200)
     points = models.PositiveSmallIntegerField(default=LICENCE_POINTS)
+    last_deducted_on = models.DateField(null=True, blank=True)  # points come back 12 months after it
     status = models.CharField(max_length=10, choices=LicenceStatus.choices, default=LicenceStatus.ACTIVE)
     status_reason = models.CharField(max_length=300, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -50,6 +54,24 @@ class DrivingLicence(models.Model):
     @property
     def class_codes(self) -> list[str]:
         return [c["class"] for c in self.classes]
+
+    def points_on(self, day: date) -> int:
+        """Decree 168/2024 Art. 58: a licence not deducted for 12 months is back to 12 points.
+        Computed on read, so the restoration needs no scheduled job."""
+        if self.last_deducted_on is not None and day >= _add_year(self.last_deducted_on):
+            return LICENCE_POINTS
+        return self.points
+
+    @property
+    def current_points(self) -> int:
+        return self.points_on(timezone.localdate())
+
+
+def _add_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
 
 
 class VehicleRegistration(models.Model):
@@ -110,4 +132,5 @@ class DocumentEvent(models.Model):
         return str(ACTION_LABELS.get(self.action, self.action))
 
 
-ACTION_LABELS = {"issue": _("Cấp"), "suspend": _("Tạm giữ"), "reinstate": _("Khôi phục"), "revoke": _("Thu hồi")}
+ACTION_LABELS = {"deduct": _("Trừ điểm"), "issue": _("Cấp"), "suspend": _("Tạm giữ"), "reinstate": _("Khôi phục"),
+                 "revoke": _("Thu hồi")}

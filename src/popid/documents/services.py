@@ -26,6 +26,7 @@ from popid.registry.errors import StaleVersion
 from popid.registry.models import OutboxEvent, Person
 
 TOPIC_LICENCE_STATUS = "documents.licence_status"
+TOPIC_LICENCE_POINTS = "documents.licence_points"
 LEGAL_REF_SUSPENSION = "Nghị định 168/2024/NĐ-CP"
 
 
@@ -99,6 +100,33 @@ def revoke_licence(*, actor: Actor, number: str, reason: str, legal_ref: str,
         raise InvalidDocumentState(_("Giấy phép đã bị thu hồi"), field="status")
     return _change_status(actor=actor, licence=licence, status=LicenceStatus.REVOKED, action="revoke",
                           reason=reason, legal_ref=legal_ref.strip()[:200])
+
+
+@transaction.atomic
+def deduct_points(*, actor: Actor, number: str, points: int, reason: str, legal_ref: str = LEGAL_REF_SUSPENSION,
+                  expected_version: int | None = None) -> DrivingLicence:
+    """Trừ điểm giấy phép lái xe (Decree 168/2024): points restored first if 12 months passed since
+    the last deduction; never below 0 (at 0 the holder must retake the theory test, Law on Road
+    Traffic Order and Safety 2024 Art. 58 — recorded, not enforced here)."""
+    reason = _require_reason(reason)
+    if not 1 <= int(points) <= LICENCE_POINTS:
+        raise ValidationFailed([{"field": "points", "reason": "range",
+                                 "message": _("Số điểm trừ từ 1 đến 12")}])
+    licence = _lock_licence(actor=actor, number=number, expected_version=expected_version)
+    if licence.status == LicenceStatus.REVOKED:
+        raise InvalidDocumentState(_("Giấy phép đã bị thu hồi"), field="status")
+    today = timezone.localdate()
+    licence.points = max(0, licence.points_on(today) - int(points))
+    licence.last_deducted_on = today
+    licence.version += 1
+    licence.save(update_fields=["points", "last_deducted_on", "version"])
+    DocumentEvent.objects.create(document_kind="driving_licence", document_number=licence.number,
+                                 person_id_number=licence.person.id_number, action="deduct", actor=actor.label,
+                                 actor_unit=actor.unit_name or actor.unit_code,
+                                 reason=f"-{int(points)}: {reason}"[:300], legal_ref=legal_ref)
+    OutboxEvent.objects.create(topic=TOPIC_LICENCE_POINTS, aggregate_id=licence.number,
+                               payload={"points": licence.points, "person": licence.person.id_number})
+    return licence
 
 
 def clean_classes(classes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -34,10 +34,16 @@ class StatusForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class DeductForm(StatusForm):
+    points = forms.IntegerField(label=gettext_lazy("Số điểm trừ"), min_value=1, max_value=12)
+    field_order = ["points", "reason", "legal_ref"]
+
+
 ACTIONS = {
     "tam-giu": (services.suspend_licence, gettext_lazy("Đã tạm giữ giấy phép lái xe")),
     "khoi-phuc": (services.reinstate_licence, gettext_lazy("Đã khôi phục giấy phép lái xe")),
     "thu-hoi": (services.revoke_licence, gettext_lazy("Đã thu hồi giấy phép lái xe")),
+    "tru-diem": (services.deduct_points, gettext_lazy("Đã trừ điểm giấy phép lái xe")),
 }
 
 
@@ -64,11 +70,14 @@ def person_documents(request: ConsoleRequest, id_number: str) -> HttpResponse:
     return render(request, "documents/person_documents.html", {"person": person, "docs": docs})
 
 
-def _detail(request: ConsoleRequest, number: str, form: StatusForm | None = None, status: int = 200) -> HttpResponse:
+def _detail(request: ConsoleRequest, number: str, form: StatusForm | None = None, status: int = 200,
+            deduct_form: DeductForm | None = None) -> HttpResponse:
     licence = selectors.access_licence(ctx=_ctx(request), number=number)
-    form = form or StatusForm(initial={"version": licence.version, "legal_ref": services.LEGAL_REF_SUSPENSION})
+    initial = {"version": licence.version, "legal_ref": services.LEGAL_REF_SUSPENSION}
     return render(request, "documents/licence_detail.html", {
-        "licence": licence, "events": selectors.licence_events(licence=licence), "form": form,
+        "licence": licence, "events": selectors.licence_events(licence=licence),
+        "form": form or StatusForm(initial=initial),
+        "deduct_form": deduct_form or DeductForm(initial=initial, prefix="deduct"),
         "may_write": request.actor.may_write}, status=status)
 
 
@@ -83,11 +92,13 @@ def licence_action(request: ConsoleRequest, number: str, action: str) -> HttpRes
     if action not in ACTIONS:
         return _detail(request, number, status=404)
     command, done = ACTIONS[action]
-    form = StatusForm(request.POST)
+    form = DeductForm(request.POST, prefix="deduct") if action == "tru-diem" else StatusForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
             kwargs = {"legal_ref": data["legal_ref"]} if data.get("legal_ref") else {}
+            if "points" in data:
+                kwargs["points"] = data["points"]
             command(actor=request.actor, number=number, reason=data["reason"], expected_version=data["version"],
                     **kwargs)
         except DomainError as exc:
@@ -98,4 +109,6 @@ def licence_action(request: ConsoleRequest, number: str, action: str) -> HttpRes
     else:
         form.domain_error = {"title": _("Dữ liệu không hợp lệ"), "detail": "", "placed": True,  # type: ignore[attr-defined]
                              "code": "validation_failed"}
+    if isinstance(form, DeductForm):
+        return _detail(request, number, deduct_form=form, status=422)
     return _detail(request, number, form=form, status=422)

@@ -83,7 +83,7 @@ def _licence(person: Person, ref: str, today: date) -> CredentialData:
     claims = {**_person_claims(person), "licence_number": licence.number,
               "driving_classes": [c["class"] for c in classes], "licence_issued_on": licence.issued_on.isoformat(),
               "licence_valid_until": licence.valid_until.isoformat() if licence.valid_until else "",
-              "licence_points": licence.points, **_ages(person, today)}
+              "licence_points": licence.current_points, **_ages(person, today)}
     return CredentialData(document_ref=licence.number, disclosable=claims, valid_until=licence.valid_until)
 
 
