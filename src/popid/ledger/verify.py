@@ -19,6 +19,7 @@ entry.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
@@ -77,7 +78,8 @@ def _stored_nodes(levels: dict[int, tuple[int, int]]) -> dict[tuple[int, int], b
     return out
 
 
-def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = None) -> VerifyReport:
+def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """``trusted_keys`` (kid → JWK, e.g. the JWKS published earlier) pins the signers; without it
     the key store's keys are used, and checkpoints signed by a key known only from the database
     are listed in ``report.warnings`` (whoever can write the database could have added it)."""
@@ -169,6 +171,8 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
                                    _("nút (mức %(level)s, vị trí %(idx)s) đã lưu khác nút dựng lại") %
                                    {"level": level, "idx": idx}))
         expected = end
+        if progress is not None:
+            progress(expected, report.size)
 
     extra = LedgerEntry.objects.filter(index__gte=report.size).order_by("index").first()
     if extra is not None:
