@@ -47,17 +47,17 @@ class Command(BaseCommand):
                                   % {"size": latest.size if latest else 0})
             self.stdout.write(latest.note if latest else "")
         elif action == "verify":
-            self._verify(options.get("jwks"))
+            self._verify(options.get("jwks"), show_progress=options["verbosity"] >= 1)
         else:
             self._verify_bundle(options["file"], options.get("jwks"))
 
-    def _verify(self, jwks_path: Path | None) -> None:
+    def _verify(self, jwks_path: Path | None, *, show_progress: bool) -> None:
         def progress(done: int, size: int) -> None:
             if done % 1_000_000 < 5000 or done == size:
                 self.stderr.write(_("… đã kiểm tra %(done)s / %(size)s mục") % {"done": done, "size": size})
 
         report = verify_ledger(trusted_keys=self._read_jwks(jwks_path) if jwks_path else None,
-                               progress=progress if self.verbosity >= 1 else None)
+                               progress=progress if show_progress else None)
         self.stdout.write(_("Sổ cái: %(size)s mục, %(cps)s điểm kiểm tra đã kiểm tra.")
                           % {"size": report.size, "cps": report.checkpoints_checked})
         for warning in report.warnings:
