@@ -24,6 +24,11 @@ run: install
 	@echo "PopID officer console:   http://$(HOST):$(PORT)/"
 	@echo "Citizen account pages:   http://$(HOST):$(PORT)/tai-khoan/"
 	@echo "Demo public service (OIDC relying party): http://$(HOST):$(PORT)/demo-rp/"
+	@echo "Online public services (citizens):        http://$(HOST):$(PORT)/dich-vu-cong/"
+	@echo "Dossier queue and statistics (officers):  http://$(HOST):$(PORT)/services/dossiers/  /services/statistics/"
+	@echo "Document wallet / verifier:               http://$(HOST):$(PORT)/vi-giay-to/  /giay-to/xac-minh/"
+	@echo "My data-access history (verifiable):      http://$(HOST):$(PORT)/so-cai/lich-su-truy-cap/"
+	@echo "Data-sharing consents / agency admin:     http://$(HOST):$(PORT)/chia-se/dong-y/  /chia-se/quan-tri/"
 	@echo "Logins are printed above and kept in var/demo-accounts.json; SMS OTPs go to var/outbox/messages.jsonl"
 	$(BIN)/popid runserver $(HOST):$(PORT)
 
