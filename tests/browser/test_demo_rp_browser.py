@@ -5,9 +5,7 @@ second login asking for level 2 is stepped up with the passcode; logout ends bot
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,8 +14,6 @@ from django.utils import timezone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Mat-khau-cong-dan-1"
 PASSCODE = "246810"
 PHONE = "0912345678"
@@ -35,18 +31,6 @@ def citizen(family, settings, tmp_path):
         user=user, person=an, level=2, phone=PHONE, phone_verified_at=timezone.now(),
         passcode_hash=make_password(PASSCODE), level2_activated_at=timezone.now(), level2_officer="cb.hoankiem",
         level2_unit="Công an phường Hoàn Kiếm", level2_card_number=an.id_number)
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("POPID_BROWSER", "/usr/bin/chromium")
-    if not os.path.exists(executable):
-        pytest.skip(f"no browser at {executable}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def latest_otp(phone: str) -> str:

@@ -5,9 +5,7 @@ and reach the account page with the registry profile; no CSP violation on the wa
 from __future__ import annotations
 
 import io
-import os
 import re
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
@@ -16,22 +14,8 @@ from popid.core import messaging
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Mat-khau-cong-dan-2024"
 PHONE = "0912345678"
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("POPID_BROWSER", "/usr/bin/chromium")
-    if not os.path.exists(executable):
-        pytest.skip(f"no browser at {executable}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def last_otp() -> str:

@@ -4,9 +4,7 @@ tampered with in the database shows as failed; no CSP violation."""
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -16,21 +14,6 @@ from popid.ledger import services
 from tests.test_ledger_history import make_account, read, session_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("POPID_BROWSER", "/usr/bin/chromium")
-    if not os.path.exists(executable):
-        pytest.skip(f"no browser at {executable}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_history(browser, live_server, session_key: str, context=None):

@@ -7,9 +7,7 @@ residence, and the citizen sees the approval in "my dossiers" and the inbox."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -18,8 +16,6 @@ from django.utils import timezone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Mat-khau-cong-dan-1"
 PHONE = "0912345678"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -34,18 +30,6 @@ def citizen(family, settings, tmp_path):
     user = get_user_model().objects.create_user(username=family["an"].id_number, password=PASSWORD)
     return CitizenAccount.objects.create(user=user, person=family["an"], level=1, phone=PHONE,
                                          phone_verified_at=timezone.now())
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("POPID_BROWSER", "/usr/bin/chromium")
-    if not os.path.exists(executable):
-        pytest.skip(f"no browser at {executable}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def latest_otp() -> str:

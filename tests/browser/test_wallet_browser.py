@@ -6,9 +6,7 @@ same presentation is then refused as suspended. No CSP violation on the way."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,8 +15,6 @@ from django.utils import timezone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Mat-khau-cong-dan-1"
 PASSCODE = "246810"
 PHONE = "0912345678"
@@ -58,18 +54,6 @@ def seeded(family, settings, tmp_path, officer_hoan_kiem):
     seed_documents(demo_id_numbers=[an.id_number])
     an.licence_number = an.driving_licences.get().number  # read now: no ORM once Playwright runs
     return an
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("POPID_BROWSER", "/usr/bin/chromium")
-    if not os.path.exists(executable):
-        pytest.skip(f"no browser at {executable}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def latest_otp(phone: str) -> str:
