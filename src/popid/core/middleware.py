@@ -3,7 +3,8 @@ and problem JSON for every error under /api/ (unknown paths and oversized bodies
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -13,6 +14,59 @@ from django.utils.translation import gettext as _
 
 from popid.core.problems import problem_response
 
+FORM_ACTION_ATTR = "popid_csp_form_action"
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL, as a CSP source; None otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if any(c in host for c in " ;,'\"*") or not host.isascii():
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def allow_form_action(response: HttpResponse, origins: Iterable[str | None]) -> HttpResponse:
+    """Let the page in ``response`` submit forms whose redirect chain ends at these origins.
+
+    Chromium applies ``form-action`` to every redirect that follows a form submission, so a page
+    whose form ends with a redirect to another origin (an OIDC relying party's ``redirect_uri``)
+    must name that origin. Only this response's policy changes; every other page keeps
+    ``form-action 'self'``. Callers pass origins they have checked (a client's registered
+    redirect URI); anything that is not a plain http(s) origin is ignored."""
+    allowed = list(getattr(response, FORM_ACTION_ATTR, []))
+    for origin in (origin_of(o) for o in origins if o):
+        if origin and origin not in allowed:
+            allowed.append(origin)
+    if allowed:
+        setattr(response, FORM_ACTION_ATTR, allowed)
+    return response
+
+
+def policy_for(response: HttpResponse) -> str:
+    """The site policy, with this response's extra ``form-action`` origins if it has any."""
+    policy = settings.CONTENT_SECURITY_POLICY
+    extra = getattr(response, FORM_ACTION_ATTR, None)
+    if not extra:
+        return policy
+    directives = []
+    for directive in (d.strip() for d in policy.split(";")):
+        tokens = directive.split()
+        if tokens and tokens[0].lower() == "form-action":
+            sources = [t for t in tokens[1:] if t.lower() != "'none'"]
+            directive = " ".join(["form-action", *sources, *(o for o in extra if o not in sources)])
+        if directive:
+            directives.append(directive)
+    return "; ".join(directives)  # no form-action directive at all: forms are unrestricted anyway
+
 
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -20,7 +74,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Content-Security-Policy", policy_for(response))
         response.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
         return response
 

@@ -81,7 +81,15 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     account = auth.current_account(request)
     context.setdefault("citizen", account)
     context.setdefault("acting_for", auth.acting_for(request) if account else None)
-    return render(request, f"identity/{template}", context, status=status)
+    response = render(request, f"identity/{template}", context, status=status)
+    # Login, OTP and step-up forms continuing an OIDC authorization end with a redirect to the
+    # relying party: the page's CSP form-action must name exactly that client's redirect origin.
+    next_url = context.get("next") or (request.session.get(PENDING) or {}).get("next") or ""
+    if next_url and selectors.oidc_available():
+        from popid.identity.oidc.continuation import allow_continuation
+
+        allow_continuation(request, response, next_url)
+    return response
 
 
 def _fail(form: forms.Form, exc: DomainError) -> int:

@@ -24,9 +24,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from popid.core import keys
+from popid.core.middleware import allow_form_action
 from popid.identity import auth
 from popid.identity.oidc import par, selectors, services
 from popid.identity.oidc.claims import CLAIMS_SUPPORTED, SCOPES, release_claims
+from popid.identity.oidc.continuation import registered_redirect_origin
 from popid.identity.oidc.models import Token, digest
 from popid.identity.oidc.provider import (
     ASSERTION_ALGS,
@@ -169,10 +171,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if "consent" in prompt or not selectors.consent_covers(account=subject, client=client, scopes=scopes):
         if "none" in prompt:
             return refuse(ConsentRequiredError, "Consent required.")
-        return render(request, "identity/oidc/consent.html", {
+        page = render(request, "identity/oidc/consent.html", {
             "client": client, "scopes": [(s, SCOPE_LABELS.get(s, s)) for s in scopes], "subject": subject,
             "acting_for": ward, "acr": acr, "base_template": citizen_base_template(),
         })
+        # The consent form's answer is a redirect to the client (code or access_denied).
+        return allow_form_action(page, [registered_redirect_origin(client, grant.redirect_uri)])
     return server.create_authorization_response(request=oreq, grant_user=grantee, grant=grant)
 
 
