@@ -7,6 +7,8 @@ POPID_DEBUG         1 for development tracebacks (default 0)
 POPID_ALLOWED_HOSTS comma-separated host names (default localhost,127.0.0.1,[::1])
 POPID_SECURE_COOKIES 0 only behind plain HTTP on a non-local host (default 1)
 POPID_REDIS_URL     optional cache (sessions, rate limits) shared by several web workers
+POPID_HSTS_SECONDS, POPID_HSTS_INCLUDE_SUBDOMAINS, POPID_HSTS_PRELOAD  HSTS (see the security section)
+POPID_TRUSTED_PROXY number of trusted reverse proxies in front (default 0: trust no forwarded header)
 """
 
 from __future__ import annotations
@@ -168,6 +170,55 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def _misconfigured(message: str) -> Exception:
+    from django.core.exceptions import ImproperlyConfigured
+
+    return ImproperlyConfigured(message)
+
+
+def _env_switch(name: str, default: bool) -> bool:
+    """A security switch: a typo must stop the server, not silently turn a protection off."""
+    value = os.environ.get(name, "").strip().lower() or ("1" if default else "0")
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise _misconfigured(f"{name}={value!r}: expected 1 or 0")
+
+
+def _env_count(name: str, default: int, *, switch: bool = False) -> int:
+    """A non-negative integer (``switch``: also on/off words, on meaning 1)."""
+    value = os.environ.get(name, "").strip().lower() or str(default)
+    if switch and value in {"true", "yes", "on", "false", "no", "off"}:
+        return int(value in {"true", "yes", "on"})
+    if not value.isdigit():
+        raise _misconfigured(f"{name}={value!r}: expected a non-negative integer")
+    return int(value)
+
+
+# HSTS (issue #10): SecurityMiddleware sends it only on https responses, so development over
+# http://localhost is unaffected. Default one year with subdomains outside DEBUG; preload is an
+# opt-in (it is hard to undo) and needs what the browsers' preload list requires.
+SECURE_HSTS_SECONDS = _env_count("POPID_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_switch("POPID_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_switch("POPID_HSTS_PRELOAD", False)
+if SECURE_HSTS_PRELOAD and (SECURE_HSTS_SECONDS < 31536000 or not SECURE_HSTS_INCLUDE_SUBDOMAINS):
+    raise _misconfigured("POPID_HSTS_PRELOAD=1 needs POPID_HSTS_SECONDS >= 31536000 and "
+                         "POPID_HSTS_INCLUDE_SUBDOMAINS=1 (the browsers' preload list requires both)")
+
+# Trusted reverse proxy (issue #10): POPID_TRUSTED_PROXY=N (0 = none, the default; 1 = one proxy
+# such as nginx in front; N = a chain of N proxies that each append to X-Forwarded-For). Only then
+# are X-Forwarded-Proto (https detection, secure cookies, HSTS), X-Forwarded-For (client IP for
+# throttles and login records, popid.core.net.client_ip) and, when also asked,
+# X-Forwarded-Host believed; without it they are whatever the client wrote.
+POPID_TRUSTED_PROXY_HOPS = _env_count("POPID_TRUSTED_PROXY", 0, switch=True)
+if POPID_TRUSTED_PROXY_HOPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = _env_switch("POPID_USE_X_FORWARDED_HOST", False)
+if USE_X_FORWARDED_HOST and not POPID_TRUSTED_PROXY_HOPS:
+    raise _misconfigured("POPID_USE_X_FORWARDED_HOST=1 needs POPID_TRUSTED_PROXY (a proxy that sets the header)")
 
 # Oversized bodies are refused before parsing (problem JSON under /api/).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("POPID_MAX_BODY_BYTES", str(256 * 1024)))

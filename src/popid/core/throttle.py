@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from popid.core import net
+
 FREE_FAILURES = 3
 MAX_DELAY = 300
 IP_FAILURES_PER_WINDOW = 50
@@ -31,8 +33,8 @@ class Verdict:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR only: X-Forwarded-For is trusted only behind a configured proxy (not here)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """REMOTE_ADDR, or X-Forwarded-For only behind POPID_TRUSTED_PROXY (one helper: core.net)."""
+    return net.client_ip(request)
 
 
 def _key(kind: str, *parts: str) -> str:

@@ -21,6 +21,7 @@ from django.contrib.auth import login
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from popid.core import net
 from popid.core.access import Actor
 from popid.identity.models import CitizenAccount, CitizenSession, Device, Guardianship
 
@@ -54,7 +55,7 @@ def login_citizen(request: HttpRequest, *, account: CitizenAccount, amr: list[st
     request.session.save()
     CitizenSession.objects.create(
         account=account, session_key=request.session.session_key or "", device=device,
-        ip=request.META.get("REMOTE_ADDR", "")[:64], user_agent=request.headers.get("User-Agent", "")[:200])
+        ip=net.client_ip(request)[:64], user_agent=request.headers.get("User-Agent", "")[:200])
     request._popid_account = account  # type: ignore[attr-defined]
 
 

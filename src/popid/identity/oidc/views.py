@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from popid.core import keys
+from popid.core import keys, net
 from popid.core.middleware import allow_form_action
 from popid.identity import auth
 from popid.identity.oidc import par, selectors, services
@@ -228,7 +228,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
            .filter(access_token_hash=digest(value.strip())).first())
     if (row is None or row.revoked_at or row.is_expired() or not row.client.is_active
             or not row.account.is_active):
-        log.warning("oidc userinfo refused: invalid token from %s", request.META.get("REMOTE_ADDR", ""))
+        log.warning("oidc userinfo refused: invalid token from %s", net.client_ip(request))
         response = _json_error("invalid_token", "The access token is invalid, expired or revoked.", 401)
         response["WWW-Authenticate"] = 'Bearer realm="popid", error="invalid_token"'
         return response
