@@ -194,7 +194,7 @@ def _env_count(name: str, default: int, *, switch: bool = False) -> int:
     if switch and value in {"true", "yes", "on", "false", "no", "off"}:
         return int(value in {"true", "yes", "on"})
     if not value.isdigit():
-        raise _misconfigured(f"{name}={value!r}: expected a non-negative integer")
+        raise _misconfigured(f"{name}={value!r}: expected a non-negative integer" + (" or on/off" if switch else ""))
     return int(value)
 
 
