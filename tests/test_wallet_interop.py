@@ -75,3 +75,201 @@ def test_reference_implementation_sd_jwt_verifies_in_popid(db, settings, tmp_pat
     tampered = presentation.sd_jwt_presentation.replace("~", "~" + sdjwt.make_disclosure("age_over_21", True) + "~", 1)
     assert verify_presentation(tampered, trust=OnlineTrust(BASE), audience=session.audience).reason == \
         "sd_hash_mismatch"
+
+
+# --- every RFC 9901 shape, issued by the reference implementation on an issuer outside PopID -----
+@pytest.fixture
+def external(settings):
+    from django.core.cache import cache
+
+    from tests.wallet_external_issuer import ExternalIssuer
+
+    issuer = ExternalIssuer()
+    settings.POPID_TRUSTED_VC_ISSUERS = [issuer.iss]
+    cache.clear()
+    yield issuer
+    issuer.stop()
+    cache.clear()
+
+
+def _owf_issue(external, user_claims: dict, *, decoys: bool = True) -> str:
+    holder_jwk = jwk_mod.JWK(**external.holder.as_dict(private=True))
+    issuer_jwk = jwk_mod.JWK(**external.key.as_dict(private=True))
+    claims = {**{k: v for k, v in external.base_claims().items() if k != "cnf"}, **user_claims}
+    return sd_issuer.SDJWTIssuer(claims, issuer_jwk, holder_key=holder_jwk, sign_alg="ES256",
+                                 add_decoy_claims=decoys,
+                                 extra_header_parameters={"typ": "dc+sd-jwt", "kid": "ext-key-1"}).sd_jwt_issuance
+
+
+def _owf_present(external, issuance: str, disclose, session) -> str:
+    holder = sd_holder.SDJWTHolder(issuance)
+    holder.create_presentation(disclose, nonce=session.nonce, aud=session.audience,
+                               holder_key=jwk_mod.JWK(**external.holder.as_dict(private=True)), sign_alg="ES256")
+    return holder.sd_jwt_presentation
+
+
+def _owf_verify(external, presentation: str, session) -> dict:
+    key = jwk_mod.JWK(**external.key.as_dict(private=False))
+    return sd_verifier.SDJWTVerifier(presentation, lambda iss, header: key, expected_aud=session.audience,
+                                     expected_nonce=session.nonce).get_verified_payload()
+
+
+def _no_sd_left(value) -> bool:
+    if isinstance(value, dict):
+        return "_sd" not in value and "_sd_alg" not in value and "..." not in value and all(
+            _no_sd_left(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_no_sd_left(v) for v in value)
+    return True
+
+
+SDObj = sd_common.SDObj
+SHAPES = {
+    "flat": ({SDObj("given_name"): "An", SDObj("family_name"): "Nguyễn", "locale": "vi"},
+             {"given_name": True},
+             {"given_name": "An", "locale": "vi"}),
+    "nested_object": ({"address": {SDObj("street_address"): "12 Tràng Tiền", SDObj("locality"): "Hà Nội",
+                                   "country": "VN"}},
+                      {"address": {"locality": True}},
+                      {"address": {"locality": "Hà Nội", "country": "VN"}}),
+    "array_elements": ({"nationalities": [SDObj("VN"), SDObj("FR"), "DE"]},
+                       {"nationalities": [True, False, None]},
+                       {"nationalities": ["VN", "DE"]}),
+    "recursive": ({SDObj("address"): {SDObj("street_address"): "12 Tràng Tiền", SDObj("locality"): "Hà Nội",
+                                      "country": "VN"}},
+                  {"address": {"street_address": True, "locality": True}},
+                  {"address": {"street_address": "12 Tràng Tiền", "locality": "Hà Nội", "country": "VN"}}),
+    "partially_disclosed_object": ({SDObj("address"): {SDObj("street_address"): "12 Tràng Tiền",
+                                                       SDObj("locality"): "Hà Nội", "country": "VN"}},
+                                   {"address": True},
+                                   {"address": {"country": "VN"}}),
+    "partially_disclosed_array": ({"degrees": [SDObj({SDObj("type"): "Cử nhân", "school": "ĐHQG"}),
+                                               SDObj("Thạc sĩ"), SDObj("Tiến sĩ")]},
+                                  {"degrees": [{}, False, True]},
+                                  {"degrees": [{"school": "ĐHQG"}, "Tiến sĩ"]}),
+    "nothing_disclosed": ({SDObj("given_name"): "An", "nationalities": [SDObj("VN")],
+                           SDObj("address"): {SDObj("locality"): "Hà Nội"}},
+                          {},
+                          {"nationalities": []}),
+    "array_decoys": ({"nationalities": ["VN", {"...": sdjwt.digest("decoy-element")}], SDObj("given_name"): "An"},
+                     {"given_name": True},
+                     {"nationalities": ["VN"], "given_name": "An"}),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_reference_issued_shape_verifies_in_popid_like_in_the_reference(external, shape):
+    """Issued and presented with the OWF library, with decoys everywhere: PopID accepts, the key
+    binding is checked, and PopID's processed claims equal the reference verifier's output, with no
+    ``_sd``, ``_sd_alg`` or ``{"...": digest}`` left anywhere."""
+    user_claims, disclose, expected = SHAPES[shape]
+    session = verifier.create_session(base=BASE)
+    # the library would add object decoys inside the literal {"...": decoy} and unmake it
+    issuance = _owf_issue(external, user_claims, decoys=shape != "array_decoys")
+    presentation = _owf_present(external, issuance, disclose, session)
+    reference = _owf_verify(external, presentation, session)
+
+    checked = sdjwt.verify(presentation, issuer_key=OnlineTrust(BASE).issuer_key, audience=session.audience)
+    assert checked.claims == reference
+    assert _no_sd_left(checked.claims)
+    result = verifier.verify_in_session(public_id=session.public_id, payload=presentation, base=BASE)
+    assert result.accepted, (result.reason, result.detail)
+    assert result.disclosed == expected
+    assert result.issuer == external.iss and result.issuer_name == external.origin.removeprefix("http://")
+    assert "no_status_reference" in result.notes
+    replay = verifier.verify_in_session(public_id=session.public_id, payload=presentation, base=BASE)
+    assert replay.reason == "nonce_replayed"  # the key binding's nonce is this session's, once
+
+
+def test_popid_presentation_of_every_id_card_claim_verifies_in_the_reference_with_equal_output(citizen):  # noqa: F811
+    id_card = wallet.add_to_wallet(account=citizen, config_id="can_cuoc", document_ref="", base=BASE)
+    chosen = ["full_name", "birth_date", "age_over_18", "permanent_address", "id_number"]
+    session = verifier.create_session(base=BASE)
+    payload = wallet.present(account=citizen, pk=id_card.pk, claims=chosen, nonce=session.nonce,
+                             audience=session.audience)
+    jwks = {k["kid"]: k for k in ISSUERS["c06"].jwks()["keys"]}
+    reference = sd_verifier.SDJWTVerifier(payload, lambda iss, header: _jwcrypto_public(jwks[header["kid"]]),
+                                          expected_aud=session.audience, expected_nonce=session.nonce)
+    checked = sdjwt.verify(payload, issuer_key=OnlineTrust(BASE).issuer_key, audience=session.audience)
+    assert checked.claims == reference.get_verified_payload()
+    assert set(checked.disclosed) == set(chosen)
+
+
+def _refusal(payload: str, session) -> str:
+    result = verifier.verify_in_session(public_id=session.public_id, payload=payload, base=BASE)
+    assert not result.accepted
+    return result.reason
+
+
+def test_reference_presentation_with_a_child_but_not_its_parent_is_refused(external):
+    """The reference verifier silently drops a disclosure nothing refers to; RFC 9901 §7.1 step 6
+    requires refusing it, and PopID does."""
+    user_claims, _disclose, _expected = SHAPES["recursive"]
+    issuance = _owf_issue(external, user_claims)
+    parts = issuance.split("~")
+    child = next(d for d in parts[1:] if json.loads(sdjwt.b64decode(d))[1] == "locality")
+    session = verifier.create_session(base=BASE)
+    assert _refusal(external.present(parts[0], [child], nonce=session.nonce, aud=session.audience), session) == \
+        "unreferenced_disclosure"
+
+
+def test_malformed_shapes_are_refused_with_their_reason(external):
+    from tests.wallet_external_issuer import disclosure
+
+    given = disclosure("salt-1", "given_name", "An")
+    element = disclosure("salt-2", "VN")
+    parent = disclosure("salt-3", "address", {"_sd": [sdjwt.digest(given)]})
+    cases = {
+        "array element referenced from _sd": ({"_sd": [sdjwt.digest(element)]}, [element], "misplaced_disclosure"),
+        "property referenced from an array": ({"nationalities": [{"...": sdjwt.digest(given)}]}, [given],
+                                              "misplaced_disclosure"),
+        "claim named _sd": ({"_sd": [sdjwt.digest(disclosure("s", "_sd", []))]}, [disclosure("s", "_sd", [])],
+                            "forbidden_claim_name"),
+        "claim named ...": ({"_sd": [sdjwt.digest(disclosure("s", "...", 1))]}, [disclosure("s", "...", 1)],
+                            "forbidden_claim_name"),
+        "vct selectively disclosed": ({"_sd": [sdjwt.digest(disclosure("s", "vct", "x"))], "vct": None},
+                                      [disclosure("s", "vct", "x")], "forbidden_claim_name"),
+        "name collision": ({"given_name": "Bình", "_sd": [sdjwt.digest(given)]}, [given], "claim_name_collision"),
+        "digest twice in _sd": ({"_sd": [sdjwt.digest(given), sdjwt.digest(given)]}, [given], "duplicate_digest"),
+        "digest in _sd and in an array": ({"_sd": [sdjwt.digest(element)], "a": [{"...": sdjwt.digest(element)}]},
+                                          [], "duplicate_digest"),
+        "digest twice via a disclosure": ({"_sd": [sdjwt.digest(parent), sdjwt.digest(given)]}, [parent],
+                                          "duplicate_digest"),
+        "disclosure given twice": ({"_sd": [sdjwt.digest(given)]}, [given, given], "duplicate_disclosure"),
+        "disclosure from nowhere": ({"_sd": ["decoy"]}, [given], "unreferenced_disclosure"),
+        "_sd not an array": ({"_sd": sdjwt.digest(given)}, [given], "malformed_sd"),
+        "digest not a string": ({"nationalities": [{"...": 42}]}, [], "malformed_sd"),
+        "_sd_alg nested": ({"address": {"_sd_alg": "sha-256", "_sd": []}}, [], "malformed_sd"),
+        "unknown _sd_alg": ({"_sd_alg": "md5"}, [], "unsupported_sd_alg"),
+        "four elements": ({"_sd": [sdjwt.digest(disclosure("s", "a", 1, 2))]}, [disclosure("s", "a", 1, 2)],
+                          "malformed_disclosure"),
+        "name not a string": ({"_sd": [sdjwt.digest(disclosure("s", 7, 1))]}, [disclosure("s", 7, 1)],
+                              "malformed_disclosure"),
+        "salt not a string": ({"_sd": [sdjwt.digest(disclosure(1, "a", 1))]}, [disclosure(1, "a", 1)],
+                              "malformed_disclosure"),
+        "nested deeper than 32": ({"deep": json.loads("[" * 40 + "]" * 40)}, [], "oversized"),
+        "no vct": ({"vct": None}, [], "wrong_type"),
+        "a PopID credential type": ({"vct": "urn:vn:popid:can-cuoc:1"}, [], "wrong_type"),
+    }
+    for name, (extra, disclosures, reason) in cases.items():
+        claims = {k: v for k, v in {**external.base_claims(), **extra}.items() if v is not None}
+        session = verifier.create_session(base=BASE)
+        payload = external.present(external.sign(claims), disclosures, nonce=session.nonce, aud=session.audience)
+        assert _refusal(payload, session) == reason, name
+
+
+def test_sha512_digests_and_array_decoys_from_an_external_issuer_are_processed(external):
+    from tests.wallet_external_issuer import disclosure
+
+    given, element = disclosure("salt-1", "given_name", "An"), disclosure("salt-2", "VN")
+    claims = external.base_claims(_sd_alg="sha-512", _sd=sorted([sdjwt.digest(given, "sha-512"), "decoy-1"]),
+                                  nationalities=[{"...": sdjwt.digest(element, "sha-512")}, {"...": "decoy-2"}, "DE"])
+    session = verifier.create_session(base=BASE)
+    payload = external.present(external.sign(claims), [given, element], nonce=session.nonce, aud=session.audience,
+                               sd_alg="sha-512")
+    result = verifier.verify_in_session(public_id=session.public_id, payload=payload, base=BASE)
+    assert result.accepted, (result.reason, result.detail)
+    assert result.disclosed == {"given_name": "An", "nationalities": ["VN", "DE"]}
+    session = verifier.create_session(base=BASE)
+    sha256_kb = external.present(external.sign(claims), [given], nonce=session.nonce, aud=session.audience)
+    assert _refusal(sha256_kb, session) == "sd_hash_mismatch"  # sd_hash uses _sd_alg too
