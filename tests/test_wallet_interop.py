@@ -12,6 +12,7 @@ from popid.wallet import sdjwt, verifier
 from popid.wallet import services as wallet
 from popid.wallet.issuers import ISSUERS
 from popid.wallet.verify import OnlineTrust, verify_presentation
+from tests.test_wallet_external import disclosure, external  # noqa: F401 - fixture
 from tests.test_wallet_flow import BASE, citizen, licence, present_licence  # noqa: F401 - fixtures
 
 jwk_mod = pytest.importorskip("jwcrypto.jwk")
@@ -78,38 +79,24 @@ def test_reference_implementation_sd_jwt_verifies_in_popid(db, settings, tmp_pat
 
 
 # --- every RFC 9901 shape, issued by the reference implementation on an issuer outside PopID -----
-@pytest.fixture
-def external(settings):
-    from django.core.cache import cache
-
-    from tests.wallet_external_issuer import ExternalIssuer
-
-    issuer = ExternalIssuer()
-    settings.POPID_TRUSTED_VC_ISSUERS = [issuer.iss]
-    cache.clear()
-    yield issuer
-    issuer.stop()
-    cache.clear()
-
-
-def _owf_issue(external, user_claims: dict, *, decoys: bool = True) -> str:
-    holder_jwk = jwk_mod.JWK(**external.holder.as_dict(private=True))
-    issuer_jwk = jwk_mod.JWK(**external.key.as_dict(private=True))
-    claims = {**{k: v for k, v in external.base_claims().items() if k != "cnf"}, **user_claims}
+def _owf_issue(issuer, user_claims: dict, *, decoys: bool = True) -> str:
+    holder_jwk = jwk_mod.JWK(**issuer.holder.as_dict(private=True))
+    issuer_jwk = jwk_mod.JWK(**issuer.key.as_dict(private=True))
+    claims = {**{k: v for k, v in issuer.base_claims().items() if k != "cnf"}, **user_claims}
     return sd_issuer.SDJWTIssuer(claims, issuer_jwk, holder_key=holder_jwk, sign_alg="ES256",
                                  add_decoy_claims=decoys,
                                  extra_header_parameters={"typ": "dc+sd-jwt", "kid": "ext-key-1"}).sd_jwt_issuance
 
 
-def _owf_present(external, issuance: str, disclose, session) -> str:
+def _owf_present(issuer, issuance: str, disclose, session) -> str:
     holder = sd_holder.SDJWTHolder(issuance)
     holder.create_presentation(disclose, nonce=session.nonce, aud=session.audience,
-                               holder_key=jwk_mod.JWK(**external.holder.as_dict(private=True)), sign_alg="ES256")
+                               holder_key=jwk_mod.JWK(**issuer.holder.as_dict(private=True)), sign_alg="ES256")
     return holder.sd_jwt_presentation
 
 
-def _owf_verify(external, presentation: str, session) -> dict:
-    key = jwk_mod.JWK(**external.key.as_dict(private=False))
+def _owf_verify(issuer, presentation: str, session) -> dict:
+    key = jwk_mod.JWK(**issuer.key.as_dict(private=False))
     return sd_verifier.SDJWTVerifier(presentation, lambda iss, header: key, expected_aud=session.audience,
                                      expected_nonce=session.nonce).get_verified_payload()
 
@@ -158,7 +145,7 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_reference_issued_shape_verifies_in_popid_like_in_the_reference(external, shape):
+def test_reference_issued_shape_verifies_in_popid_like_in_the_reference(external, shape):  # noqa: F811
     """Issued and presented with the OWF library, with decoys everywhere: PopID accepts, the key
     binding is checked, and PopID's processed claims equal the reference verifier's output, with no
     ``_sd``, ``_sd_alg`` or ``{"...": digest}`` left anywhere."""
@@ -201,7 +188,7 @@ def _refusal(payload: str, session) -> str:
     return result.reason
 
 
-def test_reference_presentation_with_a_child_but_not_its_parent_is_refused(external):
+def test_reference_presentation_with_a_child_but_not_its_parent_is_refused(external):  # noqa: F811
     """The reference verifier silently drops a disclosure nothing refers to; RFC 9901 §7.1 step 6
     requires refusing it, and PopID does."""
     user_claims, _disclose, _expected = SHAPES["recursive"]
@@ -213,9 +200,7 @@ def test_reference_presentation_with_a_child_but_not_its_parent_is_refused(exter
         "unreferenced_disclosure"
 
 
-def test_malformed_shapes_are_refused_with_their_reason(external):
-    from tests.wallet_external_issuer import disclosure
-
+def test_malformed_shapes_are_refused_with_their_reason(external):  # noqa: F811
     given = disclosure("salt-1", "given_name", "An")
     element = disclosure("salt-2", "VN")
     parent = disclosure("salt-3", "address", {"_sd": [sdjwt.digest(given)]})
@@ -258,9 +243,7 @@ def test_malformed_shapes_are_refused_with_their_reason(external):
         assert _refusal(payload, session) == reason, name
 
 
-def test_sha512_digests_and_array_decoys_from_an_external_issuer_are_processed(external):
-    from tests.wallet_external_issuer import disclosure
-
+def test_sha512_digests_and_array_decoys_from_an_external_issuer_are_processed(external):  # noqa: F811
     given, element = disclosure("salt-1", "given_name", "An"), disclosure("salt-2", "VN")
     claims = external.base_claims(_sd_alg="sha-512", _sd=sorted([sdjwt.digest(given, "sha-512"), "decoy-1"]),
                                   nationalities=[{"...": sdjwt.digest(element, "sha-512")}, {"...": "decoy-2"}, "DE"])
