@@ -256,3 +256,77 @@ def test_sha512_digests_and_array_decoys_from_an_external_issuer_are_processed(e
     session = verifier.create_session(base=BASE)
     sha256_kb = external.present(external.sign(claims), [given], nonce=session.nonce, aud=session.audience)
     assert _refusal(sha256_kb, session) == "sd_hash_mismatch"  # sd_hash uses _sd_alg too
+
+
+def _digests_in(value) -> list[str]:
+    """The digests a (disclosed) value refers to, at any depth."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("..."), str):
+            return [value["..."]]
+        found = [d for d in value.get("_sd", []) if isinstance(d, str)]
+        return found + [d for k, v in value.items() if k != "_sd" for d in _digests_in(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in _digests_in(v)]
+    return []
+
+
+def test_random_shapes_verify_like_the_reference_and_orphans_are_refused():
+    """Property: any tree of objects and arrays with selectively disclosable properties and
+    elements at random places (decoys or not), issued by the OWF library, and any choice of
+    disclosures closed under "its parent is disclosed too": PopID accepts with exactly the
+    reference verifier's output. The same choice without a parent is refused as
+    ``unreferenced_disclosure`` (where the reference silently drops the orphan)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from joserfc.jwk import ECKey
+
+    from tests.test_wallet_external import ExternalIssuer
+
+    issuer = ExternalIssuer.__new__(ExternalIssuer)  # keys and signing only: no server
+    issuer.key = ECKey.generate_key("P-256", private=True, parameters={"kid": "ext-key-1"})
+    issuer.holder = ECKey.generate_key("P-256", private=True)
+    issuer.iss = "https://issuer.example/vc"
+    public = ECKey.import_key(issuer.key.as_dict(private=False))
+    names = st.sampled_from(["a", "b", "c", "given_name", "địa_chỉ", "x1"])
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=4))
+
+    def marked(children):
+        sd_list = st.lists(st.tuples(st.booleans(), children), max_size=3).map(
+            lambda items: [SDObj(v) if sd else v for sd, v in items])
+        sd_dict = st.dictionaries(names, st.tuples(st.booleans(), children), max_size=3).map(
+            lambda items: {(SDObj(k) if sd else k): v for k, (sd, v) in items.items()})
+        return st.one_of(sd_list, sd_dict)
+
+    trees = st.dictionaries(names, st.tuples(st.booleans(), st.recursive(scalars, marked, max_leaves=8)),
+                            min_size=1, max_size=4).map(
+        lambda items: {(SDObj(k) if sd else k): v for k, (sd, v) in items.items()})
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(tree=trees, decoys=st.booleans(), choice=st.randoms(use_true_random=False))
+    def check(tree, decoys, choice):
+        issuance = _owf_issue(issuer, tree, decoys=decoys)
+        jwt, *disclosures = [part for part in issuance.split("~") if part]
+        by_digest = {sdjwt.digest(d): d for d in disclosures}
+        parent = {child: d for d in by_digest for child in _digests_in(json.loads(sdjwt.b64decode(by_digest[d]))[-1])
+                  if child in by_digest}
+        chosen = {d for d in by_digest if choice.random() < 0.5}
+        closed = set(chosen)
+        for d in chosen:
+            while d in parent:
+                d = parent[d]
+                closed.add(d)
+        ordered = [by_digest[d] for d in by_digest if d in closed]
+        presentation = issuer.present(jwt, ordered, nonce="n", aud="a")
+        reference = sd_verifier.SDJWTVerifier(presentation, lambda iss, header: jwk_mod.JWK(
+            **issuer.key.as_dict(private=False)), expected_aud="a", expected_nonce="n").get_verified_payload()
+        checked = sdjwt.verify(presentation, issuer_key=lambda iss, kid: public, audience="a")
+        assert checked.claims == reference and _no_sd_left(checked.claims)
+        missing_parent = [by_digest[d] for d in by_digest if d in closed and d in parent and parent[d] not in chosen]
+        if missing_parent:
+            without = [by_digest[d] for d in by_digest if d in chosen]
+            with pytest.raises(sdjwt.Refused) as refused:
+                sdjwt.verify(issuer.present(jwt, without, nonce="n", aud="a"), issuer_key=lambda iss, kid: public,
+                             audience="a")
+            assert refused.value.reason == "unreferenced_disclosure"
+
+    check()
