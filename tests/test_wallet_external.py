@@ -170,6 +170,8 @@ def test_jwks_uri_metadata_is_followed(external):
     ({"issuer": "{iss}", "jwks_uri": "ftp://127.0.0.1/jwks"}, "issuer_metadata_invalid"),
     ({"issuer": "{iss}", "jwks": "not a key set"}, "issuer_metadata_invalid"),
     ({"issuer": "{iss}", "jwks": {"keys": []}}, "unknown_issuer_key"),
+    ({"issuer": "{iss}", "jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "BBBB",
+                                             "kid": "ext-key-1"}]}}, "issuer_metadata_invalid"),
 ])
 def test_bad_issuer_metadata_is_refused_with_its_reason(external, metadata, reason):
     external.publish(metadata=json.loads(json.dumps(metadata).replace("{iss}", external.iss)))
@@ -346,3 +348,12 @@ def test_verifier_page_shows_nested_claims_of_an_accepted_external_credential(ex
     assert '<td data-claim="address.country">VN</td>' in html
     assert '<td data-claim="nationalities">VN</td>' in html
     assert "_sd" not in html and "decoy" not in html
+
+
+def test_broken_key_in_a_cached_key_set_is_skipped(external):
+    from popid.wallet.verify import CachedTrust
+
+    broken = {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "BBBB", "kid": "broken"}
+    trust = CachedTrust({"issuers": {external.iss: {"jwks": {"keys": [broken, *external.jwks()["keys"]]}}}})
+    assert trust.issuer_key(external.iss, "broken") is None
+    assert trust.issuer_key(external.iss, "ext-key-1") is not None

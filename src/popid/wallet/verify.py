@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from popid.core import keys
@@ -171,7 +172,10 @@ class CachedTrust:
             usable = [jwk for jwk in entry.get("jwks", {}).get("keys", [])
                       if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and "d" not in jwk]
             for jwk in usable:
-                key = ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")})
+                try:
+                    key = ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")})
+                except (JoseError, KeyError, TypeError, ValueError):
+                    continue  # a broken key in an issuer's published set verifies nothing
                 if "kid" in jwk:
                     self._keys[(iss, jwk["kid"])] = key
                 if len(usable) == 1:
