@@ -136,6 +136,7 @@ def test_configured_external_issuer_is_accepted_and_its_keys_cached(external):
     result = _verify(external)
     assert result.accepted, (result.reason, result.detail)
     assert result.disclosed == {"given_name": "An"} and result.vct == "https://example.org/credentials/person"
+    assert result.status == "none" and "no_status_reference" in result.notes
     assert external.hits == ["/.well-known/jwt-vc-issuer/issuer"]
     assert _verify(external).accepted
     assert external.hits == ["/.well-known/jwt-vc-issuer/issuer"]  # second time from the cache

@@ -236,12 +236,13 @@ def verify_presentation(payload: str, *, trust: Trust, audience: str | None,
         if issuer is None and status_claim is None:
             result.notes.append("no_status_reference")  # an external credential that cannot be revoked
             value = CredentialStatus.VALID
+            result.status = "none"
         else:
             ref = status_claim.get("status_list") if isinstance(status_claim, dict) else None
             if not isinstance(ref, dict) or not isinstance(ref.get("idx"), int) or not isinstance(ref.get("uri"), str):
                 raise sdjwt.Refused("status_unavailable", "credential has no status reference")
             value = trust.status(ref["uri"], ref["idx"], iss=verified.issuer)
-        result.status = STATUS_NAMES.get(value, f"status_{value}")
+            result.status = STATUS_NAMES.get(value, f"status_{value}")
         if value == CredentialStatus.INVALID:
             raise sdjwt.Refused("revoked", "the issuer revoked this credential")
         if value == CredentialStatus.SUSPENDED:
