@@ -180,7 +180,8 @@ def _forge_checkpoint_with_own_key(size: int) -> str:
     LedgerPublicKey.objects.create(kid="eddsa-insider", jwk={**jwk, "kid": "eddsa-insider"},
                                    first_used_at=datetime.now(UTC))
     root = bytes(32)
-    body = note_body(origin="popid/access-ledger/v1", size=size, root_hash=root, timestamp=datetime.now(UTC))
+    body = note_body(origin="popid/access-ledger/v1", size=size, root_hash=root, map_root=root,
+                     timestamp=datetime.now(UTC))
     note, signature = sign_note(body=body, kid="eddsa-insider", private_key=private)
     Checkpoint.objects.filter(size=size).update(note=note, kid="eddsa-insider", root_hash=root, signature=signature)
     return "eddsa-insider"
