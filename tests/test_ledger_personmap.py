@@ -5,7 +5,6 @@ verify`, naming why. Also: the append-only triggers and the `popid_app` role on 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -25,25 +24,9 @@ from popid.ledger import personmap, selectors, services
 from popid.ledger.bundle import verify_bundle
 from popid.ledger.models import Checkpoint, LedgerEntry, LedgerMapNode, LedgerPersonHead, LedgerState
 from popid.ledger.verify import verify_ledger
-from tests.test_ledger_history import make_account, read
+from tests.test_ledger_history import insider, make_account, read
 
 on_postgres = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="triggers and roles are PostgreSQL's")
-
-
-@contextlib.contextmanager
-def insider():
-    """An insider with the database superuser's rights, who bypasses the append-only triggers
-    (``session_replication_role = replica``); nothing to bypass on SQLite."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def _key(i: int) -> bytes:
@@ -233,7 +216,7 @@ def test_an_edited_head_or_map_node_fails_verify(an_history):
     assert {p.kind for p in report.problems} == {"head"}
     with insider():
         LedgerPersonHead.objects.filter(person_id_number=an.id_number).update(next_seq=4)
-        LedgerMapNode.objects.filter(path=personmap.ROOT_ID).update(left=bytes(32))
+        LedgerMapNode.objects.filter(path=personmap.ROOT_ID).update(left=b"\x01" * 32, right=b"\x02" * 32)
     assert {p.kind for p in verify_ledger().problems} == {"map"}
 
 
@@ -287,6 +270,8 @@ def test_the_app_role_cannot_rewrite_history(family):
             read(family["an"], purpose="Đọc bằng vai trò ứng dụng")  # may insert
             services.integrate_and_checkpoint()  # may run the sequencer
             assert AccessRecord.objects.filter(committed_at__isnull=True).count() == 0
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
         for statement in ("UPDATE core_accessrecord SET purpose = 'x' WHERE id = %s",
                           "UPDATE core_accessrecord SET committed_at = NULL WHERE id = %s",
                           "DELETE FROM core_accessrecord WHERE id = %s",
@@ -298,5 +283,6 @@ def test_the_app_role_cannot_rewrite_history(family):
         assert verify_ledger().ok
     finally:
         with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
             cursor.execute(f'DROP OWNED BY "{role}"')
             cursor.execute(f'DROP ROLE "{role}"')

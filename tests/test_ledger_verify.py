@@ -13,8 +13,18 @@ from popid.core.models import AccessRecord
 from popid.ledger import services
 from popid.ledger.models import Checkpoint, LedgerEntry, LedgerNode, LedgerState, node_key
 from popid.ledger.verify import verify_ledger
+from tests.test_ledger_history import insider
 
 SIZE = 20
+
+
+@pytest.fixture(autouse=True)
+def as_insider(db):
+    """Every test here is an insider with the database superuser's rights editing rows behind the
+    application's back: on PostgreSQL that bypasses the append-only triggers
+    (test_ledger_personmap.py shows the triggers refuse everyone else)."""
+    with insider():
+        yield
 
 
 @pytest.fixture
