@@ -48,7 +48,8 @@ def _tamper(purpose: str, new_purpose: str) -> None:
     """An insider edits a committed record. In its own thread: once Playwright's event loop runs
     in the test thread, Django would open a second connection there and never close it."""
     try:
-        AccessRecord.objects.filter(purpose=purpose).update(purpose=new_purpose)
+        with insider():  # the database superuser's rights bypass the append-only triggers
+            AccessRecord.objects.filter(purpose=purpose).update(purpose=new_purpose)
     finally:
         connection.close()
 
