@@ -38,6 +38,8 @@ def build_person_map(apps, schema_editor):
         LedgerPersonHead.objects.update_or_create(person_id_number=person, defaults={
             "next_seq": head.count, "last_index": head.last_index, "chain": head.chain,
             "map_key": personmap.person_key(person)})
+    if not heads:
+        return  # an empty map is no row at all (services.EMPTY_MAP_ROW)
     leaves = {personmap.person_key(p): personmap.leaf_hash(personmap.person_key(p), h.digest())
               for p, h in heads.items()}
     LedgerMapNode.objects.bulk_create(
