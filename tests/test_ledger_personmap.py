@@ -286,3 +286,22 @@ def test_the_app_role_cannot_rewrite_history(family):
             cursor.execute("RESET ROLE")
             cursor.execute(f'DROP OWNED BY "{role}"')
             cursor.execute(f'DROP ROLE "{role}"')
+
+
+def test_the_migration_builds_heads_and_map_for_entries_committed_before_the_map(an_history):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("popid.ledger.migrations.0002_person_map")
+    heads = sorted(LedgerPersonHead.objects.values_list("person_id_number", "next_seq", "last_index", "chain",
+                                                        "map_key"))
+    nodes = sorted(LedgerMapNode.objects.values_list("path", "left", "right", "left_key", "right_key"))
+    with insider():  # as before migration 0002: heads without chains, no map
+        LedgerMapNode.objects.all().delete()
+        LedgerPersonHead.objects.update(last_index=None, chain=None, map_key=None)
+    migration.build_person_map(apps, None)
+    assert sorted(LedgerPersonHead.objects.values_list("person_id_number", "next_seq", "last_index", "chain",
+                                                       "map_key")) == heads
+    assert sorted(LedgerMapNode.objects.values_list("path", "left", "right", "left_key", "right_key")) == nodes
+    assert verify_ledger().ok

@@ -224,28 +224,38 @@ def _check_person_map(report: VerifyReport, heads: dict[str, personmap.Head],
                       map_signed: tuple[int, bytes] | None) -> None:
     """Step 6: stored heads and map nodes against the heads rebuilt from the entries; the signed
     map root of the latest map-signing checkpoint against the heads rebuilt at its size."""
-    stored_heads = {row.person_id_number: row for row in LedgerPersonHead.objects.all()}
-    for person in sorted(set(stored_heads) | set(heads)):
-        row, head = stored_heads.get(person), heads.get(person)
-        stored = None if row is None or row.chain is None else personmap.Head(row.next_seq, row.last_index,
-                                                                              bytes(row.chain))
-        if stored != head or (row is not None and bytes(row.map_key or b"") != personmap.person_key(person)):
-            where = max(x.last_index for x in (stored, head) if x is not None) if (stored or head) else None
-            report.add(Problem(where, "head", _("đầu mục của một công dân (số mục, mục cuối, chuỗi băm) khác đầu "
-                                                "dựng lại từ các mục (mục bị xoá, đổi thứ tự, bị ẩn hoặc đầu bị sửa)")))
+    unseen = set(heads)
+    rows = LedgerPersonHead.objects.values_list("person_id_number", "next_seq", "last_index", "chain", "map_key")
+    for person, count, last_index, chain, key in rows.iterator(chunk_size=10_000):
+        unseen.discard(person)
+        head = heads.get(person)
+        stored = None if chain is None else personmap.Head(count, last_index, bytes(chain))
+        if stored != head or bytes(key or b"") != personmap.person_key(person):
+            _head_problem(report, stored, head)
+    for person in sorted(unseen):  # rebuilt heads with no stored row
+        _head_problem(report, None, heads[person])
     expected = personmap.nodes_of(_map_leaves(heads))
-    stored_nodes = {bytes(row.path): row for row in LedgerMapNode.objects.all()}
-    mismatched = set(expected) ^ set(stored_nodes)
-    for path, node in expected.items():
-        row = stored_nodes.get(path)
-        if row is not None and (bytes(row.left), bytes(row.right)) != (node.left.hash, node.right.hash):
-            mismatched.add(path)
+    mismatched = 0
+    nodes = LedgerMapNode.objects.values_list("path", "left", "right", "left_key", "right_key")
+    for path, left, right, left_key, right_key in nodes.iterator(chunk_size=10_000):
+        node = expected.pop(bytes(path), None)
+        if node is None or (bytes(left), bytes(right)) != (node.left.hash, node.right.hash) or (
+                left_key and bytes(left_key)) != node.left.leaf_key or (
+                right_key and bytes(right_key)) != node.right.leaf_key:
+            mismatched += 1
+    mismatched += len(expected)  # rebuilt nodes missing from the table
     if mismatched:
         report.add(Problem(None, "map", _("%(count)s nút của bản đồ đầu mục khác bản đồ dựng lại")
-                           % {"count": len(mismatched)}))
+                           % {"count": mismatched}))
     if map_signed is not None and heads_at_signed is not None:
         size, signed_root = map_signed
         if personmap.root_of(_map_leaves(heads_at_signed)) != signed_root:
             report.add(Problem(max(size - 1, 0), "checkpoint",
                                _("gốc bản đồ đầu mục trong điểm kiểm tra kích thước %(size)s khác gốc dựng lại từ "
                                  "các mục") % {"size": size}))
+
+
+def _head_problem(report: VerifyReport, stored: personmap.Head | None, head: personmap.Head | None) -> None:
+    where = max(x.last_index for x in (stored, head) if x is not None) if (stored or head) else None
+    report.add(Problem(where, "head", _("đầu mục của một công dân (số mục, mục cuối, chuỗi băm) khác đầu "
+                                        "dựng lại từ các mục (mục bị xoá, đổi thứ tự, bị ẩn hoặc đầu bị sửa)")))
