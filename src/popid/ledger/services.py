@@ -115,9 +115,10 @@ def _integrate_batch(batch_size: int) -> int:
         edge = merkle.CompactRange(state.size, [stored[node] for node in edge_nodes])
         persons = sorted({r.person_id_number for r in pending if r.hidden_until is None})
         heads: dict[str, personmap.Head] = {}
-        for start in range(0, len(persons), FETCH_CHUNK):
+        step = (len(persons) or 1) if connection.vendor == "postgresql" else FETCH_CHUNK  # one = ANY(array) query
+        for start in range(0, len(persons), step):
             for pid, count, last, chain in (
-                    LedgerPersonHead.objects.filter(person_id_number__in=persons[start:start + FETCH_CHUNK])
+                    LedgerPersonHead.objects.filter(person_id_number__in=persons[start:start + step])
                     .values_list("person_id_number", "next_seq", "last_index", "chain")):
                 heads[pid] = personmap.Head(count, last, bytes(chain))
         now = timezone.now()
@@ -141,11 +142,9 @@ def _integrate_batch(batch_size: int) -> int:
                                        integrated_at=now))
         _insert(entries, nodes)
         changed = sorted(touched)
-        LedgerPersonHead.objects.bulk_create(
-            [LedgerPersonHead(person_id_number=p, next_seq=heads[p].count, last_index=heads[p].last_index,
-                              chain=heads[p].chain, map_key=personmap.person_key(p)) for p in changed],
-            batch_size=1000, update_conflicts=True, unique_fields=["person_id_number"],
-            update_fields=["next_seq", "last_index", "chain", "map_key"])
+        _upsert(LedgerPersonHead, "person_id_number", ["next_seq", "last_index", "chain", "map_key"],
+                [(p, heads[p].count, heads[p].last_index, heads[p].chain, personmap.person_key(p)) for p in changed],
+                types=["text", "integer", "bigint", "bytea", "bytea"])
         update_person_map({personmap.person_key(p): personmap.leaf_hash(personmap.person_key(p), heads[p].digest())
                            for p in changed})
         ids = [r.pk for r in pending]
@@ -175,6 +174,27 @@ def _insert(entries: list[LedgerEntry], nodes: list[LedgerNode]) -> None:
         with raw.copy(f"COPY {LedgerNode._meta.db_table} (key, hash) FROM STDIN") as copy:
             for n in nodes:
                 copy.write_row((n.key, n.hash))
+
+
+def _upsert(model: type, key: str, fields: list[str], rows: list[tuple], *, types: list[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE for many rows. PostgreSQL: one statement over
+    ``unnest`` of one array per column (Django's multi-row upsert spends most of its time building
+    and parsing a statement with tens of thousands of parameters); elsewhere bulk_create."""
+    if not rows:
+        return
+    columns = [key, *fields]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=500,
+                                  update_conflicts=True, unique_fields=[key], update_fields=fields)
+        return
+    table = model._meta.db_table
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in fields)
+    sql = (f'INSERT INTO {table} ({quoted}) SELECT * FROM unnest({arrays}) '  # noqa: S608 (model metadata only)
+           f'ON CONFLICT ("{key}") DO UPDATE SET {updates}')
+    with connection.cursor() as cursor:  # psycopg's own cursor: binary parameters, no text escaping of bytea
+        cursor.cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)], binary=True)
 
 
 def integrate(*, batch_size: int = BATCH_SIZE, limit: int | None = None, checkpoint: bool = True) -> IntegrationResult:
@@ -218,18 +238,17 @@ def integrate_lazily(*, checkpoint: bool = True) -> IntegrationResult:
 EMPTY_MAP_ROW = personmap.NodeRow(personmap.Child(personmap.EMPTY), personmap.Child(personmap.EMPTY))
 
 
-def _map_row(row: LedgerMapNode) -> personmap.NodeRow:
-    return personmap.NodeRow(
-        personmap.Child(bytes(row.left), bytes(row.left_key) if row.left_key is not None else None),
-        personmap.Child(bytes(row.right), bytes(row.right_key) if row.right_key is not None else None))
-
-
 def fetch_map_nodes(paths: Iterable[bytes]) -> dict[bytes, personmap.NodeRow]:
     wanted = list(paths)
     found: dict[bytes, personmap.NodeRow] = {}
-    for start in range(0, len(wanted), FETCH_CHUNK):
-        for row in LedgerMapNode.objects.filter(path__in=wanted[start:start + FETCH_CHUNK]):
-            found[bytes(row.path)] = _map_row(row)
+    step = (len(wanted) or 1) if connection.vendor == "postgresql" else FETCH_CHUNK  # one = ANY(array) query
+    for start in range(0, len(wanted), step):
+        rows = LedgerMapNode.objects.filter(path__in=wanted[start:start + step]).values_list(
+            "path", "left", "right", "left_key", "right_key")
+        for path, left, right, left_key, right_key in rows:
+            found[bytes(path)] = personmap.NodeRow(
+                personmap.Child(bytes(left), bytes(left_key) if left_key is not None else None),
+                personmap.Child(bytes(right), bytes(right_key) if right_key is not None else None))
     return found
 
 
@@ -276,11 +295,9 @@ def update_person_map(changed: dict[bytes, bytes]) -> bytes:
                                     results.get(personmap.child_id(node_id, 1), row.right))
             out[node_id] = new
             results[node_id] = personmap.Child(new.hash())
-    LedgerMapNode.objects.bulk_create(
-        [LedgerMapNode(path=path, left=row.left.hash, right=row.right.hash, left_key=row.left.leaf_key,
-                       right_key=row.right.leaf_key) for path, row in out.items()],
-        batch_size=1000, update_conflicts=True, unique_fields=["path"],
-        update_fields=["left", "right", "left_key", "right_key"])
+    _upsert(LedgerMapNode, "path", ["left", "right", "left_key", "right_key"],
+            [(path, row.left.hash, row.right.hash, row.left.leaf_key, row.right.leaf_key) for path, row in out.items()],
+            types=["bytea"] * 5)
     return results[personmap.ROOT_ID].hash
 
 
