@@ -258,11 +258,23 @@ def test_access_records_and_ledger_rows_refuse_update_and_delete(family):
 
 @on_postgres
 def test_the_app_role_cannot_rewrite_history(family):
+    """Role creation and grants are transactional in PostgreSQL: the test's rollback undoes them."""
     role = f"popid_app_{connection.settings_dict['NAME']}"[:60]
+    owner = f"popid_owner_{connection.settings_dict['NAME']}"[:60]
     read(family["an"], purpose="Chưa cam kết")
-    call_command("ledger", "db-roles", "--app-role", role, stdout=StringIO())
+    with connection.cursor() as cursor:  # ALTER TABLE … OWNER waits for no deferred FK check of the fixtures
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    out = StringIO()
+    call_command("ledger", "db-roles", "--app-role", role, "--owner-role", owner, stdout=out)
+    assert f'ALTER TABLE "public"."core_accessrecord" OWNER TO "{owner}"' in out.getvalue()
     call_command("ledger", "db-roles", "--app-role", role, stdout=StringIO())  # idempotent
+    with pytest.raises(CommandError):
+        call_command("ledger", "db-roles", "--app-role", "x; DROP TABLE core_accessrecord", stdout=StringIO())
     try:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+                connection.cursor() as cursor:  # the owner too is held by the trigger
+            cursor.execute(f'SET LOCAL ROLE "{owner}"')
+            cursor.execute("DELETE FROM core_accessrecord")
         pk = AccessRecord.objects.get(purpose="Chưa cam kết").pk
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -284,8 +296,6 @@ def test_the_app_role_cannot_rewrite_history(family):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
-            cursor.execute(f'DROP OWNED BY "{role}"')
-            cursor.execute(f'DROP ROLE "{role}"')
 
 
 def test_the_migration_builds_heads_and_map_for_entries_committed_before_the_map(an_history):

@@ -60,6 +60,10 @@ def ensure_roles(*, app_role: str, owner_role: str | None = None, app_password: 
             cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s", [schema])
             for (sequence,) in cursor.fetchall():
                 run(f"ALTER SEQUENCE {sch}.{_ident(sequence)} OWNER TO {owner}")
+            # tables a later migration creates are usable at once; re-run db-roles to protect new history tables
+            run(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {sch} "
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}")
+            run(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {sch} GRANT USAGE, SELECT ON SEQUENCES TO {app}")
         run(f"GRANT CONNECT ON DATABASE {database} TO {app}")
         run(f"GRANT USAGE ON SCHEMA {sch} TO {app}")
         run(f"REVOKE CREATE ON SCHEMA {sch} FROM {app}")
