@@ -15,6 +15,9 @@ each against hashing the same leaves alone in the same run.
    recomputing the root from all leaf hashes (what a proof saves), measured in step 1.
 4. A sample of leaves is recomputed from the database through the real code path and compared,
    so the loaded tree is the tree the ledger would have built.
+5. The person map (issue #10): the load also writes every person's head and the map's nodes
+   (built in memory with ``personmap``); the appends update it incrementally per batch through
+   the real sequencer; ``--samples`` head proofs (completeness) are generated and verified.
 
 Run: .venv/bin/python benchmarks/bench_ledger.py [--entries 10000000] [--append 20000]
 Uses its own database (POPID_BENCH_LEDGER_URL, default …/popid_bench_ledger) and data dir.
@@ -83,12 +86,12 @@ def build(entries: int, persons: int, chunk: int) -> dict:
     """COPY the records, entries and nodes of a tree of ``entries`` leaves; returns timings."""
     import json
 
-    from popid.ledger import merkle
+    from popid.ledger import merkle, personmap
     from popid.ledger.commitments import entry_leaf_hash, record_content
     from popid.ledger.models import node_key
 
     edge = merkle.CompactRange()
-    heads: dict[str, int] = {}
+    heads: dict[str, personmap.Head] = {}
     hash_seconds = 0.0
     started = time.perf_counter()
     committed = datetime.now(UTC)
@@ -98,10 +101,12 @@ def build(entries: int, persons: int, chunk: int) -> dict:
             hash_started = time.perf_counter()
             for index in range(start, min(start + chunk, entries)):
                 row = Row(index + 1, persons)
-                seq = heads.get(row.person_id_number, 0)
-                heads[row.person_id_number] = seq + 1
+                head = heads.get(row.person_id_number)
+                seq = head.count if head else 0
                 salt = secrets.token_bytes(32)
                 leaf = entry_leaf_hash(index, salt, record_content(row, person_seq=seq))
+                heads[row.person_id_number] = personmap.Head(seq + 1, index, personmap.chain_step(
+                    head.chain if head else personmap.CHAIN_START, leaf))
                 nodes.extend((node_key(*node), value) for node, value in edge.append(leaf))
                 records.append(row)
                 ledger_entries.append((index, row.pk, salt, seq))
@@ -122,10 +127,20 @@ def build(entries: int, persons: int, chunk: int) -> dict:
             conn.commit()
             done = min(start + chunk, entries)
             print(f"  loaded {done:,} / {entries:,} ({time.perf_counter() - started:.0f} s)", flush=True)
+        map_started = time.perf_counter()
+        leaves = {personmap.person_key(p): personmap.leaf_hash(personmap.person_key(p), h.digest())
+                  for p, h in heads.items()}
+        map_nodes = personmap.nodes_of(leaves)
+        map_seconds = time.perf_counter() - map_started
         with conn.cursor() as cur:
-            with cur.copy("COPY ledger_ledgerpersonhead (person_id_number, next_seq) FROM STDIN") as copy:
-                for person, next_seq in heads.items():
-                    copy.write_row((person, next_seq))
+            with cur.copy("COPY ledger_ledgerpersonhead (person_id_number, next_seq, last_index, chain, map_key) "
+                          "FROM STDIN") as copy:
+                for person, head in heads.items():
+                    copy.write_row((person, head.count, head.last_index, head.chain, personmap.person_key(person)))
+            with cur.copy('COPY ledger_ledgermapnode (path, "left", "right", left_key, right_key) '
+                          "FROM STDIN") as copy:
+                for path, node in map_nodes.items():
+                    copy.write_row((path, node.left.hash, node.right.hash, node.left.leaf_key, node.right.leaf_key))
             cur.execute("INSERT INTO ledger_ledgerstate (id, size, updated_at) VALUES (1, %s, now()) "
                         "ON CONFLICT (id) DO UPDATE SET size = EXCLUDED.size", (entries,))
             cur.execute("SELECT setval(pg_get_serial_sequence('core_accessrecord', 'id'), %s)", (entries,))
@@ -134,6 +149,9 @@ def build(entries: int, persons: int, chunk: int) -> dict:
     root_started = time.perf_counter()
     edge.root()
     return {"load_seconds": round(time.perf_counter() - started, 1), "hash_seconds": round(hash_seconds, 2),
+            "persons": len(heads), "person_map_nodes": len(map_nodes),
+            "person_map_build_seconds": round(map_seconds, 2),
+            "person_map_root": map_nodes[personmap.ROOT_ID].hash().hex(),
             "fold_root_seconds": round(time.perf_counter() - root_started, 6), "root": edge.root().hex()}
 
 
@@ -223,6 +241,7 @@ def main() -> None:
         services.create_checkpoint()
         first = services.latest_checkpoint()
         assert bytes(first.root_hash).hex() == built["root"]
+        assert bytes(first.map_root).hex() == built["person_map_root"]
         per_leaf_hash_us = built["hash_seconds"] / args.entries * 1e6
 
     # appends on top of the big tree, through the real sequencer
@@ -266,6 +285,18 @@ def main() -> None:
         t2 = time.perf_counter()
         cgen.append(t1 - t0)
         cver.append(t2 - t1)
+    # completeness proofs: a person's head and its sparse-Merkle proof against the signed map root
+    from popid.ledger import personmap
+
+    hgen, hver = [], []
+    for _ in range(args.samples):
+        id_number = Row(rng.randrange(1, size), args.persons).person_id_number
+        t0 = time.perf_counter()
+        head, proof = services.head_proof(id_number)
+        t1 = time.perf_counter()
+        personmap.verify_head(personmap.person_key(id_number), head, proof, bytes(latest.map_root))
+        hgen.append(t1 - t0)
+        hver.append(time.perf_counter() - t1)
     rehash_seconds = rehash_all_leaves(size)
     connection.close()
 
@@ -282,6 +313,8 @@ def main() -> None:
         "inclusion_proof_verification": latency_summary(ver),
         "consistency_proof_generation": latency_summary(cgen),
         "consistency_proof_verification": latency_summary(cver),
+        "head_proof_generation": latency_summary(hgen),
+        "head_proof_verification": latency_summary(hver),
         "ratios": {
             "inclusion_generation_vs_rehash_all_leaves": round(sum(gen) / len(gen) / rehash_seconds, 8),
             "inclusion_generation_vs_hashing_one_leaf": round(sum(gen) / len(gen) / (per_leaf_hash_us / 1e6), 1),

@@ -5,13 +5,15 @@ tampered with in the database shows as failed; no CSP violation."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from popid.core.models import AccessRecord
 from popid.ledger import services
-from tests.test_ledger_history import make_account, read, session_for
+from tests.test_ledger_history import insider, make_account, read, session_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +48,8 @@ def _tamper(purpose: str, new_purpose: str) -> None:
     """An insider edits a committed record. In its own thread: once Playwright's event loop runs
     in the test thread, Django would open a second connection there and never close it."""
     try:
-        AccessRecord.objects.filter(purpose=purpose).update(purpose=new_purpose)
+        with insider():  # the database superuser's rights bypass the append-only triggers
+            AccessRecord.objects.filter(purpose=purpose).update(purpose=new_purpose)
     finally:
         connection.close()
 
@@ -73,6 +76,7 @@ def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server
     assert statuses.count() == 4
     assert [statuses.nth(i).get_attribute("data-status") for i in range(4)] == ["ok"] * 4
     assert page.locator("#ledger-signature").get_attribute("data-status") == "ok"
+    assert page.locator("#ledger-completeness").get_attribute("data-status") == "ok"
     summary = page.inner_text("#ledger-summary")
     assert "Đã kiểm chứng 4/4 mục; 0 mục không hợp lệ" in summary and "liên tục" in summary
     assert page.locator("#ledger-consistency").get_attribute("data-status") == "waiting"  # first visit
@@ -104,4 +108,45 @@ def test_citizen_sees_every_entry_verified_and_a_tampered_one_failed(live_server
     others = page.locator("#ledger-entries tr", has_text="Tra cứu cư trú")
     assert others.locator(".ledger-status").get_attribute("data-status") == "ok"
     assert page.locator("#ledger-summary").get_attribute("data-status") == "failed"
+    assert not problems, problems
+
+
+def _tamper_newest(attack: str) -> None:
+    """An insider with the database's superuser rights (bypassing the append-only triggers) removes,
+    hides or reorders An's newest entry. In its own thread, like _tamper."""
+    try:
+        an_records = AccessRecord.objects.filter(person_id_number__in=AccessRecord.objects.filter(
+            purpose="Tra cứu cư trú").values("person_id_number")).order_by("-id")
+        newest, previous = an_records[0], an_records[1]
+        with insider():
+            if attack == "delete":
+                AccessRecord.objects.filter(pk=newest.pk).delete()
+            elif attack == "hide":
+                AccessRecord.objects.filter(pk=newest.pk).update(hidden_until=timezone.now() + timedelta(days=365))
+            else:  # reorder: the newest and the one before swap places (time and what was read)
+                AccessRecord.objects.filter(pk=newest.pk).update(at=previous.at, purpose=previous.purpose)
+                AccessRecord.objects.filter(pk=previous.pk).update(at=newest.at, purpose=newest.purpose)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("attack", ["delete", "hide", "reorder"])
+def test_a_deleted_hidden_or_reordered_newest_entry_shows_red(live_server, citizen_with_history, browser, attack):
+    session_key = citizen_with_history
+    thread = threading.Thread(target=_tamper_newest, args=(attack,))
+    thread.start()
+    thread.join()
+    page, problems = open_history(browser, live_server, session_key)
+    assert page.locator("#ledger-summary").get_attribute("data-status") == "failed"
+    statuses = page.locator("#ledger-entries .ledger-status")
+    if attack == "reorder":
+        assert statuses.count() == 4
+        assert page.locator("#ledger-entries .ledger-status[data-status='failed']").count() == 2
+    else:  # every entry still shown verifies: only the signed head shows the newest one is missing
+        assert statuses.count() == 3
+        assert [statuses.nth(i).get_attribute("data-status") for i in range(3)] == ["ok"] * 3
+        completeness = page.locator("#ledger-completeness")
+        assert completeness.get_attribute("data-status") == "failed"
+        assert "KHÔNG đầy đủ" in completeness.inner_text()
+        assert "counts 4 entries, 3 shown" in completeness.get_attribute("title")
     assert not problems, problems

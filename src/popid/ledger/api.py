@@ -22,6 +22,7 @@ PROBLEM = {400: dict, 404: dict, 422: dict}
 class CheckpointOut(Schema):
     size: int
     root_hash: str
+    map_root: str | None
     timestamp: datetime
     kid: str
     note: str
@@ -45,8 +46,9 @@ def b64(value: bytes) -> str:
 
 
 def checkpoint_out(checkpoint: Checkpoint) -> dict:
-    return {"size": checkpoint.size, "root_hash": b64(checkpoint.root_hash), "timestamp": checkpoint.timestamp,
-            "kid": checkpoint.kid, "note": checkpoint.note}
+    return {"size": checkpoint.size, "root_hash": b64(checkpoint.root_hash),
+            "map_root": None if checkpoint.map_root is None else b64(checkpoint.map_root),
+            "timestamp": checkpoint.timestamp, "kid": checkpoint.kid, "note": checkpoint.note}
 
 
 @router.get("/checkpoints/latest", auth=None, response={200: CheckpointOut, **PROBLEM},

@@ -64,13 +64,35 @@ class LedgerNode(models.Model):
 
 
 class LedgerPersonHead(models.Model):
-    """The next ``person_seq`` for each person's ordinary entries (kept by the sequencer)."""
+    """Each person's head (kept by the sequencer): the count of their ordinary entries (also the
+    next ``person_seq``), the index of the last one and the hash chain over their leaves. Its
+    digest is the person's leaf in the person map (``personmap``), whose root every checkpoint
+    signs; ``map_key`` is the person key (SHA-256 of a tag and the ID number)."""
 
     person_id_number = models.CharField(max_length=12, primary_key=True)
     next_seq = models.IntegerField(default=0)
+    last_index = models.BigIntegerField(null=True, blank=True)
+    chain = models.BinaryField(max_length=32, null=True, blank=True)
+    map_key = models.BinaryField(max_length=32, null=True, blank=True, unique=True)
 
     def __str__(self) -> str:
         return f"{self.person_id_number}: {self.next_seq}"
+
+
+class LedgerMapNode(models.Model):
+    """One node of the person map with ≥2 heads below it (and the root, always). ``path`` is one
+    byte of depth then the path's bits packed (``personmap.path_id``). Each side is EMPTY, a single
+    head's map leaf (``*_key`` = its person key) or a node stored under the child's path; updated
+    in place by the sequencer, one transaction per batch, and rebuilt by ``popid ledger verify``."""
+
+    path = models.BinaryField(max_length=33, primary_key=True)
+    left = models.BinaryField(max_length=32)
+    right = models.BinaryField(max_length=32)
+    left_key = models.BinaryField(max_length=32, null=True, blank=True)
+    right_key = models.BinaryField(max_length=32, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"map node at depth {bytes(self.path)[0]}"
 
 
 class Checkpoint(models.Model):
@@ -79,6 +101,8 @@ class Checkpoint(models.Model):
 
     size = models.BigIntegerField(unique=True)
     root_hash = models.BinaryField(max_length=32)
+    # root of the person map at this size (None only for checkpoints signed before the map existed)
+    map_root = models.BinaryField(max_length=32, null=True, blank=True)
     timestamp = models.DateTimeField()
     kid = models.CharField(max_length=100)
     signature = models.BinaryField(max_length=64)

@@ -1,8 +1,12 @@
 """The citizen's access history: their committed access records with salts, leaf indexes and
 inclusion proofs against one signed checkpoint, as a page model and as a proof bundle.
 
+Completeness: every id number of the person comes with its *head* from the person map (count,
+last index and hash chain of their ordinary entries) and a proof against the map root signed in
+the same checkpoint, so a deleted, reordered or hidden tail entry shows (docs/ledger.md).
+
 Decision on "hidden until" entries (lawful confidential queries): they are committed at once but
-left out of the history, the bundle *and any count* until their date. Saying "N entries are
+left out of the history, the bundle, the head *and any count* until their date. Saying "N entries are
 hidden" would tip off the subject of a confidential investigation, which is exactly what the
 legal basis for hiding protects; once the date passes the entry appears with its original leaf
 index and commitment, so the citizen can check it was committed at the time of the access.
@@ -18,7 +22,7 @@ from typing import Any
 from django.utils import timezone
 
 from popid.core.models import AccessRecord
-from popid.ledger import services
+from popid.ledger import personmap, services
 from popid.ledger.bundle import FORMAT
 from popid.ledger.commitments import record_content
 from popid.ledger.models import Checkpoint, LedgerEntry
@@ -40,6 +44,7 @@ class History:
     id_numbers: list[str]
     rows: list[HistoryRow]  # newest first
     checkpoint: Checkpoint | None
+    heads: dict[str, tuple[personmap.Head | None, personmap.MapProof]]  # id number → signed head, proof
 
 
 def id_numbers_of(person: Person) -> list[str]:
@@ -60,7 +65,8 @@ def access_history(*, person: Person, now: datetime | None = None) -> History:
     for start in range(0, len(ids), services.FETCH_CHUNK):
         entries.extend(LedgerEntry.objects.filter(record_id__in=ids[start:start + services.FETCH_CHUNK]))
     entries.sort(key=lambda e: e.index)
-    checkpoint = services.checkpoint_covering(entries[-1].index) if entries else services.latest_checkpoint()
+    signed = services.head_proofs_at_checkpoint(id_numbers)
+    checkpoint = signed.checkpoint
     covered = [e.index for e in entries if checkpoint is not None and e.index < checkpoint.size]
     proofs = services.inclusion_proofs(covered, checkpoint.size) if checkpoint and covered else {}
     leaves = services.fetch_nodes([(0, e.index) for e in entries])
@@ -68,7 +74,7 @@ def access_history(*, person: Person, now: datetime | None = None) -> History:
                        content=record_content(visible[e.record_id], person_seq=e.person_seq),
                        salt=bytes(e.salt), leaf_hash=leaves[(0, e.index)], proof=proofs.get(e.index))
             for e in reversed(entries)]
-    return History(id_numbers=id_numbers, rows=rows, checkpoint=checkpoint)
+    return History(id_numbers=id_numbers, rows=rows, checkpoint=checkpoint, heads=signed.heads)
 
 
 def _b64(value: bytes) -> str:
@@ -84,10 +90,26 @@ def proof_bundle(history: History) -> dict[str, Any]:
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "checkpoint": None if checkpoint is None else {
             "note": checkpoint.note, "size": checkpoint.size, "root_hash": _b64(bytes(checkpoint.root_hash)),
+            "map_root": None if checkpoint.map_root is None else _b64(bytes(checkpoint.map_root)),
             "kid": checkpoint.kid},
         "public_keys": services.public_jwks(),
+        "heads": [head_out(id_number, *history.heads[id_number])
+                  for id_number in history.id_numbers if id_number in history.heads],
         "entries": [{"index": row.index, "salt": _b64(row.salt), "content": row.content,
                      "leaf_hash": _b64(row.leaf_hash),
                      "audit_path": [_b64(h) for h in row.proof]}
                     for row in history.rows if row.proof is not None],
+    }
+
+
+def head_out(id_number: str, head: personmap.Head | None, proof: personmap.MapProof) -> dict[str, Any]:
+    """One id number's signed head and its map proof, as the bundle carries them."""
+    return {
+        "id_number": id_number,
+        "key": _b64(personmap.person_key(id_number)),
+        "head": None if head is None else {"count": head.count, "last_index": head.last_index,
+                                           "chain": _b64(head.chain)},
+        "proof": {"siblings": [_b64(s) for s in proof.siblings],
+                  "terminal": None if proof.terminal_key is None else {
+                      "key": _b64(proof.terminal_key), "digest": _b64(proof.terminal_digest or b"")}},
     }

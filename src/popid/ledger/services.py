@@ -26,12 +26,13 @@ from django.utils.translation import gettext_lazy as _
 from popid.core import keys
 from popid.core.errors import DomainError
 from popid.core.models import AccessRecord
-from popid.ledger import merkle
+from popid.ledger import merkle, personmap
 from popid.ledger.commitments import SALT_SIZE, entry_leaf_hash, record_content
 from popid.ledger.errors import CheckpointNotFound, LeafIndexOutOfRange, LedgerEmpty, TreeSizeOutOfRange
 from popid.ledger.models import (
     Checkpoint,
     LedgerEntry,
+    LedgerMapNode,
     LedgerNode,
     LedgerPersonHead,
     LedgerPublicKey,
@@ -113,30 +114,39 @@ def _integrate_batch(batch_size: int) -> int:
         stored = fetch_nodes(edge_nodes)
         edge = merkle.CompactRange(state.size, [stored[node] for node in edge_nodes])
         persons = sorted({r.person_id_number for r in pending if r.hidden_until is None})
-        heads: dict[str, int] = {}
-        for start in range(0, len(persons), FETCH_CHUNK):
-            heads.update(LedgerPersonHead.objects.filter(person_id_number__in=persons[start:start + FETCH_CHUNK])
-                         .values_list("person_id_number", "next_seq"))
+        heads: dict[str, personmap.Head] = {}
+        step = (len(persons) or 1) if connection.vendor == "postgresql" else FETCH_CHUNK  # one = ANY(array) query
+        for start in range(0, len(persons), step):
+            for pid, count, last, chain in (
+                    LedgerPersonHead.objects.filter(person_id_number__in=persons[start:start + step])
+                    .values_list("person_id_number", "next_seq", "last_index", "chain")):
+                heads[pid] = personmap.Head(count, last, bytes(chain))
         now = timezone.now()
         entries: list[LedgerEntry] = []
         nodes: list[LedgerNode] = []
         touched: set[str] = set()
         for record in pending:
             person_seq = None
-            if record.hidden_until is None:
-                person_seq = heads.get(record.person_id_number, 0)
-                heads[record.person_id_number] = person_seq + 1
-                touched.add(record.person_id_number)
             salt = secrets.token_bytes(SALT_SIZE)
             index = edge.size
+            if record.hidden_until is None:
+                head = heads.get(record.person_id_number)
+                person_seq = head.count if head else 0
             leaf = entry_leaf_hash(index, salt, record_content(record, person_seq=person_seq))
+            if person_seq is not None:
+                heads[record.person_id_number] = personmap.Head(
+                    person_seq + 1, index, personmap.chain_step(head.chain if head else personmap.CHAIN_START, leaf))
+                touched.add(record.person_id_number)
             nodes.extend(LedgerNode(key=node_key(*node), hash=value) for node, value in edge.append(leaf))
             entries.append(LedgerEntry(index=index, record_id=record.pk, salt=salt, person_seq=person_seq,
                                        integrated_at=now))
         _insert(entries, nodes)
-        LedgerPersonHead.objects.bulk_create(
-            [LedgerPersonHead(person_id_number=p, next_seq=heads[p]) for p in sorted(touched)], batch_size=1000,
-            update_conflicts=True, unique_fields=["person_id_number"], update_fields=["next_seq"])
+        changed = sorted(touched)
+        _upsert(LedgerPersonHead, "person_id_number", ["next_seq", "last_index", "chain", "map_key"],
+                [(p, heads[p].count, heads[p].last_index, heads[p].chain, personmap.person_key(p)) for p in changed],
+                types=["text", "integer", "bigint", "bytea", "bytea"])
+        update_person_map({personmap.person_key(p): personmap.leaf_hash(personmap.person_key(p), heads[p].digest())
+                           for p in changed})
         ids = [r.pk for r in pending]
         step = len(ids) if connection.vendor == "postgresql" else FETCH_CHUNK
         for start in range(0, len(ids), step):
@@ -166,6 +176,27 @@ def _insert(entries: list[LedgerEntry], nodes: list[LedgerNode]) -> None:
                 copy.write_row((n.key, n.hash))
 
 
+def _upsert(model: type, key: str, fields: list[str], rows: list[tuple], *, types: list[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE for many rows. PostgreSQL: one statement over
+    ``unnest`` of one array per column (Django's multi-row upsert spends most of its time building
+    and parsing a statement with tens of thousands of parameters); elsewhere bulk_create."""
+    if not rows:
+        return
+    columns = [key, *fields]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=500,
+                                  update_conflicts=True, unique_fields=[key], update_fields=fields)
+        return
+    table = model._meta.db_table
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in fields)
+    sql = (f'INSERT INTO {table} ({quoted}) SELECT * FROM unnest({arrays}) '  # noqa: S608 (model metadata only)
+           f'ON CONFLICT ("{key}") DO UPDATE SET {updates}')
+    with connection.cursor() as cursor:  # psycopg's own cursor: binary parameters, no text escaping of bytea
+        cursor.cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)], binary=True)
+
+
 def integrate(*, batch_size: int = BATCH_SIZE, limit: int | None = None, checkpoint: bool = True) -> IntegrationResult:
     """Commit every pending access record (or ``limit`` of them); then sign a checkpoint if the
     last one is older than POPID_LEDGER_CHECKPOINT_SECONDS or that many entries behind."""
@@ -182,6 +213,18 @@ def integrate(*, batch_size: int = BATCH_SIZE, limit: int | None = None, checkpo
     return IntegrationResult(added=added, size=ledger_size(), checkpoint=made)
 
 
+def integrate_and_checkpoint() -> IntegrationResult:
+    """The scheduler's periodic job (every few seconds): commit every pending access record, then
+    sign a checkpoint of the new size, so records are in the signed log (and append-only) within
+    seconds. Safe to run concurrently and repeatedly: batches serialise on the ledger lock and take
+    only records still pending, and a checkpoint is signed only when the size moved. Nothing pending
+    costs one indexed EXISTS query and one read of the latest checkpoint."""
+    result = integrate(checkpoint=False)
+    made = create_checkpoint() if result.size and (latest_checkpoint() is None
+                                                    or latest_checkpoint().size < result.size) else None
+    return IntegrationResult(added=result.added, size=result.size, checkpoint=made)
+
+
 LAZY_LIMIT = 20_000  # a page view or API call commits at most this many; the cron does the rest
 
 
@@ -189,6 +232,131 @@ def integrate_lazily(*, checkpoint: bool = True) -> IntegrationResult:
     """Before serving proofs or a history page: bounded, so a missing cron never makes one
     request do hours of work."""
     return integrate(limit=LAZY_LIMIT, checkpoint=checkpoint)
+
+
+# --- the person map (personmap: person key → head, root signed in every checkpoint) -------------
+EMPTY_MAP_ROW = personmap.NodeRow(personmap.Child(personmap.EMPTY), personmap.Child(personmap.EMPTY))
+
+
+def fetch_map_nodes(paths: Iterable[bytes]) -> dict[bytes, personmap.NodeRow]:
+    wanted = list(paths)
+    found: dict[bytes, personmap.NodeRow] = {}
+    step = (len(wanted) or 1) if connection.vendor == "postgresql" else FETCH_CHUNK  # one = ANY(array) query
+    for start in range(0, len(wanted), step):
+        rows = LedgerMapNode.objects.filter(path__in=wanted[start:start + step]).values_list(
+            "path", "left", "right", "left_key", "right_key")
+        for path, left, right, left_key, right_key in rows:
+            found[bytes(path)] = personmap.NodeRow(
+                personmap.Child(bytes(left), bytes(left_key) if left_key is not None else None),
+                personmap.Child(bytes(right), bytes(right_key) if right_key is not None else None))
+    return found
+
+
+def update_person_map(changed: dict[bytes, bytes]) -> bytes:
+    """Put the new map leaves ``changed`` (person key → map leaf hash) into the stored map and
+    return the new root. Incremental: it reads, level by level (one query per level), only the
+    nodes on the changed keys' paths, rebuilds in memory the subtrees where a new key meets a
+    single old head, and upserts the nodes it changed — O(batch · log persons) rows, never the
+    whole map. Call inside the sequencer's transaction."""
+    root_row = fetch_map_nodes([personmap.ROOT_ID]).get(personmap.ROOT_ID, EMPTY_MAP_ROW)
+    if not changed:
+        return root_row.hash()
+    out: dict[bytes, personmap.NodeRow] = {}
+    results: dict[bytes, personmap.Child] = {}
+    frontier: dict[bytes, tuple[personmap.NodeRow, list[bytes]]] = {personmap.ROOT_ID: (root_row, sorted(changed))}
+    levels: list[dict[bytes, tuple[personmap.NodeRow, list[bytes]]]] = []
+    depth = 0
+    while frontier:
+        levels.append(frontier)
+        descend: dict[bytes, list[bytes]] = {}
+        for node_id, (row, wanted) in frontier.items():
+            groups: tuple[list[bytes], list[bytes]] = ([], [])
+            for key in wanted:
+                groups[personmap.bit(key, depth)].append(key)
+            for side, child in ((0, row.left), (1, row.right)):
+                if not groups[side]:
+                    continue
+                child_path = personmap.child_id(node_id, side)
+                if child.is_node:
+                    descend[child_path] = groups[side]
+                    continue
+                leaves = {key: changed[key] for key in groups[side]}
+                if child.leaf_key is not None and child.leaf_key not in leaves:
+                    leaves[child.leaf_key] = child.hash
+                results[child_path] = personmap.build(depth + 1, child_path, leaves, out)
+        loaded = fetch_map_nodes(descend)
+        if len(loaded) != len(descend):
+            raise LedgerInconsistent("missing stored person-map node")
+        frontier = {path: (loaded[path], below) for path, below in descend.items()}
+        depth += 1
+    for level in reversed(levels):
+        for node_id, (row, _keys) in level.items():
+            new = personmap.NodeRow(results.get(personmap.child_id(node_id, 0), row.left),
+                                    results.get(personmap.child_id(node_id, 1), row.right))
+            out[node_id] = new
+            results[node_id] = personmap.Child(new.hash())
+    _upsert(LedgerMapNode, "path", ["left", "right", "left_key", "right_key"],
+            [(path, row.left.hash, row.right.hash, row.left.leaf_key, row.right.leaf_key) for path, row in out.items()],
+            types=["bytea"] * 5)
+    return results[personmap.ROOT_ID].hash
+
+
+def map_root() -> bytes:
+    return fetch_map_nodes([personmap.ROOT_ID]).get(personmap.ROOT_ID, EMPTY_MAP_ROW).hash()
+
+
+def head_proof(id_number: str) -> tuple[personmap.Head | None, personmap.MapProof]:
+    """The person's head and its proof against the *current* map root (``map_root()``): call
+    under the ledger lock, or compare with the checkpoint's ``map_root``."""
+    key = personmap.person_key(id_number)
+    rows = fetch_map_nodes(personmap.path_id(key, d) for d in range(0, 48))
+    row = rows.get(personmap.ROOT_ID, EMPTY_MAP_ROW)
+    siblings: list[bytes] = []
+    depth = 0
+    while True:
+        own, other = (row.left, row.right) if personmap.bit(key, depth) == 0 else (row.right, row.left)
+        siblings.append(other.hash)
+        if not own.is_node:
+            break
+        depth += 1
+        path = personmap.path_id(key, depth)
+        if path not in rows:
+            rows.update(fetch_map_nodes(personmap.path_id(key, d) for d in range(depth, depth + 48)))
+        if path not in rows:
+            raise LedgerInconsistent("missing stored person-map node")
+        row = rows[path]
+    terminal_key = own.leaf_key
+    digest = None
+    head = None
+    if terminal_key is not None:
+        found = LedgerPersonHead.objects.filter(map_key=terminal_key).first()
+        if found is None or found.chain is None:
+            raise LedgerInconsistent("person-map leaf without a head")
+        stored = personmap.Head(found.next_seq, found.last_index, bytes(found.chain))
+        digest = stored.digest()
+        if terminal_key == key:
+            head = stored
+    return head, personmap.MapProof(siblings=siblings, terminal_key=terminal_key, terminal_digest=digest)
+
+
+@dataclass(frozen=True)
+class HeadProofs:
+    checkpoint: Checkpoint | None
+    heads: dict[str, tuple[personmap.Head | None, personmap.MapProof]]
+
+
+def head_proofs_at_checkpoint(id_numbers: list[str]) -> HeadProofs:
+    """The heads of ``id_numbers`` with proofs against a signed checkpoint of the current size
+    (signing one if the latest is older: the stored map is the current one). Under the ledger lock
+    so no integration moves the map in between."""
+    with transaction.atomic():
+        state = _locked_state()
+        latest = latest_checkpoint()
+        if state.size and (latest is None or latest.size < state.size):
+            latest = create_checkpoint() or latest_checkpoint()
+        if latest is None or latest.size != state.size or latest.map_root is None:
+            return HeadProofs(checkpoint=latest, heads={})
+        return HeadProofs(checkpoint=latest, heads={n: head_proof(n) for n in id_numbers})
 
 
 # --- checkpoints ---------------------------------------------------------------------------------
@@ -204,14 +372,15 @@ def create_checkpoint() -> Checkpoint | None:
         if latest is not None and latest.size >= state.size:
             return None
         root = tree_root(state.size)
+        people = map_root()
         now = timezone.now().replace(microsecond=0)
         signing = keys.current_signing_key(ALG, keyset=KEYSET)
-        body = note_body(origin=origin(), size=state.size, root_hash=root, timestamp=now)
+        body = note_body(origin=origin(), size=state.size, root_hash=root, map_root=people, timestamp=now)
         note, signature = sign_note(body=body, kid=signing.kid, private_key=signing.key.private_key)
         LedgerPublicKey.objects.get_or_create(kid=signing.kid,
                                               defaults={"jwk": signing.public_jwk(), "first_used_at": now})
-        return Checkpoint.objects.create(size=state.size, root_hash=root, timestamp=now, kid=signing.kid,
-                                         signature=signature, note=note)
+        return Checkpoint.objects.create(size=state.size, root_hash=root, map_root=people, timestamp=now,
+                                         kid=signing.kid, signature=signature, note=note)
 
 
 def maybe_checkpoint() -> Checkpoint | None:

@@ -10,7 +10,11 @@ Checks, streaming in index order (memory stays O(log n) plus one chunk):
    whose leaves are intact is named by level and position);
 4. every checkpoint's Ed25519 signature verifies, its columns match its signed note, and its root
    equals the rebuilt root at its size (this also catches entries deleted from the end);
-5. no access record claims to be committed without a leaf (an inserted record).
+5. no access record claims to be committed without a leaf (an inserted record);
+6. the person map: every person's head (count, last index, hash chain of their ordinary entries)
+   rebuilt from the entries equals the stored head, the stored map nodes equal the map rebuilt
+   from those heads, and the latest checkpoint that signs a map root signs the root of the heads
+   rebuilt at its size (a deleted, reordered or hidden entry, or an edited head or map node).
 
 Problems are ordered by the first leaf index they affect, so ``report.first`` names the first bad
 entry.
@@ -26,9 +30,17 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from popid.core.models import AccessRecord
-from popid.ledger import merkle
+from popid.ledger import merkle, personmap
 from popid.ledger.commitments import entry_leaf_hash, record_content
-from popid.ledger.models import NODE_LEVEL_FACTOR, Checkpoint, LedgerEntry, LedgerNode, node_key
+from popid.ledger.models import (
+    NODE_LEVEL_FACTOR,
+    Checkpoint,
+    LedgerEntry,
+    LedgerMapNode,
+    LedgerNode,
+    LedgerPersonHead,
+    node_key,
+)
 from popid.ledger.notes import NoteError, verify_note
 from popid.ledger.services import FETCH_CHUNK, key_store_keys, ledger_size, verification_keys
 
@@ -40,6 +52,7 @@ ZERO = bytes(32)
 class Problem:
     index: int | None  # first leaf affected; None when no leaf can be named (inserted record)
     kind: str  # missing_entry | missing_record | leaf_mismatch | node_mismatch | checkpoint | inserted | size
+    #           | head | map
     message: str
 
     def __str__(self) -> str:
@@ -87,6 +100,7 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
     keys = trusted_keys if trusted_keys is not None else verification_keys()
     stored_kids = set(key_store_keys())
     checkpoints: dict[int, bytes] = {}
+    map_signed: tuple[int, bytes] | None = None  # the latest checkpoint that signs a person-map root
     for checkpoint in Checkpoint.objects.order_by("size"):
         report.checkpoints_checked += 1
         try:
@@ -106,6 +120,8 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
                                _("điểm kiểm tra đã ký cho %(signed)s mục nhưng sổ cái chỉ còn %(size)s mục "
                                  "(các mục cuối đã bị xoá)") % {"signed": parsed.size, "size": report.size}))
         checkpoints[parsed.size] = parsed.root_hash
+        if parsed.map_root is not None:
+            map_signed = (parsed.size, parsed.map_root)
         if trusted_keys is None and parsed.kid not in stored_kids:
             report.warnings.append(_("điểm kiểm tra kích thước %(size)s ký bằng khoá %(kid)s chỉ có trong cơ sở dữ "
                                      "liệu; hãy đối chiếu với JWKS đã công bố (--jwks)")
@@ -113,6 +129,10 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
     if 0 in checkpoints and checkpoints[0] != merkle.EMPTY_ROOT:
         report.add(Problem(0, "checkpoint", _("điểm kiểm tra kích thước 0 có gốc khác cây rỗng")))
 
+    heads: dict[str, personmap.Head] = {}
+    heads_at_signed = heads if map_signed is None or map_signed[0] >= report.size else None
+    if map_signed is not None and map_signed[0] == 0:
+        heads_at_signed = {}
     edge = merkle.CompactRange()
     bad_leaves: list[int] = []  # sorted: leaf problems already explain the nodes above them
     expected = 0
@@ -147,7 +167,14 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
             if leaf is None:
                 bad_leaves.append(index)
                 leaf = stored_leaf or ZERO  # keep building so later checkpoints are still checked
+            if entry is not None and entry.person_seq is not None and entry.record_id in records:
+                person = records[entry.record_id].person_id_number
+                head = heads.get(person)
+                heads[person] = personmap.Head((head.count if head else 0) + 1, index, personmap.chain_step(
+                    head.chain if head else personmap.CHAIN_START, leaf))
             created.extend(edge.append(leaf))
+            if map_signed is not None and edge.size == map_signed[0] and heads_at_signed is None:
+                heads_at_signed = dict(heads)
             report.entries_checked += 1
             if edge.size in checkpoints and edge.root() != checkpoints[edge.size]:
                 report.add(Problem(edge.size - 1, "checkpoint",
@@ -174,6 +201,7 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
         if progress is not None:
             progress(expected, report.size)
 
+    _check_person_map(report, heads, heads_at_signed, map_signed)
     extra = LedgerEntry.objects.filter(index__gte=report.size).order_by("index").first()
     if extra is not None:
         report.add(Problem(extra.index, "size", _("có mục nằm ngoài kích thước sổ cái")))
@@ -185,3 +213,49 @@ def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = N
         report.add(Problem(None, "inserted", _("bản ghi truy cập #%(id)s đánh dấu đã cam kết nhưng không có lá")
                            % {"id": inserted.pk}))
     return report
+
+
+def _map_leaves(heads: dict[str, personmap.Head]) -> dict[bytes, bytes]:
+    return {personmap.person_key(p): personmap.leaf_hash(personmap.person_key(p), h.digest()) for p, h in heads.items()}
+
+
+def _check_person_map(report: VerifyReport, heads: dict[str, personmap.Head],
+                      heads_at_signed: dict[str, personmap.Head] | None,
+                      map_signed: tuple[int, bytes] | None) -> None:
+    """Step 6: stored heads and map nodes against the heads rebuilt from the entries; the signed
+    map root of the latest map-signing checkpoint against the heads rebuilt at its size."""
+    unseen = set(heads)
+    rows = LedgerPersonHead.objects.values_list("person_id_number", "next_seq", "last_index", "chain", "map_key")
+    for person, count, last_index, chain, key in rows.iterator(chunk_size=10_000):
+        unseen.discard(person)
+        head = heads.get(person)
+        stored = None if chain is None else personmap.Head(count, last_index, bytes(chain))
+        if stored != head or bytes(key or b"") != personmap.person_key(person):
+            _head_problem(report, stored, head)
+    for person in sorted(unseen):  # rebuilt heads with no stored row
+        _head_problem(report, None, heads[person])
+    expected = personmap.nodes_of(_map_leaves(heads))
+    mismatched = 0
+    nodes = LedgerMapNode.objects.values_list("path", "left", "right", "left_key", "right_key")
+    for path, left, right, left_key, right_key in nodes.iterator(chunk_size=10_000):
+        node = expected.pop(bytes(path), None)
+        if node is None or (bytes(left), bytes(right)) != (node.left.hash, node.right.hash) or (
+                left_key and bytes(left_key)) != node.left.leaf_key or (
+                right_key and bytes(right_key)) != node.right.leaf_key:
+            mismatched += 1
+    mismatched += len(expected)  # rebuilt nodes missing from the table
+    if mismatched:
+        report.add(Problem(None, "map", _("%(count)s nút của bản đồ đầu mục khác bản đồ dựng lại")
+                           % {"count": mismatched}))
+    if map_signed is not None and heads_at_signed is not None:
+        size, signed_root = map_signed
+        if personmap.root_of(_map_leaves(heads_at_signed)) != signed_root:
+            report.add(Problem(max(size - 1, 0), "checkpoint",
+                               _("gốc bản đồ đầu mục trong điểm kiểm tra kích thước %(size)s khác gốc dựng lại từ "
+                                 "các mục") % {"size": size}))
+
+
+def _head_problem(report: VerifyReport, stored: personmap.Head | None, head: personmap.Head | None) -> None:
+    where = max(x.last_index for x in (stored, head) if x is not None) if (stored or head) else None
+    report.add(Problem(where, "head", _("đầu mục của một công dân (số mục, mục cuối, chuỗi băm) khác đầu "
+                                        "dựng lại từ các mục (mục bị xoá, đổi thứ tự, bị ẩn hoặc đầu bị sửa)")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from popid.ledger import services
 from popid.ledger.bundle import verify_bundle
+from popid.ledger.dbroles import ensure_roles
 from popid.ledger.verify import verify_ledger
 
 
@@ -29,6 +31,12 @@ class Command(BaseCommand):
         bundle = sub.add_parser("verify-bundle", help="verify a citizen's downloaded proof bundle offline")
         bundle.add_argument("file", type=Path)
         bundle.add_argument("--jwks", type=Path, help="trusted ledger public keys (JWKS JSON) to check against")
+        roles = sub.add_parser("db-roles", help="PostgreSQL: create the least-privilege application role (and "
+                                                "the owner role) and grant; run after every migrate")
+        roles.add_argument("--app-role", default="popid_app")
+        roles.add_argument("--owner-role", help="also create this owner role and give it every table")
+        roles.add_argument("--app-password-env", help="name of an environment variable holding the app password")
+        roles.add_argument("--owner-password-env", help="name of an environment variable holding the owner password")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -46,6 +54,8 @@ class Command(BaseCommand):
                 self.stdout.write(_("Không có mục mới; điểm kiểm tra mới nhất vẫn là kích thước %(size)s.")
                                   % {"size": latest.size if latest else 0})
             self.stdout.write(latest.note if latest else "")
+        elif action == "db-roles":
+            self._db_roles(options)
         elif action == "verify":
             self._verify(options.get("jwks"), show_progress=options["verbosity"] >= 1)
         else:
@@ -71,6 +81,24 @@ class Command(BaseCommand):
             if problem is not first:
                 self.stderr.write(f"  - {problem}")
         raise CommandError(_("Sổ cái đã bị can thiệp: %(count)s vấn đề.") % {"count": len(report.problems)})
+
+    def _db_roles(self, options: dict[str, Any]) -> None:
+        def secret(name: str | None) -> str | None:
+            if name is None:
+                return None
+            value = os.environ.get(name)
+            if not value:
+                raise CommandError(_("Biến môi trường %(name)s trống.") % {"name": name})
+            return value
+
+        try:
+            done = ensure_roles(app_role=options["app_role"], owner_role=options.get("owner_role"),
+                                app_password=secret(options.get("app_password_env")),
+                                owner_password=secret(options.get("owner_password_env")))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        for statement in done:
+            self.stdout.write(statement)
 
     @staticmethod
     def _read_jwks(path: Path) -> dict[str, dict]:

@@ -3,7 +3,11 @@
  * 2. for every entry: commitment = SHA-256(salt ‖ canonical JSON of the record), leaf data =
  *    0x01 ‖ uint64 index ‖ commitment, leaf hash = SHA-256(0x00 ‖ leaf data) (RFC 9162), then the
  *    audit path up to the signed root (RFC 9162 §2.1.3.2);
- * 3. the person's ordinary entries are numbered 0, 1, 2, … (none withheld between two shown).
+ * 3. the person's ordinary entries are numbered 0, 1, 2, … (none withheld between two shown);
+ * 4. completeness: for each of the person's ID numbers, the head signed in the checkpoint's person
+ *    map (sparse Merkle tree, popid.ledger.personmap: count, last index and hash chain of the
+ *    ordinary entries) is the head of exactly the entries shown — a deleted, reordered or hidden
+ *    newest entry fails here.
  * Same rules as popid.ledger.bundle.verify_bundle; format in docs/ledger.md. No inline script:
  * the data comes from the <script type="application/json" id="ledger-bundle"> element. */
 (function () {
@@ -109,6 +113,60 @@
     return sn === 0n && equal(fr, firstRoot) && equal(sr, secondRoot);
   }
 
+  /* The person map (popid.ledger.personmap): key = SHA-256("popid-ledger/person-key/v1\n" ‖ ID number),
+   * chain cⱼ₊₁ = SHA-256(0x04 ‖ cⱼ ‖ leaf), head value = count u64 ‖ last index u64 ‖ chain,
+   * map leaf = SHA-256(0x02 ‖ key ‖ SHA-256(value)), node = SHA-256(0x03 ‖ left ‖ right). */
+  const personKey = (idNumber) => sha256(encoder.encode("popid-ledger/person-key/v1\n" + idNumber));
+  const bitOf = (key, depth) => (key[depth >> 3] >> (7 - (depth & 7))) & 1;
+
+  async function headDigest(entries) {
+    let chain = new Uint8Array(32);
+    for (const [, leaf] of entries) chain = await sha256(concat([Uint8Array.of(4), chain, leaf]));
+    const value = new Uint8Array(48);
+    const view = new DataView(value.buffer);
+    view.setBigUint64(0, BigInt(entries.length), false);
+    view.setBigUint64(8, BigInt(entries[entries.length - 1][0]), false);
+    value.set(chain, 16);
+    return sha256(value);
+  }
+
+  /* Checks the signed head of one ID number against its shown entries [(index, leaf)] in
+   * person_seq order; returns "" when it holds, else why not. */
+  async function checkHead(item, entries, mapRoot) {
+    const key = await personKey(item.id_number);
+    const siblings = item.proof.siblings.map(fromBase64);
+    const terminal = item.proof.terminal;
+    if (siblings.length < 1 || siblings.length > 256) return "malformed head proof";
+    let current = new Uint8Array(32);
+    let termKey = null, termDigest = null;
+    if (terminal) {
+      termKey = fromBase64(terminal.key);
+      termDigest = fromBase64(terminal.digest);
+      if (termKey.length !== 32 || termDigest.length !== 32) return "malformed head proof";
+      if (!equal(termKey, key)) {
+        for (let d = 0; d < siblings.length; d++) if (bitOf(termKey, d) !== bitOf(key, d)) return "bad head proof";
+      }
+      current = await sha256(concat([Uint8Array.of(2), termKey, termDigest]));
+    }
+    for (let d = siblings.length - 1; d >= 0; d--) {
+      const s = siblings[d];
+      current = await sha256(bitOf(key, d) === 0 ? concat([Uint8Array.of(3), current, s])
+                                                 : concat([Uint8Array.of(3), s, current]));
+    }
+    if (!equal(current, mapRoot)) return "the head proof does not lead to the signed person-map root";
+    const mine = termKey !== null && equal(termKey, key);
+    if (!mine) return entries.length ? "no signed head, yet entries are shown" : "";
+    if (!entries.length) return `the signed head counts ${item.head ? item.head.count : "some"} entries, none shown`;
+    if (!equal(await headDigest(entries), termDigest)) {
+      const signedCount = item.head ? item.head.count : null;
+      if (signedCount !== null && signedCount > entries.length) {
+        return `the signed head counts ${signedCount} entries, ${entries.length} shown: newest entries missing`;
+      }
+      return "the shown entries differ from the signed head (deleted, reordered or hidden)";
+    }
+    return "";
+  }
+
   const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
   const SEEN_KEY = "popid-ledger-last-checkpoint";
 
@@ -150,8 +208,11 @@
     const lines = body.split("\n");
     const signatureLine = note.slice(split + 2).split("\n").filter((l) => l)[0] || "";
     const parts = signatureLine.replace(/^\u2014 /, "").split(" ");
-    if (lines.length !== 5 || parts.length !== 3 || parts[0] !== "popid-ledger") throw new Error("bad note");
-    return { body, size: Number(lines[1]), root: fromBase64(lines[2]), kid: parts[1], signature: fromBase64(parts[2]) };
+    if (lines.length !== 6 || !lines[3].startsWith("map ") || parts.length !== 3 || parts[0] !== "popid-ledger") {
+      throw new Error("bad note");
+    }
+    return { body, size: Number(lines[1]), root: fromBase64(lines[2]), mapRoot: fromBase64(lines[3].slice(4)),
+             kid: parts[1], signature: fromBase64(parts[2]) };
   }
 
   async function verifyNote(note, jwks) {
@@ -172,6 +233,32 @@
     tr.querySelectorAll("[data-content]").forEach((cell) => {
       if (cell.textContent.trim() !== expected[cell.dataset.content]) throw new Error("shown text differs from the record");
     });
+  }
+
+  /* Every ID number's signed head against the entries shown; marks #ledger-completeness. */
+  async function checkCompleteness(bundle, headEntries, signature) {
+    const cell = document.getElementById("ledger-completeness");
+    const panel = document.getElementById("ledger-checkpoint");
+    let why = "";
+    try {
+      if (!signature.valid) throw new Error("checkpoint signature");
+      const items = new Map((bundle.heads || []).map((item) => [item.id_number, item]));
+      for (const idNumber of bundle.id_numbers || []) {
+        const item = items.get(idNumber);
+        if (!item) { why = `${idNumber}: no signed head`; break; }
+        const entries = (headEntries.get(idNumber) || []).sort((a, b) => a[0] - b[0]).map(([, i, leaf]) => [i, leaf]);
+        why = await checkHead(item, entries, signature.parsed.mapRoot);
+        if (why) { why = `${idNumber}: ${why}`; break; }
+      }
+      if (!(bundle.id_numbers || []).length) why = "no ID numbers";
+    } catch (error) {
+      why = String(error && error.message ? error.message : error);
+    }
+    if (cell) {
+      mark(cell, why ? "failed" : "ok", why ? panel.dataset.incomplete : panel.dataset.complete);
+      cell.title = why;
+    }
+    return !why;
   }
 
   function mark(element, status, label) {
@@ -211,6 +298,7 @@
 
     let ok = 0, failed = 0;
     const chains = new Map();
+    const headEntries = new Map();  /* ID number → [[person_seq, index, leaf]] */
     for (const entry of bundle.entries) {
       const tr = rows.get(entry.index);
       if (!tr) continue;
@@ -224,6 +312,11 @@
       try {
         if (!signature.valid) throw new Error("checkpoint signature");
         const leaf = await entryLeaf(entry);
+        if (Number.isInteger(entry.content.person_seq)) {
+          const list = headEntries.get(entry.content.person) || [];
+          list.push([entry.content.person_seq, entry.index, leaf]);
+          headEntries.set(entry.content.person, list);
+        }
         if (!equal(leaf, fromBase64(entry.leaf_hash))) throw new Error("record does not match the committed leaf");
         const root = await rootFromInclusion(entry.index, signature.parsed.size, leaf, entry.audit_path.map(fromBase64));
         if (!equal(root, signature.parsed.root)) throw new Error("root mismatch");
@@ -243,10 +336,11 @@
       chain.sort((a, b) => a[0] - b[0]);
       chain.forEach(([, seq], position) => { if (seq !== position) contiguous = false; });
     });
+    const complete = await checkCompleteness(bundle, headEntries, signature);
     const total = rows.size;
     summary.textContent = summary.dataset.template.replace("{ok}", ok).replace("{total}", total)
       .replace("{failed}", failed) + " " + (contiguous ? summary.dataset.chainOk : summary.dataset.chainGap);
-    summary.dataset.status = failed || !contiguous || !signature.valid || !consistent ? "failed" : "ok";
+    summary.dataset.status = failed || !contiguous || !signature.valid || !consistent || !complete ? "failed" : "ok";
     document.body.dataset.ledgerVerified = "done";
   }
 
