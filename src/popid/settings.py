@@ -124,7 +124,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if redis_url := os.environ.get("POPID_REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The database cache (table ``popid_cache``, created by core migration 0004), shared by every
+    # web worker and kept across restarts. Culling only past a million entries, so nobody can
+    # flush live entries by filling the cache. Login throttles have their own exact counters
+    # (``core.throttle``); ``popid check --deploy`` refuses several workers with a per-process cache.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "popid_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 1_000_000}}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
