@@ -29,6 +29,19 @@ def quick_challenges(monkeypatch):
     monkeypatch.setattr(throttle, "POW_BASE_BITS", 8)
 
 
+@pytest.fixture(autouse=True)
+def steady_backoff(monkeypatch):
+    """After the free failures every wait is the maximum, so no test depends on how fast the
+    machine hashes passwords (the real 1, 2, 4… second steps are checked on their own)."""
+    real = throttle._delay
+    monkeypatch.setattr(throttle, "_delay", lambda failures: throttle.MAX_DELAY if real(failures) else 0)
+
+
+def test_backoff_doubles_after_the_free_failures_up_to_the_maximum(monkeypatch):
+    monkeypatch.undo()
+    assert [throttle._delay(n) for n in range(15)] == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+
+
 def attempt(password: str, ip: str, username: str = "cb.hoankiem", client: Client | None = None, **extra):
     return (client or Client(REMOTE_ADDR=ip)).post("/login/", {"username": username, "password": password, **extra},
                                                    REMOTE_ADDR=ip)
