@@ -195,6 +195,24 @@ def test_owner_on_a_new_device_behind_a_sprayed_address_logs_in_after_the_challe
     assert 'data-pow-bits' not in Client(REMOTE_ADDR=DESK).get(CITIZEN_LOGIN).content.decode()
 
 
+def test_owner_on_a_new_device_during_a_targeted_attack_recovers_by_sms_and_logs_in(family):
+    account = make_account(family["an"])
+    for i in range(6):  # someone is guessing this very account: unknown browsers now wait
+        citizen_post(Client(REMOTE_ADDR=ATTACKER), account, f"doan-{i}")
+    owner = Client(REMOTE_ADDR=NAT)
+    assert citizen_post(owner, account, CITIZEN_PASSWORD).status_code == 429
+    # the phone proves the owner: recovery makes this browser a known device
+    owner.post("/tai-khoan/quen-mat-khau/", {"id_number": account.id_number, "phone": account.phone})
+    new_password = "Mat-khau-moi-an-toan-2026"
+    response = owner.post("/tai-khoan/xac-thuc-otp/", {"code": last_otp(account.phone), "new_password": new_password})
+    assert response.status_code == 302 and response["Location"] == "/tai-khoan/dang-nhap/"
+    response = citizen_post(owner, account, new_password)
+    assert response.status_code == 302 and response["Location"] == "/tai-khoan/xac-thuc-otp/"
+    assert owner.post("/tai-khoan/xac-thuc-otp/", {"code": last_otp(account.phone)})["Location"] == "/tai-khoan/"
+    # while the attacker's unknown browsers still wait
+    assert citizen_post(Client(REMOTE_ADDR=ATTACKER), account, new_password).status_code == 429
+
+
 def test_unsolved_guesses_are_refused_without_revealing_the_password(family):
     account = make_account(family["an"])
     spray(throttle.FACTOR_PASSWORD, ATTACKER)

@@ -194,7 +194,9 @@ def _complete_otp(request: HttpRequest, pending: dict[str, Any], account: Citize
                                  new_password=data["new_password"])
         request.session.pop(PENDING, None)
         messages.success(request, _("Đã đặt lại mật khẩu. Hãy đăng nhập bằng mật khẩu mới."))
-        return redirect("identity:login")
+        # the phone's OTP proved the owner: this browser skips the account's back-off from now on,
+        # so an attacker guessing this account cannot keep the owner's new device out
+        return _logged_in(request, account, redirect("identity:login"))
     services.finish_self_unlock(request=request, account_id=account.pk, challenge_id=challenge_id, code=code)
     request.session.pop(PENDING, None)
     messages.success(request, _("Đã mở khóa tài khoản. Hãy đăng nhập."))
@@ -236,7 +238,8 @@ def _offer_challenge(request: HttpRequest, form: LoginForm, bits: int = 0) -> No
 
 
 def _logged_in(request: HttpRequest, account: CitizenAccount, response: HttpResponse) -> HttpResponse:
-    """This browser is now a known device of the account for the login throttle."""
+    """This browser is now a known device of the account for the login throttle (after a full
+    login, or a password recovery proven by the phone's OTP)."""
     throttle.remember_device(request, response, scope=throttle.FACTOR_PASSWORD, account=account.id_number)
     return response
 
