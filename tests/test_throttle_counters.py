@@ -82,7 +82,7 @@ def test_the_store_is_the_database_unless_an_atomic_shared_cache_is_configured(s
 
 
 def test_the_default_cache_is_the_database_table_made_by_the_migration(db):
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert settings.CACHES["default"]["BACKEND"] == "popid.core.cache.DatabaseCache"
     assert "popid_cache" in connection.introspection.table_names()
     cache.set("popid:test", {"n": 1}, timeout=60)
     assert cache.get("popid:test") == {"n": 1}
@@ -135,20 +135,39 @@ def _env() -> dict[str, str]:
 HAMMER = """
 import django, sys
 django.setup()
+from django.core.cache import cache
 from popid.core import throttle
 store = throttle.DatabaseCounters()
 for _ in range(int(sys.argv[1])):
-    store.hit("hammer", window=3600)
+    if sys.argv[2] == "counters":
+        store.hit("hammer", window=3600)
+    else:  # the exchange's and the wallet's rate limits: add + incr on the default cache
+        cache.add("hammer", 0, timeout=3600)
+        cache.incr("hammer")
 """
 
 
+@pytest.mark.parametrize("target", ["counters", "cache"])
 @pytest.mark.django_db(transaction=True)
-def test_processes_hitting_one_counter_at_once_count_exactly():
+def test_processes_hitting_one_counter_at_once_count_exactly(target):
     processes, hits = 4, 150
-    workers = [subprocess.Popen([sys.executable, "-c", HAMMER, str(hits)], env=_env(), cwd=ROOT)
+    workers = [subprocess.Popen([sys.executable, "-c", HAMMER, str(hits), target], env=_env(), cwd=ROOT)
                for _ in range(processes)]
     assert [w.wait(timeout=300) for w in workers] == [0] * processes
-    assert ThrottleCounter.objects.get(key="hammer").count == processes * hits
+    if target == "counters":
+        assert ThrottleCounter.objects.get(key="hammer").count == processes * hits
+    else:
+        assert cache.get("hammer") == processes * hits
+
+
+def test_cache_incr_refuses_a_missing_or_expired_key_and_keeps_the_type(db):
+    with pytest.raises(ValueError):
+        cache.incr("popid:absent")
+    cache.set("popid:n", 5, timeout=60)
+    assert cache.incr("popid:n", 3) == 8 and cache.decr("popid:n") == 7 and cache.get("popid:n") == 7
+    cache.set("popid:gone", 1, timeout=-1)
+    with pytest.raises(ValueError):
+        cache.incr("popid:gone")
 
 
 def _free_port() -> int:
