@@ -2,8 +2,10 @@
 arguments, raises typed ``identity.errors`` and writes an ``AccountEvent`` (or a ``LoginEvent``
 for authentication) so every change says who made it. Messages (OTP SMS) leave on commit.
 
-Throttling (``core.throttle``) is per factor and per (account, client IP), with exponential
-back-off and a per-IP cap: a stranger guessing from elsewhere never delays the owner.
+Throttling (``core.throttle``): the password goes through ``begin_login`` (known devices skip the
+per-account back-off; a sprayed address needs a proof-of-work challenge, never a refusal of the
+right password); second factors are throttled per factor and per (account, client IP), with
+exponential back-off and a per-IP cap.
 """
 
 from __future__ import annotations
