@@ -75,7 +75,7 @@ def approved_consent(subsystem, person, fields=("blood_type", "phone"), **extra)
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(db):  # the default cache is the database cache (issue #10)
     cache.clear()
     yield
     cache.clear()

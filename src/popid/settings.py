@@ -126,7 +126,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if redis_url := os.environ.get("POPID_REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The database cache (table ``popid_cache``, created by core migration 0004), shared by every
+    # web worker and kept across restarts, with an ``incr`` exact across processes
+    # (``core.cache``). Culling only past a million entries, so nobody can flush live entries by
+    # filling the cache. Login throttles have their own counters (``core.throttle``);
+    # ``popid check --deploy`` refuses several workers with a per-process cache.
+    CACHES = {"default": {"BACKEND": "popid.core.cache.DatabaseCache", "LOCATION": "popid_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 1_000_000}}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

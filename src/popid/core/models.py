@@ -81,3 +81,35 @@ class StaffApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / {self.name}"
+
+
+CACHE_TABLE = "popid_cache"
+
+
+class CacheEntry(models.Model):
+    """The table of Django's database cache (``CACHES`` when ``POPID_REDIS_URL`` is unset), with
+    the exact shape ``createcachetable`` would give it, so a migration creates it and
+    ``make run``/CI need no manual step. Django's cache code reads and writes it with raw SQL."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = CACHE_TABLE
+
+    def __str__(self) -> str:
+        return self.cache_key
+
+
+class ThrottleCounter(models.Model):
+    """One login-throttle counter (``core.throttle``) when no Redis is configured. Increments are
+    one atomic UPDATE (``count = count + 1``), so several web workers count exactly; rows are
+    never culled while live (an attacker cannot flush a counter by filling a cache)."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

@@ -42,6 +42,20 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
+class ChallengeRequired(DomainError):
+    """Many failed logins came from this address: the browser must solve a proof-of-work
+    challenge first. Raised before the password is looked at, so it reveals nothing about it."""
+
+    code = "challenge_required"
+    status = 429
+    title = _("Cần xác minh trình duyệt trước khi đăng nhập")
+
+    def __init__(self, bits: int) -> None:
+        super().__init__(_("Có nhiều lần đăng nhập sai từ địa chỉ mạng này. Trình duyệt của bạn giải một bài "
+                           "toán xác minh tự động (vài giây); khi nút Đăng nhập sáng lại, hãy bấm lần nữa."))
+        self.bits = bits
+
+
 class OtpInvalid(DomainError):
     code = "otp_invalid"
     status = 422

@@ -49,10 +49,40 @@ class RecoveryOtpForm(OtpForm):
                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
 
-class LoginForm(forms.Form):
+class ProofOfWorkFields(forms.Form):
+    """Hidden fields of a login form for ``core.throttle``'s proof-of-work challenge: the server
+    puts a signed challenge in ``pow_challenge``; ``identity/pow.js`` writes the solution."""
+
+    pow_challenge = forms.CharField(required=False, widget=forms.HiddenInput)  # lengths: core.throttle
+    pow_solution = forms.CharField(required=False, widget=forms.HiddenInput)
+    pow_bits = 0
+
+    def offer_challenge(self, *, scope: str, bits: int) -> None:
+        """Show a fresh challenge (a spent one is useless, so never the posted one)."""
+        from popid.core import throttle
+
+        if bits <= 0:
+            return
+        challenge = throttle.issue_challenge(scope=scope, bits=bits)
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("pow_challenge")] = challenge
+            self.data[self.add_prefix("pow_solution")] = ""
+        self.initial.update(pow_challenge=challenge, pow_solution="")
+        self.fields["pow_challenge"].widget.attrs.update({"data-pow-bits": str(bits)})
+        self.pow_bits = bits
+
+    def pow_values(self) -> dict[str, str]:
+        """The posted challenge and solution (raw: they are verified by ``core.throttle``)."""
+        return {"pow_challenge": str(self.data.get(self.add_prefix("pow_challenge"), ""))[:400],
+                "pow_solution": str(self.data.get(self.add_prefix("pow_solution"), ""))[:20]}
+
+
+class LoginForm(ProofOfWorkFields):
     id_number = _id_number_field(_("Số định danh cá nhân (tên đăng nhập)"))
     password = forms.CharField(label=_("Mật khẩu"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    field_order = ["id_number", "password"]
 
 
 class SecondFactorForm(forms.Form):

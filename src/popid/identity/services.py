@@ -2,8 +2,10 @@
 arguments, raises typed ``identity.errors`` and writes an ``AccountEvent`` (or a ``LoginEvent``
 for authentication) so every change says who made it. Messages (OTP SMS) leave on commit.
 
-Throttling (``core.throttle``) is per factor and per (account, client IP), with exponential
-back-off and a per-IP cap: a stranger guessing from elsewhere never delays the owner.
+Throttling (``core.throttle``): the password goes through ``begin_login`` (known devices skip the
+per-account back-off; a sprayed address needs a proof-of-work challenge, never a refusal of the
+right password); second factors are throttled per factor and per (account, client IP), with
+exponential back-off and a per-IP cap.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from popid.identity.errors import (
     AccountExists,
     AccountLocked,
     CardMismatch,
+    ChallengeRequired,
     GuardianshipRefused,
     InvalidCredentials,
     InvalidPhoto,
@@ -278,13 +281,21 @@ def _login_event(request: HttpRequest, *, username: str, account: CitizenAccount
                               device=request.headers.get("User-Agent", "")[:200])
 
 
-def authenticate_password(*, request: HttpRequest, id_number: str, password: str) -> CitizenAccount:
+def authenticate_password(*, request: HttpRequest, id_number: str, password: str, pow_challenge: str = "",
+                          pow_solution: str = "") -> CitizenAccount:
     """First factor. Unknown number and wrong password give the same error (and take the same
-    time); the account+IP and per-IP counters slow guessing without locking anyone out."""
+    time). ``core.throttle.begin_login`` decides first, without looking at the password: a known
+    device has its own back-off; other browsers share the account's back-off, and from an address
+    with many failures they must bring a solved proof-of-work challenge (``ChallengeRequired``)."""
     id_number = (id_number or "").strip()
     if not ID_NUMBER_RE.match(id_number):
         raise InvalidCredentials(_("Số định danh cá nhân gồm đúng 12 chữ số"), field="id_number")
-    _throttle(request, throttle.FACTOR_PASSWORD, id_number)
+    attempt = throttle.begin_login(request, scope=throttle.FACTOR_PASSWORD, account=id_number,
+                                   pow_challenge=pow_challenge, pow_solution=pow_solution)
+    if attempt.verdict.challenge_bits:
+        raise ChallengeRequired(attempt.verdict.challenge_bits)
+    if not attempt.verdict.allowed:
+        raise Throttled(attempt.verdict.retry_after)
     account = (CitizenAccount.objects.select_related("user", "person")
                .filter(user__username=id_number).first())
     if account is None:
@@ -293,11 +304,11 @@ def authenticate_password(*, request: HttpRequest, id_number: str, password: str
     else:
         valid = account.user.check_password(password) and account.user.is_active
     if not valid:
-        throttle.fail_factor(request, factor=throttle.FACTOR_PASSWORD, account=id_number)
+        attempt.failed()
         _login_event(request, username=id_number, account=account, result="wrong_password", method="pwd")
         raise InvalidCredentials(_("Số định danh hoặc mật khẩu không đúng"))
     assert account is not None
-    throttle.pass_factor(request, factor=throttle.FACTOR_PASSWORD, account=id_number)
+    attempt.succeeded()
     if not account.is_active:
         _login_event(request, username=id_number, account=account, result="locked", method="pwd")
         raise AccountLocked(account.get_status_display())
@@ -402,11 +413,13 @@ def finish_recovery(*, request: HttpRequest, challenge_id: int, account_id: int,
     return account
 
 
-def start_self_unlock(*, request: HttpRequest, id_number: str, password: str) -> tuple[CitizenAccount, OtpChallenge]:
+def start_self_unlock(*, request: HttpRequest, id_number: str, password: str, pow_challenge: str = "",
+                      pow_solution: str = "") -> tuple[CitizenAccount, OtpChallenge]:
     """A citizen who locked their own account unlocks it with password + OTP. An officer's lock
     cannot be lifted this way."""
     try:
-        account = authenticate_password(request=request, id_number=id_number, password=password)
+        account = authenticate_password(request=request, id_number=id_number, password=password,
+                                        pow_challenge=pow_challenge, pow_solution=pow_solution)
     except AccountLocked:
         account = CitizenAccount.objects.select_related("user").get(user__username=id_number.strip())
     if account.status == AccountStatus.LOCKED_BY_OFFICER:
@@ -430,31 +443,39 @@ def finish_self_unlock(*, request: HttpRequest, account_id: int, challenge_id: i
 
 
 # --- security settings (the citizen on their own account) ---------------------------------------
-@transaction.atomic
+def _confirm_password(request: HttpRequest, account: CitizenAccount, password: str, *, field: str,
+                      message: str) -> None:
+    """The logged-in citizen re-enters their password. Checked outside the change's transaction,
+    so a wrong password's counted failure is not rolled back with the refusal (the throttle
+    counters may live in the database)."""
+    _throttle(request, throttle.FACTOR_REAUTH, account.id_number)
+    if not account.user.check_password(password):
+        throttle.fail_factor(request, factor=throttle.FACTOR_REAUTH, account=account.id_number)
+        raise InvalidCredentials(message, field=field)
+    throttle.pass_factor(request, factor=throttle.FACTOR_REAUTH, account=account.id_number)
+
+
 def change_password(*, request: HttpRequest, account: CitizenAccount, old_password: str,
                     new_password: str) -> None:
-    _throttle(request, throttle.FACTOR_PASSWORD, account.id_number)
-    if not account.user.check_password(old_password):
-        throttle.fail_factor(request, factor=throttle.FACTOR_PASSWORD, account=account.id_number)
-        raise InvalidCredentials(_("Mật khẩu hiện tại không đúng"), field="old_password")
+    _confirm_password(request, account, old_password, field="old_password",
+                      message=_("Mật khẩu hiện tại không đúng"))
     check_password_strength(new_password, id_number=account.id_number, field="new_password")
-    account.user.set_password(new_password)
-    account.user.save(update_fields=["password"])
-    current = request.session.session_key
-    _end_sessions(CitizenSession.objects.filter(account=account).exclude(session_key=current), _session_store())
-    _event(account, "password_changed", actor=account.id_number)
+    with transaction.atomic():
+        account.user.set_password(new_password)
+        account.user.save(update_fields=["password"])
+        current = request.session.session_key
+        _end_sessions(CitizenSession.objects.filter(account=account).exclude(session_key=current),
+                      _session_store())
+        _event(account, "password_changed", actor=account.id_number)
 
 
-@transaction.atomic
 def change_passcode(*, request: HttpRequest, account: CitizenAccount, password: str, new_passcode: str) -> None:
     """A forgotten passcode is reset with the password (the password itself with an SMS OTP)."""
-    _throttle(request, throttle.FACTOR_PASSWORD, account.id_number)
-    if not account.user.check_password(password):
-        throttle.fail_factor(request, factor=throttle.FACTOR_PASSWORD, account=account.id_number)
-        raise InvalidCredentials(_("Mật khẩu không đúng"), field="password")
+    _confirm_password(request, account, password, field="password", message=_("Mật khẩu không đúng"))
     check_passcode_format(new_passcode, field="new_passcode")
-    CitizenAccount.objects.filter(pk=account.pk).update(passcode_hash=make_password(new_passcode))
-    _event(account, "passcode_changed", actor=account.id_number)
+    with transaction.atomic():
+        CitizenAccount.objects.filter(pk=account.pk).update(passcode_hash=make_password(new_passcode))
+        _event(account, "passcode_changed", actor=account.id_number)
 
 
 def new_totp_secret() -> str:
@@ -465,16 +486,17 @@ def totp_uri(*, account: CitizenAccount, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account.id_number, issuer_name="PopID")
 
 
-@transaction.atomic
 def enable_totp(*, request: HttpRequest, account: CitizenAccount, secret: str, code: str) -> None:
-    """Enrolment completes only when the app shows a correct code for the secret."""
+    """Enrolment completes only when the app shows a correct code for the secret (checked before
+    the transaction, so a wrong code's counted failure survives the refusal)."""
     _throttle(request, throttle.FACTOR_TOTP, account.id_number)
     if not re.fullmatch(r"[A-Z2-7]{16,64}", secret or "") or not pyotp.TOTP(secret).verify(code, valid_window=1):
         throttle.fail_factor(request, factor=throttle.FACTOR_TOTP, account=account.id_number)
         raise InvalidCredentials(_("Mã từ ứng dụng xác thực không đúng"), field="code")
-    CitizenAccount.objects.filter(pk=account.pk).update(totp_secret=secret)
-    account.totp_secret = secret
-    _event(account, "totp_enabled", actor=account.id_number)
+    with transaction.atomic():
+        CitizenAccount.objects.filter(pk=account.pk).update(totp_secret=secret)
+        account.totp_secret = secret
+        _event(account, "totp_enabled", actor=account.id_number)
 
 
 def disable_totp(*, request: HttpRequest, account: CitizenAccount, code: str) -> None:

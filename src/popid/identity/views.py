@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from popid.core import throttle
 from popid.core.errors import DomainError
 from popid.identity import auth, selectors, services
+from popid.identity.errors import ChallengeRequired
 from popid.identity.forms import (
     ChangePasscodeForm,
     ChangePasswordForm,
@@ -194,13 +196,15 @@ def _complete_otp(request: HttpRequest, pending: dict[str, Any], account: Citize
         services.record_login(request=request, account=account, method="pwd+otp(new device)", device=device)
         response = HttpResponseRedirect(safe_next(request, next_url))
         auth.set_device_cookie(response, device)
-        return response
+        return _logged_in(request, account, response)
     if purpose == OtpPurpose.RECOVERY:
         services.finish_recovery(request=request, challenge_id=challenge_id, account_id=account.pk, code=code,
                                  new_password=data["new_password"])
         request.session.pop(PENDING, None)
         messages.success(request, _("Đã đặt lại mật khẩu. Hãy đăng nhập bằng mật khẩu mới."))
-        return redirect("identity:login")
+        # the phone's OTP proved the owner: this browser skips the account's back-off from now on,
+        # so an attacker guessing this account cannot keep the owner's new device out
+        return _logged_in(request, account, redirect("identity:login"))
     services.finish_self_unlock(request=request, account_id=account.pk, challenge_id=challenge_id, code=code)
     request.session.pop(PENDING, None)
     messages.success(request, _("Đã mở khóa tài khoản. Hãy đăng nhập."))
@@ -219,20 +223,39 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(safe_next(request, next_url))
     form = LoginForm(request.POST or None)
     status = 200
+    bits = 0
     if request.method == "POST":
         status = 422
         if form.is_valid():
             try:
-                return _password_login(request, form.cleaned_data, next_url)
+                return _password_login(request, form, next_url)
+            except ChallengeRequired as exc:
+                status, bits = _fail(form, exc), exc.bits
             except DomainError as exc:
                 status = _fail(form, exc)
+    _offer_challenge(request, form, bits)
     return _page(request, "login.html", {"form": form, "next": next_url, "prompt": "login" if forced else ""},
                  status=status)
 
 
-def _password_login(request: HttpRequest, data: dict[str, Any], next_url: str) -> HttpResponse:
+def _offer_challenge(request: HttpRequest, form: LoginForm, bits: int = 0) -> None:
+    """From an address with many failed logins the next attempt needs a solved challenge:
+    put a fresh one in the form (``identity/pow.js`` solves it in the browser)."""
+    form.offer_challenge(scope=throttle.FACTOR_PASSWORD,
+                         bits=max(bits, throttle.pending_challenge_bits(request, scope=throttle.FACTOR_PASSWORD)))
+
+
+def _logged_in(request: HttpRequest, account: CitizenAccount, response: HttpResponse) -> HttpResponse:
+    """This browser is now a known device of the account for the login throttle (after a full
+    login, or a password recovery proven by the phone's OTP)."""
+    throttle.remember_device(request, response, scope=throttle.FACTOR_PASSWORD, account=account.id_number)
+    return response
+
+
+def _password_login(request: HttpRequest, form: LoginForm, next_url: str) -> HttpResponse:
+    data = form.cleaned_data
     account = services.authenticate_password(request=request, id_number=data["id_number"],
-                                             password=data["password"])
+                                             password=data["password"], **form.pow_values())
     if account.phone_verified_at is None:
         challenge = services.send_otp(request=request, account=account, purpose=OtpPurpose.REGISTER)
         _set_pending(request, purpose=OtpPurpose.REGISTER, account_id=account.pk, challenge_id=challenge.pk)
@@ -245,7 +268,7 @@ def _password_login(request: HttpRequest, data: dict[str, Any], next_url: str) -
         return redirect("identity:otp")
     auth.login_citizen(request, account=account, amr=["pwd"], device=device)
     services.record_login(request=request, account=account, method="pwd", device=device)
-    return redirect(safe_next(request, next_url))
+    return _logged_in(request, account, redirect(safe_next(request, next_url)))
 
 
 @citizen_view
@@ -306,16 +329,20 @@ def recover(request: HttpRequest) -> HttpResponse:
 def unlock(request: HttpRequest) -> HttpResponse:
     form = UnlockStartForm(request.POST or None)
     status = 200
+    bits = 0
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             account, challenge = services.start_self_unlock(request=request, id_number=data["id_number"],
-                                                            password=data["password"])
+                                                            password=data["password"], **form.pow_values())
+        except ChallengeRequired as exc:
+            status, bits = _fail(form, exc), exc.bits
         except DomainError as exc:
             status = _fail(form, exc)
         else:
             _set_pending(request, purpose=OtpPurpose.UNLOCK, account_id=account.pk, challenge_id=challenge.pk)
             return redirect("identity:otp")
+    _offer_challenge(request, form, bits)
     return _page(request, "simple_form.html", {"form": form, "title": _("Mở khóa tài khoản"),
                                                "lead": _("Tài khoản do bạn tự khóa được mở bằng mật khẩu và mã OTP.")},
                  status=status)

@@ -8,11 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from popid.core import throttle
 from popid.core.codes import ETHNIC_GROUPS, FOREIGN_ETHNICITY, NATIONALITIES, RELIGIONS
 from popid.core.models import StaffRole
+from popid.identity.forms import ProofOfWorkFields
 from popid.registry.models import HouseholdRelationship, MaritalStatus, Sex
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -38,29 +40,37 @@ def code_select(choices: list[tuple[str, str]], *, blank: bool = False) -> forms
     return forms.Select(choices=[("", "—"), *choices] if blank else choices)
 
 
-class StaffLoginForm(AuthenticationForm):
+class StaffLoginForm(AuthenticationForm, ProofOfWorkFields):
     """Django's login form, refusing accounts that hold no staff role in PopID."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "not_staff": _("Tài khoản này không phải tài khoản cán bộ, không được dùng giao diện nghiệp vụ."),
     }
+    challenge_bits = 0
 
     def clean(self) -> dict[str, Any]:
-        """Throttled per account and client IP (core.throttle): slows guessing, never locks out."""
+        """Throttled by ``core.throttle.begin_login`` (scope ``console-login``) before the password
+        is looked at: known devices have their own back-off, other browsers share the account's,
+        and from an address with many failures a solved proof-of-work challenge is needed."""
         username = self.cleaned_data.get("username") or ""
-        ip = throttle.client_ip(self.request) if self.request else "unknown"
-        verdict = throttle.check(scope="console-login", account=username, ip=ip)
-        if not verdict.allowed:
+        attempt = throttle.begin_login(self.request or HttpRequest(), scope=throttle.CONSOLE_LOGIN,
+                                       account=username, **self.pow_values())
+        if attempt.verdict.challenge_bits:
+            self.challenge_bits = attempt.verdict.challenge_bits
             raise forms.ValidationError(
-                _("Đăng nhập sai nhiều lần. Vui lòng thử lại sau %(seconds)d giây.") % {"seconds": verdict.retry_after},
-                code="throttled")
+                _("Có nhiều lần đăng nhập sai từ địa chỉ mạng này. Trình duyệt của bạn giải một bài toán xác minh "
+                  "tự động (vài giây); khi nút Đăng nhập sáng lại, hãy bấm lần nữa."), code="challenge_required")
+        if not attempt.verdict.allowed:
+            raise forms.ValidationError(
+                _("Đăng nhập sai nhiều lần. Vui lòng thử lại sau %(seconds)d giây.")
+                % {"seconds": attempt.verdict.retry_after}, code="throttled")
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            throttle.record_failure(scope="console-login", account=username, ip=ip)
+            attempt.failed()
             raise
-        throttle.record_success(scope="console-login", account=username, ip=ip)
+        attempt.succeeded()
         return cleaned
 
     def confirm_login_allowed(self, user: Any) -> None:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from popid.core import admin_units
+from popid.core import admin_units, throttle
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, PermissionDenied
 from popid.core.models import Role, ScopeLevel
@@ -133,6 +133,25 @@ class StaffLoginView(LoginView):
     template_name = "web/login.html"
     authentication_form = StaffLoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: StaffLoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        throttle.remember_device(self.request, response, scope=throttle.CONSOLE_LOGIN,
+                                 account=form.cleaned_data.get("username") or "")
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        bits = throttle.pending_challenge_bits(self.request, scope=throttle.CONSOLE_LOGIN)
+        form.offer_challenge(scope=throttle.CONSOLE_LOGIN, bits=max(bits, form.challenge_bits))
+        return context
+
+    def form_invalid(self, form: StaffLoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.challenge_bits:
+            response.status_code = 429
+        return response
 
 
 # --- home --------------------------------------------------------------------------------------
