@@ -76,3 +76,21 @@ def post_detection(client, token: str, body: dict, images: list[bytes] | None = 
         data["evidence"] = [SimpleUploadedFile(f"e{i}.jpg", content, content_type="image/jpeg")
                             for i, content in enumerate(images)]
     return client.post("/api/v1/traffic/detections", data, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture(autouse=True)
+def _traffic_data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # keys, payment secret and SMS outbox of this test only
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def ingest(plate: str = "29-B1 123.45", *, kind: str = "motorbike", code: str = "M07-07C", **changes):
+    from popid.traffic import services
+
+    values = detection_body(plate=plate, vehicle_kind=kind, violation_code=code, **changes)
+    from datetime import datetime
+
+    values["detected_at"] = datetime.fromisoformat(values["detected_at"])
+    detection, _created = services.ingest_detection(
+        source="test/camera", data=services.IncomingDetection(images=[services.IncomingImage("a.jpg", JPEG)], **values))
+    return detection

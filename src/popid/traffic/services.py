@@ -291,11 +291,11 @@ def confirm_detection(*, actor: Actor, pk: int, amount: int, reason: str, plate:
 def _notify_owner(decision: Decision) -> None:
     from popid.identity.models import CitizenAccount
 
-    accounts = list(CitizenAccount.objects.filter(person=decision.owner, is_active=True))
+    accounts = list(CitizenAccount.objects.filter(person=decision.owner))
     FineNotice.objects.bulk_create([FineNotice(decision=decision, account=a) for a in accounts])
     text = (f"PopID: Phuong tien {decision.plate_display} vi pham giao thong, quyet dinh {decision.number}, "
             f"phat {decision.amount} dong, han nop {decision.due_on:%d/%m/%Y}. Tra cuu tai muc Phat nguoi.")
-    phones = {a.phone for a in accounts if a.phone}
+    phones = {a.phone for a in accounts if a.phone and a.is_active}
     transaction.on_commit(lambda: [send_sms(p, text) for p in sorted(phones)])
 
 

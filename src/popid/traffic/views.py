@@ -1,0 +1,216 @@
+"""Pages of the traffic app.
+
+- officer console (``/phat-nguoi/can-bo/``): the review queue of the officer's jurisdiction, one
+  detection with its evidence and the vehicle owner (the look-up is recorded), confirm with an
+  amount inside the catalogue range or reject with a reason, the decision PDF;
+- citizen portal (``/phat-nguoi/cua-toi/``): the fines on the citizen's vehicles with evidence;
+- public (``/phat-nguoi/``): pay with the decision number and the plate (no personal data shown),
+  the gateway's return page, and the verification page of the decision's QR code.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from popid.core.errors import DomainError
+from popid.identity.oidc.provider import issuer_for
+from popid.identity.views import CitizenRequest, citizen_view
+from popid.traffic import decision_pdf, selectors, services
+from popid.traffic.catalogue import catalogue, get_violation
+from popid.traffic.models import Decision, DetectionState, EvidenceImage, FinePayment, FinePaymentState
+from popid.web.views import ConsoleRequest, apply_domain_error, console_view
+
+
+class ConfirmForm(forms.Form):
+    amount = forms.IntegerField(label=gettext_lazy("Mức phạt (đồng)"), min_value=1)
+    plate = forms.CharField(label=gettext_lazy("Biển số (khi cần đọc lại)"), max_length=20, required=False)
+    reason = forms.CharField(label=gettext_lazy("Nhận xét của cán bộ"), max_length=300)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Lý do không xử phạt"), max_length=300)
+
+
+class PayLookupForm(forms.Form):
+    number = forms.CharField(label=gettext_lazy("Số quyết định"), max_length=40)
+    plate = forms.CharField(label=gettext_lazy("Biển số xe"), max_length=20)
+
+
+def _verify_url_for(request: HttpRequest):
+    origin = issuer_for(request)
+    return lambda token: origin + reverse("traffic:verify", args=[token])
+
+
+def _pdf_response(decision: Decision, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="QD-{decision.pk}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _image_response(image: EvidenceImage) -> FileResponse:
+    response = FileResponse(image.file.open("rb"), content_type=image.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- officer console ---------------------------------------------------------------------------------
+@console_view
+@require_GET
+def queue(request: ConsoleRequest) -> HttpResponse:
+    state = request.GET.get("state", DetectionState.PENDING)
+    rows = list(selectors.review_queue(actor=request.actor, state=state)[:selectors.MAX_LIST])
+    return render(request, "traffic/queue.html", {"rows": rows, "state": state, "states": DetectionState.choices,
+                                                  "violations": catalogue()})
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def detection_detail(request: ConsoleRequest, pk: int) -> HttpResponse:
+    confirm_form = ConfirmForm(request.POST if request.POST.get("action") == "confirm" else None)
+    reject_form = RejectForm(request.POST if request.POST.get("action") == "reject" else None)
+    status = 200
+    if request.method == "POST":
+        form = confirm_form if request.POST.get("action") == "confirm" else reject_form
+        if form.is_valid():
+            try:
+                if form is confirm_form:
+                    decision = services.confirm_detection(actor=request.actor, pk=pk, **form.cleaned_data)
+                    messages.success(request, _("Đã ra quyết định xử phạt %(n)s") % {"n": decision.number})
+                else:
+                    services.reject_detection(actor=request.actor, pk=pk, reason=form.cleaned_data["reason"])
+                    messages.success(request, _("Đã ghi nhận không xử phạt"))
+                return redirect("traffic:detection", pk=pk)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                status = exc.status if exc.status in {403, 404, 409} else 422
+        else:
+            status = 422
+    detection = selectors.access_detection(ctx=selectors.officer_context(request.actor), pk=pk)
+    decision = Decision.objects.filter(detection=detection).first()
+    return render(request, "traffic/detection.html", {
+        "detection": detection, "violation": get_violation(detection.violation_code), "decision": decision,
+        "confirm_form": confirm_form, "reject_form": reject_form,
+        "open": detection.state in {DetectionState.PENDING, DetectionState.MANUAL},
+        "may_write": request.actor.may_write}, status=status)
+
+
+@console_view
+@require_GET
+def officer_image(request: ConsoleRequest, pk: int, image: int) -> FileResponse:
+    rows = selectors.review_queue(actor=request.actor).filter(pk=pk)
+    stored = EvidenceImage.objects.filter(pk=image, detection__in=rows).first()
+    if stored is None:
+        raise Http404
+    return _image_response(stored)
+
+
+@console_view
+@require_GET
+def officer_pdf(request: ConsoleRequest, pk: int) -> HttpResponse:
+    detection = selectors.access_detection(ctx=selectors.officer_context(request.actor), pk=pk)
+    decision = Decision.objects.select_related("owner", "vehicle", "detection").filter(detection=detection).first()
+    if decision is None:
+        raise Http404
+    return _pdf_response(decision, decision_pdf.pdf_for(decision, ctx=selectors.officer_context(request.actor),
+                                                        verify_url_for=_verify_url_for(request)))
+
+
+# --- citizen portal ----------------------------------------------------------------------------------
+@citizen_view
+@require_GET
+def my_fines(request: CitizenRequest) -> HttpResponse:
+    decisions = list(selectors.citizen_decisions(request.account))
+    request.account.fine_notices.filter(read_at__isnull=True).update(read_at=services.timezone.now())
+    return render(request, "traffic/my_fines.html", {"decisions": decisions, "violations": catalogue(),
+                                                     "citizen": request.account})
+
+
+def _own_decision(request: CitizenRequest, number: str) -> Decision:
+    try:
+        return selectors.citizen_decision(request.account, number)
+    except DomainError:
+        raise Http404 from None
+
+
+@citizen_view
+@require_GET
+def my_image(request: CitizenRequest, number: str, image: int) -> FileResponse:
+    decision = _own_decision(request, number)
+    stored = EvidenceImage.objects.filter(pk=image, detection_id=decision.detection_id).first()
+    if stored is None:
+        raise Http404
+    return _image_response(stored)
+
+
+@citizen_view
+@require_GET
+def my_pdf(request: CitizenRequest, number: str) -> HttpResponse:
+    from popid.core.access import AccessContext
+    from popid.identity.auth import citizen_actor
+
+    decision = _own_decision(request, number)
+    ctx = AccessContext(actor=citizen_actor(request.account), purpose="Công dân tải quyết định xử phạt",
+                        legal_basis=services.LEGAL_BASIS, channel="portal")
+    return _pdf_response(decision, decision_pdf.pdf_for(decision, ctx=ctx, verify_url_for=_verify_url_for(request)))
+
+
+# --- public: pay and verify ----------------------------------------------------------------------------
+@never_cache
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest) -> HttpResponse:
+    """Look up a decision by number and plate; shows only the violation, the plate and the amount."""
+    form = PayLookupForm(request.POST or request.GET or None)
+    decision, status = None, 200
+    if form.is_bound and form.is_valid():
+        try:
+            decision = services.decision_for_payer(**form.cleaned_data)
+            if request.method == "POST" and request.POST.get("action") == "pay":
+                _payment, url = services.start_fine_payment(
+                    **form.cleaned_data, callback_url=_callback_url(request),
+                    return_url=request.build_absolute_uri(reverse("traffic:payment_return", args=["ORDER_ID"])))
+                return redirect(url)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            decision, status = None, exc.status if exc.status in {404, 409} else 422
+    elif form.is_bound:
+        status = 422
+    return render(request, "traffic/pay.html", {
+        "form": form, "decision": decision, "violation": get_violation(decision.violation_code) if decision else None},
+        status=status)
+
+
+def _callback_url(request: HttpRequest) -> str:
+    from django.conf import settings
+
+    configured = getattr(settings, "POPID_TRAFFIC_PAYMENT_CALLBACK_URL", "")
+    return configured or request.build_absolute_uri(reverse("api:traffic_payment_callback"))
+
+
+@never_cache
+@require_GET
+def payment_return(request: HttpRequest, order_id: str) -> HttpResponse:
+    payment = FinePayment.objects.select_related("decision").filter(order_id=order_id).first()
+    if payment is None:
+        raise Http404
+    payment = services.reconcile_payment(payment)
+    return render(request, "traffic/payment_return.html", {"payment": payment, "decision": payment.decision,
+                                                           "paid": payment.state == FinePaymentState.PAID})
+
+
+@require_GET
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    result = decision_pdf.verify(token)
+    return render(request, "traffic/verify.html", {"result": result}, status=422 if result.status == "invalid" else 200)
+
+
