@@ -1,0 +1,33 @@
+"""`popid traffic import-csv FILE`: import detections from a CSV file (see traffic/imports.py)."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from popid.traffic.imports import import_csv
+
+
+class Command(BaseCommand):
+    help = "Traffic violations: import detections from CSV."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import-csv", help="import detections (idempotent on device, plate and time)")
+        imp.add_argument("file", type=Path)
+        imp.add_argument("--source", default="", help="recorded as the detections' source (default csv:<file name>)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        report = import_csv(path, source=options["source"])
+        for line, message in report.errors:
+            self.stderr.write(f"line {line}: {message}")
+        self.stdout.write(f"created={report.created} manual={report.manual} duplicates={report.duplicates} "
+                          f"errors={len(report.errors)}")
+        if report.errors and not report.created and not report.duplicates:
+            raise CommandError("no row imported")
