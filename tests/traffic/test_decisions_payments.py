@@ -227,3 +227,20 @@ def test_wrong_plate_finds_nothing(decided, client, plate):
     response = client.get(reverse("traffic:pay"), {"number": decided.number, "plate": plate})
     assert response.status_code == 404 and b'id="amount-due"' not in response.content
     assert _pay(client, decided, plate).status_code == 404 and not FinePayment.objects.exists()
+
+
+def test_statistics_by_week_commune_and_violation_with_csv(decided, client, officer_hoan_kiem, officer_hcm, vehicles):
+    payment, _url = services.start_fine_payment(number=decided.number, plate="29B112345",
+                                                return_url="http://x/ORDER_ID", callback_url="http://127.0.0.1:9/")
+    paid = _bank_pays(payment.order_id)
+    services.process_fine_notice(paid.body, paid.signature)
+    ingest(plate="30A-678.90", kind="car", code="C06-09B", device_id="CAM-2")
+    client.force_login(officer_hoan_kiem)
+    page = client.get(reverse("traffic:statistics"))
+    assert page.status_code == 200
+    lines = client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().splitlines()
+    assert lines[0].startswith("week,commune_code,violation_code")
+    rows = {line.split(",")[2]: line.split(",")[3:] for line in lines[1:]}
+    assert rows["M07-07C"] == ["1", "1", "1", "5000000", "4"] and rows["C06-09B"] == ["1", "0", "0", "0", "0"]
+    client.force_login(officer_hcm)  # another province: nothing of Hoàn Kiếm
+    assert client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().count("\n") == 1

@@ -10,6 +10,7 @@ urlpatterns = [
     path("thanh-toan/<str:order_id>/ket-qua/", views.payment_return, name="payment_return"),
     path("xac-minh/<str:token>/", views.verify, name="verify"),
     path("can-bo/", views.queue, name="queue"),
+    path("can-bo/thong-ke/", views.statistics_page, name="statistics"),
     path("can-bo/<int:pk>/", views.detection_detail, name="detection"),
     path("can-bo/<int:pk>/anh/<int:image>/", views.officer_image, name="officer_image"),
     path("can-bo/<int:pk>/quyet-dinh.pdf", views.officer_pdf, name="officer_pdf"),

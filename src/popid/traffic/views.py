@@ -126,6 +126,22 @@ def officer_pdf(request: ConsoleRequest, pk: int) -> HttpResponse:
                                                         verify_url_for=_verify_url_for(request)))
 
 
+@console_view
+@require_GET
+def statistics_page(request: ConsoleRequest) -> HttpResponse:
+    from popid.traffic import statistics
+
+    rows = statistics.weekly(actor=request.actor)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(statistics.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="phat-nguoi-thong-ke.csv"'
+        return response
+    totals = {"detections": sum(r.detections for r in rows), "decisions": sum(r.decisions for r in rows),
+              "paid": sum(r.paid for r in rows), "revenue": sum(r.revenue for r in rows),
+              "points": sum(r.points for r in rows)}
+    return render(request, "traffic/statistics.html", {"rows": rows[:500], "totals": totals})
+
+
 # --- citizen portal ----------------------------------------------------------------------------------
 @citizen_view
 @require_GET
