@@ -47,3 +47,14 @@ class AmountOutOfRange(DomainError):
 class DecisionAlreadyPaid(Conflict):
     code = "decision_already_paid"
     title = _("Quyết định xử phạt đã được nộp phạt")
+
+
+class DriverNotEligible(DomainError):
+    code = "driver_not_eligible"
+    status = 422
+    title = _("Không có người có giấy phép lái xe phù hợp với số định danh này")
+
+
+class NominationNotAllowed(Conflict):
+    code = "nomination_not_allowed"
+    title = _("Không thể nêu tên người điều khiển cho quyết định này")

@@ -187,3 +187,28 @@ class FinePaymentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}:{self.status}"
+
+
+class NominationState(models.TextChoices):
+    PENDING = "pending", _("Chờ người được nêu tên xác nhận")
+    ACCEPTED = "accepted", _("Người được nêu tên đã xác nhận")
+    DECLINED = "declined", _("Người được nêu tên không xác nhận")
+
+
+class DriverNomination(models.Model):
+    """The owner names the person who was driving; once that person confirms in their own
+    account, the points come off their licence instead of the owner's."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="nominations")
+    nominee = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="traffic_nominations")
+    named_by = models.ForeignKey("identity.CitizenAccount", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=NominationState.choices, default=NominationState.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["decision"], condition=~models.Q(state="declined"),
+                                               name="traffic_one_open_nomination_per_decision")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id}:{self.nominee_id}:{self.state}"

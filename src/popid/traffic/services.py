@@ -24,15 +24,19 @@ from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import ValidationFailed
 from popid.core.messaging import send_sms
 from popid.documents.models import DrivingLicence, LicenceStatus, VehicleRegistration
+from popid.identity.models import CitizenAccount
 from popid.services.errors import NoticeReplayed, NoticeStale, PaymentAmountMismatch, PaymentOrderNotFound
 from popid.services.payments.base import Gateway, get_gateway
 from popid.traffic.catalogue import Violation, get_violation
 from popid.traffic.errors import (
     AmountOutOfRange,
     DecisionAlreadyPaid,
+    DecisionNotFound,
     DetectionNotFound,
+    DriverNotEligible,
     InvalidDetectionState,
     InvalidEvidence,
+    NominationNotAllowed,
     UnknownViolation,
 )
 from popid.traffic.models import (
@@ -40,12 +44,14 @@ from popid.traffic.models import (
     DecisionState,
     Detection,
     DetectionState,
+    DriverNomination,
     EvidenceImage,
     FineNotice,
     FinePayment,
     FinePaymentNotice,
     FinePaymentState,
     ManualReason,
+    NominationState,
     VehicleKind,
 )
 from popid.traffic.plates import Plate, plate_key_or_raw
@@ -289,8 +295,6 @@ def confirm_detection(*, actor: Actor, pk: int, amount: int, reason: str, plate:
 
 
 def _notify_owner(decision: Decision) -> None:
-    from popid.identity.models import CitizenAccount
-
     accounts = list(CitizenAccount.objects.filter(person=decision.owner))
     FineNotice.objects.bulk_create([FineNotice(decision=decision, account=a) for a in accounts])
     text = (f"PopID: Phuong tien {decision.plate_display} vi pham giao thong, quyet dinh {decision.number}, "
@@ -303,8 +307,6 @@ def _notify_owner(decision: Decision) -> None:
 def decision_for_payer(*, number: str, plate: str) -> Decision:
     """Anyone holding the decision number and the plate may pay; a wrong plate looks like a
     missing decision (no hint that the number exists)."""
-    from popid.traffic.errors import DecisionNotFound
-
     decision = Decision.objects.filter(number=(number or "").strip()[:40]).first()
     read, key = plate_key_or_raw(plate)
     if decision is None or read is None or key != decision.plate_key:
@@ -393,14 +395,11 @@ def reconcile_payment(payment: FinePayment, *, gateway: Gateway | None = None) -
 
 
 def responsible_licence(decision: Decision) -> DrivingLicence | None:
-    """The owner's active licence with a class for the vehicle (A* for motorbikes, any other for cars)."""
-    kind = decision.detection.vehicle_kind
-    for licence in DrivingLicence.objects.filter(person=decision.owner, status=LicenceStatus.ACTIVE).order_by("number"):
-        classes = set(licence.class_codes)
-        if (kind == VehicleKind.MOTORBIKE and classes & MOTORBIKE_CLASSES) or (
-                kind == VehicleKind.CAR and classes - MOTORBIKE_CLASSES):
-            return licence
-    return None
+    """The licence of the driver who confirmed being named, else the owner's: an active licence
+    with a class for the vehicle (A* for motorbikes, any other class for cars)."""
+    accepted = decision.nominations.filter(state=NominationState.ACCEPTED).first()
+    person_id = accepted.nominee_id if accepted else decision.owner_id
+    return _licence_for(person_id, decision.detection.vehicle_kind)
 
 
 def _deduct_points(decision: Decision) -> None:
@@ -417,3 +416,52 @@ def _deduct_points(decision: Decision) -> None:
                   reason=f"Quyết định {decision.number}", legal_ref=decision.legal_ref[:200])
     decision.deducted_licence = licence.number
     decision.deduction_note = _("Đã trừ %(n)d điểm") % {"n": decision.points}
+
+
+# --- naming the driver -------------------------------------------------------------------------------
+def _licence_for(person_id: int, vehicle_kind: str) -> DrivingLicence | None:
+    for licence in DrivingLicence.objects.filter(person_id=person_id, status=LicenceStatus.ACTIVE).order_by("number"):
+        classes = set(licence.class_codes)
+        if (vehicle_kind == VehicleKind.MOTORBIKE and classes & MOTORBIKE_CLASSES) or (
+                vehicle_kind == VehicleKind.CAR and classes - MOTORBIKE_CLASSES):
+            return licence
+    return None
+
+
+@transaction.atomic
+def name_driver(*, account: CitizenAccount, number: str, id_number: str) -> DriverNomination:
+    """The owner names who was driving (an ID number of a living person holding a valid licence
+    for the vehicle's class). A missing person and one without such a licence get the same answer,
+    so the form reveals nothing about other people's licences."""
+    from popid.registry.models import Person, PersonStatus
+
+    decision = (Decision.objects.select_for_update().select_related("detection")
+                .filter(number=(number or "").strip(), owner_id=account.person_id).first())
+    if decision is None:
+        raise DecisionNotFound()
+    if decision.state == DecisionState.PAID or decision.nominations.exclude(
+            state=NominationState.DECLINED).exists():
+        raise NominationNotAllowed()
+    id_number = (id_number or "").strip()
+    nominee = Person.objects.filter(id_number=id_number, status=PersonStatus.ALIVE).first() if id_number else None
+    if (nominee is None or nominee.pk == account.person_id
+            or _licence_for(nominee.pk, decision.detection.vehicle_kind) is None):
+        raise DriverNotEligible(field="id_number")
+    record_access(ctx=AccessContext(actor=Actor.system("traffic:nomination"), purpose="Xác định người điều khiển "
+                                    "phương tiện theo đề nghị của chủ xe", legal_basis=LEGAL_BASIS, channel="portal"),
+                  person_id_numbers=[nominee.id_number], fields=["driving_licence"])
+    return DriverNomination.objects.create(decision=decision, nominee=nominee, named_by=account)
+
+
+@transaction.atomic
+def answer_nomination(*, account: CitizenAccount, pk: int, accept: bool) -> DriverNomination:
+    nomination = (DriverNomination.objects.select_for_update().select_related("decision")
+                  .filter(pk=pk, nominee_id=account.person_id).first())
+    if nomination is None:
+        raise DecisionNotFound()
+    if nomination.state != NominationState.PENDING or nomination.decision.state == DecisionState.PAID:
+        raise NominationNotAllowed()
+    nomination.state = NominationState.ACCEPTED if accept else NominationState.DECLINED
+    nomination.answered_at = timezone.now()
+    nomination.save(update_fields=["state", "answered_at"])
+    return nomination

@@ -15,6 +15,8 @@ urlpatterns = [
     path("can-bo/<int:pk>/anh/<int:image>/", views.officer_image, name="officer_image"),
     path("can-bo/<int:pk>/quyet-dinh.pdf", views.officer_pdf, name="officer_pdf"),
     path("cua-toi/", views.my_fines, name="my_fines"),
+    path("cua-toi/de-nghi/<int:pk>/", views.answer_nomination, name="answer_nomination"),
+    path("cua-toi/<path:number>/nguoi-dieu-khien/", views.name_driver, name="name_driver"),
     path("cua-toi/<path:number>/anh/<int:image>/", views.my_image, name="my_image"),
     path("cua-toi/<path:number>/quyet-dinh.pdf", views.my_pdf, name="my_pdf"),
 ]

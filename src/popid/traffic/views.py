@@ -18,14 +18,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from popid.core.errors import DomainError
 from popid.identity.oidc.provider import issuer_for
 from popid.identity.views import CitizenRequest, citizen_view
 from popid.traffic import decision_pdf, selectors, services
 from popid.traffic.catalogue import catalogue, get_violation
-from popid.traffic.models import Decision, DetectionState, EvidenceImage, FinePayment, FinePaymentState
+from popid.traffic.models import (
+    Decision,
+    DetectionState,
+    DriverNomination,
+    EvidenceImage,
+    FinePayment,
+    FinePaymentState,
+)
 from popid.web.views import ConsoleRequest, apply_domain_error, console_view
 
 
@@ -37,6 +44,10 @@ class ConfirmForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Lý do không xử phạt"), max_length=300)
+
+
+class NameDriverForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("Số định danh của người điều khiển"), max_length=12)
 
 
 class PayLookupForm(forms.Form):
@@ -146,10 +157,49 @@ def statistics_page(request: ConsoleRequest) -> HttpResponse:
 @citizen_view
 @require_GET
 def my_fines(request: CitizenRequest) -> HttpResponse:
-    decisions = list(selectors.citizen_decisions(request.account))
+    return _my_fines_page(request)
+
+
+def _my_fines_page(request: CitizenRequest, *, form_for: str = "", form: forms.Form | None = None,
+                   status: int = 200) -> HttpResponse:
+    decisions = list(selectors.citizen_decisions(request.account).prefetch_related("nominations__nominee"))
+    for decision in decisions:
+        decision.open_nomination = next((n for n in decision.nominations.all() if n.state != "declined"), None)
+        decision.name_form = form if form is not None and decision.number == form_for else NameDriverForm()
     request.account.fine_notices.filter(read_at__isnull=True).update(read_at=services.timezone.now())
-    return render(request, "traffic/my_fines.html", {"decisions": decisions, "violations": catalogue(),
-                                                     "citizen": request.account})
+    nominations = list(DriverNomination.objects.filter(nominee_id=request.account.person_id, state="pending")
+                       .select_related("decision"))
+    return render(request, "traffic/my_fines.html", {"decisions": decisions, "nominations": nominations,
+                                                     "citizen": request.account}, status=status)
+
+
+@citizen_view
+@require_POST
+def name_driver(request: CitizenRequest, number: str) -> HttpResponse:
+    form = NameDriverForm(request.POST)
+    if form.is_valid():
+        try:
+            services.name_driver(account=request.account, number=number, id_number=form.cleaned_data["id_number"])
+            messages.success(request, _("Đã gửi đề nghị tới người điều khiển; điểm được trừ trên giấy phép của "
+                                        "người đó khi họ xác nhận."))
+            return redirect("traffic:my_fines")
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return _my_fines_page(request, form_for=number, form=form,
+                                  status=exc.status if exc.status in {404, 409} else 422)
+    return _my_fines_page(request, form_for=number, form=form, status=422)
+
+
+@citizen_view
+@require_POST
+def answer_nomination(request: CitizenRequest, pk: int) -> HttpResponse:
+    try:
+        services.answer_nomination(account=request.account, pk=pk, accept=request.POST.get("answer") == "accept")
+    except DomainError as exc:
+        messages.error(request, str(exc.title))
+        return redirect("traffic:my_fines")
+    messages.success(request, _("Đã ghi nhận trả lời của bạn."))
+    return redirect("traffic:my_fines")
 
 
 def _own_decision(request: CitizenRequest, number: str) -> Decision:
