@@ -1,4 +1,14 @@
 from django.apps import AppConfig
+from django.core import checks
+
+
+def check_trusted_issuers(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Every entry of POPID_TRUSTED_VC_ISSUERS must be an https issuer identifier."""
+    from popid.wallet.trusted import SETTING, check_configuration
+
+    return [checks.Error(f"{SETTING}: {entry!r} is not an https URL without query or fragment "
+                         "(http only for a loopback host)", id="wallet.E001")
+            for entry in check_configuration()]
 
 
 class WalletConfig(AppConfig):
@@ -6,6 +16,9 @@ class WalletConfig(AppConfig):
     label = "wallet"
     verbose_name = "Ví giấy tờ số (SD-JWT VC)"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        checks.register(check_trusted_issuers)
 
     def seed_demo(self) -> list[str]:
         """Creates each issuing authority's signing keys (idempotent) and prints where things are."""

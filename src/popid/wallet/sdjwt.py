@@ -2,13 +2,19 @@
 
 Why hand-written: the OpenWallet Foundation ``sd-jwt`` package (0.10.x, the interop reference used
 in the tests) is pre-RFC, unreleased since 2024 and built on jwcrypto, and no maintained
-RFC 9901 library exists on PyPI; JOSE itself (signatures, keys) stays in joserfc. Only what PopID
-needs is here: flat objects whose top-level claims are selectively disclosable, SHA-256 digests,
-ES256 signatures, a mandatory Key Binding JWT on presentations.
+RFC 9901 library exists on PyPI; JOSE itself (signatures, keys) stays in joserfc.
+
+PopID *issues* flat credentials (every top-level claim about the person is a disclosure, plus
+decoys). The *verifier* implements the whole processing algorithm of RFC 9901 §7.1 so that any
+trusted issuer's credentials are processed completely: object-property disclosures (§4.2.1) and
+array-element disclosures (§4.2.2) at any depth, disclosures inside disclosed values (recursive),
+decoy digests, each digest at most once, each disclosure referenced exactly once, ``_sd_alg``
+(sha-256, sha-384, sha-512), and an output with every ``_sd``, ``_sd_alg`` and unresolved
+``{"...": digest}`` removed. Signatures are ES256; a Key Binding JWT is mandatory on presentations.
 
 Verification raises ``Refused`` with a stable ``reason`` code for every failure, in a fixed
-order: size and syntax, issuer signature, key binding signature and ``sd_hash``, disclosures,
-expiry, then the caller's checks (status, nonce, age of the presentation).
+order: size and syntax, issuer trust and signature, key binding signature and ``sd_hash``,
+disclosures, expiry, then the caller's checks (type, status, nonce, age of the presentation).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jws
@@ -29,6 +35,8 @@ from joserfc.jwk import ECKey
 SD_ALG = "sha-256"
 SD_JWT_TYP = "dc+sd-jwt"
 KB_JWT_TYP = "kb+jwt"
+# SD-JWT VC media type; ``vc+sd-jwt`` is the name before draft -06, which verifiers should still accept
+ACCEPTED_TYPS = (SD_JWT_TYP, "vc+sd-jwt")
 ALGORITHMS = ("ES256",)
 MAX_PRESENTATION_BYTES = 8192  # a QR code holds at most 2,953 bytes; anything far larger is an attack
 MAX_DISCLOSURES = 64
@@ -54,9 +62,13 @@ def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def digest(text: str) -> str:
-    """The digest of a disclosure or of a presentation (RFC 9901 §4.2.3, §4.3.1)."""
-    return b64encode(hashlib.sha256(text.encode("ascii")).digest())
+HASH_ALGS = {"sha-256": hashlib.sha256, "sha-384": hashlib.sha384, "sha-512": hashlib.sha512}
+MAX_DEPTH = 32  # nesting of objects/arrays in the payload and disclosures; deeper is an attack
+
+
+def digest(text: str, alg: str = SD_ALG) -> str:
+    """The digest of a disclosure or of a presentation (RFC 9901 §4.2.3, §4.3.1) with ``_sd_alg``."""
+    return b64encode(HASH_ALGS[alg](text.encode("ascii")).digest())
 
 
 def make_disclosure(name: str, value: Any, salt: str | None = None) -> str:
@@ -67,7 +79,7 @@ def make_disclosure(name: str, value: Any, salt: str | None = None) -> str:
 def _json_part(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(b64decode(text))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused("malformed", f"{what} is not base64url JSON") from exc
     if not isinstance(value, dict):
         raise Refused("malformed", f"{what} is not a JSON object")
@@ -106,7 +118,8 @@ class Parsed:
         out = {}
         for d in self.disclosures:
             item = json.loads(b64decode(d))
-            out[item[1]] = (d, item[2])
+            if isinstance(item, list) and len(item) == 3 and isinstance(item[1], str):
+                out[item[1]] = (d, item[2])
         return out
 
 
@@ -159,14 +172,22 @@ def present(sd_jwt: str, *, claims: list[str], holder_key: ECKey, nonce: str, au
 
 
 # --- verifying ----------------------------------------------------------------------------------
+# Claims about the credential itself (SD-JWT VC §3.2.2.2): never selectively disclosable, and not
+# part of ``Verified.disclosed`` (which holds what the credential says about its subject).
+CREDENTIAL_CLAIMS = frozenset({"iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+NOT_DISCLOSABLE = CREDENTIAL_CLAIMS - {"iat"}
+FORBIDDEN_NAMES = frozenset({"_sd", "...", "_sd_alg"})
+
+
 @dataclass
 class Verified:
     issuer: str
     kid: str
-    payload: dict[str, Any]  # the issuer-signed payload (with _sd digests)
-    disclosed: dict[str, Any]  # exactly the claims the holder disclosed
+    payload: dict[str, Any]  # the issuer-signed payload as signed (with _sd digests)
+    claims: dict[str, Any]  # RFC 9901 §7.1 output: disclosures embedded, _sd/_sd_alg/undisclosed removed
+    disclosed: dict[str, Any]  # claims about the subject: ``claims`` without CREDENTIAL_CLAIMS
     key_binding: dict[str, Any]  # the KB-JWT payload (nonce, aud, iat, sd_hash)
-    visible: dict[str, Any] = field(default_factory=dict)  # always-visible claims (vct, iat, exp…)
+    sd_alg: str = SD_ALG
 
 
 _key_cache: dict[str, ECKey] = {}
@@ -204,11 +225,132 @@ def _verify_jws(token: str, key: ECKey, reason: str) -> None:
         raise Refused(reason, type(exc).__name__) from exc
 
 
-def verify(text: str, *, issuer_key: Callable[[str, str], ECKey | None], audience: str | None,
-           now: int | None = None, accepted_typs: tuple[str, ...] = (SD_JWT_TYP,),
+@dataclass
+class _Disclosure:
+    text: str
+    name: str | None  # None: an array-element disclosure [salt, value] (§4.2.2)
+    value: Any
+
+
+def _decode_disclosure(text: str) -> _Disclosure:
+    try:
+        decoded = json.loads(b64decode(text))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise Refused("malformed_disclosure", "a disclosure is not base64url JSON") from exc
+    if not isinstance(decoded, list) or len(decoded) not in (2, 3) or not isinstance(decoded[0], str):
+        raise Refused("malformed_disclosure", "a disclosure must be [salt, name, value] or [salt, value]")
+    if len(decoded) == 2:
+        return _Disclosure(text, None, decoded[1])
+    if not isinstance(decoded[1], str):
+        raise Refused("malformed_disclosure", "a claim name must be a string")
+    return _Disclosure(text, decoded[1], decoded[2])
+
+
+class _Processor:
+    """RFC 9901 §7.1 steps 3–6 over a signed payload and the presented disclosures."""
+
+    def __init__(self, disclosures: dict[str, _Disclosure]) -> None:
+        self.disclosures = disclosures
+        self.seen: set[str] = set()  # every digest met, disclosed or not (decoys included)
+        self.used: set[str] = set()
+
+    def _see(self, value: Any) -> _Disclosure | None:
+        if not isinstance(value, str):
+            raise Refused("malformed_sd", "a digest must be a string")
+        if value in self.seen:
+            raise Refused("duplicate_digest", "a digest appears more than once in the credential")
+        self.seen.add(value)
+        found = self.disclosures.get(value)
+        if found is not None:
+            self.used.add(value)
+        return found
+
+    def value(self, value: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise Refused("oversized", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            return self.object(value, depth)
+        if isinstance(value, list):
+            return self.array(value, depth)
+        return value
+
+    def object(self, obj: dict[str, Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in obj.items():
+            if name == "_sd":
+                continue
+            if name == "_sd_alg":
+                if depth:
+                    raise Refused("malformed_sd", "_sd_alg is only allowed at the top level")
+                continue
+            out[name] = self.value(value, depth + 1)
+        if "_sd" not in obj:
+            return out
+        digests = obj["_sd"]
+        if not isinstance(digests, list):
+            raise Refused("malformed_sd", "_sd is not an array")
+        for item in digests:
+            found = self._see(item)
+            if found is None:  # a decoy, or a claim the holder did not disclose
+                continue
+            if found.name is None:
+                raise Refused("misplaced_disclosure", "an array-element disclosure is referenced from _sd")
+            if found.name in FORBIDDEN_NAMES:
+                raise Refused("forbidden_claim_name", f"claim name {found.name!r} is reserved")
+            if depth == 0 and found.name in NOT_DISCLOSABLE:
+                raise Refused("forbidden_claim_name", f"{found.name!r} must not be selectively disclosable")
+            if found.name in obj or found.name in out:
+                raise Refused("claim_name_collision", f"claim {found.name!r} exists twice in one object")
+            out[found.name] = self.value(found.value, depth + 1)
+        return out
+
+    def array(self, items: list[Any], depth: int) -> list[Any]:
+        out = []
+        for item in items:
+            if isinstance(item, dict) and len(item) == 1 and "..." in item:
+                found = self._see(item["..."])
+                if found is None:  # an undisclosed element or a decoy: removed from the output
+                    continue
+                if found.name is not None:
+                    raise Refused("misplaced_disclosure", "an object-property disclosure is referenced from an array")
+                out.append(self.value(found.value, depth + 1))
+            else:
+                out.append(self.value(item, depth + 1))
+        return out
+
+
+def process_disclosures(payload: dict[str, Any], disclosures: list[str]) -> tuple[dict[str, Any], str]:
+    """RFC 9901 §7.1 steps 2–6: the payload with every presented disclosure in its place and every
+    ``_sd``, ``_sd_alg`` and undisclosed ``{"...": digest}`` removed; refuses a disclosure given
+    twice, a digest found twice, and a disclosure that nothing in the credential references."""
+    sd_alg = payload.get("_sd_alg", SD_ALG)
+    if sd_alg not in HASH_ALGS:
+        raise Refused("unsupported_sd_alg", f"_sd_alg {sd_alg!r}")
+    by_digest: dict[str, _Disclosure] = {}
+    for text in disclosures:
+        decoded = _decode_disclosure(text)
+        value_digest = digest(text, sd_alg)
+        if value_digest in by_digest:
+            raise Refused("duplicate_disclosure", "the same disclosure is presented twice")
+        by_digest[value_digest] = decoded
+    processor = _Processor(by_digest)
+    claims = processor.object(payload, 0)
+    unreferenced = [d for d in by_digest if d not in processor.used]
+    if unreferenced:
+        name = by_digest[unreferenced[0]].name
+        raise Refused("unreferenced_disclosure",
+                      f"{'an array element' if name is None else repr(name)} is not referenced by this credential "
+                      "(changed, taken from another credential, or its parent was not disclosed)")
+    return claims, sd_alg
+
+
+def verify(text: str, *, issuer_key: Callable[[str, str | None], ECKey | None], audience: str | None,
+           now: int | None = None, accepted_typs: tuple[str, ...] = ACCEPTED_TYPS,
            require_key_binding: bool = True) -> Verified:
     """Check everything the presentation itself proves. ``issuer_key(iss, kid)`` returns the
-    trusted key or None (unknown issuer or key). Nonce freshness and status are the caller's."""
+    trusted key, None for a trusted issuer without that key, and raises ``Refused``
+    (``untrusted_issuer``…) for an issuer it does not trust. Nonce freshness and status are the
+    caller's."""
     now = int(time.time()) if now is None else now
     parsed = parse(text)
     header, payload = parsed.header, parsed.payload
@@ -216,12 +358,17 @@ def verify(text: str, *, issuer_key: Callable[[str, str], ECKey | None], audienc
     if header.get("typ") not in accepted_typs:
         raise Refused("wrong_type", f"typ {header.get('typ')!r}")
     iss, kid = payload.get("iss"), header.get("kid")
-    if not isinstance(iss, str) or not isinstance(kid, str):
-        raise Refused("unknown_issuer_key", "no iss or kid")
+    if not isinstance(iss, str) or not iss:
+        raise Refused("untrusted_issuer", "no iss")
+    if kid is not None and not isinstance(kid, str):
+        raise Refused("unknown_issuer_key", "kid is not a string")
     key = issuer_key(iss, kid)
     if key is None:
         raise Refused("unknown_issuer_key", f"{iss} kid {kid}")
     _verify_jws(parsed.jwt, key, "bad_signature")
+    sd_alg = payload.get("_sd_alg", SD_ALG)
+    if sd_alg not in HASH_ALGS:
+        raise Refused("unsupported_sd_alg", f"_sd_alg {sd_alg!r}")
 
     # key binding: signed by the holder key in cnf, over exactly this presentation
     kb: dict[str, Any] = {}
@@ -237,7 +384,7 @@ def verify(text: str, *, issuer_key: Callable[[str, str], ECKey | None], audienc
         _verify_jws(parsed.kb_jwt, import_key(cnf["jwk"]), "bad_key_binding_signature")
         kb = _json_part(kb_body, "KB-JWT payload")
         prefix = text.strip()[: -len(parsed.kb_jwt)]
-        if kb.get("sd_hash") != digest(prefix):
+        if kb.get("sd_hash") != digest(prefix, sd_alg):
             raise Refused("sd_hash_mismatch", "the presentation was changed after the holder signed it")
         if audience is not None and kb.get("aud") != audience:
             raise Refused("wrong_audience", f"aud {kb.get('aud')!r}")
@@ -246,33 +393,7 @@ def verify(text: str, *, issuer_key: Callable[[str, str], ECKey | None], audienc
     elif require_key_binding:
         raise Refused("missing_key_binding", "no Key Binding JWT")
 
-    # disclosures: each referenced exactly once by a digest in the signed payload
-    if payload.get("_sd_alg", SD_ALG) != SD_ALG:
-        raise Refused("unsupported_alg", f"_sd_alg {payload.get('_sd_alg')}")
-    digests = payload.get("_sd", [])
-    if not isinstance(digests, list):
-        raise Refused("malformed", "_sd is not a list")
-    known = set(digests)
-    disclosed: dict[str, Any] = {}
-    seen: set[str] = set()
-    for item in parsed.disclosures:
-        try:
-            decoded = json.loads(b64decode(item))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Refused("malformed_disclosure", "a disclosure is not base64url JSON") from exc
-        if not (isinstance(decoded, list) and len(decoded) == 3 and isinstance(decoded[1], str)):
-            raise Refused("malformed_disclosure", "a disclosure must be [salt, name, value]")
-        name = decoded[1]
-        value_digest = digest(item)
-        if value_digest in seen:
-            raise Refused("duplicate_disclosure", name)
-        seen.add(value_digest)
-        if value_digest not in known:
-            raise Refused("disclosure_mismatch",
-                          f"{name!r} is not part of this credential (changed or taken from another credential)")
-        if name in {"_sd", "...", "_sd_alg"} or name in payload or name in disclosed:
-            raise Refused("malformed_disclosure", f"claim name {name!r} not allowed")
-        disclosed[name] = decoded[2]
+    claims, sd_alg = process_disclosures(payload, parsed.disclosures)
 
     exp = payload.get("exp")
     if isinstance(exp, (int, float)) and exp < now - CLOCK_SKEW:
@@ -280,5 +401,6 @@ def verify(text: str, *, issuer_key: Callable[[str, str], ECKey | None], audienc
     nbf = payload.get("nbf")
     if isinstance(nbf, (int, float)) and nbf > now + CLOCK_SKEW:
         raise Refused("credential_not_yet_valid", f"nbf {nbf}")
-    visible = {k: v for k, v in payload.items() if k not in {"_sd", "_sd_alg", "cnf"}}
-    return Verified(issuer=iss, kid=kid, payload=payload, disclosed=disclosed, key_binding=kb, visible=visible)
+    disclosed = {name: value for name, value in claims.items() if name not in CREDENTIAL_CLAIMS}
+    return Verified(issuer=iss, kid=kid or "", payload=payload, claims=claims, disclosed=disclosed,
+                    key_binding=kb, sd_alg=sd_alg)

@@ -6,6 +6,7 @@ the card's QR for anyone and checks it against the registry only for a logged-in
 from __future__ import annotations
 
 import base64
+import json
 
 import qrcode
 import qrcode.image.svg
@@ -33,17 +34,27 @@ REASONS = {
     "malformed": _("Dữ liệu không đúng định dạng giấy tờ số (SD-JWT)"),
     "alg_none": _("Giấy tờ không có chữ ký (alg: none) — không bao giờ chấp nhận"),
     "unsupported_alg": _("Thuật toán ký không được hỗ trợ"),
-    "wrong_type": _("Loại giấy tờ hoặc cơ quan cấp không đúng"),
-    "unknown_issuer_key": _("Khóa ký không thuộc cơ quan cấp nào được tin cậy"),
+    "wrong_type": _("Loại giấy tờ không đúng hoặc không do cơ quan này cấp"),
+    "untrusted_issuer": _("Cơ quan cấp không nằm trong danh sách được tin cậy"),
+    "issuer_metadata_unavailable": _("Không tải được khóa công khai của cơ quan cấp"),
+    "issuer_metadata_invalid": _("Thông tin công bố của cơ quan cấp không hợp lệ"),
+    "unknown_issuer_key": _("Cơ quan cấp không có khóa ký này"),
     "bad_signature": _("Chữ ký của cơ quan cấp không hợp lệ (giấy tờ bị sửa hoặc chữ ký bị thay)"),
     "missing_key_binding": _("Thiếu chữ ký của người giữ giấy tờ (key binding)"),
     "bad_holder_key": _("Khóa của người giữ giấy tờ không hợp lệ"),
     "bad_key_binding_signature": _("Chữ ký của người giữ giấy tờ không hợp lệ"),
     "sd_hash_mismatch": _("Bản trình bày đã bị sửa sau khi người giữ ký (thông tin tiết lộ bị thay đổi)"),
     "wrong_audience": _("Bản trình bày được tạo cho bên xác minh khác"),
+    "unsupported_sd_alg": _("Thuật toán băm của thông tin tiết lộ (_sd_alg) không được hỗ trợ"),
+    "malformed_sd": _("Danh sách mã băm của giấy tờ (_sd) sai định dạng"),
     "malformed_disclosure": _("Thông tin tiết lộ sai định dạng"),
+    "misplaced_disclosure": _("Thông tin tiết lộ sai vị trí (phần tử mảng dùng như thuộc tính hoặc ngược lại)"),
+    "forbidden_claim_name": _("Thông tin tiết lộ dùng tên bị cấm"),
+    "claim_name_collision": _("Thông tin tiết lộ trùng tên với thông tin đã có"),
     "duplicate_disclosure": _("Thông tin tiết lộ bị lặp"),
-    "disclosure_mismatch": _("Thông tin tiết lộ không thuộc giấy tờ này (bị sửa hoặc lấy từ giấy tờ khác)"),
+    "duplicate_digest": _("Giấy tờ chứa cùng một mã băm nhiều lần"),
+    "unreferenced_disclosure": _("Thông tin tiết lộ không thuộc giấy tờ này (bị sửa, lấy từ giấy tờ khác, "
+                                 "hoặc thiếu thông tin chứa nó)"),
     "credential_expired": _("Giấy tờ số đã hết hạn"),
     "credential_not_yet_valid": _("Giấy tờ số chưa có hiệu lực"),
     "status_unavailable": _("Không kiểm tra được trạng thái giấy tờ"),
@@ -73,16 +84,33 @@ def _qr(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
 
 
+def _shown(value: object) -> object:
+    if isinstance(value, bool):
+        return _("Có") if value else _("Không")
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ", ".join(str(_shown(v)) for v in value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _rows(claims: dict, path: str = "") -> list[dict]:
+    """One row per claim; a nested object (an external issuer's address…) as dotted names."""
+    rows = []
+    for name, value in claims.items():
+        full = f"{path}.{name}" if path else name
+        if isinstance(value, dict) and value:
+            rows += _rows(value, full)
+        else:
+            rows.append({"name": full, "label": CLAIM_LABELS.get(full, full), "value": _shown(value)})
+    return rows
+
+
 def describe(result: Result) -> dict:
     """The result as the page shows it: reason text, and each disclosed claim with its label."""
-    claims = []
-    for name, value in result.disclosed.items():
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else (
-            (_("Có") if value else _("Không")) if isinstance(value, bool) else value)
-        claims.append({"name": name, "label": CLAIM_LABELS.get(name, name), "value": shown})
     ctype = CREDENTIAL_TYPES.get(result.config_id)
-    return {"result": result, "reason_text": REASONS.get(result.reason, result.reason), "claims": claims,
-            "type_name": ctype.name if ctype else ""}
+    return {"result": result, "reason_text": REASONS.get(result.reason, result.reason),
+            "claims": _rows(result.disclosed), "type_name": ctype.name if ctype else result.vct}
 
 
 @never_cache

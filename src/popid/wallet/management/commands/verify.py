@@ -1,6 +1,8 @@
 """``popid verify <payload|file>``: verify a wallet presentation offline, from a cached JWKS and
 status list, and say how old the cache is. ``--refresh-cache`` rebuilds the cache first (from this
-installation, or over HTTP with ``--from https://popid.example``); nothing else touches the network.
+installation, or over HTTP with ``--from https://popid.example``), adding the JWKS of every external
+issuer in ``POPID_TRUSTED_VC_ISSUERS`` (SD-JWT VC metadata discovery) and the external status lists
+given with ``--status-list``; nothing else touches the network.
 
 Exit status: 0 accepted, 1 refused, 2 no usable cache or unreadable input."""
 
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from popid.wallet.issuers import issuer_base
-from popid.wallet.verify import PRESENTATION_MAX_AGE, build_cache, fetch_cache, verify_offline
+from popid.wallet.verify import PRESENTATION_MAX_AGE, add_external_issuers, build_cache, fetch_cache, verify_offline
 
 
 def default_cache_path() -> Path:
@@ -39,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--refresh-cache", action="store_true", help="làm mới bộ nhớ đệm trước khi xác minh")
         parser.add_argument("--from", dest="source", default="", help="tải bộ nhớ đệm qua HTTP từ địa chỉ PopID này")
         parser.add_argument("--base", default="", help="gốc URL của cơ quan cấp khi làm mới từ máy này")
+        parser.add_argument("--status-list", action="append", default=[], dest="status_lists",
+                            help="khi làm mới: tải thêm danh sách trạng thái (URL) của một cơ quan cấp bên ngoài "
+                                 "được tin cậy (có thể lặp lại)")
         parser.add_argument("--nonce", default=None, help="nonce bên xác minh đã đưa cho ví")
         parser.add_argument("--audience", default=None, help="định danh bên xác minh (aud)")
         parser.add_argument("--max-age", type=int, default=PRESENTATION_MAX_AGE,
@@ -50,8 +55,12 @@ class Command(BaseCommand):
         if options["refresh_cache"]:
             source = options["source"].rstrip("/")
             data = fetch_cache(source) if source else build_cache(options["base"].rstrip("/") or issuer_base())
+            add_external_issuers(data, status_lists=tuple(options["status_lists"]))
             write_cache(cache, data)
             self.stderr.write(f"Đã làm mới bộ nhớ đệm {cache} ({len(data['issuers'])} cơ quan cấp)")
+            for missing in data.get("unavailable", []):
+                what = missing.get("issuer") or missing.get("status_list")
+                self.stderr.write(f"Không tải được {what}: {missing['reason']} {missing['detail']}")
         raw = options["payload"]
         if raw is None:
             if options["refresh_cache"]:
