@@ -58,3 +58,8 @@ class DriverNotEligible(DomainError):
 class NominationNotAllowed(Conflict):
     code = "nomination_not_allowed"
     title = _("Không thể nêu tên người điều khiển cho quyết định này")
+
+
+class AppealNotAllowed(Conflict):
+    code = "appeal_not_allowed"
+    title = _("Không thể khiếu nại hoặc giải quyết khiếu nại cho quyết định này")

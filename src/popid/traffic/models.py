@@ -86,6 +86,7 @@ class EvidenceImage(models.Model):
 class DecisionState(models.TextChoices):
     UNPAID = "unpaid", _("Chưa nộp phạt")
     PAID = "paid", _("Đã nộp phạt")
+    CANCELLED = "cancelled", _("Đã hủy theo kết quả khiếu nại")
 
 
 class Decision(models.Model):
@@ -212,3 +213,37 @@ class DriverNomination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id}:{self.nominee_id}:{self.state}"
+
+
+APPEAL_DAYS = 30  # Law on Complaints 2011 Art. 28: a first complaint is settled within 30 days
+
+
+class AppealState(models.TextChoices):
+    PENDING = "pending", _("Chờ giải quyết")
+    UPHELD = "upheld", _("Giữ nguyên quyết định")
+    CANCELLED = "cancelled", _("Hủy quyết định")
+
+
+class Appeal(models.Model):
+    """Khiếu nại: the owner contests an unpaid decision with a reason and an attachment; an
+    officer of the unit decides within ``APPEAL_DAYS``. While it is pending the decision cannot
+    be paid; a cancelled decision is closed without payment or points."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="appeals")
+    account = models.ForeignKey("identity.CitizenAccount", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(max_length=2000)
+    attachment = models.FileField(upload_to="traffic/appeals/%Y/%m/", blank=True)
+    attachment_sha256 = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=10, choices=AppealState.choices, default=AppealState.PENDING)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    due_on = models.DateField()
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["decision"], condition=models.Q(state="pending"),
+                                               name="traffic_one_pending_appeal_per_decision")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id}:{self.state}"

@@ -30,6 +30,7 @@ from popid.services.payments.base import Gateway, get_gateway
 from popid.traffic.catalogue import Violation, get_violation
 from popid.traffic.errors import (
     AmountOutOfRange,
+    AppealNotAllowed,
     DecisionAlreadyPaid,
     DecisionNotFound,
     DetectionNotFound,
@@ -40,6 +41,9 @@ from popid.traffic.errors import (
     UnknownViolation,
 )
 from popid.traffic.models import (
+    APPEAL_DAYS,
+    Appeal,
+    AppealState,
     Decision,
     DecisionState,
     Detection,
@@ -326,6 +330,8 @@ def start_fine_payment(*, number: str, plate: str, return_url: str, callback_url
         decision = Decision.objects.select_for_update().get(pk=decision.pk)
         if decision.state == DecisionState.PAID:
             raise DecisionAlreadyPaid()
+        if decision.state == DecisionState.CANCELLED or decision.appeals.filter(state=AppealState.PENDING).exists():
+            raise AppealNotAllowed(_("Quyết định đang được giải quyết khiếu nại hoặc đã bị hủy"))
         due = decision.amount_due()
         payment = (FinePayment.objects.filter(decision=decision, state=FinePaymentState.PENDING, amount=due,
                                               gateway=gateway.name).order_by("-created_at").first())
@@ -366,8 +372,9 @@ def process_fine_notice(body: bytes, signature: str, *, source: str = "callback"
             payment.save(update_fields=["state"])
         elif notice.status == "paid" and payment.state != FinePaymentState.PAID:
             decision = Decision.objects.select_for_update().get(pk=payment.decision_id)
-            if decision.state == DecisionState.PAID:
-                # money taken twice for one fine: kept as a declined duplicate for the reconciliation list
+            if decision.state in {DecisionState.PAID, DecisionState.CANCELLED}:
+                # money taken twice for one fine, or for a fine cancelled on appeal: kept as a declined
+                # duplicate for the reconciliation list (refunds are not built yet)
                 payment.state, payment.gateway_reference = FinePaymentState.DECLINED, notice.reference
                 payment.save(update_fields=["state", "gateway_reference"])
                 logger.warning("duplicate payment %s for a closed decision", payment.order_id)
@@ -465,3 +472,56 @@ def answer_nomination(*, account: CitizenAccount, pk: int, accept: bool) -> Driv
     nomination.answered_at = timezone.now()
     nomination.save(update_fields=["state", "answered_at"])
     return nomination
+
+
+# --- appeals ---------------------------------------------------------------------------------------------
+ATTACHMENT_MAGIC = {"application/pdf": (b"%PDF-",), **IMAGE_MAGIC}
+ATTACHMENT_EXTENSIONS = {"application/pdf": "pdf", **EXTENSIONS}
+
+
+@transaction.atomic
+def file_appeal(*, account: CitizenAccount, number: str, reason: str,
+                attachment: IncomingImage | None = None) -> Appeal:
+    """The owner contests an unpaid decision (reason required; one PDF/JPEG/PNG up to 2 MB)."""
+    decision = Decision.objects.select_for_update().filter(number=(number or "").strip(),
+                                                           owner_id=account.person_id).first()
+    if decision is None:
+        raise DecisionNotFound()
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000:
+        raise _invalid("reason", "required", _("Cần nêu lý do khiếu nại (tối đa 2.000 ký tự)"))
+    if decision.state != DecisionState.UNPAID or decision.appeals.filter(state=AppealState.PENDING).exists():
+        raise AppealNotAllowed()
+    kind, digest = "", ""
+    if attachment is not None:
+        if len(attachment.content) > MAX_IMAGE_BYTES:
+            raise InvalidEvidence(_("Tệp vượt quá %(kb)d KB") % {"kb": MAX_IMAGE_BYTES // 1024}, field="attachment")
+        kind = next((t for t, magics in ATTACHMENT_MAGIC.items() if attachment.content.startswith(magics)), "")
+        if not kind:
+            raise InvalidEvidence(_("Tệp đính kèm phải là PDF, JPEG hoặc PNG"), field="attachment")
+        digest = hashlib.sha256(attachment.content).hexdigest()
+    appeal = Appeal(decision=decision, account=account, reason=reason, attachment_sha256=digest,
+                    due_on=timezone.localdate() + timedelta(days=APPEAL_DAYS))
+    if attachment is not None:
+        appeal.attachment.save(f"{decision.pk}-{digest[:16]}.{ATTACHMENT_EXTENSIONS[kind]}",
+                               ContentFile(attachment.content), save=False)
+    appeal.save()
+    return appeal
+
+
+@transaction.atomic
+def decide_appeal(*, actor: Actor, pk: int, cancel: bool, answer: str) -> Appeal:
+    """An officer of the unit that covers the violation's commune upholds or cancels."""
+    actor.require_write()
+    answer = _reason(answer)
+    appeal = Appeal.objects.select_for_update().select_related("decision").filter(pk=pk).first()
+    if appeal is None or not actor.covers_commune(appeal.decision.commune_code):
+        raise DecisionNotFound()
+    if appeal.state != AppealState.PENDING or (cancel and appeal.decision.state != DecisionState.UNPAID):
+        raise AppealNotAllowed()
+    appeal.state = AppealState.CANCELLED if cancel else AppealState.UPHELD
+    appeal.decided_by, appeal.decided_at, appeal.answer = actor.label[:150], timezone.now(), answer
+    appeal.save(update_fields=["state", "decided_by", "decided_at", "answer"])
+    if cancel:
+        Decision.objects.filter(pk=appeal.decision_id).update(state=DecisionState.CANCELLED)
+    return appeal

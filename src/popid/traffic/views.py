@@ -24,8 +24,9 @@ from popid.core.errors import DomainError
 from popid.identity.oidc.provider import issuer_for
 from popid.identity.views import CitizenRequest, citizen_view
 from popid.traffic import decision_pdf, selectors, services
-from popid.traffic.catalogue import catalogue, get_violation
+from popid.traffic.catalogue import get_violation
 from popid.traffic.models import (
+    Appeal,
     Decision,
     DetectionState,
     DriverNomination,
@@ -48,6 +49,16 @@ class RejectForm(forms.Form):
 
 class NameDriverForm(forms.Form):
     id_number = forms.CharField(label=gettext_lazy("Số định danh của người điều khiển"), max_length=12)
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Lý do khiếu nại"), max_length=2000, widget=forms.Textarea(
+        attrs={"rows": 3}))
+    attachment = forms.FileField(label=gettext_lazy("Tệp đính kèm (PDF, JPEG, PNG, tối đa 2 MB)"), required=False)
+
+
+class AppealDecisionForm(forms.Form):
+    answer = forms.CharField(label=gettext_lazy("Trả lời khiếu nại"), max_length=300)
 
 
 class PayLookupForm(forms.Form):
@@ -81,8 +92,26 @@ def _image_response(image: EvidenceImage) -> FileResponse:
 def queue(request: ConsoleRequest) -> HttpResponse:
     state = request.GET.get("state", DetectionState.PENDING)
     rows = list(selectors.review_queue(actor=request.actor, state=state)[:selectors.MAX_LIST])
+    appeals = list(Appeal.objects.filter(request.actor.jurisdiction_q("decision__commune_code"), state="pending")
+                   .select_related("decision").order_by("due_on")[:selectors.MAX_LIST])
     return render(request, "traffic/queue.html", {"rows": rows, "state": state, "states": DetectionState.choices,
-                                                  "violations": catalogue()})
+                                                  "appeals": appeals})
+
+
+@console_view
+@require_POST
+def decide_appeal(request: ConsoleRequest, pk: int) -> HttpResponse:
+    form = AppealDecisionForm(request.POST)
+    appeal = Appeal.objects.select_related("decision").filter(pk=pk).first()
+    if appeal is None or not request.actor.covers_commune(appeal.decision.commune_code):
+        raise Http404
+    if form.is_valid():
+        services.decide_appeal(actor=request.actor, pk=pk, cancel=request.POST.get("outcome") == "cancel",
+                               answer=form.cleaned_data["answer"])
+        messages.success(request, _("Đã giải quyết khiếu nại"))
+    else:
+        messages.error(request, _("Cần ghi trả lời khiếu nại"))
+    return redirect("traffic:detection", pk=appeal.decision.detection_id)
 
 
 @console_view
@@ -109,8 +138,10 @@ def detection_detail(request: ConsoleRequest, pk: int) -> HttpResponse:
             status = 422
     detection = selectors.access_detection(ctx=selectors.officer_context(request.actor), pk=pk)
     decision = Decision.objects.filter(detection=detection).first()
+    appeals = list(decision.appeals.order_by("-submitted_at")) if decision else []
     return render(request, "traffic/detection.html", {
-        "detection": detection, "violation": get_violation(detection.violation_code), "decision": decision,
+        "appeals": appeals, "appeal_form": AppealDecisionForm(), "detection": detection,
+        "violation": get_violation(detection.violation_code), "decision": decision,
         "confirm_form": confirm_form, "reject_form": reject_form,
         "open": detection.state in {DetectionState.PENDING, DetectionState.MANUAL},
         "may_write": request.actor.may_write}, status=status)
@@ -161,9 +192,13 @@ def my_fines(request: CitizenRequest) -> HttpResponse:
 
 
 def _my_fines_page(request: CitizenRequest, *, form_for: str = "", form: forms.Form | None = None,
-                   status: int = 200) -> HttpResponse:
-    decisions = list(selectors.citizen_decisions(request.account).prefetch_related("nominations__nominee"))
+                   appeal_for: str = "", appeal_form: forms.Form | None = None, status: int = 200) -> HttpResponse:
+    decisions = list(selectors.citizen_decisions(request.account).prefetch_related("nominations__nominee", "appeals"))
     for decision in decisions:
+        decision.appeal_list = list(decision.appeals.all())
+        decision.may_appeal = decision.state == "unpaid" and not any(a.state == "pending" for a in decision.appeal_list)
+        decision.appeal_form = (appeal_form if appeal_form is not None and decision.number == appeal_for
+                                else AppealForm())
         decision.open_nomination = next((n for n in decision.nominations.all() if n.state != "declined"), None)
         decision.name_form = form if form is not None and decision.number == form_for else NameDriverForm()
     request.account.fine_notices.filter(read_at__isnull=True).update(read_at=services.timezone.now())
@@ -188,6 +223,28 @@ def name_driver(request: CitizenRequest, number: str) -> HttpResponse:
             return _my_fines_page(request, form_for=number, form=form,
                                   status=exc.status if exc.status in {404, 409} else 422)
     return _my_fines_page(request, form_for=number, form=form, status=422)
+
+
+@citizen_view
+@require_POST
+def file_appeal(request: CitizenRequest, number: str) -> HttpResponse:
+    form = AppealForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data.get("attachment")
+        if upload is not None and (upload.size or 0) > services.MAX_IMAGE_BYTES:
+            form.add_error("attachment", _("Tệp vượt quá %(kb)d KB") % {"kb": services.MAX_IMAGE_BYTES // 1024})
+        else:
+            attachment = services.IncomingImage(name=upload.name or "", content=upload.read()) if upload else None
+            try:
+                services.file_appeal(account=request.account, number=number, reason=form.cleaned_data["reason"],
+                                     attachment=attachment)
+                messages.success(request, _("Đã gửi khiếu nại; trong thời gian giải quyết chưa phải nộp phạt."))
+                return redirect("traffic:my_fines")
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                return _my_fines_page(request, appeal_for=number, appeal_form=form,
+                                      status=exc.status if exc.status in {404, 409} else 422)
+    return _my_fines_page(request, appeal_for=number, appeal_form=form, status=422)
 
 
 @citizen_view
