@@ -174,6 +174,15 @@ def test_anyone_with_number_and_plate_pays_and_points_are_deducted(decided, clie
     assert decided.state == DecisionState.PAID and decided.paid_amount == 5_000_000
     licence = DrivingLicence.objects.get(number=vehicles["licence"].number)
     assert licence.points == 8 and decided.deducted_licence == licence.number
+    # the wallet credential made from the licence now carries the new points
+    from popid.core.access import AccessContext
+    from popid.identity.auth import citizen_actor
+    from popid.wallet.claims import build
+
+    account = decided.owner.identity_accounts.get()
+    ctx = AccessContext(actor=citizen_actor(account), purpose="Ví giấy tờ", channel="wallet")
+    claims = build(ctx=ctx, person=decided.owner, config_id="giay_phep_lai_xe", document_ref=licence.number)
+    assert claims.disclosable["licence_points"] == 8
     # the return page shows the outcome
     back = client.get(reverse("traffic:payment_return", args=[payment.order_id]))
     assert back.status_code == 200 and decided.number.encode() in back.content
