@@ -253,3 +253,8 @@ def test_statistics_by_week_commune_and_violation_with_csv(decided, client, offi
     assert rows["M07-07C"] == ["1", "1", "1", "5000000", "4"] and rows["C06-09B"] == ["1", "0", "0", "0", "0"]
     client.force_login(officer_hcm)  # another province: nothing of Hoàn Kiếm
     assert client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().count("\n") == 1
+
+
+def test_callback_that_is_not_json_is_a_problem_not_a_crash(client, db):
+    response = client.post(CALLBACK, {"order_id": "x"})
+    assert response.status_code == 400 and response.json()["code"] == "payment_notice_malformed"

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from popid.core.errors import ValidationFailed
 from popid.exchange.models import Service
 from popid.exchange.tokens import AGENCY_AUTH, require_scope
+from popid.services.errors import NoticeMalformed
 from popid.services.payments.sandbox import SIGNATURE_HEADER
 from popid.traffic import services
 from popid.traffic.errors import InvalidEvidence
@@ -56,5 +57,7 @@ def post_detection(request: HttpRequest, detection: str = DETECTION_FIELD,
 @router.post("/payments/callback", auth=None, response={200: CallbackOut, **PROBLEMS},
              url_name="traffic_payment_callback", summary="Thông báo có chữ ký của cổng thanh toán (nộp phạt)")
 def payment_callback(request: HttpRequest) -> Any:
+    if request.content_type != "application/json":  # the signature covers the raw JSON bytes
+        raise NoticeMalformed()
     payment = services.process_fine_notice(request.body, request.headers.get(SIGNATURE_HEADER, ""))
     return {"order_id": payment.order_id, "state": payment.state}
