@@ -258,3 +258,28 @@ def test_statistics_by_week_commune_and_violation_with_csv(decided, client, offi
 def test_callback_that_is_not_json_is_a_problem_not_a_crash(client, db):
     response = client.post(CALLBACK, {"order_id": "x"})
     assert response.status_code == 400 and response.json()["code"] == "payment_notice_malformed"
+
+
+def test_reconcile_recovers_a_lost_callback_and_lists_refunds(decided, vehicles):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    payment, _url = services.start_fine_payment(number=decided.number, plate="29B112345",
+                                                return_url="http://x/ORDER_ID", callback_url="http://127.0.0.1:9/")
+    SandboxGateway.decide(payment.order_id, paid=True)  # the bank took the money; its callback never arrived
+    duplicate = FinePayment.objects.create(order_id="TFDUPLICATE2", decision=decided, amount=payment.amount,
+                                           gateway="sandbox")
+    SandboxCharge.objects.create(order_id=duplicate.order_id, amount=duplicate.amount, description="x",
+                                 return_url="x", callback_url="x")
+    SandboxGateway.decide(duplicate.order_id, paid=True)
+    out = StringIO()
+    call_command("traffic", "reconcile", stdout=out)
+    assert "queried=2 recorded_paid=1 still_pending=0 to_refund=1" in out.getvalue()
+    assert "refund needed: TFDUPLICATE2" in out.getvalue()
+    decided.refresh_from_db()
+    assert decided.state == DecisionState.PAID
+    assert DrivingLicence.objects.get(number=vehicles["licence"].number).points == 8
+    out = StringIO()
+    call_command("traffic", "reconcile", stdout=out)  # running again applies nothing twice
+    assert "queried=0 recorded_paid=0" in out.getvalue()

@@ -525,3 +525,30 @@ def decide_appeal(*, actor: Actor, pk: int, cancel: bool, answer: str) -> Appeal
     if cancel:
         Decision.objects.filter(pk=appeal.decision_id).update(state=DecisionState.CANCELLED)
     return appeal
+
+
+@dataclass
+class ReconcileReport:
+    queried: int = 0
+    recorded_paid: int = 0
+    still_pending: int = 0
+    to_refund: list[str] = field(default_factory=list)  # money taken for a closed or cancelled decision
+
+
+def reconcile(*, older_than: timedelta = timedelta(0), gateway: Gateway | None = None) -> ReconcileReport:
+    """Ask the gateway about every pending fine payment (a lost callback is recovered; safe to run
+    any time, it never applies a payment twice) and list the payments that took money for a
+    decision already paid or cancelled, which need a refund."""
+    gateway = gateway or get_gateway()
+    report = ReconcileReport()
+    cutoff = timezone.now() - older_than
+    for payment in FinePayment.objects.filter(state=FinePaymentState.PENDING, gateway=gateway.name,
+                                              created_at__lte=cutoff).order_by("pk"):
+        report.queried += 1
+        if reconcile_payment(payment, gateway=gateway).state == FinePaymentState.PAID:
+            report.recorded_paid += 1
+        elif payment.state == FinePaymentState.PENDING:
+            report.still_pending += 1
+    report.to_refund = list(FinePayment.objects.filter(state=FinePaymentState.DECLINED).exclude(gateway_reference="")
+                            .order_by("pk").values_list("order_id", flat=True))
+    return report
