@@ -25,6 +25,7 @@ class Service(models.TextChoices):
     BATCH_VERIFY = "batch_verify", _("Xác thực theo lô")
     LIFE_STATUS = "life_status", _("Tra cứu tình trạng còn sống / đã chết")
     EVENTS = "events", _("Nhận thông báo sự kiện hộ tịch, cư trú")
+    TRAFFIC_DETECTIONS = "traffic_detections", _("Gửi phát hiện vi phạm giao thông (camera, tuần tra)")
 
 
 class EventType(models.TextChoices):

@@ -175,7 +175,7 @@ def verify(token: str, *, now: float | None = None) -> Verification:
 
 
 # --- the PDF ---------------------------------------------------------------------------------------
-def _qr_png(url: str) -> io.BytesIO:
+def qr_png(url: str) -> io.BytesIO:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=4, border=2)
     code.add_data(url)
     code.make(fit=True)
@@ -229,7 +229,7 @@ def render_pdf(c: Confirmation, *, verify_url: str) -> bytes:
     pdf.multi_cell(0, 6.5, f"Giấy xác nhận có giá trị đến hết ngày {c.valid_until:%d/%m/%Y}.", **line)
     pdf.ln(4)
     top = pdf.get_y()
-    pdf.image(_qr_png(verify_url), x=20, y=top, w=42, h=42, link=verify_url)  # clickable on screen
+    pdf.image(qr_png(verify_url), x=20, y=top, w=42, h=42, link=verify_url)  # clickable on screen
     pdf.set_xy(70, top)
     pdf.set_font("DejaVu", "", 11)
     pdf.multi_cell(0, 6, f"Ngày {c.issued_at:%d} tháng {c.issued_at:%m} năm {c.issued_at:%Y}", align="R", **line)

@@ -1,0 +1,48 @@
+"""`popid traffic import-csv FILE`: import detections from a CSV file (see traffic/imports.py).
+`popid traffic reconcile`: query pending fine payments at the gateway and list refunds needed."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from popid.traffic.imports import import_csv
+
+
+class Command(BaseCommand):
+    help = "Traffic violations: import detections from CSV."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import-csv", help="import detections (idempotent on device, plate and time)")
+        imp.add_argument("file", type=Path)
+        imp.add_argument("--source", default="", help="recorded as the detections' source (default csv:<file name>)")
+        rec = sub.add_parser("reconcile", help="query pending fine payments; list payments that need a refund")
+        rec.add_argument("--older-than", type=int, default=0, metavar="SECONDS",
+                         help="only query payments opened at least this long ago (default 0)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "reconcile":
+            from datetime import timedelta
+
+            from popid.traffic.services import reconcile
+
+            report = reconcile(older_than=timedelta(seconds=options["older_than"]))
+            self.stdout.write(f"queried={report.queried} recorded_paid={report.recorded_paid} "
+                              f"still_pending={report.still_pending} to_refund={len(report.to_refund)}")
+            for order_id in report.to_refund:
+                self.stdout.write(f"refund needed: {order_id}")
+            return
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        report = import_csv(path, source=options["source"])
+        for line, message in report.errors:
+            self.stderr.write(f"line {line}: {message}")
+        self.stdout.write(f"created={report.created} manual={report.manual} duplicates={report.duplicates} "
+                          f"errors={len(report.errors)}")
+        if report.errors and not report.created and not report.duplicates:
+            raise CommandError("no row imported")
