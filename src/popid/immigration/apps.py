@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ImmigrationConfig(AppConfig):
+    name = "popid.immigration"
+    label = "immigration"
+    verbose_name = "Cơ sở dữ liệu xuất nhập cảnh"
+    default_auto_field = "django.db.models.BigAutoField"
