@@ -25,6 +25,7 @@ class Service(models.TextChoices):
     BATCH_VERIFY = "batch_verify", _("Xác thực theo lô")
     LIFE_STATUS = "life_status", _("Tra cứu tình trạng còn sống / đã chết")
     EVENTS = "events", _("Nhận thông báo sự kiện hộ tịch, cư trú")
+    ACCOMMODATION = "accommodation", _("Khai báo lưu trú người nước ngoài (phần mềm quản lý lưu trú)")
 
 
 class EventType(models.TextChoices):
