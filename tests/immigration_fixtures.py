@@ -29,8 +29,8 @@ def make_account(person) -> CitizenAccount:
     return CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678")
 
 
-@pytest.fixture
-def hotels(db, family):
+@pytest.fixture(name="hotels")
+def hotels_fixture(db, family):
     admin = Actor.system("test-admin")
     hotel = services.register_establishment(actor=admin, code="ks-hoan-kiem", name="Khách sạn Hồ Gươm",
                                             commune_code=HOAN_KIEM, address="1 Hàng Khay")

@@ -14,7 +14,7 @@ from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.immigration import errors, mrz, services
 from popid.immigration.models import OverstayAlert, Stay, TravelDocument, Visa, WatchHit
-from tests.immigration_fixtures import NOW, guest_mrz, hotels, hours_ago  # noqa: F401
+from tests.immigration_fixtures import NOW, guest_mrz, hotels_fixture, hours_ago  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -33,6 +33,7 @@ api.add_router("/ledger", "popid.ledger.api.router")
 api.add_router("/exchange", "popid.exchange.api.router")
 api.add_router("/documents", "popid.documents.api.router")
 api.add_router("/wallet", "popid.wallet.api.router")
+api.add_router("/immigration", "popid.immigration.api.router")
 
 
 def _location(loc: list) -> str:
