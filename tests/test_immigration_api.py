@@ -15,7 +15,7 @@ from popid.core.models import AccessRecord
 from popid.exchange import management_services as manage
 from popid.exchange.models import Grant
 from popid.immigration import services
-from popid.immigration.models import Stay
+from popid.immigration.models import OverstayAlert, Stay
 from tests.conftest import bearer
 from tests.immigration_fixtures import guest_mrz, hotels_fixture  # noqa: F401
 from tests.test_exchange_api import get_token
@@ -173,3 +173,50 @@ def test_overstay_alerts_api(client, hotels, officer_hoan_kiem, officer_hcm):
     alerts = _officer_get(client, officer_hoan_kiem, "/overstays").json()
     assert len(alerts) == 1 and alerts[0]["days_over"] == 3
     assert _officer_get(client, officer_hcm, "/overstays").json() == []
+
+
+# --- border gates -------------------------------------------------------------------------------
+def make_border(code="xnc"):
+    key = ECKey.generate_key("P-256", parameters={"kid": f"{code}-1", "alg": "ES256"}, private=True)
+    agency = manage.create_agency(actor=ADMIN, code=code, name="Cục Quản lý xuất nhập cảnh", kind="ministry")
+    subsystem = manage.create_subsystem(actor=ADMIN, agency=agency, code="cua-khau", name="Cửa khẩu",
+                                        jwks={"keys": [key.as_dict(private=False)]})
+    manage.create_grant(actor=ADMIN, subsystem=subsystem, service="border_events", legal_basis="Luật 47/2014/QH13",
+                        expires_at=timezone.now() + timedelta(days=30), fields=[])
+    return subsystem, key
+
+
+def test_border_entry_and_exit_end_the_overstay(client, hotels):
+    token = get_token(client, *make_border())
+    entered = timezone.now() - timedelta(days=20)
+    visa = {"number": "EV55", "valid_from": (date.today() - timedelta(days=20)).isoformat(),
+            "valid_until": (date.today() - timedelta(days=2)).isoformat()}
+    body = {"kind": "entry", "gate": "NOI-BAI", "mrz": guest_mrz().split("\n"), "at": entered.isoformat(),
+            "visa": visa}
+    response = post(client, token, "/border/events", body)
+    assert response.status_code == 201, response.content
+    services.declare_arrival(declarant=hotels["declarant"], establishment_code="ks-hoan-kiem",
+                             guest=services.guest_from_mrz(guest_mrz()), arrival_at=entered + timedelta(hours=2))
+    assert services.compute_overstays().created == 1
+    early = post(client, token, "/border/events", body | {"kind": "exit", "at": (entered - timedelta(1)).isoformat()})
+    assert early.status_code == 422 and early.json()["code"] == "border_event_order"
+    left = post(client, token, "/border/events", body | {"kind": "exit", "at": timezone.now().isoformat(),
+                                                         "visa": None})
+    assert left.status_code == 201
+    OverstayAlert.objects.all().delete()
+    assert services.compute_overstays().created == 0  # left the country: no alert
+
+
+def test_border_entry_with_expired_passport_refused(client, hotels):
+    token = get_token(client, *make_border())
+    body = {"kind": "entry", "gate": "NOI-BAI", "mrz": guest_mrz(expiry=date(2025, 1, 1)).split("\n"),
+            "at": timezone.now().isoformat()}
+    response = post(client, token, "/border/events", body)
+    assert response.status_code == 422 and response.json()["code"] == "passport_expired"
+
+
+def test_border_events_need_their_grant(client, pms):
+    token = get_token(client, *pms)  # accommodation grant only
+    body = {"kind": "entry", "gate": "NOI-BAI", "mrz": guest_mrz().split("\n"), "at": timezone.now().isoformat()}
+    response = post(client, token, "/border/events", body)
+    assert response.status_code == 403 and response.json()["code"] == "insufficient_scope"

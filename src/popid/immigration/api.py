@@ -4,6 +4,7 @@
   agency subsystem (client_credentials + private_key_jwt at ``/oidc/token``) and allowed only
   with the exchange ``accommodation`` grant, re-checked on every call; the subsystem may declare
   only for the establishments registered with it.
+* ``/border/events``: border subsystems record entries and exits (grant ``border_events``).
 * the rest: officers (staff token or console session): MRZ check, foreigners present per
   commune, a person's stay history, overstay alerts. Every error is RFC 9457 problem JSON."""
 
@@ -21,7 +22,15 @@ from popid.exchange.services import active_grant
 from popid.exchange.tokens import AGENCY_AUTH, require_scope
 from popid.immigration import mrz, selectors, services
 from popid.immigration.models import Stay
-from popid.immigration.schemas import ArrivalIn, DepartureIn, MrzIn, PersonLookupIn, StayOut
+from popid.immigration.schemas import (
+    ArrivalIn,
+    BorderEventIn,
+    BorderEventOut,
+    DepartureIn,
+    MrzIn,
+    PersonLookupIn,
+    StayOut,
+)
 
 router = Router(tags=["immigration"])
 PROBLEMS = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
@@ -64,6 +73,22 @@ def departure(request: HttpRequest, payload: DepartureIn) -> Any:
                                       nationality=payload.nationality, document_number=payload.document_number,
                                       departure_at=payload.departure_at)
     return _stay_out(stay)
+
+
+# --- border subsystems ----------------------------------------------------------------------------
+@router.post("/border/events", auth=AGENCY_AUTH, response={201: BorderEventOut, **PROBLEMS},
+             summary="Ghi nhận nhập cảnh/xuất cảnh của người nước ngoài tại cửa khẩu")
+def border_event(request: HttpRequest, payload: BorderEventIn) -> Any:
+    subsystem = require_scope(request, Service.BORDER_EVENTS)
+    active_grant(subsystem, Service.BORDER_EVENTS)
+    visa = services.VisaIn(**payload.visa.model_dump()) if payload.visa else None
+    event = services.record_border_event(recorded_by=f"border:{subsystem.agency.code}/{subsystem.code}",
+                                         kind=payload.kind,
+                                         guest=services.guest_from_mrz(payload.mrz), gate=payload.gate,
+                                         at=payload.at, visa=visa)
+    return 201, {"event_id": event.pk, "kind": event.kind, "gate": event.gate,
+                 "nationality": event.document.nationality, "document_number": event.document.number,
+                 "at": event.at}
 
 
 # --- officers -------------------------------------------------------------------------------------

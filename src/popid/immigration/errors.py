@@ -71,3 +71,9 @@ class DocumentMismatch(DomainError):
 class WatchHitNotFound(NotFound):
     code = "watch_hit_not_found"
     title = _("Không tìm thấy kết quả đối chiếu")
+
+
+class BorderEventOrder(DomainError):
+    code = "border_event_order"
+    status = 422
+    title = _("Xuất cảnh trước lần nhập cảnh gần nhất")

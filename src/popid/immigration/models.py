@@ -174,6 +174,32 @@ class Stay(models.Model):
         return f"{self.person_id} @ {self.establishment_id} {self.arrival_at:%Y-%m-%d}"
 
 
+class BorderEventKind(models.TextChoices):
+    ENTRY = "entry", _("Nhập cảnh")
+    EXIT = "exit", _("Xuất cảnh")
+
+
+class BorderEvent(models.Model):
+    """An entry or exit of a foreign person at a border gate, recorded by a border subsystem
+    (exchange grant ``border_events``). An exit after the latest entry ends the stay in the
+    country: no overstay alert is raised for that person any more."""
+
+    person = models.ForeignKey(ForeignPerson, on_delete=models.PROTECT, related_name="border_events")
+    document = models.ForeignKey(TravelDocument, on_delete=models.PROTECT, related_name="border_events")
+    kind = models.CharField(max_length=5, choices=BorderEventKind.choices)
+    gate = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    visa = models.ForeignKey(Visa, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries_made")
+    recorded_by = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_id} {self.gate}"
+
+
 class AlertStatus(models.TextChoices):
     OPEN = "open", _("Chưa xử lý")
     REVIEWED = "reviewed", _("Đã xem xét")

@@ -66,3 +66,20 @@ class StayOut(Schema):
 class PersonLookupIn(In):
     nationality: str = Field(max_length=3)
     document_number: str = Field(max_length=20)
+
+
+class BorderEventIn(In):
+    kind: str = Field(description="entry | exit")
+    gate: str = Field(max_length=40, description="Mã cửa khẩu")
+    mrz: list[str] = Field(min_length=2, max_length=3, description="MRZ hộ chiếu/thẻ")
+    at: datetime
+    visa: VisaSchemaIn | None = None
+
+
+class BorderEventOut(Schema):
+    event_id: int
+    kind: str
+    gate: str
+    nationality: str
+    document_number: str
+    at: datetime

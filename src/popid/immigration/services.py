@@ -33,6 +33,7 @@ from popid.immigration import mrz as mrz_lib
 from popid.immigration.errors import (
     AlreadyCheckedIn,
     ArrivalInFuture,
+    BorderEventOrder,
     DepartureBeforeArrival,
     DocumentMismatch,
     EstablishmentNotFound,
@@ -45,6 +46,8 @@ from popid.immigration.errors import (
 )
 from popid.immigration.models import (
     AlertStatus,
+    BorderEvent,
+    BorderEventKind,
     Channel,
     DocumentKind,
     Entries,
@@ -619,6 +622,56 @@ def review_hit(*, actor: Actor, hit_id: int, note: str) -> WatchHit:
     return hit
 
 
+# --- border gates -------------------------------------------------------------------------------
+@transaction.atomic
+def record_border_event(*, recorded_by: str, kind: str, guest: GuestIn, gate: str, at: datetime,
+                        visa: VisaIn | None = None, now: datetime | None = None) -> BorderEvent:
+    """An entry (passport valid on the day, the visa recorded) or an exit (not before the latest
+    entry) of a foreign person at a border gate."""
+    now = now or timezone.now()
+    gate = (gate or "").strip()
+    if kind not in BorderEventKind.values:
+        raise _invalid("kind", _("kind phải là entry hoặc exit"))
+    if not gate or len(gate) > 40:
+        raise _invalid("gate", _("Mã cửa khẩu bắt buộc, tối đa 40 ký tự"), reason="required")
+    if guest.nationality == "VNM":
+        raise VietnameseGuest(_("Công dân Việt Nam xuất nhập cảnh được ghi nhận theo Luật Xuất cảnh, nhập cảnh "
+                                "của công dân Việt Nam"), field="nationality")
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + CLOCK_SKEW:
+        raise ArrivalInFuture(_("Thời điểm ở tương lai"), field="at")
+    day = timezone.localtime(at).date()
+    visa_row = None
+    if kind == BorderEventKind.ENTRY:
+        if guest.document_expiry is not None and guest.document_expiry < day:
+            raise PassportExpired(field="document_expiry")
+        visa = _check_visa(visa, day)
+    person, document = _person_and_document(guest)
+    if kind == BorderEventKind.EXIT:
+        last_entry = (BorderEvent.objects.filter(person=person, kind=BorderEventKind.ENTRY)
+                      .order_by("-at").values_list("at", flat=True).first())
+        if last_entry is not None and at < last_entry:
+            raise BorderEventOrder(field="at")
+    elif visa is not None:
+        _record_visa(person, visa)
+        visa_row = Visa.objects.get(person=person, number=visa.number)
+    event = BorderEvent.objects.create(person=person, document=document, kind=kind, gate=gate, at=at,
+                                       visa=visa_row, recorded_by=recorded_by[:200])
+    OutboxEvent.objects.create(topic=f"immigration.border_{kind}", aggregate_id=str(event.pk),
+                               payload={"event": event.pk, "gate": gate})
+    return event
+
+
+def _left_the_country(person_ids: set[int]) -> set[int]:
+    """Persons whose latest border event is an exit."""
+    latest: dict[int, str] = {}
+    for person_id, kind in (BorderEvent.objects.filter(person_id__in=person_ids).order_by("person_id", "at")
+                            .values_list("person_id", "kind")):
+        latest[person_id] = kind
+    return {pid for pid, kind in latest.items() if kind == BorderEventKind.EXIT}
+
+
 # --- overstays ------------------------------------------------------------------------------------
 @dataclass
 class OverstayResult:
@@ -628,7 +681,8 @@ class OverstayResult:
 
 def compute_overstays(*, today: date | None = None) -> OverstayResult:
     """For every stay with no departure whose guest's latest permission to stay (visa, e-visa,
-    exemption or residence card) ended before ``today``: one alert per (visa, stay), idempotent."""
+    exemption or residence card) ended before ``today`` and who has not exited the country (latest
+    border event an exit): one alert per (visa, stay), idempotent."""
     today = today or timezone.localdate()
     created = 0
     with transaction.atomic():
@@ -641,9 +695,10 @@ def compute_overstays(*, today: date | None = None) -> OverstayResult:
                                                 .values_list("pk", "person_id", "valid_until")):
             latest[person_id] = (visa_id, valid_until)
         existing = set(OverstayAlert.objects.values_list("visa_id", "stay_id"))
+        gone = _left_the_country(person_ids)
         alerts = []
         for stay_id, person_id, commune, province in open_stays:
-            if person_id not in latest:
+            if person_id not in latest or person_id in gone:
                 continue
             visa_id, valid_until = latest[person_id]
             if valid_until >= today or (visa_id, stay_id) in existing:
