@@ -257,3 +257,26 @@ class WatchHit(models.Model):
 
     def __str__(self) -> str:
         return f"hit {self.entry_id} / stay {self.stay_id}"
+
+
+class PassportStatus(models.TextChoices):
+    VALID = "valid", _("Còn giá trị")
+    LOST = "lost", _("Đã báo mất")
+
+
+class Passport(models.Model):
+    """An ordinary passport PopID issued to a citizen (procedure ``passport``): number, dates and
+    the TD3 machine-readable zone."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="passports")
+    number = models.CharField(max_length=9, unique=True)
+    issued_on = models.DateField()
+    expiry_date = models.DateField()
+    mrz = models.TextField()
+    status = models.CharField(max_length=10, choices=PassportStatus.choices, default=PassportStatus.VALID)
+    issued_by = models.CharField(max_length=200)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.number

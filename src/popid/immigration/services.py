@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -56,6 +57,7 @@ from popid.immigration.models import (
     EstablishmentStaff,
     ForeignPerson,
     OverstayAlert,
+    Passport,
     Sex,
     Stay,
     TravelDocument,
@@ -620,6 +622,46 @@ def review_hit(*, actor: Actor, hit_id: int, note: str) -> WatchHit:
     hit.status, hit.reviewed_by, hit.review_note = AlertStatus.REVIEWED, actor.label[:200], (note or "").strip()[:300]
     hit.save(update_fields=["status", "reviewed_by", "review_note"])
     return hit
+
+
+# --- passports for citizens ------------------------------------------------------------------------
+PASSPORT_PREFIX = "C"
+
+
+@transaction.atomic
+def issue_passport(*, actor: Actor, id_number: str, reason: str = "", today: date | None = None) -> Passport:
+    """The passport record of an approved ``passport`` dossier (run inside the approval's
+    transaction): number ``C`` + 7 digits from the row id, valid 10 years (5 under 14, Law on Exit
+    and Entry of Vietnamese Citizens 2019, Art. 7), the TD3 MRZ with the ID number as optional
+    data. The name is split as Vietnamese names are: surname = the first word."""
+    from popid.registry.models import Person
+
+    actor.require_write()
+    person = Person.objects.filter(id_number=(id_number or "").strip()).first()
+    if person is None or not actor.covers_commune(person.commune_code):
+        raise _invalid("id_number", _("Không tìm thấy công dân"), reason="not_found")
+    if person.birth_date is None:
+        raise _invalid("birth_date", _("Sổ dân cư chưa có ngày sinh đầy đủ"), reason="missing")
+    today = today or timezone.localdate()
+    age = today.year - person.birth_date.year - ((today.month, today.day) < (person.birth_date.month,
+                                                                            person.birth_date.day))
+    years = 5 if age < 14 else 10
+    try:
+        expiry = today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        expiry = today.replace(year=today.year + years, day=28)
+    passport = Passport.objects.create(person=person, number="T" + secrets.token_hex(4),
+                                       issued_on=today, expiry_date=expiry, mrz="", issued_by=actor.label[:200],
+                                       reason=(reason or "")[:300])
+    passport.number = f"{PASSPORT_PREFIX}{passport.pk:07d}"[-9:]
+    surname, _sep, given = person.full_name.strip().partition(" ")
+    passport.mrz = "\n".join(mrz_lib.passport_mrz(
+        document_number=passport.number, surname=surname, given_names=given, birth_date=person.birth_date,
+        sex=person.sex, expiry_date=expiry, id_number=person.id_number))
+    passport.save(update_fields=["number", "mrz"])
+    OutboxEvent.objects.create(topic="immigration.passport_issued", aggregate_id=str(passport.pk),
+                               payload={"passport": passport.pk})
+    return passport
 
 
 # --- border gates -------------------------------------------------------------------------------
