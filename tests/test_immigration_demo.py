@@ -7,7 +7,14 @@ import pytest
 
 from popid.identity.demo import ensure_demo_citizens
 from popid.immigration import demo
-from popid.immigration.models import Establishment, EstablishmentStaff, OverstayAlert, Stay, WatchHit
+from popid.immigration.models import (
+    Establishment,
+    EstablishmentStaff,
+    OverstayAlert,
+    Passport,
+    Stay,
+    WatchHit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +27,14 @@ def _data_dir(settings, tmp_path):
 def test_seed_demo_is_idempotent(family):
     ensure_demo_citizens()
     lines = demo.ensure_demo()
-    assert "/luu-tru/" in "\n".join(lines)
+    assert "/luu-tru/" in "\n".join(lines) and "popid mrz parse P<VNMNGUYEN<<VAN<AN" in "\n".join(lines)
+    assert Passport.objects.get().person == family["an"]
     counts = (Establishment.objects.count(), EstablishmentStaff.objects.count(), Stay.objects.count(),
               OverstayAlert.objects.count(), WatchHit.objects.count())
     assert counts == (3, 2, 4, 1, 1)
     assert OverstayAlert.objects.get().person.surname == "SATO"
     assert Stay.objects.filter(arrival_late=True).count() == 3  # declared 15 h, 30 h and 10 days after arrival
     demo.ensure_demo()
+    assert Passport.objects.count() == 1
     assert counts == (Establishment.objects.count(), EstablishmentStaff.objects.count(), Stay.objects.count(),
                       OverstayAlert.objects.count(), WatchHit.objects.count())

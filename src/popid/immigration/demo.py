@@ -1,8 +1,8 @@
 """Demo data for ``popid seed`` (idempotent): three establishments (a hotel and a guest house in
 Phường Hoàn Kiếm, a homestay in a remote area), the demo citizen Nguyễn Văn An as the hotel's
 receptionist, foreign guests declared from MRZ lines through the same commands as the pages,
-one guest whose e-visa has expired (an overstay alert) and a watch-list entry with a hit for the
-police of Hoàn Kiếm to review."""
+one guest whose e-visa has expired (an overstay alert), a watch-list entry with a hit for the
+police of Hoàn Kiếm to review, and a passport for Nguyễn Văn An."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from popid.core.access import Actor
 from popid.identity.demo import FIXTURE_BIRTH_DATE, FIXTURE_COMMUNE, FIXTURE_NAME
 from popid.identity.models import CitizenAccount
 from popid.immigration import mrz, services
-from popid.immigration.models import Establishment, Stay, WatchListEntry
+from popid.immigration.models import Establishment, Passport, Stay, WatchListEntry
 
 HOTEL, GUEST_HOUSE, HOMESTAY = "ks-demo-ho-guom", "nn-demo-hang-bac", "homestay-demo-vung-cao"
 GUESTS = [  # number, nationality, surname, given names, birth date, sex, establishment, hours ago, visa days left
@@ -48,8 +48,9 @@ def ensure_demo() -> list[str]:
             services.register_establishment(actor=actor, code=HOMESTAY, name="Homestay vùng cao (demo)",
                                             commune_code=remote.code if remote else FIXTURE_COMMUNE,
                                             address="Bản Phiêng", kind="homestay", remote_area=True)
-        an = CitizenAccount.objects.filter(person__full_name=FIXTURE_NAME, person__birth_date=FIXTURE_BIRTH_DATE,
-                                           person__commune_code=FIXTURE_COMMUNE).select_related("user").first()
+        an = (CitizenAccount.objects.filter(person__full_name=FIXTURE_NAME, person__birth_date=FIXTURE_BIRTH_DATE,
+                                            person__commune_code=FIXTURE_COMMUNE)
+              .select_related("user", "person").first())
         for code in (HOTEL, GUEST_HOUSE):
             if an is not None:
                 services.add_staff(actor=actor, establishment=Establishment.objects.get(code=code),
@@ -70,11 +71,15 @@ def ensure_demo() -> list[str]:
                 services.declare_arrival(
                     declarant=declarant, establishment_code=place, arrival_at=arrival, room=str(100 + hours),
                     guest=services.guest_from_mrz(_mrz(number, nat, surname, given, birth, sex)), visa=visa, now=now)
+        if an is not None and not an.person.passports.exists():
+            services.issue_passport(actor=actor, id_number=an.user.username, reason="Dữ liệu demo")
     result = services.compute_overstays()
     lines = [
         f"  {Establishment.objects.count()} cơ sở lưu trú, {Stay.objects.filter(departure_at__isnull=True).count()} "
         f"khách nước ngoài đang lưu trú; {result.open_total} cảnh báo quá hạn tạm trú.",
         "  Cơ sở lưu trú khai báo khách: /luu-tru/ (đăng nhập tài khoản công dân mẫu Nguyễn Văn An).",
         "  Công an xem: /xuat-nhap-canh/ ; kiểm tra MRZ: popid mrz parse DÒNG1 DÒNG2",
+        *[f"  Hộ chiếu demo {p.number}: popid mrz parse {' '.join(p.mrz.split())}" for p in
+          Passport.objects.filter(reason="Dữ liệu demo")[:1]],
     ]
     return lines
