@@ -27,7 +27,7 @@ def _data_dir(settings, tmp_path):
 def test_seed_demo_is_idempotent(family):
     ensure_demo_citizens()
     lines = demo.ensure_demo()
-    assert "/luu-tru/" in "\n".join(lines) and "popid mrz parse P<VNMNGUYEN<<VAN<AN" in "\n".join(lines)
+    assert "/luu-tru/" in "\n".join(lines) and "popid mrz parse 'P<VNMNGUYEN<<VAN<AN" in "\n".join(lines)
     assert Passport.objects.get().person == family["an"]
     counts = (Establishment.objects.count(), EstablishmentStaff.objects.count(), Stay.objects.count(),
               OverstayAlert.objects.count(), WatchHit.objects.count())

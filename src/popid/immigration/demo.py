@@ -79,7 +79,8 @@ def ensure_demo() -> list[str]:
         f"khách nước ngoài đang lưu trú; {result.open_total} cảnh báo quá hạn tạm trú.",
         "  Cơ sở lưu trú khai báo khách: /luu-tru/ (đăng nhập tài khoản công dân mẫu Nguyễn Văn An).",
         "  Công an xem: /xuat-nhap-canh/ ; kiểm tra MRZ: popid mrz parse DÒNG1 DÒNG2",
-        *[f"  Hộ chiếu demo {p.number}: popid mrz parse {' '.join(p.mrz.split())}" for p in
+        *[f"  Hộ chiếu demo {p.number}: popid mrz parse " + " ".join(f"'{line}'" for line in p.mrz.split())
+          for p in
           Passport.objects.filter(reason="Dữ liệu demo")[:1]],
     ]
     return lines
