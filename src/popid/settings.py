@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "popid.documents",
     "popid.wallet",
     "popid.traffic",
+    "popid.immigration",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 

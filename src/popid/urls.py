@@ -17,6 +17,7 @@ urlpatterns = [
     path("vi-giay-to/", include("popid.wallet.urls")),
     path("dich-vu-cong/", include("popid.services.citizen_urls")),
     path("phat-nguoi/", include("popid.traffic.urls")),
+    path("", include("popid.immigration.urls")),
     *oidc_well_known,
     *wallet_well_known,
     path("", include("popid.web.urls")),

@@ -137,14 +137,14 @@ def create_grant(*, actor: Actor, subsystem: Subsystem, service: str, fields: li
     fields = sorted(set(fields or []))
     if service == Service.LIFE_STATUS:
         fields = ["life_status"]
-    if service == Service.TRAFFIC_DETECTIONS:
-        fields = []  # a write-only grant: the subsystem sends detections and reads no personal data
+    if service in {Service.TRAFFIC_DETECTIONS, Service.ACCOMMODATION, Service.BORDER_EVENTS}:
+        fields = []  # write-only grants: they send data to traffic/immigration and read no registry field
     if bad := catalogue.unknown(fields):
         raise _invalid("fields", _("Trường dữ liệu không có trong danh mục: %(f)s") % {"f": ", ".join(bad)})
     not_verifiable = sorted(set(fields) - catalogue.VERIFIABLE)
     if service in {Service.EKYC, Service.BATCH_VERIFY} and not_verifiable:
         raise _invalid("fields", _("Không xác thực được các trường: %(f)s") % {"f": ", ".join(not_verifiable)})
-    if service not in {Service.LIFE_STATUS, Service.TRAFFIC_DETECTIONS} and not fields:
+    if service not in {Service.LIFE_STATUS, Service.TRAFFIC_DETECTIONS, Service.ACCOMMODATION, Service.BORDER_EVENTS} and not fields:
         raise _invalid("fields", _("Cần chọn ít nhất một trường dữ liệu"))
     events = sorted(set(event_types or []))
     if service == Service.EVENTS:

@@ -26,6 +26,8 @@ class Service(models.TextChoices):
     LIFE_STATUS = "life_status", _("Tra cứu tình trạng còn sống / đã chết")
     EVENTS = "events", _("Nhận thông báo sự kiện hộ tịch, cư trú")
     TRAFFIC_DETECTIONS = "traffic_detections", _("Gửi phát hiện vi phạm giao thông (camera, tuần tra)")
+    ACCOMMODATION = "accommodation", _("Khai báo lưu trú người nước ngoài (phần mềm quản lý lưu trú)")
+    BORDER_EVENTS = "border_events", _("Ghi nhận nhập cảnh, xuất cảnh tại cửa khẩu")
 
 
 class EventType(models.TextChoices):

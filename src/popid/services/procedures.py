@@ -27,7 +27,9 @@ SUBMISSION_RULES = {"", "stay_notification"}
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 # The registry commands an approval may run; keys are the names used in definitions.
 COMMANDS = {"register_temporary_residence", "register_permanent_residence", "split_household",
-            "change_current_residence", "declare_absence"}
+            "change_current_residence", "declare_absence", "issue_passport"}
+# Commands of other apps an approval may run (name → dotted path); the rest are registry commands.
+EXTERNAL_COMMANDS = {"issue_passport": "popid.immigration.services.issue_passport"}
 
 
 class ProcedureDefinitionError(Exception):

@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from popid.core.access import AccessContext, Actor
@@ -50,7 +51,7 @@ from popid.services.errors import (
     TransitionNotAllowed,
 )
 from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState, Notification
-from popid.services.procedures import Procedure, get_procedure
+from popid.services.procedures import EXTERNAL_COMMANDS, Procedure, get_procedure
 from popid.services.selectors import permanent_residence, prefill_values
 
 S = DossierState
@@ -409,7 +410,8 @@ def approve(*, actor: Actor, code: str, expected_version: int | None = None, not
                           actor=actor.label, unit=actor.unit_name, note=note or _("Phê duyệt hồ sơ"),
                           decided_at=timezone.now(), decision_note=note)
     if procedure.command:
-        command = getattr(registry_services, procedure.command)
+        external = EXTERNAL_COMMANDS.get(procedure.command)
+        command = import_string(external) if external else getattr(registry_services, procedure.command)
         command(actor=actor, **command_arguments(procedure, dossier))
     return dossier
 

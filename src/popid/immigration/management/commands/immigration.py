@@ -1,0 +1,29 @@
+"""``popid immigration overstays [--date YYYY-MM-DD]``: the daily overstay computation (stays with
+no departure whose permission to stay has expired) → alerts for the police of the commune."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.dateparse import parse_date
+
+from popid.immigration import services
+
+
+class Command(BaseCommand):
+    help = "Cơ sở dữ liệu xuất nhập cảnh: tính người nước ngoài quá hạn tạm trú."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("overstays", help="Tạo cảnh báo quá hạn (chạy hằng ngày; chạy lại không tạo trùng).")
+        p.add_argument("--date", default="", help="Ngày tính (mặc định hôm nay), YYYY-MM-DD")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = None
+        if options["date"]:
+            today = parse_date(options["date"])
+            if today is None:
+                raise CommandError("--date phải có dạng YYYY-MM-DD")
+        result = services.compute_overstays(today=today)
+        self.stdout.write(f"Cảnh báo quá hạn mới: {result.created}; đang mở: {result.open_total}")
