@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "popid.exchange",
     "popid.documents",
     "popid.wallet",
+    "popid.matching",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 
