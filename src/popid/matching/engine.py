@@ -297,13 +297,14 @@ class Matcher:
         self.field_set = field_set
         self.link = len(tables) == 2
         self.db_api = db_api or duckdb_api()
+        self._row_counts = [t.num_rows for t in tables]
         self.frames = [self.db_api.register(self._for_backend(t), dataset_display_name=f"input_{i}")
                        for i, t in enumerate(tables)]
         settings: Any = model if model is not None else settings_for(field_set, link=self.link)
         if model is not None:
             settings = dict(model)
             settings["link_type"] = "link_only" if self.link else "dedupe_only"
-        self.linker = Linker(self.frames if self.link else self.frames[0], settings, log_level=logging.WARNING)
+        self.linker = Linker(self.frames if self.link else self.frames[0], settings, log_level=logging.ERROR)
         self.trained = model is not None
 
     def _for_backend(self, table: pa.Table) -> Any:
@@ -321,7 +322,11 @@ class Matcher:
         try:
             training.estimate_probability_two_random_records_match(rules, recall=recall)
         except Exception:  # no deterministic match at all: keep Splink's default prior
-            logger.info("prior estimation found no deterministic matches; keeping the default")
+            logger.debug("prior estimation found no deterministic matches")
+        settings_obj = self.linker._settings_obj  # Splink exposes no setter for the prior
+        if not 0 < settings_obj._probability_two_random_records_match < 1:
+            records = sum(self._row_counts)
+            settings_obj._probability_two_random_records_match = min(0.5, 0.1 / max(records, 1))
         step("u")
         training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
         for rule in self.field_set.training_rules():
@@ -330,7 +335,7 @@ class Matcher:
                 training.estimate_parameters_using_expectation_maximisation(
                     rule, estimate_without_term_frequencies=True)
             except Exception as exc:  # too few pairs under this rule to estimate anything
-                logger.info("EM session skipped: %s", type(exc).__name__)
+                logger.debug("EM session skipped: %s", type(exc).__name__)
         self.trained = True
 
     def model_dict(self) -> dict[str, Any]:
