@@ -734,7 +734,8 @@ def reissue_id_number(
 
 # --- merging two records of one person (issue #13) --------------------------------------------
 MERGE_UNDO_WINDOW = timedelta(days=30)
-_NOT_MOVED = {"registry.HistoryEntry", "registry.PersonMerge"}  # history stays where it was written
+# history stays where it was written; review pairs are about the two records themselves
+_NOT_MOVED = {"registry.HistoryEntry", "registry.PersonMerge", "matching.CandidatePair"}
 _ACTIVE_UNIQUE = {  # one active row per person (per kind): a second one is ended, not moved
     "registry.HouseholdMember": ("left_on", ()),
     "registry.Residence": ("ended_on", ("kind",)),
