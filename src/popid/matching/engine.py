@@ -388,7 +388,19 @@ def load_model(path: Path, field_set: FieldSet) -> dict[str, Any]:
     return document["splink"]
 
 
-def evidence(pair: dict[str, Any], field_set: FieldSet) -> list[dict[str, Any]]:
+def level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:
+    """(comparison, gamma) → the level's label, from a model's Splink settings."""
+    labels = {}
+    for comparison in model.get("comparisons", []):
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for gamma, level in zip(range(len(levels) - 1, -1, -1), levels, strict=True):
+            labels[(comparison["output_column_name"], gamma)] = level.get("label_for_charts") or level["sql_condition"]
+        labels.update({(comparison["output_column_name"], -1): "null"})
+    return labels
+
+
+def evidence(pair: dict[str, Any], field_set: FieldSet,
+             labels: dict[tuple[str, int], str] | None = None) -> list[dict[str, Any]]:
     """The waterfall of one scored pair: prior, then each comparison's weight (and its term
     frequency adjustment), as plain data for the review page."""
     rows = []
@@ -400,6 +412,7 @@ def evidence(pair: dict[str, Any], field_set: FieldSet) -> list[dict[str, Any]]:
         tf = pair.get(f"mw_tf_adj_{name}")
         level = pair.get(f"gamma_{name}")
         rows.append({"comparison": name, "gamma": level,
+                     "level": (labels or {}).get((name, int(level)), "") if level is not None else "",
                      "weight": round(float(weight) + float(tf or 0.0), 3),
                      "tf": round(float(tf), 3) if tf is not None else None})
     return rows

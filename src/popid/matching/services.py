@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.models import ScopeLevel
-from popid.matching.engine import DEFAULT_THRESHOLD, REVIEW_LOWER, FieldSet, Matcher, evidence, load_model
+from popid.matching.engine import (
+    DEFAULT_THRESHOLD,
+    REVIEW_LOWER,
+    FieldSet,
+    Matcher,
+    evidence,
+    level_labels,
+    load_model,
+)
 from popid.matching.errors import PairAlreadyDecided, PairNotFound
 from popid.matching.models import CandidatePair, MatchRun, PairBand, PairStatus
 from popid.matching.records import PERSON_VALUES, record_from_person, to_arrow
@@ -79,6 +87,7 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
         pairs_found=len(result.pairs), upper_threshold=upper, lower_threshold=lower, model_file=str(path),
         trained=model is None)
     say("queue")
+    labels = level_labels(matcher.model_dict())
     created = updated = skipped = 0
     with transaction.atomic():
         existing = {(p.left_id, p.right_id): p for p in CandidatePair.objects.select_for_update()}
@@ -89,7 +98,7 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
             fields = {"match_probability": probability, "match_weight": float(pair["match_weight"]),
                       "uncertainty": abs(probability - 0.5),
                       "band": PairBand.PROBABLE if probability >= upper else PairBand.UNCERTAIN,
-                      "evidence": evidence(pair, field_set), "run": run}
+                      "evidence": evidence(pair, field_set, labels), "run": run}
             known = existing.get((a, b))
             if known is None:
                 new_pairs.append(CandidatePair(left_id=a, right_id=b, **fields))
