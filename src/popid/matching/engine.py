@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 
 # --- comparisons -----------------------------------------------------------------------------
 def _null_any(*cols: str) -> dict[str, Any]:
-    left = " AND ".join(f'"{c}_l" IS NULL' for c in cols)
-    right = " AND ".join(f'"{c}_r" IS NULL' for c in cols)
+    # unquoted identifiers: a double-quoted name is a string literal in Spark SQL
+    left = " AND ".join(f"{c}_l IS NULL" for c in cols)
+    right = " AND ".join(f"{c}_r IS NULL" for c in cols)
     return {"sql_condition": f"({left}) OR ({right})", "label_for_charts": "null", "is_null_level": True}
 
 
@@ -79,10 +80,10 @@ def _birth() -> cl.CustomComparison:
             cll.NullLevel("birth_year"),
             cll.ExactMatchLevel("birth_date").configure(label_for_charts="same birth date"),
             cll.CustomLevel(
-                '"birth_year_l" = "birth_year_r" AND "birth_month_l" = "birth_day_r" '
-                'AND "birth_day_l" = "birth_month_r"', label_for_charts="day and month swapped"),
+                "birth_year_l = birth_year_r AND birth_month_l = birth_day_r AND birth_day_l = birth_month_r",
+                label_for_charts="day and month swapped"),
             cll.CustomLevel(
-                '("birth_date_l" IS NULL OR "birth_date_r" IS NULL) AND "birth_year_l" = "birth_year_r"',
+                "(birth_date_l IS NULL OR birth_date_r IS NULL) AND birth_year_l = birth_year_r",
                 label_for_charts="same year, one side knows only the year"),
             cll.LevenshteinLevel("birth_date", 1).configure(label_for_charts="one digit different"),
             cll.ExactMatchLevel("birth_year").configure(label_for_charts="same year"),
@@ -225,7 +226,7 @@ class FieldSet:
         if "birth" in has:
             rules.append(block_on("birth_date"))
         if {"document", "phone"} <= has:  # nearly all matches: estimates birth and name well
-            rules.append('(l."id_old" = r."id_old") OR (l."phone" = r."phone")')
+            rules.append("(l.id_old = r.id_old) OR (l.phone = r.phone)")
         if "name" in has and "phone" in has:
             pass
         elif "name" in has and "place" in has and self.place_columns:
@@ -258,6 +259,27 @@ def settings_for(field_set: FieldSet, *, link: bool) -> SettingsCreator:
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )
+
+
+_PARAMETERS = ("m_probability", "u_probability", "tf_minimum_u_value", "tf_adjustment_weight")
+
+
+def transfer_parameters(model: dict[str, Any], field_set: FieldSet, *, link: bool, dialect: str) -> dict[str, Any]:
+    """The settings of ``field_set`` written for ``dialect`` with the trained parameters of
+    ``model`` (any dialect): so a model trained on DuckDB scores the same pairs on Spark.
+    Comparisons are matched by name, levels by position."""
+    settings = settings_for(field_set, link=link).create_settings_dict(dialect)
+    settings["probability_two_random_records_match"] = model.get("probability_two_random_records_match")
+    trained = {c["output_column_name"]: c["comparison_levels"] for c in model.get("comparisons", [])}
+    for comparison in settings["comparisons"]:
+        levels = trained.get(comparison["output_column_name"])
+        if levels is None or len(levels) != len(comparison["comparison_levels"]):
+            raise ModelFeatureMismatch(saved=sorted(trained), wanted=field_set.as_dict())
+        for target, source in zip(comparison["comparison_levels"], levels, strict=True):
+            for key in _PARAMETERS:
+                if source.get(key) is not None:
+                    target[key] = source[key]
+    return settings
 
 
 # --- backends --------------------------------------------------------------------------------
@@ -298,12 +320,11 @@ class Matcher:
         self.link = len(tables) == 2
         self.db_api = db_api or duckdb_api()
         self._row_counts = [t.num_rows for t in tables]
-        self.frames = [self.db_api.register(self._for_backend(t), dataset_display_name=f"input_{i}")
-                       for i, t in enumerate(tables)]
-        settings: Any = model if model is not None else settings_for(field_set, link=self.link)
+        self.frames = [self.db_api.register(self._for_backend(t)) for t in tables]
+        settings: Any = settings_for(field_set, link=self.link)
         if model is not None:
-            settings = dict(model)
-            settings["link_type"] = "link_only" if self.link else "dedupe_only"
+            settings = transfer_parameters(model, field_set, link=self.link,
+                                           dialect=self.db_api.sql_dialect.sql_dialect_str)
         self.linker = Linker(self.frames if self.link else self.frames[0], settings, log_level=logging.ERROR)
         self.trained = model is not None
 

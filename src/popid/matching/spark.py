@@ -18,19 +18,31 @@ def splink_udf_jar() -> str:
     return similarity_jar_location()
 
 
-def local_session(*, cores: int = 1, app_name: str = "popid-match") -> Any:
+def local_session(*, cores: int = 1, app_name: str = "popid-match", checkpoint_dir: str | None = None) -> Any:
+    """A local-mode session; Splink checkpoints intermediate tables, so a checkpoint directory
+    is set (a temporary one unless given)."""
+    import logging
+    import tempfile
+
     from pyspark.sql import SparkSession
 
-    return (
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # no INFO lines at interpreter shutdown
+    scratch = checkpoint_dir or tempfile.mkdtemp(prefix="popid-spark-")
+    session = (
         SparkSession.builder.master(f"local[{cores}]").appName(app_name)
         .config("spark.jars", splink_udf_jar())
         .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
         .config("spark.default.parallelism", str(max(2, cores * 2)))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
         .config("spark.driver.memory", "1g")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
+    session.sparkContext.setCheckpointDir(f"{scratch}/checkpoints")
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def to_backend_table(db_api: Any, table: pa.Table) -> Any:
