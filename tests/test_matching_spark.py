@@ -39,7 +39,7 @@ def _records(persons: int) -> tuple[list[dict], Truth]:
 
 
 def test_duckdb_model_scores_the_same_pairs_on_spark(spark):
-    records, truth = _records(400)
+    records, _truth = _records(400)
     table = to_arrow(records)
     duck = Matcher([table], FieldSet.registry())
     duck.train(max_pairs=1e5)
