@@ -163,3 +163,21 @@ def test_model_file_that_is_not_a_model(tmp_path):
     bogus.write_text(json.dumps({"hello": 1}))
     with pytest.raises(CommandError, match="mô hình"):
         _dedupe(path, tmp_path, *FIELDS, "--model", str(bogus))
+
+
+def test_link_a_file_to_the_registry(family, tmp_path):
+    an = family["an"]
+    rows = [
+        {"ref": "A1", "ho_ten": "Nguyeenx Vawn An", "ngay_sinh": "12/05/1990", "gioi": "Nam"},
+        {"ref": "A2", "ho_ten": "Trần Thị Bình", "ngay_sinh": "20/08/1992", "gioi": "Nữ"},
+        {"ref": "A3", "ho_ten": "Phạm Quốc Việt", "ngay_sinh": "01/01/1970", "gioi": "Nam"},
+    ]
+    path = _write(tmp_path / "beneficiaries.csv", rows)
+    out = tmp_path / "links.csv"
+    call_command("match", "link", str(path), "--registry", "--id", "ref", "--field", "full_name=ho_ten",
+                 "--field", "birth_date=ngay_sinh", "--field", "sex=gioi", "--out", str(out), "--threshold", "0.5",
+                 verbosity=0)
+    with out.open() as f:
+        links = {(r["id_l"], r["id_r"]) for r in csv.DictReader(f)}
+    assert ("A1", an.id_number) in links and ("A2", family["binh"].id_number) in links
+    assert not any(left == "A3" for left, _ in links)
