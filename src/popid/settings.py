@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "popid.wallet",
     "popid.traffic",
     "popid.immigration",
+    "popid.matching",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 

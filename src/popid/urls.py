@@ -18,6 +18,7 @@ urlpatterns = [
     path("dich-vu-cong/", include("popid.services.citizen_urls")),
     path("phat-nguoi/", include("popid.traffic.urls")),
     path("", include("popid.immigration.urls")),
+    path("so-khop/", include("popid.matching.urls")),
     *oidc_well_known,
     *wallet_well_known,
     path("", include("popid.web.urls")),

@@ -25,6 +25,9 @@ from popid.identity.oidc.models import AuthMethod, RelyingParty
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 
+# Grants that let a subsystem send data to traffic/immigration; they release no registry field.
+WRITE_ONLY_SERVICES = frozenset({Service.TRAFFIC_DETECTIONS, Service.ACCOMMODATION, Service.BORDER_EVENTS})
+
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "reason": "invalid", "message": message}])
 
@@ -137,14 +140,14 @@ def create_grant(*, actor: Actor, subsystem: Subsystem, service: str, fields: li
     fields = sorted(set(fields or []))
     if service == Service.LIFE_STATUS:
         fields = ["life_status"]
-    if service in {Service.TRAFFIC_DETECTIONS, Service.ACCOMMODATION, Service.BORDER_EVENTS}:
+    if service in WRITE_ONLY_SERVICES:
         fields = []  # write-only grants: they send data to traffic/immigration and read no registry field
     if bad := catalogue.unknown(fields):
         raise _invalid("fields", _("Trường dữ liệu không có trong danh mục: %(f)s") % {"f": ", ".join(bad)})
     not_verifiable = sorted(set(fields) - catalogue.VERIFIABLE)
     if service in {Service.EKYC, Service.BATCH_VERIFY} and not_verifiable:
         raise _invalid("fields", _("Không xác thực được các trường: %(f)s") % {"f": ", ".join(not_verifiable)})
-    if service not in {Service.LIFE_STATUS, Service.TRAFFIC_DETECTIONS, Service.ACCOMMODATION, Service.BORDER_EVENTS} and not fields:
+    if service != Service.LIFE_STATUS and service not in WRITE_ONLY_SERVICES and not fields:
         raise _invalid("fields", _("Cần chọn ít nhất một trường dữ liệu"))
     events = sorted(set(event_types or []))
     if service == Service.EVENTS:

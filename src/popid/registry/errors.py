@@ -66,3 +66,12 @@ class InvalidState(DomainError):
 class IdNumberUnavailable(Conflict):
     code = "id_number_unavailable"
     title = _("Không cấp được số định danh")
+
+
+class MergeRefused(DomainError):
+    """A merge or split that the registry cannot carry out (same person, dead or merged record,
+    undo window passed, already split)."""
+
+    code = "merge_refused"
+    status = 409
+    title = _("Không thể hợp nhất hoặc tách hồ sơ")

@@ -23,6 +23,7 @@ class PersonStatus(models.TextChoices):
     ALIVE = "alive", _("Còn sống")
     DECEASED = "deceased", _("Đã chết")
     MISSING = "missing", _("Mất tích")
+    MERGED = "merged", _("Đã hợp nhất vào hồ sơ khác")
 
 
 class DatePrecision(models.TextChoices):
@@ -264,6 +265,28 @@ class HistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.command} v{self.version}"
+
+
+class PersonMerge(models.Model):
+    """Two records of one person merged (``services.merge_persons``): what moved, so that a
+    supervisor can undo it within ``MERGE_UNDO_WINDOW`` (``services.split_persons``)."""
+
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_absorbed")
+    merged_id_number = models.CharField(max_length=12)
+    # [[app_label.Model, pk, field, "moved" | "ended"], ...] in the order applied
+    moved = models.JSONField(default=list)
+    survivor_before = models.JSONField(default=dict)
+    actor = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    legal_ref = models.CharField(max_length=200, blank=True)
+    merged_at = models.DateTimeField(auto_now_add=True)
+    split_at = models.DateTimeField(null=True, blank=True)
+    split_by = models.CharField(max_length=200, blank=True)
+    split_reason = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.merged_id_number} -> {self.survivor_id}"
 
 
 class OutboxEvent(models.Model):

@@ -29,6 +29,7 @@ from popid.registry.errors import (
     IdNumberUnavailable,
     ImpossibleDate,
     InvalidState,
+    MergeRefused,
     PersonNotFound,
     StaleVersion,
 )
@@ -43,6 +44,7 @@ from popid.registry.models import (
     MaritalStatus,
     OutboxEvent,
     Person,
+    PersonMerge,
     PersonStatus,
     RelationKind,
     Residence,
@@ -728,3 +730,144 @@ def reissue_id_number(
                    before=old, after=new)
     _emit("person.id_number_reissued", new_number, previous_id_number=id_number)
     return person
+
+
+# --- merging two records of one person (issue #13) --------------------------------------------
+MERGE_UNDO_WINDOW = timedelta(days=30)
+# history stays where it was written; review pairs are about the two records themselves
+_NOT_MOVED = {"registry.HistoryEntry", "registry.PersonMerge", "matching.CandidatePair"}
+_ACTIVE_UNIQUE = {  # one active row per person (per kind): a second one is ended, not moved
+    "registry.HouseholdMember": ("left_on", ()),
+    "registry.Residence": ("ended_on", ("kind",)),
+}
+
+
+def _person_references() -> list[tuple[Any, str]]:
+    """Every (model, field) pointing at a person, from every app, found by introspection so a
+    new app's references move too."""
+    refs = []
+    for rel in Person._meta.get_fields(include_hidden=True):
+        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
+            model = rel.related_model
+            if model._meta.label not in _NOT_MOVED:
+                refs.append((model, rel.field.name))
+    return refs
+
+
+def _lock_pair(*, actor: Actor, first: str, second: str) -> tuple[Person, Person]:
+    """Lock both persons in ID-number order (no deadlock between two merges of the same pair)."""
+    locked = {n: _lock_person(actor=actor, id_number=n) for n in sorted((first, second))}
+    return locked[first], locked[second]
+
+
+@transaction.atomic
+def merge_persons(
+    *, actor: Actor, survivor_id_number: str, duplicate_id_number: str, survivor_version: int,
+    duplicate_version: int, reason: str, legal_ref: str = "",
+) -> PersonMerge:
+    """Merge the record ``duplicate`` into ``survivor``: the survivor keeps its ID number, the
+    duplicate's number is cancelled (``CancelledIdNumber`` → survivor, so lookups by it still
+    resolve), everything that refers to the duplicate (households, residences, relations, cards,
+    documents, identity accounts, dossiers...) moves to the survivor, a ``HistoryEntry`` on both,
+    and a ``person.merged`` outbox event. Undo: ``split_persons``."""
+    _require_reason(reason, legal_ref)
+    if survivor_id_number == duplicate_id_number:
+        raise MergeRefused(_("Không thể hợp nhất một hồ sơ vào chính nó"), field="duplicate_id_number")
+    survivor, duplicate = _lock_pair(actor=actor, first=survivor_id_number, second=duplicate_id_number)
+    for person, version, name in ((survivor, survivor_version, "survivor_version"),
+                                  (duplicate, duplicate_version, "duplicate_version")):
+        if person.version != version:
+            raise StaleVersion(
+                _("Phiên bản %(expected)d đã cũ, phiên bản hiện tại là %(current)d")
+                % {"expected": version, "current": person.version}, field=name, current_version=person.version)
+        if person.status != PersonStatus.ALIVE:
+            raise MergeRefused(_("Hồ sơ %(id)s không còn hiệu lực (đã chết, mất tích hoặc đã hợp nhất)")
+                               % {"id": person.id_number}, field=name.replace("_version", "_id_number"))
+    today = date.today()
+    before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
+    moved: list[list[Any]] = []
+    for model, field in _person_references():
+        label = model._meta.label
+        rows = model.objects.select_for_update().filter(**{field: duplicate}).order_by("pk")
+        for row in rows:
+            end_field, keys = _ACTIVE_UNIQUE.get(label, (None, ()))
+            if end_field and getattr(row, end_field) is None and model.objects.filter(
+                    **{field: survivor, f"{end_field}__isnull": True}, **{k: getattr(row, k) for k in keys}).exists():
+                model.objects.filter(pk=row.pk).update(**{end_field: today})
+                moved.append([label, row.pk, end_field, "ended"])
+            else:
+                model.objects.filter(pk=row.pk).update(**{field: survivor})
+                moved.append([label, row.pk, field, "moved"])
+    CancelledIdNumber.objects.create(id_number=duplicate.id_number, person=survivor,
+                                     replaced_by=survivor.id_number, reason=reason[:300], legal_ref=legal_ref)
+    survivor_fields = []
+    if not survivor.old_id_number and duplicate.old_id_number:
+        survivor.old_id_number = duplicate.old_id_number
+        survivor_fields.append("old_id_number")
+    _save(survivor, survivor_fields)
+    duplicate.status = PersonStatus.MERGED
+    duplicate.other_info = {**duplicate.other_info, "merged_into": survivor.id_number}
+    _save(duplicate, ["status", "other_info"])
+    merge = PersonMerge.objects.create(
+        survivor=survivor, merged=duplicate, merged_id_number=duplicate.id_number, moved=moved,
+        survivor_before=before_survivor, actor=actor.label, reason=reason, legal_ref=legal_ref)
+    for person, before in ((survivor, before_survivor), (duplicate, before_duplicate)):
+        old, new = _diff(before, snapshot(person))
+        new["merge"] = {"id": merge.pk, "survivor": survivor.id_number, "merged": duplicate.id_number,
+                        "moved": len(moved)}
+        _write_history(actor=actor, person=person, command="merge_persons", reason=reason, legal_ref=legal_ref,
+                       before=old, after=new)
+    _emit("person.merged", survivor.id_number, merged_id_number=duplicate.id_number, merge_id=merge.pk)
+    return merge
+
+
+@transaction.atomic
+def split_persons(*, actor: Actor, merge_id: int, reason: str, legal_ref: str = "") -> PersonMerge:
+    """Undo a merge within ``MERGE_UNDO_WINDOW``: a supervisor's command. Rows moved go back,
+    rows ended are reopened, the cancelled number is restored, history on both."""
+    from django.utils import timezone
+
+    from popid.core.models import Role
+
+    _require_reason(reason, legal_ref)
+    if actor.role not in {Role.SUPERVISOR, Role.ADMIN}:
+        raise PermissionDenied(_("Chỉ cán bộ giám sát được tách hồ sơ đã hợp nhất"))
+    merge = PersonMerge.objects.select_for_update().filter(pk=merge_id).first()
+    if merge is None:
+        raise MergeRefused(_("Không tìm thấy lần hợp nhất %(id)s") % {"id": merge_id}, field="merge_id")
+    survivor = Person.objects.select_for_update().get(pk=merge.survivor_id)
+    duplicate = Person.objects.select_for_update().get(pk=merge.merged_id)
+    if not (actor.covers_commune(survivor.commune_code) or actor.covers_commune(duplicate.commune_code)):
+        raise MergeRefused(_("Không tìm thấy lần hợp nhất %(id)s") % {"id": merge_id}, field="merge_id")
+    if merge.split_at is not None:
+        raise MergeRefused(_("Lần hợp nhất này đã được tách"), field="merge_id")
+    if timezone.now() - merge.merged_at > MERGE_UNDO_WINDOW:
+        raise MergeRefused(_("Đã quá thời hạn %(days)d ngày để tách hồ sơ")
+                           % {"days": MERGE_UNDO_WINDOW.days}, field="merge_id")
+    from django.apps import apps
+
+    before_survivor, before_duplicate = snapshot(survivor), snapshot(duplicate)
+    for label, pk, field, action in reversed(merge.moved):
+        model = apps.get_model(label)
+        if action == "moved":
+            model.objects.filter(pk=pk).update(**{field: duplicate})
+        else:
+            model.objects.filter(pk=pk).update(**{field: None})
+    CancelledIdNumber.objects.filter(id_number=merge.merged_id_number, person=survivor).delete()
+    if "old_id_number" in merge.survivor_before and survivor.old_id_number != merge.survivor_before["old_id_number"]:
+        survivor.old_id_number = merge.survivor_before["old_id_number"]
+        _save(survivor, ["old_id_number"])
+    else:
+        _save(survivor, [])
+    duplicate.status = PersonStatus.ALIVE
+    duplicate.other_info = {k: v for k, v in duplicate.other_info.items() if k != "merged_into"}
+    _save(duplicate, ["status", "other_info"])
+    merge.split_at, merge.split_by, merge.split_reason = timezone.now(), actor.label, reason
+    merge.save(update_fields=["split_at", "split_by", "split_reason"])
+    for person, before in ((survivor, before_survivor), (duplicate, before_duplicate)):
+        old, new = _diff(before, snapshot(person))
+        new["split"] = {"merge_id": merge.pk, "survivor": survivor.id_number, "restored": duplicate.id_number}
+        _write_history(actor=actor, person=person, command="split_persons", reason=reason, legal_ref=legal_ref,
+                       before=old, after=new)
+    _emit("person.split", duplicate.id_number, survivor_id_number=survivor.id_number, merge_id=merge.pk)
+    return merge

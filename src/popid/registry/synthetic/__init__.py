@@ -56,7 +56,8 @@ def fixture_citizen_exists() -> bool:
 
 
 def seed_population(*, persons: int, seed: int, error_rate: float = 0.0, progress: bool = False,
-                    batch_size: int = 5000, reference_date: date = REFERENCE_DATE) -> SeedResult:
+                    batch_size: int = 5000, reference_date: date = REFERENCE_DATE,
+                    duplicate_rate: float = 0.0) -> SeedResult:
     """Generate ``persons`` people and load them; ID numbers already in the table are avoided
     and the Nguyễn Văn An fixture family is added only if missing (it counts in ``persons``)."""
     from tqdm import tqdm
@@ -71,7 +72,7 @@ def seed_population(*, persons: int, seed: int, error_rate: float = 0.0, progres
         persons=persons, seed=seed, error_rate=error_rate, batch_size=batch_size, reference_date=reference_date,
         created_at=timestamp_text(timezone.now()), person_id_start=person_start,
         household_id_start=household_start, include_fixture=not fixture_citizen_exists(),
-        reserved_id_numbers=reserved, truth=truth,
+        reserved_id_numbers=reserved, truth=truth, duplicate_rate=duplicate_rate,
     )
     households = 0
 

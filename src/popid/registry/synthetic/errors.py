@@ -32,6 +32,14 @@ rule fires and no other, which keeps precision and recall honest:
   ethnicity and parents' names. The truth lists the pair under ``duplicates`` and the *second*
   record under ``errors`` with kind ``probable_duplicate``.
 
+``inject_hard_duplicates`` (``duplicate_rate``) is separate from the kinds above: it gives a
+living adult a second record, in a one-person household, with one name error (typed in Telex or
+VIQR keystrokes, diacritics lost, one letter wrong, or name order swapped), often a date error
+(day and month swapped, only the year known, one digit wrong) and a place (same commune, same
+province or elsewhere); the old 9-digit ID card number is kept when the person has one. These
+pairs are what the probabilistic matcher (``popid.matching``) must find; the rule engine is not
+expected to, so they are recorded under ``truth.match_duplicates`` and not under ``errors``.
+
 At most one date-changing error per household, so two injected errors never cancel or create
 each other. Kinds are taken in round-robin order; a kind no member is eligible for waits for
 the next household, so every kind appears in roughly equal numbers.
@@ -45,6 +53,7 @@ from datetime import date, timedelta
 from popid.core.admin_units import LEGACY_COMMUNE_CODE_MAX, communes
 from popid.core.id_numbers import is_known_place_code
 from popid.core.text import normalize_text
+from popid.matching.normalise import spell_with_keystrokes
 from popid.registry.quality.kinds import KINDS
 from popid.registry.synthetic.generator import (
     Household,
@@ -269,3 +278,97 @@ class ErrorInjector:
         self.truth.duplicates.append([p.id_number, d.id_number])
         self.truth.errors.append({"id_number": d.id_number, "kind": "probable_duplicate"})
         return True
+
+    # -- duplicates with hard errors (probabilistic matcher) ---------------------------------
+
+    NAME_ERRORS = ("telex", "viqr", "no_diacritics", "name_typo", "name_order")
+    DATE_ERRORS = ("day_month_swap", "year_only", "date_digit", None)
+
+    def inject_hard_duplicates(self, hh: Household, *, rate: float, budget: int) -> list[Household]:
+        """Second records with hard errors for some adult members of ``hh``."""
+        if hh.is_fixture:
+            return []
+        extra: list[Household] = []
+        for p in hh.members:
+            if budget < 1:
+                break
+            if p.status != "alive" or p.precision != "day" or p.age(self.gen.today) < 16:
+                continue
+            if self.rng.random() >= rate:
+                continue
+            extra.append(self._hard_duplicate(hh, p))
+            budget -= 1
+        return extra
+
+    def _misspell(self, name: str, kind: str) -> str:
+        rng = self.rng
+        words = name.split()
+        if kind == "no_diacritics":
+            return " ".join(w.capitalize() for w in normalize_text(name).split())
+        if kind in ("telex", "viqr"):
+            i = rng.randrange(len(words))
+            words[i] = spell_with_keystrokes(words[i], kind)
+            return " ".join(words)
+        if kind == "name_order":  # given name first, as on foreign forms
+            return " ".join([*words[1:], words[0]])
+        # name_typo: one letter of the family or given name replaced, dropped or doubled
+        i = rng.choice((0, len(words) - 1))
+        word = normalize_text(words[i])
+        j = rng.randrange(len(word))
+        how = rng.randrange(3)
+        if how == 0 and len(word) > 2:
+            word = word[:j] + word[j + 1:]
+        elif how == 1:
+            word = word[:j] + word[j] + word[j:]
+        else:
+            word = word[:j] + rng.choice("aeiouhnmtc".replace(word[j], "")) + word[j + 1:]
+        words[i] = word.capitalize()
+        return " ".join(words)
+
+    def _hard_duplicate(self, hh: Household, p: P) -> Household:
+        gen, rng = self.gen, self.rng
+        d = P()
+        for attr in ("sex", "birth_date", "birth_place", "breg_commune", "breg_province", "hometown", "ethnicity",
+                     "religion", "blood_type", "marital", "father_name", "mother_name", "father", "mother",
+                     "family_name", "phone", "old_id", "id_place"):
+            setattr(d, attr, getattr(p, attr))
+        errors = []
+        if rng.random() < 0.5:  # half the second records were made without the phone number
+            d.phone = ""
+            errors.append("no_phone")
+        name_error = rng.choice(self.NAME_ERRORS)
+        d.full_name = self._misspell(p.full_name, name_error)
+        d.name_norm = normalize_text(d.full_name)
+        errors.append(name_error)
+        date_error = rng.choice(self.DATE_ERRORS)
+        b = p.birth_date
+        if date_error == "day_month_swap" and b.day <= 12 and b.day != b.month:
+            d.birth_date = date(b.year, b.day, b.month)
+        elif date_error == "year_only":
+            d.birth_date, d.precision = date(b.year, 1, 1), "year"
+        elif date_error == "date_digit":
+            day = b.day + rng.choice((-1, 1)) if 1 < b.day < 28 else 15
+            d.birth_date = date(b.year, b.month, day)
+        else:
+            date_error = None
+        if date_error:
+            errors.append(date_error)
+        province = hh.province
+        where = rng.randrange(3)
+        if where == 0:
+            commune = hh.commune
+            errors.append("same_commune")
+        else:
+            if where == 2:
+                province = gen.province_table.draw(rng)
+            commune = rng.choice(gen.communes[province])
+            errors.append("moved_in_province" if where == 1 else "moved_elsewhere")
+        if p.old_id:
+            errors.append("old_id_kept")
+        d.id_number = gen.new_id_number(p.id_place, d.sex, d.birth_date.year)
+        d.relationship = "head"
+        d.card = False
+        d.error = "hard_duplicate"
+        created = gen.today - timedelta(days=rng.randrange(30, 3000))
+        self.truth.match_duplicates.append({"pair": [p.id_number, d.id_number], "errors": errors})
+        return Household(0, commune, province, gen.address(commune), created, [d])

@@ -114,10 +114,14 @@ class Truth:
     error_rate: float
     errors: list[dict[str, str]] = field(default_factory=list)
     duplicates: list[list[str]] = field(default_factory=list)
+    # duplicates with hard errors for the probabilistic matcher: {"pair": [a, b], "errors": [...]}
+    duplicate_rate: float = 0.0
+    match_duplicates: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"seed": self.seed, "persons": self.persons, "error_rate": self.error_rate,
-                "errors": self.errors, "duplicates": self.duplicates}
+                "errors": self.errors, "duplicates": self.duplicates, "duplicate_rate": self.duplicate_rate,
+                "match_duplicates": self.match_duplicates}
 
 
 class P:
@@ -638,19 +642,24 @@ def commune_province(code: str) -> str:
 def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_size: int = 5000,
                   reference_date: date = REFERENCE_DATE, created_at: str = "2026-11-01 00:00:00+00:00",
                   person_id_start: int = 1, household_id_start: int = 1, include_fixture: bool = True,
-                  reserved_id_numbers: set[str] | None = None, truth: Truth | None = None) -> Iterator[RowBatch]:
+                  reserved_id_numbers: set[str] | None = None, truth: Truth | None = None,
+                  duplicate_rate: float = 0.0) -> Iterator[RowBatch]:
     """Yield ``RowBatch``es of whole households until exactly ``persons`` person rows exist.
 
     Deterministic for equal arguments. Person ids run from ``person_id_start`` and household
     ids from ``household_id_start`` (the loader passes the table's next free id). The fixture
     household of Nguyễn Văn An comes first when ``include_fixture`` and ``persons >= 3``. When
     ``truth`` is given, injected errors and duplicate pairs are recorded into it.
+    ``duplicate_rate``: share of persons who get a second record with hard errors (typed
+    without an input method, swapped name order, day/month swapped, year only, moved...), for
+    the probabilistic matcher; recorded under ``truth.match_duplicates``.
     """
     from popid.registry.synthetic.errors import ErrorInjector
 
     gen = PopulationGenerator(seed=seed, error_rate=error_rate, reference_date=reference_date,
                               reserved_id_numbers=reserved_id_numbers)
     injector = ErrorInjector(gen, truth if truth is not None else Truth(seed, persons, error_rate))
+    injector.truth.duplicate_rate = duplicate_rate
     next_pid, next_hid, remaining = person_id_start, household_id_start, persons
     batch, in_batch = RowBatch(), 0
     pending = [gen.fixture_household(next_hid)] if include_fixture and persons >= 3 else []
@@ -659,6 +668,9 @@ def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_siz
             hh = gen.build_household(next_hid, remaining)
             pending = [hh, *injector.inject(hh, budget=remaining - len(hh.members),
                                             next_hid=next_hid + 1)] if error_rate > 0 else [hh]
+            if duplicate_rate > 0:
+                pending += injector.inject_hard_duplicates(
+                    hh, rate=duplicate_rate, budget=remaining - sum(len(h.members) for h in pending))
         hh = pending.pop(0)
         hh.hid = next_hid
         next_hid += 1

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--persons", type=int, default=10_000, help="number of person records")
         parser.add_argument("--seed", type=int, default=1, help="random seed: same seed, same population")
         parser.add_argument("--error-rate", type=float, default=0.0, help="share of persons given a known error")
+        parser.add_argument("--duplicate-rate", type=float, default=0.0,
+                            help="share of persons given a second record with hard errors (probabilistic matcher)")
         parser.add_argument("--truth", type=Path, help="write the injected errors (JSON) to this file")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if persons exist")
         parser.add_argument("--batch-size", type=int, default=5000, help="persons per COPY/insert batch")
@@ -37,8 +39,9 @@ class Command(BaseCommand):
         from popid.registry.models import Person
 
         persons, rate = int(options["persons"]), float(options["error_rate"])
-        if persons < 0 or not 0.0 <= rate <= 1.0:
-            raise CommandError("--persons must be ≥ 0 and --error-rate between 0 and 1")
+        duplicate_rate = float(options["duplicate_rate"])
+        if persons < 0 or not 0.0 <= rate <= 1.0 or not 0.0 <= duplicate_rate <= 0.5:
+            raise CommandError("--persons must be ≥ 0, --error-rate between 0 and 1, --duplicate-rate 0 to 0.5")
         if options["if_empty"] and Person.objects.exists():
             self.stdout.write("Đã có dữ liệu dân cư: bỏ qua sinh dữ liệu (--if-empty).")
         else:
@@ -46,6 +49,7 @@ class Command(BaseCommand):
                 persons=persons, seed=int(options["seed"]), error_rate=rate,
                 progress=not options["no_progress"] and options["verbosity"] > 0,
                 batch_size=int(options["batch_size"]), reference_date=options["reference_date"],
+                duplicate_rate=duplicate_rate,
             )
             rate_per_s = result.persons / result.seconds if result.seconds else 0
             self.stdout.write(f"Đã nạp {result.persons:,} người, {result.households:,} hộ trong "

@@ -1,0 +1,148 @@
+"""Canonical match records: what the engine compares, built from a CSV row (by role) or from a
+registry person.
+
+Every record has the same columns (``COLUMNS``); a role the source does not have leaves its
+columns empty, and the engine compares only the features the source has (``features``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from popid.core import admin_units
+from popid.matching.normalise import (
+    UnparseableDate,
+    name_parts,
+    parse_birth_date,
+    parse_document_id,
+    parse_phone,
+    parse_sex,
+    plain_text,
+)
+
+ROLES = ("full_name", "given_name", "family_name", "birth_date", "birth_year", "sex", "address", "locality",
+         "region", "postcode", "document_id", "phone")
+REPEATABLE_ROLES = frozenset({"address"})
+
+SCHEMA = pa.schema([
+    ("unique_id", pa.string()),
+    ("name_exact", pa.string()), ("name_plain", pa.string()), ("name_sorted", pa.string()),
+    ("family", pa.string()), ("middle", pa.string()), ("given", pa.string()),
+    ("birth_date", pa.string()), ("birth_year", pa.int32()), ("birth_month", pa.int32()), ("birth_day", pa.int32()),
+    ("sex", pa.string()),
+    ("id_new", pa.string()), ("id_old", pa.string()),
+    ("commune", pa.string()), ("province", pa.string()),
+    ("postcode", pa.string()), ("locality", pa.string()), ("region", pa.string()),
+    ("address", pa.string()), ("phone", pa.string()),
+])
+COLUMNS = tuple(SCHEMA.names)
+
+# role -> feature compared by the model
+ROLE_FEATURE = {
+    "full_name": "name", "given_name": "name", "family_name": "name", "birth_date": "birth", "birth_year": "birth",
+    "sex": "sex", "document_id": "document", "phone": "phone", "address": "address", "locality": "place",
+    "region": "place", "postcode": "place",
+}
+REGISTRY_FEATURES = ("name", "birth", "sex", "document", "admin_unit", "phone")
+
+
+def features_for_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({ROLE_FEATURE[r] for r in roles}))
+
+
+@dataclass
+class BuildStats:
+    rows: int = 0
+    unparseable_dates: int = 0
+    unparseable_date_examples: list[int] = field(default_factory=list)  # row numbers, not values
+
+
+def _admin(commune_code: str | None, province_code: str | None) -> tuple[str | None, str | None]:
+    """Commune and province in the 2025 numbering. A pre-2025 province code maps to the 2025
+    province that absorbed it; an abolished commune code keeps only its province (if known)."""
+    commune = commune_code if commune_code and admin_units.is_active_commune(commune_code) else None
+    province = admin_units.province_of_commune(commune) if commune else None
+    if province is None and province_code:
+        if province_code in admin_units.provinces():
+            province = province_code
+        else:
+            province = admin_units.current_province_for_legacy("0" + province_code)
+    return commune, province
+
+
+def empty_record(unique_id: str) -> dict[str, Any]:
+    record: dict[str, Any] = dict.fromkeys(COLUMNS)
+    record["unique_id"] = unique_id
+    return record
+
+
+def _set_name(record: dict[str, Any], full: str | None, family: str | None = None, given: str | None = None) -> None:
+    parts = name_parts(full, family=family, given=given)
+    if parts is None:
+        return
+    record.update(name_exact=parts.exact, name_plain=parts.plain, name_sorted=parts.sorted_tokens,
+                  family=parts.family or None, middle=parts.middle or None, given=parts.given or None)
+
+
+def record_from_row(row: Mapping[str, str], *, unique_id: str, mapping: Mapping[str, list[str]],
+                    stats: BuildStats, row_number: int) -> dict[str, Any]:
+    """One CSV row → a match record. ``mapping``: role → column names (several for address)."""
+    def value(role: str) -> str | None:
+        cols = mapping.get(role)
+        if not cols:
+            return None
+        text = " ".join((row.get(c) or "").strip() for c in cols).strip()
+        return text or None
+
+    record = empty_record(unique_id)
+    _set_name(record, value("full_name"), value("family_name"), value("given_name"))
+    try:
+        birth = parse_birth_date(value("birth_date"))
+        if birth is None and value("birth_year"):
+            birth = parse_birth_date(value("birth_year"))
+    except UnparseableDate:
+        birth = None
+        stats.unparseable_dates += 1
+        if len(stats.unparseable_date_examples) < 10:
+            stats.unparseable_date_examples.append(row_number)
+    if birth is not None:
+        record.update(birth_date=birth.iso, birth_year=birth.year, birth_month=birth.month, birth_day=birth.day)
+    record["sex"] = parse_sex(value("sex"))
+    record["id_new"], record["id_old"] = parse_document_id(value("document_id"))
+    record["phone"] = parse_phone(value("phone"))
+    record["address"] = plain_text(value("address"))
+    record["locality"] = plain_text(value("locality"))
+    record["region"] = plain_text(value("region"))
+    postcode = value("postcode")
+    record["postcode"] = "".join(postcode.upper().split()) if postcode else None
+    stats.rows += 1
+    return record
+
+
+def record_from_person(person: Mapping[str, Any]) -> dict[str, Any]:
+    """A registry person (a ``values()`` dict) → a match record keyed by the person's pk."""
+    record = empty_record(str(person["id"]))
+    _set_name(record, person["full_name"])
+    year = person.get("birth_year")
+    birth_date = person.get("birth_date")
+    if person.get("birth_date_precision") == "day" and birth_date is not None:
+        record.update(birth_date=birth_date.isoformat(), birth_month=birth_date.month, birth_day=birth_date.day)
+    record["birth_year"] = year
+    record["sex"] = person.get("sex") or None
+    record["id_new"] = person.get("id_number") or None
+    record["id_old"] = person.get("old_id_number") or None
+    record["commune"], record["province"] = _admin(person.get("commune_code"), person.get("province_code"))
+    record["phone"] = parse_phone(person.get("phone"))
+    return record
+
+
+PERSON_VALUES = ("id", "full_name", "birth_date", "birth_year", "birth_date_precision", "sex", "id_number",
+                 "old_id_number", "commune_code", "province_code", "phone")
+
+
+def to_arrow(records: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(records, schema=SCHEMA)

@@ -1,0 +1,165 @@
+"""Matching commands: the registry run that fills the review queue, and review decisions.
+
+``run_registry_match`` scores registry persons and writes candidate pairs; it merges nothing.
+``decide_pair`` records an officer's decision; *same* calls the registry's ``merge_persons``
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from popid.core.access import Actor
+from popid.core.errors import PermissionDenied, ValidationFailed
+from popid.core.models import ScopeLevel
+from popid.matching.engine import (
+    DEFAULT_THRESHOLD,
+    REVIEW_LOWER,
+    FieldSet,
+    Matcher,
+    evidence,
+    level_labels,
+    load_model,
+)
+from popid.matching.errors import PairAlreadyDecided, PairNotFound
+from popid.matching.models import CandidatePair, MatchRun, PairBand, PairStatus
+from popid.matching.records import PERSON_VALUES, record_from_person, to_arrow
+
+
+def registry_model_path() -> Path:
+    return Path(settings.DATA_DIR) / "matching" / "registry-model.json"
+
+
+def registry_records(*, progress: Callable[[int], None] | None = None) -> list[dict]:
+    from popid.registry.models import Person, PersonStatus
+
+    records = []
+    rows = Person.objects.filter(status=PersonStatus.ALIVE).values(*PERSON_VALUES).order_by("pk")
+    for row in rows.iterator(chunk_size=20_000):
+        records.append(record_from_person(row))
+        if progress and len(records) % 20_000 == 0:
+            progress(20_000)
+    if progress:
+        progress(len(records) % 20_000)
+    return records
+
+
+@dataclass
+class RegistryMatchOutcome:
+    run: MatchRun
+    created: int
+    updated: int
+    skipped_decided: int
+
+
+def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower: float = REVIEW_LOWER,
+                       retrain: bool = False, db_api: object | None = None,
+                       step: Callable[[str], None] | None = None,
+                       progress: Callable[[int], None] | None = None) -> RegistryMatchOutcome:
+    """Score all living persons; pairs ≥ ``lower`` go to the review queue (``band`` probable
+    above ``upper``, uncertain between). Pairs already decided are never re-suggested."""
+    if not 0 < lower <= upper < 1:
+        raise ValidationFailed([{"field": "threshold", "reason": "invalid",
+                                 "message": _("Cần 0 < ngưỡng dưới ≤ ngưỡng trên < 1")}])
+    say = step or (lambda _: None)
+    field_set = FieldSet.registry()
+    say("records")
+    records = registry_records(progress=progress)
+    path = registry_model_path()
+    model = None if retrain or not path.exists() else load_model(path, field_set)
+    matcher = Matcher([to_arrow(records)], field_set, db_api=db_api, model=model)
+    if model is None:
+        matcher.train(progress=say)
+        matcher.save(path)
+    say("predict")
+    result = matcher.predict(threshold=lower)
+    run = MatchRun.objects.create(
+        actor=actor.label, persons=len(records), comparisons=result.total_comparisons,
+        rule_counts=[{"rule": r.rule, "comparisons": r.comparisons, "cumulative": r.cumulative}
+                     for r in result.rule_counts],
+        pairs_found=len(result.pairs), upper_threshold=upper, lower_threshold=lower, model_file=str(path),
+        trained=model is None)
+    say("queue")
+    labels = level_labels(matcher.model_dict())
+    created = updated = skipped = 0
+    with transaction.atomic():
+        existing = {(p.left_id, p.right_id): p for p in CandidatePair.objects.select_for_update()}
+        new_pairs = []
+        for pair in result.pairs:
+            a, b = sorted((int(pair["unique_id_l"]), int(pair["unique_id_r"])))
+            probability = float(pair["match_probability"])
+            fields = {"match_probability": probability, "match_weight": float(pair["match_weight"]),
+                      "uncertainty": abs(probability - 0.5),
+                      "band": PairBand.PROBABLE if probability >= upper else PairBand.UNCERTAIN,
+                      "evidence": evidence(pair, field_set, labels), "run": run}
+            known = existing.get((a, b))
+            if known is None:
+                new_pairs.append(CandidatePair(left_id=a, right_id=b, **fields))
+            elif known.status == PairStatus.PENDING:
+                for key, value in fields.items():
+                    setattr(known, key, value)
+                known.save(update_fields=[*fields])
+                updated += 1
+            else:
+                skipped += 1
+        CandidatePair.objects.bulk_create(new_pairs, batch_size=2000)
+        created = len(new_pairs)
+        run.pairs_queued = created + updated
+        run.finished_at = timezone.now()
+        run.save(update_fields=["pairs_queued", "finished_at"])
+    return RegistryMatchOutcome(run=run, created=created, updated=updated, skipped_decided=skipped)
+
+
+DECISIONS = ("same", "different", "unsure")
+
+
+@transaction.atomic
+def decide_pair(*, actor: Actor, pair_id: int, decision: str, expected_version: int, note: str = "",
+                survivor_id_number: str | None = None) -> CandidatePair:
+    """Record a review decision. Two officers deciding the same pair: the second finds the
+    version moved on and gets ``PairAlreadyDecided`` (409); nothing of theirs is written."""
+    from popid.registry.models import Person
+    from popid.registry.services import merge_persons
+
+    actor.require_write()
+    if decision not in DECISIONS:
+        raise ValidationFailed([{"field": "decision", "reason": "invalid", "message": _("Quyết định không hợp lệ")}])
+    pair = CandidatePair.objects.select_for_update().filter(pk=pair_id).first()
+    if pair is None:
+        raise PairNotFound(field="pair")
+    left, right = Person.objects.filter(pk__in=(pair.left_id, pair.right_id)).order_by("pk")
+    if not (actor.covers_commune(left.commune_code) or actor.covers_commune(right.commune_code)):
+        raise PairNotFound(field="pair")
+    open_statuses = {PairStatus.PENDING} | ({PairStatus.UNSURE} if actor.level != ScopeLevel.COMMUNE else set())
+    if pair.version != expected_version or pair.status not in open_statuses:
+        raise PairAlreadyDecided(
+            _("Cặp này đã được %(who)s quyết định (%(status)s)")
+            % {"who": pair.decided_by or "?", "status": pair.get_status_display()}, field="pair",
+            current_version=pair.version)
+    if decision == "same":
+        if not (actor.covers_commune(left.commune_code) and actor.covers_commune(right.commune_code)):
+            raise PermissionDenied(_("Hai hồ sơ thuộc địa bàn khác nhau: chọn 'chưa chắc chắn' để chuyển cấp tỉnh"),
+                                   field="decision")
+        survivor, duplicate = (left, right) if survivor_id_number in (None, left.id_number) else (right, left)
+        merge = merge_persons(actor=actor, survivor_id_number=survivor.id_number,
+                              duplicate_id_number=duplicate.id_number, survivor_version=survivor.version,
+                              duplicate_version=duplicate.version,
+                              reason=note or _("Hợp nhất hồ sơ trùng sau xem xét so khớp (cặp %(id)d)")
+                              % {"id": pair.pk})
+        pair.merge_id = merge.pk
+        pair.status = PairStatus.SAME
+    elif decision == "different":
+        pair.status = PairStatus.DIFFERENT
+    else:
+        pair.status = PairStatus.UNSURE
+    pair.version += 1
+    pair.decided_by, pair.decided_at, pair.decision_note = actor.label, timezone.now(), note[:500]
+    pair.save(update_fields=["status", "version", "decided_by", "decided_at", "decision_note", "merge_id"])
+    return pair
