@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "popid.core",
     "popid.registry",
     "popid.web",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "popid.core.logs.RequestIdMiddleware",  # first: everything after logs with the request id
     "django.middleware.security.SecurityMiddleware",
     "popid.core.middleware.ContentSecurityPolicyMiddleware",
     "popid.core.middleware.ApiProblemMiddleware",
@@ -185,6 +188,14 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 20
+
+# Background tasks (core.tasks): django-tasks with its database backend; rows are written in the
+# caller's transaction. `popid worker` runs them, `popid scheduler` enqueues the periodic ones.
+TASKS = {"default": {"BACKEND": "popid.core.task_backend.PopIdDatabaseBackend"}}
+POPID_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("POPID_WORKER_HEARTBEAT_SECONDS", "5"))
+POPID_WORKER_STALE_SECONDS = float(os.environ.get("POPID_WORKER_STALE_SECONDS", "30"))
+POPID_TASK_RESULTS_KEEP_DAYS = int(os.environ.get("POPID_TASK_RESULTS_KEEP_DAYS", "7"))
+POPID_WEBHOOK_TIMEOUT = float(os.environ.get("POPID_WEBHOOK_TIMEOUT", "10"))
 
 # Identity accounts: SMS/e-mail gateway ("file" writes DATA_DIR/outbox/messages.jsonl, "console" logs).
 POPID_MESSAGING_BACKEND = os.environ.get("POPID_MESSAGING_BACKEND", "file")
