@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "popid.core.logs.RequestIdMiddleware",  # first: everything after logs with the request id
+    "popid.core.health.MetricsMiddleware",  # request rate, latency and queries per view; access log
     "django.middleware.security.SecurityMiddleware",
     "popid.core.middleware.ContentSecurityPolicyMiddleware",
     "popid.core.middleware.ApiProblemMiddleware",
@@ -178,14 +179,33 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("POPID_MAX_BODY_BYTES", str(256
 POPID_MAX_UPLOAD_BYTES = int(os.environ.get("POPID_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
+# Logs: one JSON object per line (POPID_LOG_FORMAT=plain for a terminal), each with the request id
+# (X-Request-ID) that tasks inherit; digit runs that could be ID or phone numbers are masked.
+POPID_LOG_FORMAT = os.environ.get("POPID_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "popid.core.logs.RequestIdFilter"},
+        "personal_data": {"()": "popid.core.logs.PersonalDataFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": POPID_LOG_FORMAT,
+                             "filters": ["request_id", "personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("POPID_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # one line per request comes from popid.access (view name, never the path)
+                "django.server": {"level": "WARNING"}},
 }
+
+# Health and metrics (core.health): /metrics needs this bearer token (without one: loopback only).
+POPID_METRICS_TOKEN = os.environ.get("POPID_METRICS_TOKEN", "")
+POPID_READYZ_REQUIRE_WORKER = _env_bool("POPID_READYZ_REQUIRE_WORKER", True)
 
 NINJA_PAGINATION_PER_PAGE = 20
 

@@ -48,6 +48,42 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_FORMATTER = logging.Formatter()
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
+_DIGITS = re.compile(r"(?<![0-9])[0-9]{9,12}(?![0-9])")
+MASK = "[số đã ẩn]"
+
+
+def mask_numbers(text: str) -> str:
+    """ID numbers (12 digits), old ID cards (9) and phone numbers (10–11) become a mask."""
+    return _DIGITS.sub(MASK, text)
+
+
+class PersonalDataFilter(logging.Filter):
+    """Last line of defence on every handler: a message that carries an ID or phone number (for
+    example Django's "Not Found: /path/<id number>/" warning) is logged with the digits masked.
+    Names cannot be recognised this way; code never logs them (a test checks)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_numbers(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info:  # the exception's message may quote input: format once, masked
+            record.exc_text = mask_numbers(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = mask_numbers(record.exc_text)
+        request = getattr(record, "request", None)
+        if request is not None and not isinstance(request, str):
+            # Django attaches the request; its repr has the full path and query (search terms)
+            record.request = mask_numbers(f"{getattr(request, 'method', '')} {getattr(request, 'path', '')}")
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, mask_numbers(value))
+        return True
+
+
 class RequestIdMiddleware:
     """First in the chain: every later middleware and view logs with the id."""
 

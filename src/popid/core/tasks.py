@@ -80,6 +80,7 @@ def background(function: Callable | None = None, *, max_attempts: int = 5, every
         def run(*args: Any, **kwargs: Any) -> Any:
             request_id = kwargs.pop(REQUEST_ID_KWARG, None)
             with logs.request_id_scope(request_id):
+                log.info("task %s.%s running", func.__module__, func.__qualname__)
                 return func(*args, **kwargs)
 
         made = make_task(priority=priority, queue_name=queue_name)(run)
