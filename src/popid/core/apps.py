@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
         # jobs; importing them here registers them in every process (web, worker, scheduler).
         from django.utils.module_loading import autodiscover_modules
 
-        from popid.core import tasks
+        from popid.core import checks, tasks  # noqa: F401 - checks registers the deploy checks
 
         tasks.connect_signals()
         autodiscover_modules("tasks")
