@@ -37,7 +37,8 @@ URL = os.environ.get("POPID_BENCH_TASKS_DATABASE_URL", "postgres://postgres@127.
 DATA_DIR = Path(os.environ.get("POPID_BENCH_DATA_DIR", "/tmp/popid-bench")) / "tasks"
 ENV = {**os.environ, "POPID_DATABASE_URL": URL, "POPID_DATA_DIR": str(DATA_DIR), "POPID_DB_CONN_MAX_AGE": "60",
        "POPID_EXCHANGE_ALLOW_LOCAL_WEBHOOKS": "1", "POPID_LOG_LEVEL": "WARNING",
-       "DJANGO_SETTINGS_MODULE": "popid.settings", "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")])}
+       "DJANGO_SETTINGS_MODULE": "popid.settings",
+       "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")])}
 HOAN_KIEM = "00070"
 SYLLABLES = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hùng", "Khánh", "Lan", "Minh", "Nam", "Oanh", "Phúc",
              "Quang", "Sơn", "Tâm", "Uyên", "Vinh", "Xuân", "Yến"]
