@@ -28,11 +28,12 @@ def tick(now: datetime | None = None) -> list[str]:
     now = now or timezone.now()
     enqueued = []
     for job in list(tasks.PERIODIC.values()):
-        if not job.due(now):
-            continue
+        slot = job.slot(now)
+        if not job.due(now) or PeriodicRun.objects.filter(name=job.name, slot=slot).exists():
+            continue  # not in its window, or already enqueued (the common case: no failed INSERT)
         try:
             with transaction.atomic():
-                PeriodicRun.objects.create(name=job.name, slot=job.slot(now))
+                PeriodicRun.objects.create(name=job.name, slot=slot)
                 job.task.enqueue()
         except IntegrityError:
             continue  # this period is already enqueued (another scheduler, or an earlier tick)
