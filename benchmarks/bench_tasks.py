@@ -227,8 +227,10 @@ def main() -> None:
     results["webhooks"]["ratio_in_process_over_worker"] = round(in_process_hooks / (args.hooks / seconds), 2)
 
     # 3. latency at a steady rate with the workers running
+    from popid.core import tasks
+
     procs = start_workers(args.workers)
-    time.sleep(3)
+    wait_for(lambda: len(tasks.live_workers()) >= args.workers, timeout=120)  # booted, polling
     before = len(receiver.arrivals)
     count = int(args.rate * 30)
     try:
