@@ -224,3 +224,25 @@ def test_dead_letter_page_is_for_supervisors_and_retries(client, db):
     done = client.post(reverse("ops:retry_task", args=[str(result.id)]))
     assert done.status_code == 302 and DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY
     assert client.get(reverse("ops:retry_task", args=[str(result.id)])).status_code == 405
+
+
+def test_outbox_replay_command_enqueues_consumers_and_refuses_bad_input(family, admin_actor):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    die(family["grandma"], admin_actor)
+    event = OutboxEvent.objects.get(topic="person.died")
+    before = DBTaskResult.objects.count()
+    out = io.StringIO()
+    call_command("outbox", "replay", "--from-id", str(event.pk), "--to-id", str(event.pk),
+                 "--consumer", "popid.wallet.tasks.apply_registry_event", stdout=out)
+    assert out.getvalue().strip() == "1 consumer tasks enqueued" and DBTaskResult.objects.count() == before + 1
+    for bad in (["--from-id", "0"], ["--from-id", "5", "--to-id", "4"], ["--from-id", "1", "--consumer", "nope"]):
+        with pytest.raises(CommandError):
+            call_command("outbox", "replay", *bad, stdout=io.StringIO())
+    assert DBTaskResult.objects.count() == before + 1
+    listing = io.StringIO()
+    call_command("outbox", "consumers", stdout=listing)
+    assert "popid.exchange.tasks.dispatch_event" in listing.getvalue()
