@@ -30,8 +30,10 @@ run: install
 	@echo "Document wallet / verifier:               http://$(HOST):$(PORT)/vi-giay-to/  /giay-to/xac-minh/"
 	@echo "My data-access history (verifiable):      http://$(HOST):$(PORT)/so-cai/lich-su-truy-cap/"
 	@echo "Data-sharing consents / agency admin:     http://$(HOST):$(PORT)/chia-se/dong-y/  /chia-se/quan-tri/"
+	@echo "Failed background tasks (supervisors):    http://$(HOST):$(PORT)/van-hanh/tac-vu-loi/   health: /healthz /readyz"
 	@echo "Logins are printed above and kept in var/demo-accounts.json; SMS OTPs go to var/outbox/messages.jsonl"
-	$(BIN)/popid runserver $(HOST):$(PORT)
+	@echo "Web server + background worker (webhooks, ledger, statuses, periodic jobs); Ctrl-C stops both."
+	$(BIN)/python -m popid.core.supervise "$(BIN)/popid runserver $(HOST):$(PORT)" "$(BIN)/popid worker --with-scheduler"
 
 test: install
 	bash scripts/run-tests.sh

@@ -14,3 +14,4 @@ $PY benchmarks/bench_submissions.py
 $PY benchmarks/bench_ekyc.py
 $PY benchmarks/bench_ledger.py
 $PY benchmarks/bench_wallet.py
+$PY benchmarks/bench_tasks.py

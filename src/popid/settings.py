@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "popid.core",
     "popid.registry",
     "popid.web",
@@ -69,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "popid.core.logs.RequestIdMiddleware",  # first: everything after logs with the request id
+    "popid.core.health.MetricsMiddleware",  # request rate, latency and queries per view; access log
     "django.middleware.security.SecurityMiddleware",
     "popid.core.middleware.ContentSecurityPolicyMiddleware",
     "popid.core.middleware.ApiProblemMiddleware",
@@ -127,7 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if redis_url := os.environ.get("POPID_REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    # Redis down: the web tier serves on as if the cache were empty (core.redis_cache); /readyz shows it.
+    CACHES = {"default": {"BACKEND": "popid.core.redis_cache.ResilientRedisCache", "LOCATION": redis_url,
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
 else:
     # The database cache (table ``popid_cache``, created by core migration 0004), shared by every
     # web worker and kept across restarts, with an ``incr`` exact across processes
@@ -175,6 +181,10 @@ SESSION_COOKIE_AGE = 8 * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Redirect plain HTTP to HTTPS when asked (behind the TLS proxy, with POPID_TRUSTED_PROXY set so
+# X-Forwarded-Proto is believed); probes stay on HTTP. HSTS and the proxy switch: security section.
+SECURE_SSL_REDIRECT = _env_bool("POPID_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -235,16 +245,43 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("POPID_MAX_BODY_BYTES", str(256
 POPID_MAX_UPLOAD_BYTES = int(os.environ.get("POPID_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
+# Logs: one JSON object per line (POPID_LOG_FORMAT=plain for a terminal), each with the request id
+# (X-Request-ID) that tasks inherit; digit runs that could be ID or phone numbers are masked.
+POPID_LOG_FORMAT = os.environ.get("POPID_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "popid.core.logs.RequestIdFilter"},
+        "personal_data": {"()": "popid.core.logs.PersonalDataFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": POPID_LOG_FORMAT,
+                             "filters": ["request_id", "personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("POPID_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # one line per request comes from popid.access (view name, never the path)
+                "django.server": {"level": "WARNING"}},
 }
 
+# Health and metrics (core.health): /metrics needs this bearer token (without one: loopback only).
+POPID_METRICS_TOKEN = os.environ.get("POPID_METRICS_TOKEN", "")
+POPID_READYZ_REQUIRE_WORKER = _env_bool("POPID_READYZ_REQUIRE_WORKER", True)
+
 NINJA_PAGINATION_PER_PAGE = 20
+
+# Background tasks (core.tasks): django-tasks with its database backend; rows are written in the
+# caller's transaction. `popid worker` runs them, `popid scheduler` enqueues the periodic ones.
+TASKS = {"default": {"BACKEND": "popid.core.task_backend.PopIdDatabaseBackend"}}
+POPID_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("POPID_WORKER_HEARTBEAT_SECONDS", "5"))
+POPID_WORKER_STALE_SECONDS = float(os.environ.get("POPID_WORKER_STALE_SECONDS", "30"))
+POPID_TASK_RESULTS_KEEP_DAYS = int(os.environ.get("POPID_TASK_RESULTS_KEEP_DAYS", "7"))
+POPID_WEBHOOK_TIMEOUT = float(os.environ.get("POPID_WEBHOOK_TIMEOUT", "10"))
 
 # Identity accounts: SMS/e-mail gateway ("file" writes DATA_DIR/outbox/messages.jsonl, "console" logs).
 POPID_MESSAGING_BACKEND = os.environ.get("POPID_MESSAGING_BACKEND", "file")

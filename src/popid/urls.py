@@ -1,11 +1,15 @@
 from django.urls import include, path, re_path
 
 from popid.api import api
+from popid.core import health
 from popid.core.problems import not_found_response
 from popid.identity.oidc.urls import well_known as oidc_well_known
 from popid.wallet.urls import well_known as wallet_well_known
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found_response),
     path("tai-khoan/", include("popid.identity.urls")),
@@ -19,6 +23,7 @@ urlpatterns = [
     path("phat-nguoi/", include("popid.traffic.urls")),
     path("", include("popid.immigration.urls")),
     path("so-khop/", include("popid.matching.urls")),
+    path("van-hanh/", include("popid.core.ops_urls")),
     *oidc_well_known,
     *wallet_well_known,
     path("", include("popid.web.urls")),

@@ -7,4 +7,11 @@ class CoreConfig(AppConfig):
     verbose_name = "PopID core"
 
     def ready(self) -> None:
-        from popid.core import throttle  # noqa: F401 - registers the deploy check popid.E101
+        # Every app's ``tasks`` module declares its background tasks, outbox consumers and periodic
+        # jobs; importing them here registers them in every process (web, worker, scheduler).
+        from django.utils.module_loading import autodiscover_modules
+
+        from popid.core import checks, tasks, throttle  # noqa: F401 - checks, throttle register deploy checks
+
+        tasks.connect_signals()
+        autodiscover_modules("tasks")

@@ -113,3 +113,31 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.count}"
+class WorkerHeartbeat(models.Model):
+    """A live ``popid worker`` or ``popid scheduler`` (``core.tasks``): /readyz and the requeueing
+    of orphaned tasks read ``seen_at``."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=20, default="worker")  # worker | scheduler
+    hostname = models.CharField(max_length=100)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} @ {self.seen_at:%H:%M:%S}"
+
+
+class PeriodicRun(models.Model):
+    """One row per periodic job and period: the unique constraint makes enqueueing idempotent when
+    several schedulers run (``core.scheduler``)."""
+
+    name = models.CharField(max_length=200)
+    slot = models.BigIntegerField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="core_periodic_once_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.name}#{self.slot}"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from popid.core import outbox
 from popid.core.access import Actor
 from popid.core.errors import ValidationFailed
 from popid.documents.errors import DocumentNotFound, InvalidDocumentState, InvalidLicenceClass
@@ -23,7 +24,7 @@ from popid.documents.models import (
     LicenceStatus,
 )
 from popid.registry.errors import StaleVersion
-from popid.registry.models import OutboxEvent, Person
+from popid.registry.models import Person
 
 TOPIC_LICENCE_STATUS = "documents.licence_status"
 TOPIC_LICENCE_POINTS = "documents.licence_points"
@@ -59,8 +60,8 @@ def _change_status(*, actor: Actor, licence: DrivingLicence, status: str, action
     DocumentEvent.objects.create(document_kind="driving_licence", document_number=licence.number,
                                  person_id_number=licence.person.id_number, action=action, actor=actor.label,
                                  actor_unit=actor.unit_name or actor.unit_code, reason=reason, legal_ref=legal_ref)
-    OutboxEvent.objects.create(topic=TOPIC_LICENCE_STATUS, aggregate_id=licence.number,
-                               payload={"status": status, "person": licence.person.id_number})
+    outbox.emit(topic=TOPIC_LICENCE_STATUS, aggregate_id=licence.number,
+                payload={"status": status, "person": licence.person.id_number})
     return licence
 
 
@@ -124,8 +125,8 @@ def deduct_points(*, actor: Actor, number: str, points: int, reason: str, legal_
                                  person_id_number=licence.person.id_number, action="deduct", actor=actor.label,
                                  actor_unit=actor.unit_name or actor.unit_code,
                                  reason=f"-{int(points)}: {reason}"[:300], legal_ref=legal_ref)
-    OutboxEvent.objects.create(topic=TOPIC_LICENCE_POINTS, aggregate_id=licence.number,
-                               payload={"points": licence.points, "person": licence.person.id_number})
+    outbox.emit(topic=TOPIC_LICENCE_POINTS, aggregate_id=licence.number,
+                payload={"points": licence.points, "person": licence.person.id_number})
     return licence
 
 

@@ -1,8 +1,11 @@
 """Event subscriptions and signed webhook delivery from the registry outbox.
 
-- ``dispatch`` reads ``registry.OutboxEvent`` past this consumer's own cursor and creates one
-  ``Delivery`` per entitled subscription (birth, death, residence change, ID reissue).
-- ``deliver_due`` sends due deliveries: the body is a JWS (compact JWT, ES256, ``exchange``
+- ``dispatch_event`` is the outbox consumer (``exchange.tasks``): for each event it creates one
+  ``Delivery`` per entitled subscription (birth, death, residence change, ID reissue) and
+  enqueues its ``deliver_webhook`` task in the same transaction; ``dispatch`` is the catch-up
+  sweep over older events (own cursor), run by the scheduler and ``popid exchange deliver``.
+- ``deliver_task`` (the task) and ``deliver_due`` (the sweep) send due deliveries.
+- A send: the body is a JWS (compact JWT, ES256, ``exchange``
   keyset, published at ``/api/v1/exchange/jwks``) carrying only the fields the subsystem's
   ``events`` grant names at sending time; sensitive ones only with a consent for the
   subscription's purpose. A 2xx answer is success and records the access; anything else
@@ -56,7 +59,6 @@ ALG = "ES256"
 MAX_ATTEMPTS = 8
 BASE_DELAY = 30  # seconds; then 60, 120, … capped at MAX_DELAY
 MAX_DELAY = 6 * 3600
-LEASE_SECONDS = 120
 DEFAULT_TIMEOUT = 10.0
 CURSOR = "webhooks"
 
@@ -136,33 +138,62 @@ def unsubscribe(*, subsystem: Subsystem, subscription_id: int) -> None:
 
 
 # --- dispatch: outbox → deliveries -------------------------------------------------------------
+def _create_deliveries(event: OutboxEvent, subscriptions: list[Subscription]) -> list[int]:
+    """One ``Delivery`` per entitled active subscription (idempotent: the unique constraint on
+    (subscription, event) makes a second run create nothing); returns the new delivery ids."""
+    event_type = TOPIC_EVENTS.get(event.topic)
+    if event_type is None:
+        return []
+    data = {"previous_id_number": event.payload.get("previous_id_number")} \
+        if event.topic == "person.id_number_reissued" else {}
+    if event.topic == "residence.changed":
+        data = {"kind": event.payload.get("kind")}
+    created = []
+    for sub in subscriptions:
+        if event_type in sub.event_types and event.pk > sub.starts_after:
+            try:
+                with transaction.atomic():
+                    delivery = Delivery.objects.create(
+                        subscription=sub, outbox_event_id=event.pk, event_type=event_type,
+                        person_id_number=event.aggregate_id[:12], occurred_at=event.created_at, event_data=data)
+                created.append(delivery.pk)
+            except IntegrityError:  # already dispatched (an earlier run, or the catch-up sweep)
+                continue
+    return created
+
+
+def _enqueue_delivery(delivery_id: int, *, at: datetime | None = None) -> None:
+    from popid.exchange.tasks import deliver_webhook
+
+    (deliver_webhook.using(run_after=at) if at is not None else deliver_webhook).enqueue(delivery_id)
+
+
+@transaction.atomic
+def dispatch_event(event: OutboxEvent) -> int:
+    """The outbox consumer (``exchange.tasks.dispatch_event``): deliveries for one event, each
+    with its delivery task enqueued in the same transaction; returns how many were created."""
+    subscriptions = list(Subscription.objects.filter(is_active=True).select_related("subsystem"))
+    created = _create_deliveries(event, subscriptions)
+    for delivery_id in created:
+        _enqueue_delivery(delivery_id)
+    return len(created)
+
+
 def dispatch(*, limit: int = 1000) -> int:
-    """Create deliveries for outbox events past the cursor; returns how many were created."""
+    """Catch-up sweep over events past the cursor (events written before the consumer task existed,
+    or replayed); the consumer tasks do the work in normal operation. Returns deliveries created."""
     created = 0
     with transaction.atomic():
         cursor, _new = OutboxCursor.objects.select_for_update().get_or_create(name=CURSOR)
-        events = list(OutboxEvent.objects.filter(id__gt=cursor.last_id).order_by("id")[:limit])
+        events = list(OutboxEvent.objects.filter(id__gt=cursor.last_id, topic__in=list(TOPIC_EVENTS))
+                      .order_by("id")[:limit])
         if not events:
             return 0
         subscriptions = list(Subscription.objects.filter(is_active=True).select_related("subsystem"))
         for event in events:
-            event_type = TOPIC_EVENTS.get(event.topic)
-            if event_type is None:
-                continue
-            data = {"previous_id_number": event.payload.get("previous_id_number")} \
-                if event.topic == "person.id_number_reissued" else {}
-            if event.topic == "residence.changed":
-                data = {"kind": event.payload.get("kind")}
-            for sub in subscriptions:
-                if event_type in sub.event_types and event.pk > sub.starts_after:
-                    try:
-                        with transaction.atomic():
-                            Delivery.objects.create(subscription=sub, outbox_event_id=event.pk, event_type=event_type,
-                                                    person_id_number=event.aggregate_id[:12],
-                                                    occurred_at=event.created_at, event_data=data)
-                        created += 1
-                    except IntegrityError:  # already dispatched (cursor rolled back after a crash)
-                        continue
+            for delivery_id in _create_deliveries(event, subscriptions):
+                _enqueue_delivery(delivery_id)
+                created += 1
         OutboxCursor.objects.filter(pk=cursor.pk).update(last_id=events[-1].pk)
     return created
 
@@ -236,15 +267,26 @@ def post(url: str, body: str, *, delivery_id: int, timeout: float) -> Attempt:
         return Attempt(ok=False, error=f"connection failed: {reason}"[:300])
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
+def timeout_seconds() -> float:
+    return float(getattr(settings, "POPID_WEBHOOK_TIMEOUT", DEFAULT_TIMEOUT))
+
+
+def lease_seconds(timeout: float) -> float:
+    """How long a claimed delivery is left alone: a sender killed mid-send (``kill -9``) is
+    presumed dead after this, and the delivery is sent again (same delivery and event id)."""
+    return 2 * timeout + 2
+
+
+def _claim(delivery_id: int, now: datetime, *, timeout: float) -> bool:
     due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(status=DeliveryStatus.SENDING,
                                                                           lease_until__lt=now)
     return bool(Delivery.objects.filter(due, pk=delivery_id).update(
-        status=DeliveryStatus.SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS)))
+        status=DeliveryStatus.SENDING, lease_until=now + timedelta(seconds=lease_seconds(timeout))))
 
 
-def deliver_one(delivery: Delivery, *, now: datetime, timeout: float) -> str:
-    """Send one claimed delivery; returns its new status."""
+def deliver_one(delivery: Delivery, *, now: datetime, timeout: float, requeue: bool = False) -> str:
+    """Send one claimed delivery; returns its new status. With ``requeue`` a failed attempt
+    enqueues the next one (at the back-off time) in the transaction that records the failure."""
     try:
         claims, released, consent_ref = build_claims(delivery)
     except (GrantExpired, ServiceNotGranted) as exc:
@@ -270,9 +312,13 @@ def deliver_one(delivery: Delivery, *, now: datetime, timeout: float) -> str:
                               person_id_numbers=[delivery.person_id_number], fields=released)
         return DeliveryStatus.DELIVERED
     status = DeliveryStatus.DEAD if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=status, attempts=attempts, lease_until=None, last_status_code=attempt.status_code,
-        last_error=attempt.error[:300], next_attempt_at=now + timedelta(seconds=backoff(attempts)))
+    next_at = now + timedelta(seconds=backoff(attempts))
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=status, attempts=attempts, lease_until=None, last_status_code=attempt.status_code,
+            last_error=attempt.error[:300], next_attempt_at=next_at)
+        if requeue and status == DeliveryStatus.PENDING:
+            _enqueue_delivery(delivery.pk, at=next_at)
     log.warning("exchange delivery %s attempt %d failed (%s)%s", delivery.pk, attempts, attempt.error,
                 " → dead letter" if status == DeliveryStatus.DEAD else "")
     return status
@@ -286,13 +332,31 @@ def deliver_due(*, now: datetime | None = None, timeout: float = DEFAULT_TIMEOUT
     counts: dict[str, int] = {}
     ids = list(Delivery.objects.filter(due).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
     for delivery_id in ids:
-        if not _claim(delivery_id, now):
+        if not _claim(delivery_id, now, timeout=timeout):
             continue  # another worker took it
-        delivery = Delivery.objects.select_related("subscription__subsystem__agency",
-                                                   "subscription__subsystem__client").get(pk=delivery_id)
-        status = deliver_one(delivery, now=now, timeout=timeout)
+        status = deliver_one(_load(delivery_id), now=now, timeout=timeout)
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _load(delivery_id: int) -> Delivery:
+    return Delivery.objects.select_related("subscription__subsystem__agency",
+                                           "subscription__subsystem__client").get(pk=delivery_id)
+
+
+def deliver_task(delivery_id: int, *, timeout: float | None = None) -> str:
+    """The delivery task (``exchange.tasks.deliver_webhook``): send it if it is due, else put the
+    task back for when it will be (a lease held by a sender that may have died, a back-off)."""
+    timeout = timeout_seconds() if timeout is None else timeout
+    now = timezone.now()
+    if _claim(delivery_id, now, timeout=timeout):
+        return deliver_one(_load(delivery_id), now=now, timeout=timeout, requeue=True)
+    row = Delivery.objects.filter(pk=delivery_id).values("status", "next_attempt_at", "lease_until").first()
+    if row is None or row["status"] in (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD):
+        return row["status"] if row else "missing"
+    at = row["lease_until"] if row["status"] == DeliveryStatus.SENDING else row["next_attempt_at"]
+    _enqueue_delivery(delivery_id, at=max(at or now, now) + timedelta(milliseconds=50))
+    return "deferred"
 
 
 def run_once(*, timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None) -> dict[str, int]:
@@ -311,4 +375,5 @@ def replay(*, actor: Actor, delivery_id: int) -> Delivery:
     if not updated:
         raise ValidationFailed([{"field": "delivery", "reason": "not_dead",
                                  "message": _("Chỉ gửi lại được thư đã thất bại")}])
+    _enqueue_delivery(delivery_id)
     return Delivery.objects.get(pk=delivery_id)

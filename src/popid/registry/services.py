@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from popid.core import admin_units
+from popid.core import admin_units, outbox
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.id_numbers import InvalidIdNumber, generate_id_number, parse_id_number
@@ -42,7 +42,6 @@ from popid.registry.models import (
     HouseholdMember,
     HouseholdRelationship,
     MaritalStatus,
-    OutboxEvent,
     Person,
     PersonMerge,
     PersonStatus,
@@ -94,8 +93,7 @@ def _write_history(
 
 
 def _emit(topic: str, aggregate_id: str, **payload: Any) -> None:
-    OutboxEvent.objects.create(topic=topic, aggregate_id=aggregate_id,
-                               payload={k: _json(val) for k, val in payload.items()})
+    outbox.emit(topic=topic, aggregate_id=aggregate_id, payload={k: _json(val) for k, val in payload.items()})
 
 
 def _require_reason(reason: str, legal_ref: str, *, need_legal_ref: bool = False) -> None:

@@ -2,11 +2,11 @@
 DEFLATE (zlib), signed by the issuer as a ``statuslist+jwt`` and served at the ``uri`` each
 credential's ``status.status_list`` names.
 
-Statuses follow the registry: ``sync_events`` reads the registry outbox after the wallet's own
-cursor (it never marks events, other consumers read them too) and revokes or suspends the
-affected credentials. It runs before a status list is served or a presentation is verified, and
-in ``popid wallet sync --follow``, so a death, a reissued ID number or a licence suspension shows
-in the list within seconds.
+Statuses follow the registry: ``apply_event`` is the outbox consumer (``wallet.tasks``, enqueued
+in the transaction that wrote the event) and revokes or suspends the affected credentials.
+``sync_events`` is the catch-up over the wallet's own cursor: it runs before a status list is
+served or a presentation is verified, every minute in the scheduler and in ``popid wallet sync``,
+so a status never waits for a busy or stopped worker. Both are idempotent.
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def set_status(credentials: Iterable[IssuedCredential] | None = None, *, status:
     return changed
 
 
-def _apply(event: OutboxEvent) -> None:
+def apply_event(event: OutboxEvent) -> None:
+    """Idempotent: applying an event twice (a retried task, the catch-up sweep) changes nothing more."""
     payload = event.payload or {}
     if event.topic == "person.died":
         set_status(status=CredentialStatus.INVALID, reason="person.died", person_id_number=event.aggregate_id)
@@ -168,7 +169,7 @@ def sync_events(batch: int = 500) -> int:
             if not events:
                 break
             for event in events:
-                _apply(event)
+                apply_event(event)
             cursor.last_id = events[-1].pk
             total += len(events)
         cursor.save(update_fields=["last_id"])

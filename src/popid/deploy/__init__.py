@@ -1,0 +1,1 @@
+"""Production server configuration shipped with the package (``popid serve``)."""

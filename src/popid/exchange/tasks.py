@@ -1,0 +1,28 @@
+"""Exchange background work: registry events → signed webhook deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from popid.core.outbox import consumer
+from popid.core.tasks import background
+from popid.exchange import webhooks
+from popid.exchange.models import TOPIC_EVENTS
+
+
+@consumer(*TOPIC_EVENTS)
+def dispatch_event(event: Any) -> int:
+    """One delivery per entitled subscription, each with its ``deliver_webhook`` task."""
+    return webhooks.dispatch_event(event)
+
+
+@background(max_attempts=5)
+def deliver_webhook(delivery_id: int) -> str:
+    """Send one delivery (its own back-off and dead letter live on the ``Delivery`` row)."""
+    return webhooks.deliver_task(delivery_id)
+
+
+@background(every=60, max_attempts=1)
+def sweep_webhooks() -> dict[str, int]:
+    """Catch-up: events older than the consumer task, and due deliveries whose task was lost."""
+    return webhooks.run_once(timeout=webhooks.timeout_seconds())

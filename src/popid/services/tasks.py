@@ -1,0 +1,16 @@
+"""Public-service background work: payment reconciliation."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from popid.core.tasks import background
+from popid.services.submissions import reconcile
+
+
+@background(every=300, max_attempts=1)
+def reconcile_payments() -> dict[str, Any]:
+    """Ask the gateway about payments pending for more than 15 minutes; submit the paid ones."""
+    return dataclasses.asdict(reconcile(older_than=timedelta(minutes=15)))
