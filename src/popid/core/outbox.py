@@ -72,6 +72,26 @@ def emit(*, topic: str, aggregate_id: str, payload: dict[str, Any] | None = None
     return event
 
 
+def emit_many(events: Iterable[dict[str, Any]], *, batch_size: int = 1000) -> list[Any]:
+    """``emit`` for a batch (``topic``, ``aggregate_id``, ``payload`` per item): one INSERT for the
+    events, then their consumers enqueued, atomically with the caller's transaction."""
+    rows = []
+    for item in events:
+        topic, aggregate_id = item["topic"], item["aggregate_id"]
+        if not topic or len(topic) > 50 or not aggregate_id or len(aggregate_id) > 20:
+            raise ValueError("an outbox event needs a topic (≤ 50 chars) and an aggregate id (≤ 20 chars)")
+        rows.append(event_model()(topic=topic, aggregate_id=aggregate_id, payload=_json(item.get("payload") or {})))
+    with transaction.atomic(savepoint=False):
+        made = event_model().objects.bulk_create(rows, batch_size=batch_size)
+        if any(consumers_of(row.topic) for row in made):
+            if any(row.pk is None for row in made):  # backends without RETURNING: emit one by one
+                raise RuntimeError("emit_many needs primary keys back from bulk_create")
+            for row in made:
+                for item in consumers_of(row.topic):
+                    item.task.enqueue(row.pk)
+    return made
+
+
 def consumer(*topics: str, max_attempts: int = 8) -> Callable[[Callable[[Any], Any]], Task]:
     """Declare ``handler(event)`` as the consumer of ``topics`` (a task taking the event id)."""
     if not topics:

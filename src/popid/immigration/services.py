@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from popid.core import admin_units
+from popid.core import admin_units, outbox
 from popid.core.access import Actor
 from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
 from popid.immigration import mrz as mrz_lib
@@ -66,7 +66,6 @@ from popid.immigration.models import (
     WatchHit,
     WatchListEntry,
 )
-from popid.registry.models import OutboxEvent
 
 E_VISA_MAX_DAYS = 90
 CLOCK_SKEW = timedelta(minutes=10)
@@ -280,7 +279,7 @@ def _arrive(*, declarant: Declarant, establishment: Establishment, guest: GuestI
                                room=room, arrival_at=arrival_at, arrival_declared_at=now, arrival_late=bool(late),
                                channel=declarant.channel, declared_by=declarant.label[:200], warnings=warnings)
     WatchHit.objects.bulk_create(_watch_hits([stay], {person.pk: (person, document)}))
-    OutboxEvent.objects.create(**_arrival_event(stay, establishment))
+    outbox.emit(**_arrival_event(stay, establishment))
     return stay
 
 
@@ -368,8 +367,7 @@ def _bulk_arrivals(declarant: Declarant, establishment: Establishment, pending: 
         result.warnings += bool(warnings)
     Stay.objects.bulk_create(stays, batch_size=1000)
     WatchHit.objects.bulk_create(_watch_hits(stays, {p.pk: (p, d) for p, d in owners.values()}), batch_size=1000)
-    OutboxEvent.objects.bulk_create([OutboxEvent(**_arrival_event(s, establishment)) for s in stays],
-                                    batch_size=1000)
+    outbox.emit_many([_arrival_event(s, establishment) for s in stays])
     result.arrivals += len(stays)
 
 
@@ -402,7 +400,7 @@ def _depart(*, declarant: Declarant, establishment: Establishment, nationality: 
         stay.warnings = [*stay.warnings, {"code": "late_departure_declaration", "hours_late": late,
                                           "message": _("Khai báo đi quá hạn")}]
     stay.save(update_fields=["departure_at", "departure_declared_at", "departure_late", "warnings"])
-    OutboxEvent.objects.create(topic="immigration.departure", aggregate_id=str(stay.pk),
+    outbox.emit(topic="immigration.departure", aggregate_id=str(stay.pk),
                                payload={"stay": stay.pk, "establishment": establishment.code})
     return stay
 
@@ -659,7 +657,7 @@ def issue_passport(*, actor: Actor, id_number: str, reason: str = "", today: dat
         document_number=passport.number, surname=surname, given_names=given, birth_date=person.birth_date,
         sex=person.sex, expiry_date=expiry, id_number=person.id_number))
     passport.save(update_fields=["number", "mrz"])
-    OutboxEvent.objects.create(topic="immigration.passport_issued", aggregate_id=str(passport.pk),
+    outbox.emit(topic="immigration.passport_issued", aggregate_id=str(passport.pk),
                                payload={"passport": passport.pk})
     return passport
 
@@ -700,7 +698,7 @@ def record_border_event(*, recorded_by: str, kind: str, guest: GuestIn, gate: st
         visa_row = Visa.objects.get(person=person, number=visa.number)
     event = BorderEvent.objects.create(person=person, document=document, kind=kind, gate=gate, at=at,
                                        visa=visa_row, recorded_by=recorded_by[:200])
-    OutboxEvent.objects.create(topic=f"immigration.border_{kind}", aggregate_id=str(event.pk),
+    outbox.emit(topic=f"immigration.border_{kind}", aggregate_id=str(event.pk),
                                payload={"event": event.pk, "gate": gate})
     return event
 
