@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "popid.exchange",
     "popid.documents",
     "popid.wallet",
+    "popid.police",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("giay-to/", include("popid.documents.urls")),
     path("vi-giay-to/", include("popid.wallet.urls")),
     path("dich-vu-cong/", include("popid.services.citizen_urls")),
+    path("", include("popid.police.urls")),  # /to-giac/ (public) and /cong-an/ (officers)
     *oidc_well_known,
     *wallet_well_known,
     path("", include("popid.web.urls")),
