@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from popid.core.errors import DomainError
@@ -43,12 +43,12 @@ def queue(request: ConsoleRequest) -> HttpResponse:
     return _render(request, "police/queue.html", {"rows": rows, "states": ReportState.choices, "state": state})
 
 
-REPORT_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., Any], str]] = {
-    "classify": (pf.ClassifyForm, services.classify, "Đã phân loại tin báo %(code)s"),
-    "assign": (pf.AssignForm, services.assign, "Đã phân công cán bộ giải quyết tin báo %(code)s"),
-    "transfer": (pf.TransferForm, services.transfer_to_province, "Đã chuyển tin báo %(code)s lên Công an tỉnh"),
-    "extend": (pf.ExtendForm, services.extend_deadline, "Đã gia hạn giải quyết tin báo %(code)s"),
-    "decide": (pf.DecideForm, services.decide, "Đã ghi kết quả giải quyết tin báo %(code)s"),
+REPORT_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., Any], Any]] = {
+    "classify": (pf.ClassifyForm, services.classify, _("Đã phân loại tin báo %(code)s")),
+    "assign": (pf.AssignForm, services.assign, _("Đã phân công cán bộ giải quyết tin báo %(code)s")),
+    "transfer": (pf.TransferForm, services.transfer_to_province, _("Đã chuyển tin báo %(code)s lên Công an tỉnh")),
+    "extend": (pf.ExtendForm, services.extend_deadline, _("Đã gia hạn giải quyết tin báo %(code)s")),
+    "decide": (pf.DecideForm, services.decide, _("Đã ghi kết quả giải quyết tin báo %(code)s")),
 }
 
 
@@ -76,7 +76,7 @@ def report_action(request: ConsoleRequest, code: str, action: str) -> HttpRespon
     if action == "open-case":
         form = pf.OpenCaseForm(request.POST)
         call: Callable[..., Any] = lambda d: services.open_case(actor=request.actor, report_code=code, **d)  # noqa: E731
-        success = "Đã lập hồ sơ vụ việc %(code)s"
+        success = _("Đã lập hồ sơ vụ việc %(code)s")
     elif action in REPORT_ACTIONS:
         form_class, service, success = REPORT_ACTIONS[action]
         form = form_class(request.POST)
@@ -89,7 +89,7 @@ def report_action(request: ConsoleRequest, code: str, action: str) -> HttpRespon
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _(success) % {"code": getattr(result, "number", code)})
+            messages.success(request, str(success) % {"code": getattr(result, "number", code)})
             if action == "open-case":
                 return redirect("police:case", number=result.number)
             return redirect("police:report", code=code)
@@ -102,12 +102,12 @@ def case_list(request: ConsoleRequest) -> HttpResponse:
     return _render(request, "police/cases.html", {"cases": selectors.cases_for(actor=request.actor)})
 
 
-CASE_ACTIONS: dict[str, tuple[type[forms.Form] | None, Callable[..., Any], str]] = {
-    "link-person": (pf.LinkPersonForm, services.link_person, "Đã liên kết người tham gia vào hồ sơ"),
-    "evidence": (pf.EvidenceForm, services.record_evidence, "Đã ghi nhận vật chứng"),
-    "hand-over": (pf.HandOverForm, services.hand_over, "Đã ghi nhận giao nhận vật chứng"),
-    "investigator": (pf.InvestigatorForm, services.add_investigator, "Đã phân công điều tra viên"),
-    "close": (None, services.close_case, "Đã đóng hồ sơ vụ việc"),
+CASE_ACTIONS: dict[str, tuple[type[forms.Form] | None, Callable[..., Any], Any]] = {
+    "link-person": (pf.LinkPersonForm, services.link_person, _("Đã liên kết người tham gia vào hồ sơ")),
+    "evidence": (pf.EvidenceForm, services.record_evidence, _("Đã ghi nhận vật chứng")),
+    "hand-over": (pf.HandOverForm, services.hand_over, _("Đã ghi nhận giao nhận vật chứng")),
+    "investigator": (pf.InvestigatorForm, services.add_investigator, _("Đã phân công điều tra viên")),
+    "close": (None, services.close_case, _("Đã đóng hồ sơ vụ việc")),
 }
 
 
@@ -139,7 +139,7 @@ def case_action(request: ConsoleRequest, number: str, action: str) -> HttpRespon
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _(success))
+            messages.success(request, str(success))
             return redirect("police:case", number=number)
     bound = {action: form} if form_class else {}
     context = _case_context(request, number, bound)
