@@ -191,6 +191,20 @@ def test_queue_per_commune_unit_and_another_unit_cannot_open_the_report(client, 
     assert Report.objects.get().category_code == "trom-cap"
 
 
+def test_officer_records_a_report_taken_by_phone_within_the_unit_only(client, officer_hoan_kiem, officer_hcm):
+    client.force_login(officer_hoan_kiem)
+    response = client.post("/cong-an/tin-bao/moi/", {**form(), "channel": "phone"})
+    assert response.status_code == 201 and 'id="tracking-code"' in response.content.decode()
+    report = Report.objects.get()
+    assert report.channel == "phone" and report.events.get().actor == "cb.hoankiem"
+    other = Client()
+    other.force_login(officer_hcm)
+    refused = other.post("/cong-an/tin-bao/moi/", {**form(), "channel": "counter"})
+    assert refused.status_code == 403 and Report.objects.count() == 1
+    assert client.post("/cong-an/tin-bao/moi/", {**form(description=""), "channel": "counter"}).status_code == 422
+    assert Report.objects.count() == 1
+
+
 def test_art_147_deadline_with_two_extensions_and_no_third(actor_hoan_kiem):
     report, _ = file_report()
     received = timezone.localdate(report.received_at)
@@ -302,6 +316,19 @@ def test_secret_case_only_for_assigned_investigators_and_the_supervisor_audits(
     officer = Client()
     officer.force_login(get_user_model().objects.get(username="cb.hoankiem2"))
     assert officer.get("/cong-an/giam-sat/").status_code == 403
+
+
+def test_closing_the_case_tells_the_person_at_once_and_the_seal_date_reveals_the_look_ups(family, actor_hoan_kiem):
+    case = _case(actor_hoan_kiem)
+    suspect = family["binh"]
+    services.link_person(actor=actor_hoan_kiem, number=case.number, id_number=suspect.id_number, role="suspect")
+    services.close_case(actor=actor_hoan_kiem, number=case.number)
+    rows = access_history(person=suspect).rows
+    purposes = [row.record.purpose for row in rows if case.number in row.record.purpose]
+    assert len(purposes) == 1 and purposes[0].startswith(f"Kết thúc vụ việc {case.number}")
+    assert timezone.localtime(case.sealed_until).strftime("%d/%m/%Y") in purposes[0]
+    later = access_history(person=suspect, now=case.sealed_until + timedelta(seconds=1)).rows
+    assert any(row.record.purpose == f"Giải quyết vụ việc {case.number}" for row in later)
 
 
 def test_closed_case_takes_no_more_links(family, actor_hoan_kiem):

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from popid.police.catalogue import categories, outcomes
-from popid.police.models import Confidentiality, PersonRole
+from popid.police.models import Channel, Confidentiality, PersonRole
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -35,6 +35,13 @@ class ReportForm(forms.Form):
         if allow_anonymous_choice:
             self.fields["anonymous"] = forms.BooleanField(
                 label=_("Gửi ẩn danh (không gắn với tài khoản của tôi)"), required=False)
+
+
+class CounterReportForm(ReportForm):
+    """A report an officer records at the counter or from a phone call."""
+
+    channel = forms.ChoiceField(label=_("Kênh tiếp nhận"), choices=[(Channel.COUNTER, Channel.COUNTER.label),
+                                                                    (Channel.PHONE, Channel.PHONE.label)])
 
 
 class TrackingForm(forms.Form):

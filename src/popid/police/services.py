@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from popid.core import admin_units
-from popid.core.access import Actor
+from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.police import selectors
 from popid.police.catalogue import categories, outcomes
@@ -324,6 +324,15 @@ def close_case(*, actor: Actor, number: str) -> Case:
         raise CaseClosed()
     case.closed_at = timezone.now()
     case.save(update_fields=["closed_at"])
+    # The sealed look-ups keep their ``hidden_until`` (access records are append-only); each linked
+    # person gets a visible entry now saying the case is over and until when its look-ups stay sealed.
+    id_numbers = sorted(set(case.persons.values_list("id_number", flat=True)))
+    if id_numbers:
+        notice = AccessContext(
+            actor=actor, channel="console", legal_basis=selectors.CASE_LEGAL_BASIS,
+            purpose=(f"Kết thúc vụ việc {case.number}; các lượt tra cứu cho vụ việc được niêm phong đến "
+                     f"{timezone.localtime(case.sealed_until):%d/%m/%Y}")[:200])
+        record_access(ctx=notice, person_id_numbers=id_numbers, fields=[])
     return case
 
 

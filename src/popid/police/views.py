@@ -43,6 +43,35 @@ def queue(request: ConsoleRequest) -> HttpResponse:
     return _render(request, "police/queue.html", {"rows": rows, "states": ReportState.choices, "state": state})
 
 
+@console_view
+def counter_report(request: ConsoleRequest) -> HttpResponse:
+    """A report taken at the counter or by phone: same rules as online; the receipt shows the
+    tracking code once so the officer can hand it to the reporter."""
+    from popid.police.citizen_views import _attachments
+
+    form = pf.CounterReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report, tracking = services.submit_report(
+                    anonymous=True, channel=data["channel"], recorded_by=request.actor,
+                    category_code=data["category_code"], commune_code=data["commune_code"].strip(),
+                    occurred_at=data["occurred_at"], description=data.get("description") or "",
+                    latitude=data.get("latitude"), longitude=data.get("longitude"),
+                    attachments=_attachments(request.FILES.getlist("attachments")))
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                status = exc.status if exc.status in {403, 404, 409} else 422
+            else:
+                return _render(request, "police/counter_receipt.html",
+                               {"report": report, "tracking_code": tracking,
+                                "category": categories().get(report.category_code)}, status=201)
+    return _render(request, "police/counter.html", {"form": form}, status=status)
+
+
 REPORT_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., Any], Any]] = {
     "classify": (pf.ClassifyForm, services.classify, _("Đã phân loại tin báo %(code)s")),
     "assign": (pf.AssignForm, services.assign, _("Đã phân công cán bộ giải quyết tin báo %(code)s")),
