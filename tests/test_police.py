@@ -205,6 +205,22 @@ def test_officer_records_a_report_taken_by_phone_within_the_unit_only(client, of
     assert Report.objects.count() == 1
 
 
+def test_officer_downloads_an_attachment_of_their_unit_only(client, officer_hoan_kiem, officer_hcm):
+    report, _ = file_report(attachments=[services.Attachment(name="anh.png", content_type="image/png",
+                                                             content=PNG)])
+    item = report.attachments.get()
+    client.force_login(officer_hoan_kiem)
+    url = f"/cong-an/tin-bao/{report.code}/tep/{item.pk}/"
+    assert url in client.get(f"/cong-an/tin-bao/{report.code}/").content.decode()
+    response = client.get(f"/cong-an/tin-bao/{report.code}/tep/{item.pk}/")
+    assert response.status_code == 200 and response.content == PNG
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert client.get(f"/cong-an/tin-bao/{report.code}/tep/{item.pk + 1}/").status_code == 404
+    other = Client()
+    other.force_login(officer_hcm)
+    assert other.get(f"/cong-an/tin-bao/{report.code}/tep/{item.pk}/").status_code == 404
+
+
 def test_art_147_deadline_with_two_extensions_and_no_third(actor_hoan_kiem):
     report, _ = file_report()
     received = timezone.localdate(report.received_at)

@@ -15,6 +15,7 @@ officer_urlpatterns = [
     path("tin-bao/", views.queue, name="queue"),
     path("tin-bao/moi/", views.counter_report, name="counter_report"),
     path("tin-bao/<str:code>/", views.report_detail, name="report"),
+    path("tin-bao/<str:code>/tep/<int:pk>/", views.attachment, name="attachment"),
     path("tin-bao/<str:code>/<slug:action>/", views.report_action, name="report_action"),
     path("vu-viec/", views.case_list, name="cases"),
     path("vu-viec/<str:number>/", views.case_detail, name="case"),

@@ -72,6 +72,19 @@ def counter_report(request: ConsoleRequest) -> HttpResponse:
     return _render(request, "police/counter.html", {"form": form}, status=status)
 
 
+@console_view
+def attachment(request: ConsoleRequest, code: str, pk: int) -> HttpResponse:
+    """An attachment of a report of the officer's unit, always as a download (never rendered inline)."""
+    report = selectors.report_for_officer(actor=request.actor, code=code)
+    item = report.attachments.filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    response = HttpResponse(bytes(item.content), content_type=item.content_type)
+    response["Content-Disposition"] = f'attachment; filename="attachment-{item.pk}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 REPORT_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., Any], Any]] = {
     "classify": (pf.ClassifyForm, services.classify, _("Đã phân loại tin báo %(code)s")),
     "assign": (pf.AssignForm, services.assign, _("Đã phân công cán bộ giải quyết tin báo %(code)s")),
