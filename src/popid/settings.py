@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "popid.traffic",
     "popid.immigration",
     "popid.matching",
+    "popid.police",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("popid.immigration.urls")),
     path("so-khop/", include("popid.matching.urls")),
     path("van-hanh/", include("popid.core.ops_urls")),
+    path("", include("popid.police.urls")),  # /to-giac/ (public) and /cong-an/ (officers)
     *oidc_well_known,
     *wallet_well_known,
     path("", include("popid.web.urls")),
