@@ -1,8 +1,8 @@
 """Per-agency rate limit (requests per minute) and daily quota (persons per day).
 
 - The per-minute rate is a fixed one-minute window counted in Django's cache: Redis when
-  ``POPID_REDIS_URL`` is set (shared by every web worker), else the embedded local-memory cache
-  (then the limit holds per worker process; documented in docs/exchange.md).
+  ``POPID_REDIS_URL`` is set, else the database cache with an atomic ``incr`` (``core.cache``):
+  shared by every web worker either way.
 - The daily quota is counted in the database (``DailyUsage``) with one conditional UPDATE, so it
   is exact across workers and survives restarts with or without Redis.
 """
