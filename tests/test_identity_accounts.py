@@ -36,7 +36,6 @@ PHONE = "0912345678"
 def clean_state(settings, tmp_path, monkeypatch):
     monkeypatch.setattr(services, "_after_commit", lambda callback: callback())  # test transactions never commit
     settings.DATA_DIR = tmp_path
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
@@ -91,7 +90,7 @@ def test_registration_matches_registry_sends_otp_and_confirms_phone(client, fami
     assert response.status_code == 302 and response["Location"] == "/tai-khoan/xac-thuc-otp/"
     account = CitizenAccount.objects.get(person=an)
     assert account.level == 1 and account.phone_verified_at is None
-    assert account.user.password.startswith("argon2$argon2id$")
+    assert account.user.check_password(PASSWORD)  # the production hasher: tests/test_hashers.py
     assert account.face_photo.name.endswith(".png") and "mat" not in account.face_photo.name
     assert account.otp_challenges.get().code_hash.count(last_otp()) == 0  # hashed at rest
     assert client.post("/tai-khoan/xac-thuc-otp/", {"code": last_otp()}).status_code == 302
