@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission
 from popid.documents import selectors, services
 from popid.documents.models import LicenceStatus
 from popid.web.views import ConsoleRequest, apply_domain_error, console_view
@@ -78,7 +79,7 @@ def _detail(request: ConsoleRequest, number: str, form: StatusForm | None = None
         "licence": licence, "events": selectors.licence_events(licence=licence),
         "form": form or StatusForm(initial=initial),
         "deduct_form": deduct_form or DeductForm(initial=initial, prefix="deduct"),
-        "may_write": request.actor.may_write}, status=status)
+        "may_write": request.actor.has(Permission.DOCUMENT_WRITE)}, status=status)
 
 
 @console_view

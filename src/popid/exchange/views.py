@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from popid.core.errors import DomainError, PermissionDenied
-from popid.core.models import Role
+from popid.core.permissions import Permission
 from popid.exchange import management_services as manage
 from popid.exchange import selectors, services, throttle, webhooks
 from popid.exchange.fields import FIELDS, labels
@@ -33,7 +33,7 @@ def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @console_view
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.actor.role != Role.ADMIN:  # type: ignore[attr-defined]
+        if not request.actor.has(Permission.EXCHANGE_ADMIN):  # type: ignore[attr-defined]
             return error_page(request, PermissionDenied(
                 _("Chỉ quản trị hệ thống được quản lý cơ quan khai thác dữ liệu")))
         return view(request, *args, **kwargs)

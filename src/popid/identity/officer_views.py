@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission
 from popid.identity import selectors, services
 from popid.identity.forms import Level2Form, OfficerReasonForm
 from popid.web.views import ConsoleRequest, apply_domain_error, console_view, ctx_for
@@ -56,5 +57,6 @@ def officer_account(request: ConsoleRequest, id_number: str, action: str = "") -
     events = selectors.account_events(account=account, limit=20) if account else []
     return render(request, "identity/officer_account.html", {
         "p": person, "account": account, "forms": forms_, "events": events,
-        "may_write": request.actor.may_write, "is_officer": request.actor.role == "officer",
+        "may_write": request.actor.has(Permission.ACCOUNT_MANAGE),
+        "may_verify": request.actor.has(Permission.ACCOUNT_VERIFY),
     }, status=status)

@@ -17,6 +17,7 @@ from pydantic import Field
 from popid.core.access import Actor
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
+from popid.core.permissions import CITIZEN_ROLE, Permission, mark_principal, operation_requires
 from popid.identity.auth import acting_for, current_account
 from popid.identity.models import CitizenAccount
 from popid.services import selectors, services, statistics
@@ -31,7 +32,10 @@ class CitizenSession(SessionAuth):
     """The PopID citizen session (identity.auth.current_account); CSRF-checked by ninja."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> CitizenAccount | None:
-        return current_account(request)
+        account = current_account(request)
+        if account is not None:
+            mark_principal(request, CITIZEN_ROLE)
+        return account
 
 
 CITIZEN_AUTH = [CitizenSession()]
@@ -134,12 +138,14 @@ def _actor(request: HttpRequest) -> Actor:
 
 # --- catalogue ---------------------------------------------------------------------------------
 @router.get("/procedures", auth=None, response={200: list[dict], **PROBLEM}, summary="Danh mục thủ tục")
+@operation_requires(Permission.PUBLIC)
 def list_procedures(request: HttpRequest) -> list[dict[str, Any]]:
     return [procedure_out(p) for p in catalogue().values()]
 
 
 @router.get("/procedures/{code}", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM},
             summary="Thủ tục, kèm dữ liệu điền sẵn từ CSDL dân cư cho công dân đăng nhập")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     procedure = get_procedure(code)
     account = _account(request)
@@ -151,6 +157,7 @@ def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
 # --- citizen dossiers --------------------------------------------------------------------------
 @router.post("/dossiers", auth=CITIZEN_AUTH, response={200: dict, 201: dict, **PROBLEM},
              summary="Nộp hồ sơ trực tuyến (Idempotency-Key: cùng khóa trả lại cùng hồ sơ)")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def submit(request: HttpRequest, payload: SubmitIn,
            idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
     dossier, created = services.submit_dossier(
@@ -160,12 +167,14 @@ def submit(request: HttpRequest, payload: SubmitIn,
 
 
 @router.get("/dossiers", auth=CITIZEN_AUTH, response={200: list[dict], **PROBLEM}, summary="Hồ sơ của tôi")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_dossiers(request: HttpRequest) -> list[dict[str, Any]]:
     qs = selectors.own_dossiers(_account(request)).select_related("subject").prefetch_related("attachments")
     return [dossier_out(d) for d in qs[:200]]
 
 
 @router.get("/dossiers/{code}", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Tra cứu hồ sơ")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     dossier = selectors.own_dossiers(_account(request)).filter(code=code).select_related("subject").first()
     if dossier is None:
@@ -174,6 +183,7 @@ def my_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @router.post("/dossiers/{code}/cancel", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Hủy hồ sơ")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def cancel(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
     dossier = services.cancel(account=_account(request), code=code, expected_version=payload.version,
                               note=payload.note)
@@ -182,6 +192,7 @@ def cancel(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any
 
 @router.post("/dossiers/{code}/supplement", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM},
              summary="Bổ sung hồ sơ theo yêu cầu")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[str, Any]:
     dossier = services.answer_supplement(account=_account(request), code=code, data=payload.data,
                                          attachments=_files(payload.attachments), expected_version=payload.version,
@@ -192,6 +203,7 @@ def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[s
 # --- officers ----------------------------------------------------------------------------------
 @router.get("/officer/queue", auth=STAFF_AUTH, response={200: list[dict], **PROBLEM},
             summary="Hàng đợi hồ sơ của đơn vị, kèm tình trạng thời hạn")
+@operation_requires(Permission.DOSSIER_READ)
 def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -> list[dict[str, Any]]:
     rows = selectors.officer_queue(actor=_actor(request), state=state or None, include_closed=include_closed)
     return [{**dossier_out(r.dossier), "deadline_status": r.deadline_status,
@@ -199,6 +211,7 @@ def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -
 
 
 @router.get("/officer/dossiers/{code}", auth=STAFF_AUTH, response={200: dict, **PROBLEM}, summary="Chi tiết hồ sơ")
+@operation_requires(Permission.DOSSIER_READ)
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     dossier = Dossier.objects.select_related("subject").filter(code=code).first()
     if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
@@ -208,6 +221,7 @@ def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.post("/officer/dossiers/{code}/claim", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Nhận xử lý hồ sơ")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def claim(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
     return dossier_out(services.claim(actor=_actor(request), code=code, expected_version=payload.version),
                        events=True)
@@ -215,6 +229,7 @@ def claim(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]
 
 @router.post("/officer/dossiers/{code}/approve", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Phê duyệt (chạy lệnh đăng ký dân cư trong cùng giao dịch)")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def approve(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
     return dossier_out(services.approve(actor=_actor(request), code=code, expected_version=payload.version,
                                         note=payload.note), events=True)
@@ -222,6 +237,7 @@ def approve(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, An
 
 @router.post("/officer/dossiers/{code}/reject", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Từ chối hồ sơ (bắt buộc ghi lý do)")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]:
     return dossier_out(services.reject(actor=_actor(request), code=code, reason=payload.reason,
                                        expected_version=payload.version), events=True)
@@ -229,6 +245,7 @@ def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]
 
 @router.post("/officer/dossiers/{code}/request-supplement", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Yêu cầu công dân bổ sung hồ sơ")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
     return dossier_out(services.request_supplement(actor=_actor(request), code=code, note=payload.note,
                                                    expected_version=payload.version), events=True)
@@ -236,6 +253,7 @@ def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> d
 
 @router.post("/officer/counter", auth=STAFF_AUTH, response={201: dict, **PROBLEM},
              summary="Tiếp nhận hồ sơ nộp trực tiếp tại cơ quan")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict]:
     dossier = services.register_counter_dossier(
         actor=_actor(request), procedure_code=payload.procedure, subject_id_number=payload.subject_id_number,
@@ -328,18 +346,21 @@ def statistics_out(r: statistics.Report) -> dict[str, Any]:
 
 @router.get("/statistics", auth=STAFF_AUTH, response={200: StatisticsOut, **PROBLEM},
             summary="Thống kê hồ sơ: trực tuyến/trực tiếp, đúng hạn, thời gian xử lý, theo đơn vị và xu hướng")
+@operation_requires(Permission.STATISTICS_READ)
 def statistics_report(request: HttpRequest, q: Query[StatisticsQuery]) -> dict[str, Any]:
     return statistics_out(_report(request, q))
 
 
 @router.get("/statistics/ranking", auth=STAFF_AUTH, response={200: list[UnitOut], **PROBLEM},
             summary="Xếp hạng các đơn vị cấp xã trong địa bàn")
+@operation_requires(Permission.STATISTICS_READ)
 def statistics_ranking(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
     return statistics_out(_report(request, q))["units"]
 
 
 @router.get("/statistics/trend", auth=STAFF_AUTH, response={200: list[TrendOut], **PROBLEM},
             summary="Xu hướng theo tuần hoặc theo tháng")
+@operation_requires(Permission.STATISTICS_READ)
 def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
     return statistics_out(_report(request, q))["trend"]
 
@@ -373,6 +394,7 @@ def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
 
 @router.get("/dossiers/{code}/ct07.pdf", auth=CITIZEN_AUTH, response={200: None, **PROBLEM},
             url_name="services_my_ct07", summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_ct07(request: HttpRequest, code: str) -> Any:
     from popid.core.access import AccessContext
     from popid.identity.auth import citizen_actor
@@ -388,6 +410,7 @@ def my_ct07(request: HttpRequest, code: str) -> Any:
 
 @router.get("/officer/dossiers/{code}/ct07.pdf", auth=STAFF_AUTH, response={200: None, **PROBLEM},
             summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
+@operation_requires(Permission.DOSSIER_READ)
 def officer_ct07(request: HttpRequest, code: str) -> Any:
     from popid.core.access import AccessContext
 
@@ -401,6 +424,7 @@ def officer_ct07(request: HttpRequest, code: str) -> Any:
 
 @router.get("/ct07/verify", auth=None, response={200: Ct07VerificationOut, **PROBLEM},
             summary="Xác minh mã QR của giấy xác nhận cư trú (công khai)")
+@operation_requires(Permission.PUBLIC)
 def verify_ct07(request: HttpRequest, token: str = Query(..., max_length=4000)) -> dict[str, Any]:
     from popid.services.ct07 import verify
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from popid.core.errors import DomainError, ValidationFailed
+from popid.core.permissions import Permission
 from popid.services import services
 from popid.services.procedures import Procedure, catalogue
 from popid.web.views import ConsoleRequest, _render, apply_domain_error, commune_datalist, console_view
@@ -109,7 +110,7 @@ def _name_attachment_errors(exc: DomainError, files: list[services.IncomingFile]
 
 @console_view
 def counter_intake(request: ConsoleRequest) -> HttpResponse:
-    request.actor.require_write()
+    request.actor.require(Permission.DOSSIER_PROCESS)
     chooser = ProcedureChoiceForm(request.GET or None)
     procedure = catalogue().get(chooser.data.get("procedure", "")) if chooser.is_bound and chooser.is_valid() \
         else None

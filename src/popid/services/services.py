@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from popid.core.permissions import Permission
 from popid.identity.models import CitizenAccount
 from popid.identity.selectors import active_guardianship
 from popid.registry import selectors as registry_selectors
@@ -331,7 +332,7 @@ def answer_supplement(*, account: CitizenAccount, code: str, data: dict[str, Any
 
 # --- officer commands --------------------------------------------------------------------------
 def _for_officer(actor: Actor, code: str) -> Dossier:
-    actor.require_write()
+    actor.require(Permission.DOSSIER_PROCESS)
     dossier = Dossier.objects.select_for_update().filter(code=code).first()
     if dossier is None or not actor.covers_commune(dossier.commune_code):
         raise DossierNotFound()  # outside the unit looks exactly like a dossier that does not exist
@@ -455,7 +456,7 @@ def register_counter_dossier(
     personal data is read) and the subject is then found by ID number nationally, the read recorded
     with its purpose. The dossier stays in the officer's unit: other units cannot see or act on it.
     Procedures processed at the permanent residence read the subject within the officer's jurisdiction."""
-    actor.require_write()
+    actor.require(Permission.DOSSIER_PROCESS)
     procedure = get_procedure(procedure_code)
     person = _counter_subject(actor, procedure, subject_id_number, data)
     prefilled = {k: val for k, val in prefill_values(person=person, procedure=procedure).items() if val is not None}

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from popid.core.access import Actor
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission
 from popid.services import selectors, services
 from popid.services.errors import DossierNotFound
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
@@ -85,7 +86,7 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
     status, left = selectors.deadline_status(dossier)
     labels_state = dict(DossierState.choices)
     actions = []
-    if request.actor.may_write:
+    if request.actor.has(Permission.DOSSIER_PROCESS):
         for action in ACTIONS.values():
             if dossier.state not in action.states:
                 continue

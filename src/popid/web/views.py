@@ -25,7 +25,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from popid.core import admin_units
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, PermissionDenied
-from popid.core.models import Role, ScopeLevel
+from popid.core.models import ScopeLevel
+from popid.core.permissions import Permission
 from popid.registry import selectors, services
 from popid.registry.models import Household, Person, PersonStatus
 from popid.web import charts, display
@@ -56,7 +57,6 @@ except ImportError:  # pragma: no cover
 
 PURPOSE_LOOKUP = "Tra cứu nghiệp vụ trên giao diện cán bộ"
 PURPOSE_COMMAND = "Thực hiện lệnh đăng ký dân cư"
-QUALITY_RUN_ROLES = {Role.SUPERVISOR, Role.ADMIN}
 SEARCH_PAGE_SIZE = 20
 FINDINGS_PAGE_SIZE = 50
 
@@ -488,7 +488,7 @@ def quality(request: ConsoleRequest) -> HttpResponse:
         "kind_chart": charts.count_bars([(display.kind_title(k["kind"]), k["count"], k["principle"])
                                          for k in by_kind if k["count"]]),
         "by_kind": by_kind, "filter_form": filter_form, "page": page, "query": query.urlencode(),
-        "may_run": run_quality_check is not None and actor.role in QUALITY_RUN_ROLES,
+        "may_run": run_quality_check is not None and actor.has(Permission.QUALITY_RUN),
         "communes": commune_datalist(actor),
     })
 
@@ -498,7 +498,7 @@ def quality(request: ConsoleRequest) -> HttpResponse:
 def quality_run(request: ConsoleRequest) -> HttpResponse:
     """Supervisors and administrators start a check; it runs in the request (the task queue
     will take it over when the project has one)."""
-    if run_quality_check is None or request.actor.role not in QUALITY_RUN_ROLES:
+    if run_quality_check is None or not request.actor.has(Permission.QUALITY_RUN):
         raise PermissionDenied(_("Chỉ cán bộ giám sát hoặc quản trị được chạy kiểm tra chất lượng"))
     run = run_quality_check()
     messages.success(request, _("Đã kiểm tra %(n)s công dân, %(f)s phát hiện") % {

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from popid.core.errors import DomainError, PermissionDenied
-from popid.core.models import Role
+from popid.core.permissions import Permission
 from popid.identity.oidc import selectors, services
 from popid.identity.oidc.models import AuthMethod, SigningAlg
 from popid.web.views import apply_domain_error, console_view, error_page
@@ -26,7 +26,7 @@ def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @console_view
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.actor.role != Role.ADMIN:  # type: ignore[attr-defined]
+        if not request.actor.has(Permission.OIDC_ADMIN):  # type: ignore[attr-defined]
             return error_page(request, PermissionDenied(_("Chỉ quản trị hệ thống được quản lý dịch vụ kết nối")))
         return view(request, *args, **kwargs)
 
