@@ -54,7 +54,7 @@ class Op:
 
 
 def api_operations() -> list[Op]:
-    api.urls  # noqa: B018 - binds the routers
+    api.urls
     ops = []
     for bound in api._get_bound_routers():
         for path, path_view in bound.path_operations.items():

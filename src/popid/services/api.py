@@ -14,7 +14,7 @@ from ninja import Header, Query, Router, Schema
 from ninja.security.session import SessionAuth
 from pydantic import Field
 
-from popid.core.access import Actor
+from popid.core.access import AccessContext, Actor, context_from_request
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
 from popid.core.permissions import CITIZEN_ROLE, Permission, mark_principal, operation_requires
@@ -213,9 +213,8 @@ def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -
 @router.get("/officer/dossiers/{code}", auth=STAFF_AUTH, response={200: dict, **PROBLEM}, summary="Chi tiết hồ sơ")
 @operation_requires(Permission.DOSSIER_READ)
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
-    dossier = Dossier.objects.select_related("subject").filter(code=code).first()
-    if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
-        raise DossierNotFound()
+    dossier = selectors.access_dossier_for_officer(
+        ctx=context_from_request(request, default_purpose="Xem hồ sơ thủ tục hành chính"), code=code)
     return dossier_out(dossier, events=True)
 
 
@@ -396,7 +395,6 @@ def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
             url_name="services_my_ct07", summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_ct07(request: HttpRequest, code: str) -> Any:
-    from popid.core.access import AccessContext
     from popid.identity.auth import citizen_actor
 
     account = _account(request)
@@ -412,13 +410,9 @@ def my_ct07(request: HttpRequest, code: str) -> Any:
             summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
 @operation_requires(Permission.DOSSIER_READ)
 def officer_ct07(request: HttpRequest, code: str) -> Any:
-    from popid.core.access import AccessContext
-
-    dossier = Dossier.objects.select_related("subject").filter(code=code).first()
-    if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
-        raise DossierNotFound()
     ctx = AccessContext(actor=_actor(request), purpose="Cấp giấy xác nhận thông tin về cư trú (CT07)",
                         legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA", channel="api")
+    dossier = selectors.access_dossier_for_officer(ctx=ctx, code=code)
     return _ct07_pdf(request, dossier, ctx)
 
 

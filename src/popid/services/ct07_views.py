@@ -17,7 +17,7 @@ from popid.core.access import AccessContext
 from popid.identity.oidc.provider import issuer_for
 from popid.services import ct07
 from popid.services.models import Dossier
-from popid.services.views import _dossier
+from popid.services.selectors import access_dossier_for_officer
 from popid.web.views import ConsoleRequest, console_view
 
 PURPOSE = "Cấp giấy xác nhận thông tin về cư trú (CT07)"
@@ -40,9 +40,9 @@ def pdf_response(dossier: Dossier, content: bytes) -> HttpResponse:
 @console_view
 @require_GET
 def officer_pdf(request: ConsoleRequest, code: str) -> HttpResponse:
-    dossier = _dossier(request.actor, code)  # another unit's dossier is a 404
     ctx = AccessContext(actor=request.actor, purpose=PURPOSE, legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA",
                         channel="console")
+    dossier = access_dossier_for_officer(ctx=ctx, code=code)  # another unit's dossier is a 404
     return pdf_response(dossier, ct07.pdf_for(dossier, ctx=ctx, verify_url_for=verify_url_builder(request)))
 
 

@@ -52,7 +52,7 @@ from popid.services.errors import (
 )
 from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState, Notification
 from popid.services.procedures import Procedure, get_procedure
-from popid.services.selectors import permanent_residence, prefill_values
+from popid.services.selectors import access_dossier_for_officer, permanent_residence, prefill_values
 
 S = DossierState
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -331,12 +331,14 @@ def answer_supplement(*, account: CitizenAccount, code: str, data: dict[str, Any
 
 
 # --- officer commands --------------------------------------------------------------------------
+PURPOSE_PROCESS = "Xử lý hồ sơ thủ tục hành chính"
+LEGAL_BASIS_PROCESS = "Luật Cư trú 2020; Nghị định 45/2020/NĐ-CP"
+
+
 def _for_officer(actor: Actor, code: str) -> Dossier:
     actor.require(Permission.DOSSIER_PROCESS)
-    dossier = Dossier.objects.select_for_update().filter(code=code).first()
-    if dossier is None or not actor.covers_commune(dossier.commune_code):
-        raise DossierNotFound()  # outside the unit looks exactly like a dossier that does not exist
-    return dossier
+    ctx = AccessContext(actor=actor, purpose=PURPOSE_PROCESS, legal_basis=LEGAL_BASIS_PROCESS, channel="services")
+    return access_dossier_for_officer(ctx=ctx, code=code, for_update=True)
 
 
 @transaction.atomic

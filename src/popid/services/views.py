@@ -16,11 +16,10 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from popid.core.access import Actor
+from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission
 from popid.services import selectors, services
-from popid.services.errors import DossierNotFound
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
 from popid.services.models import Dossier, DossierState, PaymentState
 from popid.services.procedures import catalogue
@@ -59,11 +58,12 @@ ACTIONS: dict[str, Action] = {a.slug: a for a in [
 ]}
 
 
+PURPOSE_READ = "Xem hồ sơ thủ tục hành chính trên giao diện cán bộ"
+
+
 def _dossier(actor: Actor, code: str) -> Dossier:
-    dossier = Dossier.objects.select_related("subject", "applicant", "claimed_by").filter(code=code).first()
-    if dossier is None or not actor.covers_commune(dossier.commune_code):
-        raise DossierNotFound()  # another unit's dossier looks like one that does not exist
-    return dossier
+    return selectors.access_dossier_for_officer(
+        ctx=AccessContext(actor=actor, purpose=PURPOSE_READ, channel="console"), code=code)
 
 
 @console_view
