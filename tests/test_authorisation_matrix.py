@@ -14,6 +14,7 @@ A new operation without a declaration fails ``test_every_operation_declares_a_pe
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -177,3 +178,52 @@ def test_role_map_matches_the_roles_it_names():
     assert role_has("supervisor", Permission.REGISTRY_READ) and not role_has("supervisor", Permission.REGISTRY_WRITE)
     assert role_has("officer", Permission.REGISTRY_WRITE) and not role_has("officer", Permission.EXCHANGE_ADMIN)
     assert role_has("admin", Permission.EXCHANGE_ADMIN) and not role_has("unknown", Permission.REGISTRY_READ)
+
+
+# --- console and portal pages ------------------------------------------------------------------
+def page_views() -> list[tuple[str, object]]:
+    """(path with placeholders filled, view) of every page built on ``web.shell``'s frame."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found = []
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and getattr(p.callback, "frame", None):
+                path = re.sub(r"<int:\w+>", "1", re.sub(r"<(?:str|slug):\w+>", "khong-co", prefix + str(p.pattern)))
+                found.append(("/" + path.lstrip("^").rstrip("$"), p.callback))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(found, key=lambda item: item[0])
+
+
+PAGES = page_views()
+
+
+def test_every_page_declares_a_permission():
+    assert len(PAGES) > 40
+    assert [path for path, view in PAGES if declared_permission(view) is None] == []
+    assert {declared_permission(v) for _p, v in PAGES if v.frame == "citizen"} == {Permission.CITIZEN_SELF_SERVICE}
+
+
+@pytest.mark.parametrize(("path", "view"), PAGES, ids=[p for p, _v in PAGES])
+def test_page_matrix(path, view, principals, family, officer_hoan_kiem):
+    permission = declared_permission(view)
+    anonymous = principals["anonymous"].get(path)
+    assert (anonymous.status_code == 302 and "login" in anonymous["Location"]) or "dang-nhap" in anonymous["Location"]
+    officer = Client()
+    officer.force_login(officer_hoan_kiem)
+    citizen = principals["citizen"]
+    before = fingerprint()
+    if view.frame == "officer":
+        assert citizen.get(path).status_code == 403  # a citizen's login is not a staff account
+        response = officer.get(path)
+        if not role_has("officer", permission):
+            assert response.status_code == 403, (path, permission)
+            assert fingerprint() == before, f"refused page changed data: {path}"
+        else:
+            assert response.status_code != 403, (path, permission)
+    else:
+        assert officer.get(path).status_code == 302  # staff have no citizen account: to the citizen login

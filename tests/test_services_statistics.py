@@ -149,20 +149,20 @@ def test_api_returns_the_report_for_the_actors_scope(client, known, officer_hano
 
 def test_console_page_shows_figures_ranking_and_chart(client, known, supervisor_nation):
     client.force_login(supervisor_nation)
-    response = client.get(reverse("web:statistics"), {"date_from": "2026-05-01", "date_to": "2026-06-30"})
+    response = client.get(reverse("services:statistics"), {"date_from": "2026-05-01", "date_to": "2026-06-30"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "Thống kê dịch vụ công" in html and "<svg" in html
     assert "70,0" in html or "70.0" in html  # online rate
     assert html.index("Phường Sài Gòn") < html.index("Phường Hoàn Kiếm") < html.index("Phường Cửa Nam")
-    assert reverse("web:statistics") in html  # the console nav links the page
+    assert reverse("services:statistics") in html  # the console nav links the page
     assert_no_inline_code(html)
-    bad = client.get(reverse("web:statistics"), {"date_from": "2026-07-01", "date_to": "2026-06-01"})
+    bad = client.get(reverse("services:statistics"), {"date_from": "2026-07-01", "date_to": "2026-06-01"})
     assert bad.status_code == 200 and "Ngày kết thúc phải sau ngày bắt đầu" in bad.content.decode()
 
 
 def test_console_page_refuses_a_unit_outside_the_jurisdiction(client, known, officer_hoan_kiem):
     client.force_login(officer_hoan_kiem)
-    response = client.get(reverse("web:statistics"), {"commune": HCM_COMMUNE})
+    response = client.get(reverse("services:statistics"), {"commune": HCM_COMMUNE})
     assert response.status_code == 403
     assert "Phường Sài Gòn" not in response.content.decode()

@@ -32,29 +32,29 @@ def dossier(family) -> Dossier:
 def act(client, d: Dossier, action: str, **fields):
     data = {f"{action}-version": str(fields.pop("version", d.version))}
     data.update({f"{action}-{k}": v for k, v in fields.items()})
-    return client.post(reverse("web:dossier_action", args=[d.code, action]), data)
+    return client.post(reverse("services:dossier_action", args=[d.code, action]), data)
 
 
 def test_queue_shows_only_the_units_dossiers_with_deadline_classes(officer_client, dossier, family):
     other = _submitted(make_account(family["binh"]), commune_code=HCM_COMMUNE)
-    response = officer_client.get(reverse("web:dossier_queue"))
+    response = officer_client.get(reverse("services:dossier_queue"))
     html = response.content.decode()
     assert response.status_code == 200
     assert dossier.code in html and other.code not in html
     assert "deadline-on_time" in html or "deadline-due_soon" in html
     assert "Hồ sơ dịch vụ công" in html
     assert_no_inline_code(html)
-    filtered = officer_client.get(reverse("web:dossier_queue"), {"state": "approved"}).content.decode()
+    filtered = officer_client.get(reverse("services:dossier_queue"), {"state": "approved"}).content.decode()
     assert dossier.code not in filtered
 
 
 def test_detail_shows_data_attachments_and_history(officer_client, dossier):
-    html = officer_client.get(reverse("web:dossier_detail", args=[dossier.code])).content.decode()
+    html = officer_client.get(reverse("services:dossier_detail", args=[dossier.code])).content.decode()
     assert "Đăng ký tạm trú" in html and "5 Hàng Gai" in html
     attachment = dossier.attachments.get()
-    assert reverse("web:dossier_attachment", args=[dossier.code, attachment.pk]) in html
+    assert reverse("services:dossier_attachment", args=[dossier.code, attachment.pk]) in html
     assert 'name="claim-version"' in html
-    download = officer_client.get(reverse("web:dossier_attachment", args=[dossier.code, attachment.pk]))
+    download = officer_client.get(reverse("services:dossier_attachment", args=[dossier.code, attachment.pk]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
     assert_no_inline_code(html)
@@ -112,11 +112,11 @@ def test_stale_version_shows_the_conflict(officer_client, dossier):
 
 def test_officer_of_another_unit_gets_404(client, officer_hcm, dossier):
     client.force_login(officer_hcm)
-    assert client.get(reverse("web:dossier_detail", args=[dossier.code])).status_code == 404
+    assert client.get(reverse("services:dossier_detail", args=[dossier.code])).status_code == 404
     attachment = dossier.attachments.get()
-    assert client.get(reverse("web:dossier_attachment", args=[dossier.code, attachment.pk])).status_code == 404
+    assert client.get(reverse("services:dossier_attachment", args=[dossier.code, attachment.pk])).status_code == 404
     assert act(client, dossier, "claim").status_code == 404
-    assert dossier.code not in client.get(reverse("web:dossier_queue")).content.decode()
+    assert dossier.code not in client.get(reverse("services:dossier_queue")).content.decode()
     dossier.refresh_from_db()
     assert dossier.state == S.SUBMITTED
 
@@ -130,7 +130,7 @@ def test_actions_require_csrf(officer_hoan_kiem, dossier):
 
 
 def test_pages_require_login(client, dossier):
-    response = client.get(reverse("web:dossier_queue"))
+    response = client.get(reverse("services:dossier_queue"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("web:login"))
 
 

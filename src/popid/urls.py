@@ -18,5 +18,7 @@ urlpatterns = [
     path("dich-vu-cong/", include("popid.services.citizen_urls")),
     *oidc_well_known,
     *wallet_well_known,
+    path("services/", include("popid.services.urls")),
     path("", include("popid.web.urls")),
+    path("", include("popid.registry.urls")),
 ]

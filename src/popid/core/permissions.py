@@ -164,6 +164,11 @@ def operation_requires(permission: Permission) -> Callable[[F], F]:
     return decorate
 
 
+def declare_view(view: Callable[..., Any], permission: Permission) -> None:
+    """Record a view's permission when the frame itself implies it (``citizen_view``)."""
+    VIEWS[_key(view)] = Declaration(permission, view.__module__, view.__qualname__)
+
+
 def requires(permission: Permission) -> Callable[[F], F]:
     """Declare the permission of a console or portal view. Put it above the view function, below
     the login decorator (``web.shell.officer_view`` / ``citizen_view``) which sets

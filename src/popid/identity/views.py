@@ -9,10 +9,7 @@ fields, so a step cannot be skipped or replayed from another browser.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -20,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -44,15 +41,11 @@ from popid.identity.forms import (
     WardForm,
 )
 from popid.identity.models import CitizenAccount, OtpPurpose
-from popid.web.views import apply_domain_error
+from popid.web.shell import CitizenRequest, apply_domain_error, citizen_view, render_citizen_page
 
 PENDING = "popid_pending"
 PENDING_TTL = 600
 TOTP_PENDING = "popid_totp_pending"
-
-
-class CitizenRequest(HttpRequest):
-    account: CitizenAccount
 
 
 def safe_next(request: HttpRequest, value: str | None, default: str = "identity:profile") -> str:
@@ -61,27 +54,6 @@ def safe_next(request: HttpRequest, value: str | None, default: str = "identity:
                                                  require_https=request.is_secure()) and value.startswith("/"):
         return value
     return reverse(default)
-
-
-def citizen_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Citizen login required; otherwise to the login page with ``next``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        account = auth.current_account(request)
-        if account is None:
-            return redirect(f"{reverse('identity:login')}?{urlencode({'next': request.get_full_path()})}")
-        request.account = account  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
-
-
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    account = auth.current_account(request)
-    context.setdefault("citizen", account)
-    context.setdefault("acting_for", auth.acting_for(request) if account else None)
-    return render(request, f"identity/{template}", context, status=status)
 
 
 def _fail(form: forms.Form, exc: DomainError) -> int:
@@ -127,7 +99,7 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 _set_pending(request, purpose=OtpPurpose.REGISTER, account_id=account.pk, challenge_id=challenge.pk)
                 return redirect("identity:otp")
-    return _page(request, "register.html", {"form": form}, status=status)
+    return render_citizen_page(request, "identity/register.html", {"form": form}, status=status)
 
 
 @never_cache
@@ -162,7 +134,7 @@ def otp(request: HttpRequest) -> HttpResponse:
                 return _complete_otp(request, pending, account, form.cleaned_data)
             except DomainError as exc:
                 status = _fail(form, exc)
-    return _page(request, "otp.html", {"form": form, "purpose": purpose,
+    return render_citizen_page(request, "identity/otp.html", {"form": form, "purpose": purpose,
                                        "phone": _mask(account.phone) if account else "***"}, status=status)
 
 
@@ -218,7 +190,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return _password_login(request, form.cleaned_data, next_url)
             except DomainError as exc:
                 status = _fail(form, exc)
-    return _page(request, "login.html", {"form": form, "next": next_url, "prompt": "login" if forced else ""},
+    return render_citizen_page(request, "identity/login.html",
+                               {"form": form, "next": next_url, "prompt": "login" if forced else ""},
                  status=status)
 
 
@@ -259,7 +232,7 @@ def step_up(request: CitizenRequest) -> HttpResponse:
                 auth.add_factor(request, account=account, method=method)
                 services.record_login(request=request, account=account, method=f"step-up:{method}", device=None)
                 return redirect(safe_next(request, next_url))
-    return _page(request, "step_up.html", {"form": form, "next": next_url, "account": account},
+    return render_citizen_page(request, "identity/step_up.html", {"form": form, "next": next_url, "account": account},
                  status=status if account.is_level2 else 403)
 
 
@@ -288,7 +261,7 @@ def recover(request: HttpRequest) -> HttpResponse:
                          challenge_id=challenge.pk if challenge else None)
             messages.info(request, _("Nếu thông tin khớp với tài khoản, mã OTP đã được gửi tới số điện thoại."))
             return redirect("identity:otp")
-    return _page(request, "simple_form.html", {"form": form, "title": _("Khôi phục mật khẩu"),
+    return render_citizen_page(request, "identity/simple_form.html", {"form": form, "title": _("Khôi phục mật khẩu"),
                                                "lead": _("Nhập số định danh và số điện thoại đã đăng ký để nhận "
                                                          "mã OTP.")}, status=status)
 
@@ -308,7 +281,7 @@ def unlock(request: HttpRequest) -> HttpResponse:
         else:
             _set_pending(request, purpose=OtpPurpose.UNLOCK, account_id=account.pk, challenge_id=challenge.pk)
             return redirect("identity:otp")
-    return _page(request, "simple_form.html", {"form": form, "title": _("Mở khóa tài khoản"),
+    return render_citizen_page(request, "identity/simple_form.html", {"form": form, "title": _("Mở khóa tài khoản"),
                                                "lead": _("Tài khoản do bạn tự khóa được mở bằng mật khẩu và mã OTP.")},
                  status=status)
 
@@ -320,7 +293,7 @@ def profile(request: CitizenRequest) -> HttpResponse:
     ward = auth.acting_for(request)
     shown = ward or account
     data = selectors.profile_for(viewer=account, account=shown)
-    return _page(request, "profile.html", {
+    return render_citizen_page(request, "identity/profile.html", {
         "account": account, "shown": shown, "profile": data, "wards": selectors.wards_of(account=account),
         "guardians": selectors.guardians_of(account=shown), "ward_form": WardForm(),
         "acr": auth.session_acr(request),
@@ -345,7 +318,7 @@ def add_ward(request: CitizenRequest) -> HttpResponse:
         status = 422
     account = request.account
     data = selectors.profile_for(viewer=account, account=account)
-    return _page(request, "profile.html", {
+    return render_citizen_page(request, "identity/profile.html", {
         "account": account, "shown": account, "profile": data, "wards": selectors.wards_of(account=account),
         "guardians": selectors.guardians_of(account=account), "ward_form": form, "acr": auth.session_acr(request),
     }, status=status)
@@ -385,7 +358,7 @@ def devices(request: CitizenRequest) -> HttpResponse:
             services.end_session(account=account, session_id=int(session_id))
         messages.success(request, _("Đã cập nhật thiết bị và phiên đăng nhập."))
         return redirect("identity:devices")
-    return _page(request, "devices.html", {
+    return render_citizen_page(request, "identity/devices.html", {
         "devices": selectors.devices_for(account=account), "sessions": selectors.sessions_for(account=account),
         "current_session": request.session.session_key, "current_device": auth.read_device_id(request)})
 
@@ -406,13 +379,13 @@ def consents(request: CitizenRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Đã thu hồi sự đồng ý."))
         return redirect("identity:consents")
-    return _page(request, "consents.html", {"consents": selectors.consents_for(account=account)})
+    return render_citizen_page(request, "identity/consents.html", {"consents": selectors.consents_for(account=account)})
 
 
 @citizen_view
 def history(request: CitizenRequest) -> HttpResponse:
     account = request.account
-    return _page(request, "history.html", {"logins": selectors.login_history(account=account),
+    return render_citizen_page(request, "identity/history.html", {"logins": selectors.login_history(account=account),
                                            "events": selectors.account_events(account=account)})
 
 
@@ -443,7 +416,7 @@ def security(request: CitizenRequest) -> HttpResponse:
     if not account.has_totp and TOTP_PENDING not in request.session:
         request.session[TOTP_PENDING] = services.new_totp_secret()
     forms_ = {name: bound.get(name) or cls() for name, cls in SECURITY_FORMS.items()}
-    return _page(request, "security.html", {"account": account, "forms": forms_,
+    return render_citizen_page(request, "identity/security.html", {"account": account, "forms": forms_,
                                             "totp_secret": request.session.get(TOTP_PENDING, "")}, status=status)
 
 

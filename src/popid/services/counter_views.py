@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from popid.core.errors import DomainError, ValidationFailed
-from popid.core.permissions import Permission
+from popid.core.permissions import Permission, requires
 from popid.services import services
 from popid.services.procedures import Procedure, catalogue
-from popid.web.views import ConsoleRequest, _render, apply_domain_error, commune_datalist, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, commune_datalist, officer_view, render_page
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -108,7 +108,8 @@ def _name_attachment_errors(exc: DomainError, files: list[services.IncomingFile]
     return ValidationFailed(renamed, detail=exc.detail)
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_PROCESS)
 def counter_intake(request: ConsoleRequest) -> HttpResponse:
     request.actor.require(Permission.DOSSIER_PROCESS)
     chooser = ProcedureChoiceForm(request.GET or None)
@@ -129,13 +130,13 @@ def counter_intake(request: ConsoleRequest) -> HttpResponse:
                     apply_domain_error(form, _name_attachment_errors(exc, files))
                 else:
                     messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s") % {"code": dossier.code})
-                    return redirect("web:dossier_detail", code=dossier.code)
+                    return redirect("services:dossier_detail", code=dossier.code)
         else:
             initial = {}
             if procedure.field("commune_code") and procedure.field("commune_code").type == "commune":
                 initial["data.commune_code"] = request.actor.unit_code if request.actor.level == "commune" else ""
             form = form_class(initial=initial)
     status = 422 if form is not None and form.is_bound else 200  # a bound form here was refused
-    return _render(request, "services/counter.html", {
+    return render_page(request, "services/counter.html", {
         "chooser": chooser, "procedure": procedure, "form": form, "communes": commune_datalist(request.actor),
     }, status=status)

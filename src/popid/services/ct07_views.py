@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from popid.core.access import AccessContext
+from popid.core.permissions import Permission, requires
 from popid.identity.oidc.provider import issuer_for
 from popid.services import ct07
 from popid.services.models import Dossier
 from popid.services.selectors import access_dossier_for_officer
-from popid.web.views import ConsoleRequest, console_view
+from popid.web.shell import ConsoleRequest, officer_view
 
 PURPOSE = "Cấp giấy xác nhận thông tin về cư trú (CT07)"
 
@@ -26,7 +27,7 @@ PURPOSE = "Cấp giấy xác nhận thông tin về cư trú (CT07)"
 def verify_url_builder(request: HttpRequest) -> Callable[[str], str]:
     """Absolute verification URLs on the public origin (POPID_OIDC_ISSUER, else the request's)."""
     origin = issuer_for(request)
-    return lambda token: origin + reverse("web:ct07_verify", args=[token])
+    return lambda token: origin + reverse("services:ct07_verify", args=[token])
 
 
 def pdf_response(dossier: Dossier, content: bytes) -> HttpResponse:
@@ -37,7 +38,8 @@ def pdf_response(dossier: Dossier, content: bytes) -> HttpResponse:
     return response
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 @require_GET
 def officer_pdf(request: ConsoleRequest, code: str) -> HttpResponse:
     ctx = AccessContext(actor=request.actor, purpose=PURPOSE, legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA",

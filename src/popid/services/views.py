@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError
-from popid.core.permissions import Permission
+from popid.core.permissions import Permission, requires
 from popid.services import selectors, services
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
 from popid.services.models import Dossier, DossierState, PaymentState
 from popid.services.procedures import catalogue
-from popid.web.views import ConsoleRequest, _render, apply_domain_error, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view, render_page
 
 S = DossierState
 
@@ -66,7 +66,8 @@ def _dossier(actor: Actor, code: str) -> Dossier:
         ctx=AccessContext(actor=actor, purpose=PURPOSE_READ, channel="console"), code=code)
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 def queue(request: ConsoleRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     state = form.cleaned_data["state"] if form.is_valid() else ""
@@ -75,7 +76,7 @@ def queue(request: ConsoleRequest) -> HttpResponse:
     listed = [{"dossier": r.dossier, "deadline_status": r.deadline_status, "working_days_left": r.working_days_left,
                "procedure_name": procedures[r.dossier.procedure_code].name
                if r.dossier.procedure_code in procedures else r.dossier.procedure_code} for r in rows]
-    return _render(request, "services/queue.html", {"form": form, "rows": listed})
+    return render_page(request, "services/queue.html", {"form": form, "rows": listed})
 
 
 def _detail_context(request: ConsoleRequest, dossier: Dossier,
@@ -105,13 +106,15 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
     }
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 def dossier_detail(request: ConsoleRequest, code: str) -> HttpResponse:
     dossier = _dossier(request.actor, code)
-    return _render(request, "services/detail.html", _detail_context(request, dossier))
+    return render_page(request, "services/detail.html", _detail_context(request, dossier))
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 def attachment_download(request: ConsoleRequest, code: str, pk: int) -> HttpResponse:
     dossier = _dossier(request.actor, code)
     attachment = dossier.attachments.filter(pk=pk).first()
@@ -123,7 +126,8 @@ def attachment_download(request: ConsoleRequest, code: str, pk: int) -> HttpResp
     return response
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_PROCESS)
 @require_POST
 def dossier_action(request: ConsoleRequest, code: str, action: str) -> HttpResponse:
     spec = ACTIONS.get(action)
@@ -138,10 +142,10 @@ def dossier_action(request: ConsoleRequest, code: str, action: str) -> HttpRespo
             apply_domain_error(form, exc)
         else:
             messages.success(request, str(spec.success) % {"code": code})
-            return redirect("web:dossier_detail", code=code)
+            return redirect("services:dossier_detail", code=code)
     dossier.refresh_from_db()
     context = _detail_context(request, dossier, bound=(spec.slug, form))
     if not any(a["action"].slug == spec.slug for a in context["actions"]):
         context["actions"].insert(0, {"action": spec, "form": form})
-    return _render(request, "services/detail.html", context, status=409 if getattr(
+    return render_page(request, "services/detail.html", context, status=409 if getattr(
         form, "domain_error", {}).get("code") in {"stale_version", "transition_not_allowed"} else 422)
