@@ -17,7 +17,7 @@ from popid.core.access import Actor
 from popid.core.models import AccessRecord
 from popid.core.permissions import Permission, declared_permission
 from popid.documents import services as documents
-from popid.services import services as dossiers
+from popid.services import dossiers
 from popid.services.errors import DossierNotFound
 from popid.services.selectors import access_dossier_for_officer
 from tests.conftest import bearer

@@ -13,7 +13,7 @@ from popid.core.errors import ValidationFailed
 from popid.registry import services as registry
 from popid.registry.errors import ImpossibleDate, PersonNotFound
 from popid.registry.models import HistoryEntry, OutboxEvent, Person
-from popid.services import services
+from popid.services import dossiers
 from popid.services.models import Dossier, DossierState
 from tests.test_services_workflow import make_account
 
@@ -67,12 +67,12 @@ def test_officer_of_another_unit_cannot_declare(family, actor_hcm):
 def test_approving_the_dossier_records_the_absence(family, actor_hoan_kiem):
     account = make_account(family["binh"])
     until = date.today() + timedelta(days=200)
-    dossier, _created = services.submit_dossier(account=account, procedure_code="absence_declaration", data={
+    dossier, _created = dossiers.submit_dossier(account=account, procedure_code="absence_declaration", data={
         "reason": "Học tập", "destination": "TP Huế", "absent_from": date.today().isoformat(),
         "absent_until": until.isoformat()})
     assert dossier.commune_code == "00070"  # processed where Bình resides
-    dossier = services.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
-    services.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+    dossiers.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
     binh = Person.objects.get(pk=family["binh"].pk)
     assert binh.absence_status == "Tạm vắng: TP Huế" and binh.absence_until == until
     entry = HistoryEntry.objects.get(person=binh, command="declare_absence")
@@ -82,11 +82,11 @@ def test_approving_the_dossier_records_the_absence(family, actor_hoan_kiem):
 
 def test_a_refused_command_rolls_the_approval_back(family, actor_hoan_kiem):
     account = make_account(family["binh"])
-    dossier, _created = services.submit_dossier(account=account, procedure_code="absence_declaration", data={
+    dossier, _created = dossiers.submit_dossier(account=account, procedure_code="absence_declaration", data={
         "reason": "Học tập", "destination": "TP Huế", "absent_from": "2020-01-01", "absent_until": "2020-06-01"})
-    dossier = services.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
     with pytest.raises(ImpossibleDate):
-        services.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+        dossiers.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
     assert Dossier.objects.get(pk=dossier.pk).state == DossierState.IN_REVIEW
     assert Person.objects.get(pk=family["binh"].pk).absence_status == ""
 

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from popid.identity.models import CitizenAccount, Guardianship
-from popid.services import services
+from popid.services import dossiers
 from popid.services.models import Dossier, Notification, Payment, SandboxCharge, Submission
 from tests.conftest import HOAN_KIEM
 
@@ -201,16 +201,16 @@ def test_forms_require_csrf(an_account):
 
 # --- after submission ---------------------------------------------------------------------------
 def _dossier(an_account) -> Dossier:
-    dossier, _created = services.submit_dossier(
+    dossier, _created = dossiers.submit_dossier(
         account=an_account, procedure_code="temporary_residence", data={
             k: v for k, v in form_data().items() if k in {"commune_code", "address", "valid_from", "valid_until"}},
-        attachments=[services.IncomingFile("proof_of_residence", "a.pdf", PDF, "application/pdf")])
+        attachments=[dossiers.IncomingFile("proof_of_residence", "a.pdf", PDF, "application/pdf")])
     return dossier
 
 
 def test_my_dossiers_detail_timeline_deadline_and_inbox(an_client, an_account, actor_hoan_kiem):
     dossier = _dossier(an_account)
-    services.claim(actor=actor_hoan_kiem, code=dossier.code)
+    dossiers.claim(actor=actor_hoan_kiem, code=dossier.code)
     listing = an_client.get(f"{BASE}/ho-so/").content.decode()
     assert dossier.code in listing and "Đang xử lý" in listing
     profile = an_client.get("/tai-khoan/").content.decode()
@@ -218,7 +218,7 @@ def test_my_dossiers_detail_timeline_deadline_and_inbox(an_client, an_account, a
     detail = an_client.get(f"{BASE}/ho-so/{dossier.code}/").content.decode()
     assert "Quá trình xử lý" in detail and "Cán bộ nhận xử lý" in detail and "ngày làm việc" in detail
     assert Notification.objects.filter(account=an_account, read_at__isnull=True).count() == 0  # read by viewing
-    services.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng thuê nhà")
+    dossiers.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng thuê nhà")
     inbox = an_client.get(f"{BASE}/thong-bao/").content.decode()
     assert "Yêu cầu bổ sung" in inbox and "Thiếu hợp đồng thuê nhà" in inbox
     an_client.post(f"{BASE}/thong-bao/", {})
@@ -226,8 +226,8 @@ def test_my_dossiers_detail_timeline_deadline_and_inbox(an_client, an_account, a
 
 
 def test_answer_a_supplement_request_with_note_and_attachment(an_client, an_account, actor_hoan_kiem):
-    dossier = services.claim(actor=actor_hoan_kiem, code=_dossier(an_account).code)
-    dossier = services.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng")
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=_dossier(an_account).code)
+    dossier = dossiers.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng")
     detail = an_client.get(f"{BASE}/ho-so/{dossier.code}/").content.decode()
     assert "Tạm dừng, chờ bổ sung" in detail and "Thiếu hợp đồng" in detail
     url = f"{BASE}/ho-so/{dossier.code}/bo-sung/"

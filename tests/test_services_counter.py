@@ -14,7 +14,7 @@ from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.models import AccessRecord
 from popid.registry.errors import PersonNotFound
 from popid.registry.models import Residence, ResidenceKind
-from popid.services import services
+from popid.services import dossiers
 from popid.services.errors import DossierNotFound
 from popid.services.models import Dossier, DossierState
 from tests.conftest import HCM_COMMUNE, HOAN_KIEM, bearer
@@ -23,13 +23,13 @@ from tests.test_web import assert_no_inline_code
 
 
 def _files():
-    return [services.IncomingFile("proof_of_residence", "hop-dong.pdf", PDF, "application/pdf")]
+    return [dossiers.IncomingFile("proof_of_residence", "hop-dong.pdf", PDF, "application/pdf")]
 
 
 def test_resident_dossier_at_the_counter(family, actor_hoan_kiem):
     an = family["an"]
     account = make_account(an)
-    dossier = services.register_counter_dossier(actor=actor_hoan_kiem, procedure_code="temporary_residence",
+    dossier = dossiers.register_counter_dossier(actor=actor_hoan_kiem, procedure_code="temporary_residence",
                                                 subject_id_number=an.id_number, data=temp_data(), attachments=_files())
     assert dossier.channel == "counter" and dossier.fee == 15000 and dossier.commune_code == HOAN_KIEM
     assert dossier.received_by == "cb.hoankiem" and dossier.applicant == account
@@ -39,7 +39,7 @@ def test_resident_dossier_at_the_counter(family, actor_hoan_kiem):
 
 def test_non_resident_is_accepted_where_they_register_and_stays_in_that_unit(family, actor_hcm, actor_hoan_kiem):
     an = family["an"]  # permanent resident of Hoàn Kiếm, registering a temporary residence in Sài Gòn
-    dossier = services.register_counter_dossier(
+    dossier = dossiers.register_counter_dossier(
         actor=actor_hcm, procedure_code="temporary_residence", subject_id_number=an.id_number,
         data=temp_data(commune_code=HCM_COMMUNE, address="12 Đồng Khởi"), attachments=_files())
     assert dossier.commune_code == HCM_COMMUNE and dossier.province_code == "79"
@@ -49,12 +49,12 @@ def test_non_resident_is_accepted_where_they_register_and_stays_in_that_unit(fam
     assert set(record.fields) >= {"id_number", "full_name", "permanent_address"}
     # the home unit neither sees nor acts on it
     with pytest.raises(DossierNotFound):
-        services.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+        dossiers.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
     with pytest.raises(DossierNotFound):
-        services.reject(actor=actor_hoan_kiem, code=dossier.code, reason="x", expected_version=dossier.version)
+        dossiers.reject(actor=actor_hoan_kiem, code=dossier.code, reason="x", expected_version=dossier.version)
     # the receiving unit processes it, and approval registers the temporary residence
-    dossier = services.claim(actor=actor_hcm, code=dossier.code, expected_version=dossier.version)
-    dossier = services.approve(actor=actor_hcm, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=actor_hcm, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.approve(actor=actor_hcm, code=dossier.code, expected_version=dossier.version)
     assert dossier.state == DossierState.APPROVED
     residence = Residence.objects.get(person=an, kind=ResidenceKind.TEMPORARY, ended_on__isnull=True)
     assert residence.commune_code == HCM_COMMUNE and residence.address == "12 Đồng Khởi"
@@ -63,7 +63,7 @@ def test_non_resident_is_accepted_where_they_register_and_stays_in_that_unit(fam
 def test_target_outside_the_unit_is_refused_before_any_read(family, actor_hoan_kiem):
     an = family["an"]
     with pytest.raises(PermissionDenied) as caught:
-        services.register_counter_dossier(actor=actor_hoan_kiem, procedure_code="temporary_residence",
+        dossiers.register_counter_dossier(actor=actor_hoan_kiem, procedure_code="temporary_residence",
                                           subject_id_number=an.id_number,
                                           data=temp_data(commune_code=HCM_COMMUNE), attachments=_files())
     assert caught.value.errors()[0]["field"] == "data.commune_code"
@@ -74,10 +74,10 @@ def test_target_outside_the_unit_is_refused_before_any_read(family, actor_hoan_k
 def test_procedures_of_the_residence_commune_need_a_resident(family, actor_hcm, actor_hoan_kiem):
     an = family["an"]
     with pytest.raises(PersonNotFound):
-        services.register_counter_dossier(actor=actor_hcm, procedure_code="residence_confirmation",
+        dossiers.register_counter_dossier(actor=actor_hcm, procedure_code="residence_confirmation",
                                           subject_id_number=an.id_number, data={"purpose": "Nộp hồ sơ xin việc"})
     assert not Dossier.objects.exists()
-    dossier = services.register_counter_dossier(actor=actor_hoan_kiem, procedure_code="residence_confirmation",
+    dossier = dossiers.register_counter_dossier(actor=actor_hoan_kiem, procedure_code="residence_confirmation",
                                                 subject_id_number=an.id_number, data={"purpose": "Xin việc"})
     assert dossier.commune_code == HOAN_KIEM and dossier.fee == 0
 
@@ -85,7 +85,7 @@ def test_procedures_of_the_residence_commune_need_a_resident(family, actor_hcm, 
 @pytest.mark.parametrize(("id_number", "error"), [("001099999999", PersonNotFound), ("12ab", ValidationFailed)])
 def test_unknown_or_malformed_id_number(family, actor_hcm, id_number, error):
     with pytest.raises(error):
-        services.register_counter_dossier(actor=actor_hcm, procedure_code="temporary_residence",
+        dossiers.register_counter_dossier(actor=actor_hcm, procedure_code="temporary_residence",
                                           subject_id_number=id_number, data=temp_data(commune_code=HCM_COMMUNE),
                                           attachments=_files())
     assert not Dossier.objects.exists()
@@ -93,7 +93,7 @@ def test_unknown_or_malformed_id_number(family, actor_hcm, id_number, error):
 
 def test_missing_attachment_changes_nothing(family, actor_hcm):
     with pytest.raises(ValidationFailed):
-        services.register_counter_dossier(actor=actor_hcm, procedure_code="temporary_residence",
+        dossiers.register_counter_dossier(actor=actor_hcm, procedure_code="temporary_residence",
                                           subject_id_number=family["an"].id_number,
                                           data=temp_data(commune_code=HCM_COMMUNE))
     assert not Dossier.objects.exists()

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from popid.core import keys
 from popid.core.models import AccessRecord
-from popid.services import ct07, services
+from popid.services import ct07, dossiers
 from popid.services.ct07_signing import signing_dir
 from popid.services.models import Dossier, DossierState
 from tests.conftest import bearer
@@ -32,10 +32,10 @@ API = "/api/v1/services"
 @pytest.fixture
 def approved(family, actor_hoan_kiem):
     account = make_account(family["an"])
-    dossier, _created = services.submit_dossier(account=account, procedure_code="residence_confirmation",
+    dossier, _created = dossiers.submit_dossier(account=account, procedure_code="residence_confirmation",
                                                 data={"purpose": "Bổ sung hồ sơ nhập học cho con"})
-    dossier = services.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
-    dossier = services.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
     return account, dossier
 
 
@@ -95,7 +95,7 @@ def test_other_citizen_and_unapproved_dossier_get_no_pdf(client, approved, famil
     _account, dossier = approved
     citizen_login(client, make_account(family["binh"]))
     assert client.get(f"{API}/dossiers/{dossier.code}/ct07.pdf").status_code == 404
-    pending, _created = services.submit_dossier(account=Dossier.objects.get(pk=dossier.pk).applicant,
+    pending, _created = dossiers.submit_dossier(account=Dossier.objects.get(pk=dossier.pk).applicant,
                                                 procedure_code="residence_confirmation", data={})
     citizen_login(client, pending.applicant)
     response = client.get(f"{API}/dossiers/{pending.code}/ct07.pdf")
@@ -192,7 +192,7 @@ def test_dossier_pages_link_the_pdf_only_once_approved(client, approved, officer
     client.force_login(officer_hoan_kiem)
     page = client.get(f"/services/dossiers/{dossier.code}/").content.decode()
     assert f'href="/services/dossiers/{dossier.code}/ct07.pdf"' in page
-    pending, _ = services.submit_dossier(account=account, procedure_code="residence_confirmation",
+    pending, _ = dossiers.submit_dossier(account=account, procedure_code="residence_confirmation",
                                          data={"purpose": "Hồ sơ khác"})
     assert 'id="ct07-pdf"' not in client.get(f"/services/dossiers/{pending.code}/").content.decode()
 

@@ -22,7 +22,7 @@ from django.db import connection
 from django.test import Client
 
 from popid.identity.models import CitizenAccount, Guardianship
-from popid.services import services, submissions
+from popid.services import dossiers, submissions
 from popid.services.calendar import LOCAL_TZ, add_working_days, working_days_between
 from popid.services.errors import NoticeForged, TransitionNotAllowed
 from popid.services.models import (
@@ -64,8 +64,8 @@ def temp_data(**overrides):
     return data
 
 
-def proof() -> list[services.IncomingFile]:
-    return [services.IncomingFile("proof_of_residence", "hop-dong.pdf", PDF, "application/pdf")]
+def proof() -> list[dossiers.IncomingFile]:
+    return [dossiers.IncomingFile("proof_of_residence", "hop-dong.pdf", PDF, "application/pdf")]
 
 
 @pytest.fixture(autouse=True)
@@ -440,7 +440,7 @@ def test_multipart_wrong_level_and_not_a_guardian(an_client, family, an_account)
     session.save()
     response = _multipart(an_client)
     assert response.status_code == 201 and response.json()["data"]["id_number"] == family["an"].id_number
-    with pytest.raises(services.NotEntitled):
+    with pytest.raises(dossiers.NotEntitled):
         submissions.prepare_submission(account=an_account, procedure_code="temporary_residence", data=temp_data(),
                                        attachments=proof(), on_behalf_of=khoi)
     assert Submission.objects.count() == 1
@@ -465,11 +465,11 @@ def test_guardian_submits_and_pays_for_a_ward(client, family, an_account):
 def test_working_days_in_supplement_requested_extend_the_deadline(an_account, actor_hoan_kiem):
     # received Monday 2026-03-02 09:00 → 3 working days → Thursday 2026-03-05
     received = datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL_TZ)
-    dossier, _created = services.submit_dossier(account=an_account, procedure_code="temporary_residence",
+    dossier, _created = dossiers.submit_dossier(account=an_account, procedure_code="temporary_residence",
                                                 data=temp_data(), attachments=proof(), now=received)
     assert dossier.deadline == date(2026, 3, 5)
-    dossier = services.claim(actor=actor_hoan_kiem, code=dossier.code)
-    dossier = services.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng")
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=dossier.code)
+    dossier = dossiers.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng")
     # requested Tuesday 3 March, answered the next Monday 9 March: Wed, Thu, Fri, Mon = 4 working days
     Dossier.objects.filter(pk=dossier.pk).update(supplement_requested_at=datetime(2026, 3, 3, 10, tzinfo=LOCAL_TZ))
     dossier.refresh_from_db()
@@ -478,15 +478,15 @@ def test_working_days_in_supplement_requested_extend_the_deadline(an_account, ac
     status, left = selectors.deadline_status(dossier, today=date(2026, 3, 6))
     assert status == "paused" and left == working_days_between(date(2026, 3, 3), date(2026, 3, 5)) == 2
     assert selectors.projected_deadline(dossier, today=date(2026, 3, 9)) == add_working_days(date(2026, 3, 5), 4)
-    assert services.supplement_pause(dossier, datetime(2026, 3, 9, 15, tzinfo=LOCAL_TZ)) == 4
-    assert services.supplement_pause(dossier, datetime(2026, 3, 3, 16, tzinfo=LOCAL_TZ)) == 0  # same day
-    pause = services.supplement_pause(dossier, datetime.now(tz=LOCAL_TZ))
-    answered = services.answer_supplement(account=an_account, code=dossier.code, note="Đã bổ sung hợp đồng",
+    assert dossiers.supplement_pause(dossier, datetime(2026, 3, 9, 15, tzinfo=LOCAL_TZ)) == 4
+    assert dossiers.supplement_pause(dossier, datetime(2026, 3, 3, 16, tzinfo=LOCAL_TZ)) == 0  # same day
+    pause = dossiers.supplement_pause(dossier, datetime.now(tz=LOCAL_TZ))
+    answered = dossiers.answer_supplement(account=an_account, code=dossier.code, note="Đã bổ sung hợp đồng",
                                           attachments=proof())
     assert answered.state == "in_review" and answered.paused_working_days == pause
     assert answered.deadline == add_working_days(date(2026, 3, 5), pause) and answered.supplement_requested_at is None
     with pytest.raises(TransitionNotAllowed):  # answering twice is not a transition the workflow has
-        services.answer_supplement(account=an_account, code=dossier.code, note="lần nữa")
+        dossiers.answer_supplement(account=an_account, code=dossier.code, note="lần nữa")
     assert Dossier.objects.get().paused_working_days == pause
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
-from popid.services import services
+from popid.services import dossiers
 from popid.services.calendar import LOCAL_TZ
 from popid.services.models import Dossier
 from popid.services.statistics import report
@@ -49,10 +49,10 @@ def known(family):
     times (the workflow stamps "now"; statistics need a known past)."""
     account = make_account(family["an"])
     for i, (commune, channel, state, received, deadline, decided, *procedure) in enumerate(KNOWN):
-        dossier, _created = services.submit_dossier(
+        dossier, _created = dossiers.submit_dossier(
             account=account, procedure_code="temporary_residence", data=temp_data(commune_code=commune),
             idempotency_key=f"stat-{i}",
-            attachments=[services.IncomingFile("proof_of_residence", "a.pdf", PDF, "application/pdf")])
+            attachments=[dossiers.IncomingFile("proof_of_residence", "a.pdf", PDF, "application/pdf")])
         Dossier.objects.filter(pk=dossier.pk).update(
             channel=channel, state=state, received_at=received, deadline=deadline, decided_at=decided,
             procedure_code=procedure[0] if procedure else "temporary_residence")

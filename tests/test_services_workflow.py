@@ -16,7 +16,7 @@ from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.models import AccessRecord
 from popid.identity.models import CitizenAccount, Guardianship
 from popid.registry.models import HistoryEntry, Residence, ResidenceKind
-from popid.services import services
+from popid.services import dossiers
 from popid.services.calendar import LOCAL_TZ
 from popid.services.errors import DossierNotFound, NotEntitled, StaleDossier, TransitionNotAllowed
 from popid.services.models import Dossier, DossierEvent, DossierState
@@ -71,8 +71,8 @@ def an_client(client, an_account):
 
 
 def _submitted(account, **data) -> Dossier:
-    dossier, _created = services.submit_dossier(account=account, procedure_code="temporary_residence",
-                                                data=temp_data(**data), attachments=[services.IncomingFile(
+    dossier, _created = dossiers.submit_dossier(account=account, procedure_code="temporary_residence",
+                                                data=temp_data(**data), attachments=[dossiers.IncomingFile(
                                                     "proof_of_residence", "a.pdf", PDF, "application/pdf")])
     return dossier
 
@@ -157,9 +157,9 @@ def test_bad_attachments_are_refused(an_client, files, reason):
 
 
 def test_attachment_over_the_procedure_limit_is_refused(an_account):
-    big = services.IncomingFile("proof_of_residence", "big.pdf", b"%PDF-" + b"x" * (5 * 1024 * 1024), "application/pdf")
+    big = dossiers.IncomingFile("proof_of_residence", "big.pdf", b"%PDF-" + b"x" * (5 * 1024 * 1024), "application/pdf")
     with pytest.raises(ValidationFailed) as info:
-        services.submit_dossier(account=an_account, procedure_code="temporary_residence", data=temp_data(),
+        dossiers.submit_dossier(account=an_account, procedure_code="temporary_residence", data=temp_data(),
                                 attachments=[big])
     assert info.value.errors()[0]["reason"] == "too_large"
     assert Dossier.objects.count() == 0
@@ -179,15 +179,15 @@ def test_level1_account_may_not_submit_a_level2_procedure(an_client):
 def test_only_a_guardian_may_submit_for_a_ward(family, an_account):
     khoi = make_account(family["khoi"])
     with pytest.raises(NotEntitled):
-        services.submit_dossier(account=an_account, procedure_code="residence_confirmation", data={},
+        dossiers.submit_dossier(account=an_account, procedure_code="residence_confirmation", data={},
                                 on_behalf_of=khoi)
     Guardianship.objects.create(guardian=an_account, ward=khoi, kind="parent", valid_from=date(2018, 9, 2))
-    dossier, created = services.submit_dossier(account=an_account, procedure_code="residence_confirmation",
+    dossier, created = dossiers.submit_dossier(account=an_account, procedure_code="residence_confirmation",
                                                data={"purpose": "Nhập học"}, on_behalf_of=khoi)
     assert created and dossier.subject == family["khoi"] and dossier.on_behalf_of == khoi
     assert dossier.data["id_number"] == family["khoi"].id_number
     with pytest.raises(NotEntitled):  # household split does not allow guardians
-        services.submit_dossier(account=an_account, procedure_code="household_split", data={}, on_behalf_of=khoi)
+        dossiers.submit_dossier(account=an_account, procedure_code="household_split", data={}, on_behalf_of=khoi)
 
 
 def test_unauthenticated_citizen_gets_401(client):
@@ -230,16 +230,16 @@ def test_stale_version_exactly_one_of_two_approvals_wins(an_account, officer_hoa
 
     StaffRole.objects.create(user=other, role="officer", level="commune", unit_code=HOAN_KIEM, unit_name="CA")
     first, second = Actor.for_user(officer_hoan_kiem), Actor.for_user(other)
-    dossier = services.claim(actor=first, code=_submitted(an_account).code, expected_version=1)
-    services.approve(actor=first, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=first, code=_submitted(an_account).code, expected_version=1)
+    dossiers.approve(actor=first, code=dossier.code, expected_version=dossier.version)
     with pytest.raises((StaleDossier, TransitionNotAllowed)):
-        services.approve(actor=second, code=dossier.code, expected_version=dossier.version)
+        dossiers.approve(actor=second, code=dossier.code, expected_version=dossier.version)
     assert Residence.objects.filter(person=family["an"], kind=ResidenceKind.TEMPORARY).count() == 1
     # same state, old version: the stale version is named
     fresh = _submitted(an_account, address="7 Hàng Gai")
-    services.claim(actor=first, code=fresh.code, expected_version=1)
+    dossiers.claim(actor=first, code=fresh.code, expected_version=1)
     with pytest.raises(StaleDossier):
-        services.reject(actor=second, code=fresh.code, reason="x", expected_version=1)
+        dossiers.reject(actor=second, code=fresh.code, reason="x", expected_version=1)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -247,13 +247,13 @@ def test_concurrent_approvals_on_postgresql_exactly_one_wins(an_account, officer
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     actor = Actor.for_user(officer_hoan_kiem)
-    dossier = services.claim(actor=actor, code=_submitted(an_account).code, expected_version=1)
+    dossier = dossiers.claim(actor=actor, code=_submitted(an_account).code, expected_version=1)
     barrier, results = threading.Barrier(2), []
 
     def approve() -> None:
         try:
             barrier.wait()
-            services.approve(actor=actor, code=dossier.code, expected_version=dossier.version)
+            dossiers.approve(actor=actor, code=dossier.code, expected_version=dossier.version)
             results.append("ok")
         except (StaleDossier, TransitionNotAllowed):
             results.append("conflict")
@@ -272,9 +272,9 @@ def test_concurrent_approvals_on_postgresql_exactly_one_wins(an_account, officer
 
 def test_failing_registry_command_leaves_dossier_unchanged(an_account, actor_hoan_kiem, family):
     too_long = (date.today() + timedelta(days=3 * 365)).isoformat()
-    dossier = services.claim(actor=actor_hoan_kiem, code=_submitted(an_account, valid_until=too_long).code)
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=_submitted(an_account, valid_until=too_long).code)
     with pytest.raises(Exception) as info:
-        services.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
+        dossiers.approve(actor=actor_hoan_kiem, code=dossier.code, expected_version=dossier.version)
     assert getattr(info.value, "field", None) == "valid_until"
     after = Dossier.objects.get(pk=dossier.pk)
     assert (after.state, after.version) == (DossierState.IN_REVIEW, dossier.version)
@@ -283,10 +283,10 @@ def test_failing_registry_command_leaves_dossier_unchanged(an_account, actor_hoa
 
 
 def test_supplement_round_trip_and_cancel(an_client, an_account, actor_hoan_kiem):
-    dossier = services.claim(actor=actor_hoan_kiem, code=_submitted(an_account).code)
+    dossier = dossiers.claim(actor=actor_hoan_kiem, code=_submitted(an_account).code)
     with pytest.raises(ValidationFailed):
-        services.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="")
-    dossier = services.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng thuê",
+        dossiers.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="")
+    dossier = dossiers.request_supplement(actor=actor_hoan_kiem, code=dossier.code, note="Thiếu hợp đồng thuê",
                                           expected_version=dossier.version)
     response = an_client.post(f"{API}/dossiers/{dossier.code}/supplement",
                               {"version": dossier.version, "data": {"address": "5A Hàng Gai"},
@@ -307,7 +307,7 @@ def test_another_citizen_cannot_see_or_cancel_a_dossier(client, family, an_accou
     citizen_login(client, binh)
     assert client.get(f"{API}/dossiers/{dossier.code}").status_code == 404
     with pytest.raises(DossierNotFound):
-        services.cancel(account=binh, code=dossier.code)
+        dossiers.cancel(account=binh, code=dossier.code)
 
 
 def test_queue_deadline_colours(an_account, actor_hoan_kiem):
@@ -328,7 +328,7 @@ def test_counter_dossier_by_officer_in_their_unit(client, family, officer_hoan_k
     body = response.json()
     assert body["channel"] == "counter" and body["fee"] == 0 and body["commune_code"] == HOAN_KIEM
     with pytest.raises((PermissionDenied, DossierNotFound, Exception)):
-        services.register_counter_dossier(actor=actor_hcm, procedure_code="residence_confirmation",
+        dossiers.register_counter_dossier(actor=actor_hcm, procedure_code="residence_confirmation",
                                           subject_id_number=family["binh"].id_number, data={})
 
 
@@ -337,8 +337,8 @@ def test_stay_notification_after_23h_is_marked_late(an_account):
     data = {"commune_code": HOAN_KIEM, "address": "12 Hàng Bạc", "guest_name": "John Smith",
             "guest_document_number": "X1234567", "reason": "Du lịch", "arrival": arrival.isoformat(),
             "stay_until": "2026-11-26"}
-    on_time, _ = services.submit_dossier(account=an_account, procedure_code="stay_notification", data=data,
+    on_time, _ = dossiers.submit_dossier(account=an_account, procedure_code="stay_notification", data=data,
                                          now=datetime(2026, 11, 23, 22, 0, tzinfo=LOCAL_TZ))
-    late, _ = services.submit_dossier(account=an_account, procedure_code="stay_notification", data=data,
+    late, _ = dossiers.submit_dossier(account=an_account, procedure_code="stay_notification", data=data,
                                       now=datetime(2026, 11, 23, 23, 30, tzinfo=LOCAL_TZ))
     assert (on_time.late_notification, late.late_notification) == (False, True)

@@ -20,7 +20,7 @@ from popid.core.errors import ValidationFailed
 from popid.core.permissions import CITIZEN_ROLE, Permission, mark_principal, operation_requires
 from popid.identity.auth import acting_for, current_account
 from popid.identity.models import CitizenAccount
-from popid.services import selectors, services, statistics
+from popid.services import dossiers, selectors, statistics
 from popid.services.errors import DossierNotFound
 from popid.services.models import Dossier, DossierState
 from popid.services.procedures import Procedure, catalogue, get_procedure
@@ -115,7 +115,7 @@ def dossier_out(dossier: Dossier, *, events: bool = False) -> dict[str, Any]:
     return body
 
 
-def _files(items: list[AttachmentIn]) -> list[services.IncomingFile]:
+def _files(items: list[AttachmentIn]) -> list[dossiers.IncomingFile]:
     files = []
     for i, item in enumerate(items):
         try:
@@ -123,7 +123,7 @@ def _files(items: list[AttachmentIn]) -> list[services.IncomingFile]:
         except (binascii.Error, ValueError):
             raise ValidationFailed([{"field": f"attachments[{i}].content_base64", "reason": "base64",
                                      "message": _("Nội dung tệp không phải base64 hợp lệ")}]) from None
-        files.append(services.IncomingFile(kind=item.kind, name=item.name, content=content,
+        files.append(dossiers.IncomingFile(kind=item.kind, name=item.name, content=content,
                                            content_type=item.content_type))
     return files
 
@@ -160,7 +160,7 @@ def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def submit(request: HttpRequest, payload: SubmitIn,
            idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
-    dossier, created = services.submit_dossier(
+    dossier, created = dossiers.submit_dossier(
         account=_account(request), procedure_code=payload.procedure, data=payload.data,
         idempotency_key=idempotency_key, on_behalf_of=acting_for(request), attachments=_files(payload.attachments))
     return (201 if created else 200), dossier_out(dossier, events=True)
@@ -185,7 +185,7 @@ def my_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
 @router.post("/dossiers/{code}/cancel", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Hủy hồ sơ")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def cancel(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    dossier = services.cancel(account=_account(request), code=code, expected_version=payload.version,
+    dossier = dossiers.cancel(account=_account(request), code=code, expected_version=payload.version,
                               note=payload.note)
     return dossier_out(dossier, events=True)
 
@@ -194,7 +194,7 @@ def cancel(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any
              summary="Bổ sung hồ sơ theo yêu cầu")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[str, Any]:
-    dossier = services.answer_supplement(account=_account(request), code=code, data=payload.data,
+    dossier = dossiers.answer_supplement(account=_account(request), code=code, data=payload.data,
                                          attachments=_files(payload.attachments), expected_version=payload.version,
                                          note=payload.note)
     return dossier_out(dossier, events=True)
@@ -222,7 +222,7 @@ def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
              summary="Nhận xử lý hồ sơ")
 @operation_requires(Permission.DOSSIER_PROCESS)
 def claim(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    return dossier_out(services.claim(actor=_actor(request), code=code, expected_version=payload.version),
+    return dossier_out(dossiers.claim(actor=_actor(request), code=code, expected_version=payload.version),
                        events=True)
 
 
@@ -230,7 +230,7 @@ def claim(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]
              summary="Phê duyệt (chạy lệnh đăng ký dân cư trong cùng giao dịch)")
 @operation_requires(Permission.DOSSIER_PROCESS)
 def approve(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    return dossier_out(services.approve(actor=_actor(request), code=code, expected_version=payload.version,
+    return dossier_out(dossiers.approve(actor=_actor(request), code=code, expected_version=payload.version,
                                         note=payload.note), events=True)
 
 
@@ -238,7 +238,7 @@ def approve(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, An
              summary="Từ chối hồ sơ (bắt buộc ghi lý do)")
 @operation_requires(Permission.DOSSIER_PROCESS)
 def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]:
-    return dossier_out(services.reject(actor=_actor(request), code=code, reason=payload.reason,
+    return dossier_out(dossiers.reject(actor=_actor(request), code=code, reason=payload.reason,
                                        expected_version=payload.version), events=True)
 
 
@@ -246,7 +246,7 @@ def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]
              summary="Yêu cầu công dân bổ sung hồ sơ")
 @operation_requires(Permission.DOSSIER_PROCESS)
 def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    return dossier_out(services.request_supplement(actor=_actor(request), code=code, note=payload.note,
+    return dossier_out(dossiers.request_supplement(actor=_actor(request), code=code, note=payload.note,
                                                    expected_version=payload.version), events=True)
 
 
@@ -254,7 +254,7 @@ def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> d
              summary="Tiếp nhận hồ sơ nộp trực tiếp tại cơ quan")
 @operation_requires(Permission.DOSSIER_PROCESS)
 def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict]:
-    dossier = services.register_counter_dossier(
+    dossier = dossiers.register_counter_dossier(
         actor=_actor(request), procedure_code=payload.procedure, subject_id_number=payload.subject_id_number,
         data=payload.data, attachments=_files(payload.attachments))
     return 201, dossier_out(dossier, events=True)

@@ -21,7 +21,8 @@ from popid.core.errors import DomainError
 from popid.identity import auth
 from popid.identity.models import CitizenAccount
 from popid.identity.selectors import wards_of
-from popid.services import selectors, services, submissions
+from popid.services import dossiers as dossier_commands
+from popid.services import selectors, submissions
 from popid.services.citizen_api import callback_url
 from popid.services.citizen_forms import CancelForm, ProcedureForm, SupplementAnswerForm, communes
 from popid.services.models import (
@@ -95,7 +96,7 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
     blocked: DomainError | None = None
     prefilled: dict[str, Any] = {}
     try:
-        services._require_entitled(account, procedure, ward)
+        dossier_commands.require_entitled(account, procedure, ward)
         prefilled = selectors.prefilled_fields(account=account, procedure=procedure, subject=ward)
     except DomainError as exc:
         blocked = exc
@@ -256,7 +257,7 @@ def dossier_cancel(request: CitizenRequest, code: str) -> HttpResponse:
     form = CancelForm(request.POST, prefix="cancel")
     if form.is_valid():
         try:
-            services.cancel(account=request.account, code=code, expected_version=form.cleaned_data["version"])
+            dossier_commands.cancel(account=request.account, code=code, expected_version=form.cleaned_data["version"])
         except DomainError as exc:
             status = _show_error(form, exc)
         else:
@@ -280,7 +281,7 @@ def dossier_supplement(request: CitizenRequest, code: str) -> HttpResponse:
     if form.is_valid():
         uploads = form.uploads()
         try:
-            services.answer_supplement(account=request.account, code=code,
+            dossier_commands.answer_supplement(account=request.account, code=code,
                                        attachments=incoming_files(procedure, uploads),
                                        expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"])
         except DomainError as exc:

@@ -1,5 +1,5 @@
 """Counter intake in the officer console: a dossier received in person is registered through
-``services.register_counter_dossier`` (channel "counter", so the online rate stays honest).
+``dossiers.register_counter_dossier`` (channel "counter", so the online rate stays honest).
 
 The form is built from the procedure definition, like the citizen form: the officer types the
 subject's ID number and the fields the registry does not know; pre-filled fields come from the
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from popid.core.errors import DomainError, ValidationFailed
 from popid.core.permissions import Permission, requires
-from popid.services import services
+from popid.services import dossiers
 from popid.services.procedures import Procedure, catalogue
 from popid.web.shell import ConsoleRequest, apply_domain_error, commune_datalist, officer_view, render_page
 
@@ -75,7 +75,7 @@ def counter_form_class(procedure: Procedure) -> type[forms.Form]:
     return type("CounterForm", (forms.Form,), fields)
 
 
-def _payload(procedure: Procedure, cleaned: dict[str, Any]) -> tuple[dict[str, Any], list[services.IncomingFile]]:
+def _payload(procedure: Procedure, cleaned: dict[str, Any]) -> tuple[dict[str, Any], list[dossiers.IncomingFile]]:
     data: dict[str, Any] = {}
     for f in procedure.fields:
         value = cleaned.get(f"data.{f.name}")
@@ -90,12 +90,12 @@ def _payload(procedure: Procedure, cleaned: dict[str, Any]) -> tuple[dict[str, A
     for a in procedure.attachments:
         upload = cleaned.get(f"attachments.{a.kind}")
         if upload:
-            files.append(services.IncomingFile(kind=a.kind, name=upload.name, content=upload.read(),
+            files.append(dossiers.IncomingFile(kind=a.kind, name=upload.name, content=upload.read(),
                                                content_type=upload.content_type or ""))
     return data, files
 
 
-def _name_attachment_errors(exc: DomainError, files: list[services.IncomingFile]) -> DomainError:
+def _name_attachment_errors(exc: DomainError, files: list[dossiers.IncomingFile]) -> DomainError:
     """The service names a bad file by its position (``attachments[i]``); the form names it by kind."""
     if not isinstance(exc, ValidationFailed):
         return exc
@@ -123,7 +123,7 @@ def counter_intake(request: ConsoleRequest) -> HttpResponse:
             if form.is_valid():
                 data, files = _payload(procedure, form.cleaned_data)
                 try:
-                    dossier = services.register_counter_dossier(
+                    dossier = dossiers.register_counter_dossier(
                         actor=request.actor, procedure_code=procedure.code,
                         subject_id_number=form.cleaned_data["id_number"].strip(), data=data, attachments=files)
                 except DomainError as exc:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission, requires
-from popid.services import selectors, services
+from popid.services import dossiers, selectors
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
 from popid.services.models import Dossier, DossierState, PaymentState
 from popid.services.procedures import catalogue
@@ -41,18 +41,18 @@ class Action:
 
 ACTIONS: dict[str, Action] = {a.slug: a for a in [
     Action("claim", gettext_lazy("Nhận xử lý"), VersionForm, frozenset({S.SUBMITTED}),
-           lambda actor, code, d: services.claim(actor=actor, code=code, expected_version=d["version"]),
+           lambda actor, code, d: dossiers.claim(actor=actor, code=code, expected_version=d["version"]),
            gettext_lazy("Đã nhận xử lý hồ sơ %(code)s"), "btn btn-primary"),
     Action("request-supplement", gettext_lazy("Yêu cầu bổ sung"), SupplementForm, frozenset({S.IN_REVIEW}),
-           lambda actor, code, d: services.request_supplement(actor=actor, code=code, note=d["note"],
+           lambda actor, code, d: dossiers.request_supplement(actor=actor, code=code, note=d["note"],
                                                               expected_version=d["version"]),
            gettext_lazy("Đã yêu cầu công dân bổ sung hồ sơ %(code)s")),
     Action("approve", gettext_lazy("Phê duyệt"), ApproveForm, frozenset({S.IN_REVIEW}),
-           lambda actor, code, d: services.approve(actor=actor, code=code, expected_version=d["version"],
+           lambda actor, code, d: dossiers.approve(actor=actor, code=code, expected_version=d["version"],
                                                    note=d.get("note", "")),
            gettext_lazy("Đã phê duyệt hồ sơ %(code)s"), "btn btn-primary"),
     Action("reject", gettext_lazy("Từ chối"), RejectForm, frozenset({S.SUBMITTED, S.IN_REVIEW}),
-           lambda actor, code, d: services.reject(actor=actor, code=code, reason=d["reason"],
+           lambda actor, code, d: dossiers.reject(actor=actor, code=code, reason=d["reason"],
                                                   expected_version=d["version"]),
            gettext_lazy("Đã từ chối hồ sơ %(code)s"), "btn btn-danger"),
 ]}

@@ -17,12 +17,13 @@ Transitions::
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,11 +53,18 @@ from popid.services.errors import (
 )
 from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState, Notification
 from popid.services.procedures import Procedure, get_procedure
-from popid.services.selectors import access_dossier_for_officer, permanent_residence, prefill_values
+from popid.services.selectors import (
+    access_dossier_for_officer,
+    permanent_residence,
+    prefill_values,
+    prefilled_fields,
+)
 
 S = DossierState
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAGIC = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,7 @@ def validate_data(procedure: Procedure, data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _check_attachments(procedure: Procedure, files: list[IncomingFile], *, require_all: bool = True) -> None:
+def check_attachments(procedure: Procedure, files: list[IncomingFile], *, require_all: bool = True) -> None:
     errors = []
     defs = {a.kind: a for a in procedure.attachments}
     for i, item in enumerate(files):
@@ -178,7 +186,7 @@ def _new_code(commune_code: str, received_at: datetime) -> str:
     return f"{stamp}-{commune_code}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(6))}"
 
 
-def _receiving_unit(procedure: Procedure, subject: Person, data: dict[str, Any]) -> tuple[str, str]:
+def receiving_unit(procedure: Procedure, subject: Person, data: dict[str, Any]) -> tuple[str, str]:
     if procedure.processing_unit == "target_commune":
         unit = v.require_commune(data["commune_code"], field="data.commune_code")
     else:
@@ -199,12 +207,12 @@ def _event(dossier: Dossier, *, actor: str, unit: str = "", from_state: str = ""
                                                     to_state=dossier.state, note=note) for pk in sorted(recipients)])
 
 
-def _create(*, procedure: Procedure, subject: Person, applicant: CitizenAccount | None,
+def receive_dossier(*, procedure: Procedure, subject: Person, applicant: CitizenAccount | None,
             on_behalf_of: CitizenAccount | None, channel: str, data: dict[str, Any], files: list[IncomingFile],
             idempotency_key: str, actor_label: str, actor_unit: str, received_by: str = "",
             now: datetime | None = None) -> Dossier:
     received_at = now or timezone.now()
-    commune_code, province_code = _receiving_unit(procedure, subject, data)
+    commune_code, province_code = receiving_unit(procedure, subject, data)
     late = False
     if procedure.submission_rule == "stay_notification":
         late = received_at > stay_notification_due(datetime.fromisoformat(data["arrival"]))
@@ -219,7 +227,7 @@ def _create(*, procedure: Procedure, subject: Person, applicant: CitizenAccount 
     return dossier
 
 
-def _require_entitled(account: CitizenAccount, procedure: Procedure, on_behalf_of: CitizenAccount | None) -> None:
+def require_entitled(account: CitizenAccount, procedure: Procedure, on_behalf_of: CitizenAccount | None) -> None:
     if not account.is_active:
         raise NotEntitled(_("Tài khoản không hoạt động"))
     if account.level < procedure.min_level:
@@ -233,6 +241,67 @@ def _require_entitled(account: CitizenAccount, procedure: Procedure, on_behalf_o
 
 
 # --- citizen commands --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Application:
+    """An online application that passed every check made before anything is saved."""
+
+    procedure: Procedure
+    applicant: CitizenAccount
+    on_behalf_of: CitizenAccount | None
+    subject: Person
+    data: dict[str, Any]
+    files: list[IncomingFile]
+
+
+def check_application(*, account: CitizenAccount, procedure_code: str, data: dict[str, Any],
+                      on_behalf_of: CitizenAccount | None = None,
+                      attachments: list[IncomingFile] | None = None) -> Application:
+    """The intake checks every online channel makes (direct submission, the paid submission
+    flow): entitlement, the form merged with what the registry already knows (not re-entered),
+    the attachments, and a receiving unit. Raises the domain error; writes nothing."""
+    procedure = get_procedure(procedure_code)
+    if on_behalf_of is not None and on_behalf_of.pk == account.pk:
+        on_behalf_of = None
+    require_entitled(account, procedure, on_behalf_of)
+    subject_account = on_behalf_of or account
+    prefilled = {k: val for k, val in prefilled_fields(account=account, procedure=procedure,
+                                                        subject=subject_account).items() if val is not None}
+    cleaned = validate_data(procedure, {**data, **prefilled})
+    files = attachments or []
+    check_attachments(procedure, files)
+    receiving_unit(procedure, subject_account.person, cleaned)  # refuse now, not after paying
+    return Application(procedure=procedure, applicant=account, on_behalf_of=on_behalf_of,
+                       subject=subject_account.person, data=cleaned, files=files)
+
+
+def create_once(model: type[M], *, applicant: CitizenAccount, idempotency_key: str, procedure_code: str,
+                create: Callable[[str], M]) -> tuple[M, bool]:
+    """Idempotent creation, written once for dossiers and submissions: the same key from the same
+    applicant returns the row created the first time (``IdempotencyMismatch`` if it was for
+    another procedure), also when two requests race (the unique constraint decides)."""
+    key = (idempotency_key or "")[:100]
+
+    def existing() -> M | None:
+        if not key:
+            return None
+        found = model.objects.filter(applicant=applicant, idempotency_key=key).first()  # type: ignore[attr-defined]
+        if found is not None and found.procedure_code != procedure_code:
+            raise IdempotencyMismatch()
+        return found
+
+    found = existing()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            return create(key), True
+    except IntegrityError:
+        found = existing()
+        if found is None:
+            raise
+        return found, False
+
+
 def submit_dossier(
     *, account: CitizenAccount, procedure_code: str, data: dict[str, Any], idempotency_key: str = "",
     on_behalf_of: CitizenAccount | None = None, attachments: list[IncomingFile] | None = None,
@@ -240,39 +309,17 @@ def submit_dossier(
 ) -> tuple[Dossier, bool]:
     """Submit online. Returns (dossier, created): the same idempotency key from the same applicant
     returns the dossier created the first time, however often the request is repeated."""
-    idempotency_key = (idempotency_key or "")[:100]
-    if idempotency_key:
-        existing = Dossier.objects.filter(applicant=account, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.procedure_code != procedure_code:
-                raise IdempotencyMismatch()
-            return existing, False
-    procedure = get_procedure(procedure_code)
-    if on_behalf_of is not None and on_behalf_of.pk == account.pk:
-        on_behalf_of = None
-    _require_entitled(account, procedure, on_behalf_of)
-    subject_account = on_behalf_of or account
-    from popid.services.selectors import prefilled_fields
 
-    prefilled = {k: val for k, val in prefilled_fields(account=account, procedure=procedure,
-                                                        subject=subject_account).items() if val is not None}
-    cleaned = validate_data(procedure, {**data, **prefilled})  # what the registry knows is not re-entered
-    files = attachments or []
-    _check_attachments(procedure, files)
-    try:
-        with transaction.atomic():
-            dossier = _create(procedure=procedure, subject=subject_account.person, applicant=account,
-                              on_behalf_of=on_behalf_of, channel=Channel.ONLINE, data=cleaned, files=files,
-                              idempotency_key=idempotency_key, actor_label=account.id_number,
-                              actor_unit=_("Công dân"), now=now)
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        existing = Dossier.objects.filter(applicant=account, idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
-    return dossier, True
+    def create(key: str) -> Dossier:
+        app = check_application(account=account, procedure_code=procedure_code, data=data,
+                                on_behalf_of=on_behalf_of, attachments=attachments)
+        return receive_dossier(procedure=app.procedure, subject=app.subject, applicant=account,
+                               on_behalf_of=app.on_behalf_of, channel=Channel.ONLINE, data=app.data,
+                               files=app.files, idempotency_key=key, actor_label=account.id_number,
+                               actor_unit=_("Công dân"), now=now)
+
+    return create_once(Dossier, applicant=account, idempotency_key=idempotency_key, procedure_code=procedure_code,
+                       create=create)
 
 
 def _own_for_update(account: CitizenAccount, code: str) -> Dossier:
@@ -319,7 +366,7 @@ def answer_supplement(*, account: CitizenAccount, code: str, data: dict[str, Any
     prefilled = {f.name: dossier.data.get(f.name) for f in procedure.fields if f.prefill}
     cleaned = validate_data(procedure, {**dossier.data, **(data or {}), **prefilled})
     files = attachments or []
-    _check_attachments(procedure, files, require_all=False)
+    check_attachments(procedure, files, require_all=False)
     pause = supplement_pause(dossier, timezone.now()) if dossier.state == S.SUPPLEMENT_REQUESTED else 0
     dossier = _transition(dossier, to=S.IN_REVIEW, allowed_from={S.SUPPLEMENT_REQUESTED},
                           expected_version=expected_version, actor=account.id_number, unit=_("Công dân"),
@@ -464,11 +511,11 @@ def register_counter_dossier(
     prefilled = {k: val for k, val in prefill_values(person=person, procedure=procedure).items() if val is not None}
     cleaned = validate_data(procedure, {**data, **prefilled})
     files = attachments or []
-    _check_attachments(procedure, files)
-    commune_code, _province = _receiving_unit(procedure, person, cleaned)
+    check_attachments(procedure, files)
+    commune_code, _province = receiving_unit(procedure, person, cleaned)
     if not actor.covers_commune(commune_code):
         raise PermissionDenied(_("Hồ sơ thuộc thẩm quyền của đơn vị khác"), field="data.commune_code")
     applicant = CitizenAccount.objects.filter(person=person).first()
-    return _create(procedure=procedure, subject=person, applicant=applicant, on_behalf_of=None,
+    return receive_dossier(procedure=procedure, subject=person, applicant=applicant, on_behalf_of=None,
                    channel=Channel.COUNTER, data=cleaned, files=files, idempotency_key="",
                    actor_label=actor.label, actor_unit=actor.unit_name, received_by=actor.label, now=now)
