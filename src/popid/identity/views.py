@@ -41,6 +41,8 @@ from popid.identity.forms import (
     WardForm,
 )
 from popid.identity.models import CitizenAccount, OtpPurpose
+from popid.identity.oidc import selectors as oidc_selectors
+from popid.identity.oidc import services as oidc_services
 from popid.web.shell import CitizenRequest, apply_domain_error, citizen_view, render_citizen_page
 
 PENDING = "popid_pending"
@@ -367,9 +369,7 @@ def devices(request: CitizenRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consents(request: CitizenRequest) -> HttpResponse:
     account = request.account
-    if request.method == "POST" and selectors.oidc_available():
-        from popid.identity.oidc import services as oidc_services
-
+    if request.method == "POST":
         consent_id = request.POST.get("consent", "")
         if consent_id.isdigit():
             try:
@@ -379,7 +379,8 @@ def consents(request: CitizenRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Đã thu hồi sự đồng ý."))
         return redirect("identity:consents")
-    return render_citizen_page(request, "identity/consents.html", {"consents": selectors.consents_for(account=account)})
+    return render_citizen_page(request, "identity/consents.html",
+                               {"consents": list(oidc_selectors.consents_for(account))})
 
 
 @citizen_view

@@ -11,16 +11,17 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
-from ninja.security.session import SessionAuth
 from pydantic import Field
 
 from popid.core.access import AccessContext, Actor, context_from_request
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
-from popid.core.permissions import CITIZEN_ROLE, Permission, mark_principal, operation_requires
-from popid.identity.auth import acting_for, current_account
+from popid.core.permissions import Permission, operation_requires
+from popid.identity.auth import acting_for
 from popid.identity.models import CitizenAccount
 from popid.services import dossiers, selectors, statistics
+from popid.services.citizen_api import router as citizen_router
+from popid.services.citizen_auth import CITIZEN_AUTH
 from popid.services.errors import DossierNotFound
 from popid.services.models import Dossier, DossierState
 from popid.services.procedures import Procedure, catalogue, get_procedure
@@ -28,17 +29,6 @@ from popid.services.procedures import Procedure, catalogue, get_procedure
 PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 
 
-class CitizenSession(SessionAuth):
-    """The PopID citizen session (identity.auth.current_account); CSRF-checked by ninja."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> CitizenAccount | None:
-        account = current_account(request)
-        if account is not None:
-            mark_principal(request, CITIZEN_ROLE)
-        return account
-
-
-CITIZEN_AUTH = [CitizenSession()]
 router = Router(tags=["services"])
 
 
@@ -365,8 +355,6 @@ def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[di
 
 
 # --- paid online submissions, payments and the inbox (services/citizen_api.py) ---------------------
-from popid.services.citizen_api import router as citizen_router  # noqa: E402 (needs CITIZEN_AUTH above)
-
 router.add_router("", citizen_router)
 
 

@@ -17,6 +17,7 @@ from popid.core.errors import ValidationFailed
 from popid.core.permissions import Permission, operation_requires
 from popid.identity.auth import acting_for
 from popid.services import submissions
+from popid.services.citizen_auth import CITIZEN_AUTH
 from popid.services.errors import NoticeMalformed
 from popid.services.models import Notification, Payment, Submission
 from popid.services.payments.sandbox import SIGNATURE_HEADER
@@ -48,8 +49,6 @@ def callback_url(request: HttpRequest) -> str:
 
 
 def _citizen_auth() -> list:
-    from popid.services.api import CITIZEN_AUTH
-
     return CITIZEN_AUTH
 
 

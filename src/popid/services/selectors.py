@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from popid.core.access import AccessContext, Actor, record_access
-from popid.identity.auth import citizen_actor
+from popid.identity.actors import citizen_actor
 from popid.identity.models import CitizenAccount
 from popid.registry import selectors as registry_selectors
 from popid.registry.models import HouseholdMember, Person, Residence, ResidenceKind

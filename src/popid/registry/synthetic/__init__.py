@@ -24,10 +24,9 @@ from popid.registry.synthetic.generator import (
     TABLES,
     RowBatch,
     Truth,
-    generate_rows,
-    person_rows,
 )
 from popid.registry.synthetic.loader import load_rows, next_ids, timestamp_text
+from popid.registry.synthetic.population import generate_rows, person_rows
 
 __all__ = [
     "FIXTURE_BIRTH_DATE", "FIXTURE_COMMUNE", "FIXTURE_NAME", "HISTORY_COLUMNS", "HOUSEHOLD_COLUMNS", "PERSON_COLUMNS",

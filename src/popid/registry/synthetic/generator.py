@@ -14,7 +14,6 @@ in exactly one known way each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from random import Random
@@ -633,51 +632,3 @@ class PopulationGenerator:
 def commune_province(code: str) -> str:
     unit = communes().get(code)
     return (unit.province_code or "") if unit else ""
-
-
-def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_size: int = 5000,
-                  reference_date: date = REFERENCE_DATE, created_at: str = "2026-11-01 00:00:00+00:00",
-                  person_id_start: int = 1, household_id_start: int = 1, include_fixture: bool = True,
-                  reserved_id_numbers: set[str] | None = None, truth: Truth | None = None) -> Iterator[RowBatch]:
-    """Yield ``RowBatch``es of whole households until exactly ``persons`` person rows exist.
-
-    Deterministic for equal arguments. Person ids run from ``person_id_start`` and household
-    ids from ``household_id_start`` (the loader passes the table's next free id). The fixture
-    household of Nguyễn Văn An comes first when ``include_fixture`` and ``persons >= 3``. When
-    ``truth`` is given, injected errors and duplicate pairs are recorded into it.
-    """
-    from popid.registry.synthetic.errors import ErrorInjector
-
-    gen = PopulationGenerator(seed=seed, error_rate=error_rate, reference_date=reference_date,
-                              reserved_id_numbers=reserved_id_numbers)
-    injector = ErrorInjector(gen, truth if truth is not None else Truth(seed, persons, error_rate))
-    next_pid, next_hid, remaining = person_id_start, household_id_start, persons
-    batch, in_batch = RowBatch(), 0
-    pending = [gen.fixture_household(next_hid)] if include_fixture and persons >= 3 else []
-    while remaining > 0 or pending:
-        if not pending:
-            hh = gen.build_household(next_hid, remaining)
-            pending = [hh, *injector.inject(hh, budget=remaining - len(hh.members),
-                                            next_hid=next_hid + 1)] if error_rate > 0 else [hh]
-        hh = pending.pop(0)
-        hh.hid = next_hid
-        next_hid += 1
-        for p in hh.members:
-            p.pid = next_pid
-            next_pid += 1
-        remaining -= len(hh.members)
-        gen.emit(hh, batch, created_at)
-        in_batch += len(hh.members)
-        if in_batch >= batch_size:
-            yield batch
-            batch, in_batch = RowBatch(), 0
-    if in_batch:
-        yield batch
-
-
-def person_rows(**kwargs) -> Iterator[tuple]:
-    """Only the ``registry_person`` rows of ``generate_rows(**kwargs)``, as tuples in
-    ``PERSON_COLUMNS`` order (dates as ISO strings, ``other_info`` as JSON text): what a
-    benchmark feeds to a raw ``COPY registry_person (PERSON_COLUMNS) FROM STDIN``."""
-    for batch in generate_rows(**kwargs):
-        yield from batch.persons
