@@ -54,7 +54,7 @@ class Actor:
         if not user.is_authenticated:
             raise PermissionDenied(_("Cần đăng nhập"))
         try:
-            role: StaffRole = user.staff_role  # type: ignore[union-attr]
+            role: StaffRole = user.staff_role  # type: ignore[attr-defined]
         except StaffRole.DoesNotExist as exc:
             raise PermissionDenied(_("Tài khoản không phải cán bộ")) from exc
         return cls(
