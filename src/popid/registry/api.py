@@ -39,7 +39,8 @@ PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    return actor
 
 
 def _ctx(request: HttpRequest) -> AccessContext:

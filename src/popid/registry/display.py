@@ -124,7 +124,7 @@ def value_label(name: str, value: Any) -> str:
         unit = admin_units.province(text)
         return f"{unit.name} ({text})" if unit else text
     if hasattr(value, "strftime"):
-        return value.strftime("%d/%m/%Y")
+        return str(value.strftime("%d/%m/%Y"))
     if name in {"birth_date", "died_on", "missing_since", "absence_until", "valid_until"} and len(text) == 10:
         year, month, day = text.split("-")
         return f"{day}/{month}/{year}"

@@ -4,7 +4,7 @@ the seeder share one set of checks and one set of error messages."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -170,8 +170,8 @@ class SplitHouseholdForm(CommandForm):
 
     def __init__(self, *args: Any, members: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member_id_numbers"].choices = members
-        self.fields["new_head_id_number"].choices = members
+        cast(forms.ChoiceField, self.fields["member_id_numbers"]).choices = members
+        cast(forms.ChoiceField, self.fields["new_head_id_number"]).choices = members
 
 
 class FindingFilterForm(forms.Form):
@@ -183,5 +183,5 @@ class FindingFilterForm(forms.Form):
     def __init__(self, *args: Any, principles: list[tuple[str, str]], kinds: list[tuple[str, str]],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["principle"].choices = [("", _("Tất cả")), *principles]
-        self.fields["kind"].choices = [("", _("Tất cả")), *kinds]
+        cast(forms.ChoiceField, self.fields["principle"]).choices = [("", _("Tất cả")), *principles]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", _("Tất cả")), *kinds]

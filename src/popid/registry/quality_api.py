@@ -102,7 +102,8 @@ def post_run(request: HttpRequest) -> tuple[int, RunOut]:
 
 @router.get("/scores", response=list[ScoreOut])
 @operation_requires(Permission.QUALITY_READ)
-def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE, province: str | None = None) -> list:
+def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE,
+               province: str | None = None) -> list[QualityScore]:
     _check_choice(level, set(ScoreLevel.values), "level")
     if selectors.latest_run() is None:
         raise NoQualityRun()
@@ -122,7 +123,7 @@ def get_findings(request: HttpRequest, kind: str | None = None, commune: str | N
 
 @router.get("/persons/{id_number}/findings", response=list[FindingOut])
 @operation_requires(Permission.QUALITY_READ)
-def get_person_findings(request: HttpRequest, id_number: str) -> list:
+def get_person_findings(request: HttpRequest, id_number: str) -> list[QualityFinding]:
     """A read of one person's data: jurisdiction-checked and recorded like any registry read
     (404 outside the jurisdiction, exactly as for a missing person)."""
     person = access_person(ctx=context_from_request(request), id_number=id_number, fields=["quality_findings"])

@@ -167,7 +167,7 @@ def household(request: ConsoleRequest, code: str) -> HttpResponse:
     return render_page(request, "registry/household.html", _household_context(request, household, members))
 
 
-def _household_context(request: ConsoleRequest, household: Household, members: list, form: Any = None
+def _household_context(request: ConsoleRequest, household: Household, members: list[Any], form: Any = None
                        ) -> dict[str, Any]:
     choices = [(m.person.id_number, f"{m.person.full_name} ({m.person.id_number})") for m in members]
     return {
@@ -216,7 +216,7 @@ class Command:
 
 
 def _version(data: dict[str, Any]) -> int:
-    return data["version"]
+    return int(data["version"])
 
 
 def _call_correct(actor: Actor, p: Person, data: dict[str, Any], form: forms.Form) -> Person:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils import timezone
 
@@ -44,7 +45,7 @@ class SeedResult:
     persons: int
     households: int
     seconds: float
-    truth: dict
+    truth: dict[str, Any]
 
 
 def fixture_citizen_exists() -> bool:
