@@ -74,6 +74,7 @@ CONSOLE_PAGES = [
     "/services/dossiers/{dossier}/ct07.pdf",
     "/giay-to/gplx/{licence}/",
     "/giay-to/cong-dan/{id_number}/",
+    "/tai-khoan/can-bo/{id_number}/",
 ]
 
 
