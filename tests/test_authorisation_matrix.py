@@ -6,8 +6,8 @@ and the outcome must follow from the declared permission and the role → permis
 - a principal whose role lacks the permission is refused (401 or 403) and nothing changed;
 - a principal whose role holds it is never refused for lack of permission;
 - any 401/403, for whatever reason (scope, grant), changed nothing;
-- reads of a person or household of Phường Hoàn Kiếm answer the unit's officer and look missing
-  (404) to the officer of another unit.
+- reads of a person, household or dossier of Phường Hoàn Kiếm answer the unit's officer and look
+  missing (404) to the officer of another unit; the citizen reads their own dossier.
 
 A new operation without a declaration fails ``test_every_operation_declares_a_permission``.
 """
@@ -39,6 +39,8 @@ from popid.core.permissions import (
 from popid.exchange import management_services as manage
 from popid.exchange.models import AgencyToken
 from popid.identity.oidc.models import digest
+from popid.services import dossiers
+from popid.services.models import Dossier
 from tests.conftest import bearer
 from tests.test_services_workflow import citizen_login, make_account
 
@@ -72,7 +74,9 @@ ROLE = {"anonymous": None, "citizen": CITIZEN_ROLE, "officer_other_unit": "offic
         "agency_without_grant": AGENCY_ROLE}
 # Reads whose object lies in Phường Hoàn Kiếm: the unit's officer sees it, another unit's gets 404.
 JURISDICTION_READS = {"GET /api/v1/persons/{id_number}", "GET /api/v1/persons/{id_number}/history",
-                      "GET /api/v1/households/{code}", "GET /api/v1/quality/persons/{id_number}/findings"}
+                      "GET /api/v1/households/{code}", "GET /api/v1/quality/persons/{id_number}/findings",
+                      "GET /api/v1/services/officer/dossiers/{code}"}
+OWN_READS = {"GET /api/v1/services/dossiers/{code}"}  # the citizen's own dossier
 
 
 def fingerprint() -> tuple:
@@ -110,6 +114,9 @@ def principals(db, family, officer_hoan_kiem, officer_hcm):
     AgencyToken.objects.create(subsystem=subsystem, token_hash=digest(raw), scope="",
                                expires_at=timezone.now() + timedelta(hours=1))
     clients["agency_without_grant"] = Client(headers={"Authorization": f"Bearer {raw}"})
+    # a dossier of the unit, An's own: the officer of the unit and An read it, others do not
+    dossiers.register_counter_dossier(actor=Actor.for_user(officer_hoan_kiem), procedure_code="residence_confirmation",
+                                      subject_id_number=family["an"].id_number, data={}, attachments=[])
     return clients
 
 
@@ -120,6 +127,8 @@ def _url(op: Op, family) -> str:
               "size": "1", "public_id": "khong-co", "code": "khong-co"}
     if op.path.startswith("/api/v1/households/"):
         values["code"] = household.code
+    if op.method == "GET" and "/dossiers/{code}" in op.path:
+        values["code"] = Dossier.objects.get(subject=an).code
     url = op.path
     for name, value in values.items():
         url = url.replace("{" + name + "}", value)
@@ -169,6 +178,8 @@ def test_authorisation_matrix(op: Op, principals, family):
             assert response.status_code == 200, where
         if op.id in JURISDICTION_READS and principal == "officer_other_unit":
             assert response.status_code == 404, where
+        if op.id in OWN_READS and principal == "citizen":
+            assert response.status_code == 200, where
 
 
 def test_role_map_matches_the_roles_it_names():
