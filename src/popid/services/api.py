@@ -374,7 +374,7 @@ class Ct07VerificationOut(Schema):
 
 def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
     from popid.services.ct07 import pdf_for
-    from popid.services.ct07_views import pdf_response, verify_url_builder
+    from popid.services.ct07_http import pdf_response, verify_url_builder
 
     return pdf_response(dossier, pdf_for(dossier, ctx=ctx, verify_url_for=verify_url_builder(request)))
 

@@ -4,38 +4,20 @@ check it; it shows only the summary printed on the paper, with the ID number mas
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from popid.core.access import AccessContext
 from popid.core.permissions import Permission, requires
-from popid.identity.oidc.provider import issuer_for
 from popid.services import ct07
-from popid.services.models import Dossier
+from popid.services.ct07_http import pdf_response, verify_url_builder
 from popid.services.selectors import access_dossier_for_officer
 from popid.web.shell import ConsoleRequest, officer_view
 
 PURPOSE = "Cấp giấy xác nhận thông tin về cư trú (CT07)"
-
-
-def verify_url_builder(request: HttpRequest) -> Callable[[str], str]:
-    """Absolute verification URLs on the public origin (POPID_OIDC_ISSUER, else the request's)."""
-    origin = issuer_for(request)
-    return lambda token: origin + reverse("services:ct07_verify", args=[token])
-
-
-def pdf_response(dossier: Dossier, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="CT07-{dossier.code}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @officer_view
