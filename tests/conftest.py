@@ -24,7 +24,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop 
 # The production hasher (argon2id, 19 MiB, 2 passes) costs ~50 ms per hash on this machine and the
 # suite hashes thousands of passwords and passcodes; tests hash with MD5 and keep the real hashers
 # behind it so argon2id hashes made elsewhere (fixtures, live servers) still verify. The real
-# hasher is tested once, explicitly, in tests/test_hashers.py.
+# hasher is tested once, explicitly, in tests/core/test_hashers.py.
 FAST_TEST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 

@@ -14,7 +14,7 @@ Declaring:
 - a console or portal view: ``@requires(Permission.X)`` (``web.shell.officer_view`` and
   ``citizen_view`` apply it); it records the declaration in ``VIEWS``.
 
-``tests/test_authorisation_matrix.py`` walks ``OPERATIONS`` and calls every operation as each kind
+``tests/core/test_authorisation_matrix.py`` walks ``OPERATIONS`` and calls every operation as each kind
 of principal, so a new operation without a declaration fails the suite.
 """
 

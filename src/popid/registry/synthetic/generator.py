@@ -46,7 +46,7 @@ IMPORT_REASON = "Nhập dữ liệu ban đầu"
 
 # Column order of each table as created by the registry migrations. Person and household rows
 # carry their primary key (other rows point at them); the other tables get theirs from the
-# database. ``tests/test_seed.py`` checks these against the models.
+# database. ``tests/registry/test_seed.py`` checks these against the models.
 PERSON_COLUMNS: tuple[str, ...] = (
     "id", "id_number", "full_name", "name_norm", "birth_date", "birth_year", "birth_date_precision", "sex",
     "birth_place", "birth_registration_commune_code", "birth_registration_province_code", "hometown",

@@ -90,7 +90,7 @@ def test_registration_matches_registry_sends_otp_and_confirms_phone(client, fami
     assert response.status_code == 302 and response["Location"] == "/tai-khoan/xac-thuc-otp/"
     account = CitizenAccount.objects.get(person=an)
     assert account.level == 1 and account.phone_verified_at is None
-    assert account.user.check_password(PASSWORD)  # the production hasher: tests/test_hashers.py
+    assert account.user.check_password(PASSWORD)  # the production hasher: tests/core/test_hashers.py
     assert account.face_photo.name.endswith(".png") and "mat" not in account.face_photo.name
     assert account.otp_challenges.get().code_hash.count(last_otp()) == 0  # hashed at rest
     assert client.post("/tai-khoan/xac-thuc-otp/", {"code": last_otp()}).status_code == 302

@@ -16,8 +16,8 @@ from popid.services.calendar import LOCAL_TZ
 from popid.services.models import Dossier
 from popid.services.statistics import report
 from tests.conftest import CUA_NAM, HCM_COMMUNE, HOAN_KIEM, bearer
-from tests.test_services_workflow import PDF, make_account, temp_data
-from tests.test_web import assert_no_inline_code
+from tests.services.test_services_workflow import PDF, make_account, temp_data
+from tests.web.test_web import assert_no_inline_code
 
 TODAY = date(2026, 6, 30)
 PERIOD = {"date_from": date(2026, 5, 1), "date_to": date(2026, 6, 30), "today": TODAY}

@@ -10,7 +10,7 @@ import pytest
 from popid.core.models import AccessRecord
 from popid.exchange import demo
 from popid.exchange.models import ConsentStatus, DataConsent, Subsystem
-from tests.test_exchange_services import _clear_cache  # noqa: F401
+from tests.exchange.test_exchange_services import _clear_cache  # noqa: F401
 
 
 @pytest.fixture

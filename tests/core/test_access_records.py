@@ -21,7 +21,7 @@ from popid.services import dossiers
 from popid.services.errors import DossierNotFound
 from popid.services.selectors import access_dossier_for_officer
 from tests.conftest import bearer
-from tests.test_authorisation_matrix import OPS
+from tests.core.test_authorisation_matrix import OPS
 
 OFFICER_READS = {Permission.REGISTRY_READ, Permission.DOSSIER_READ, Permission.DOCUMENT_READ, Permission.QUALITY_READ}
 OBJECT_PARAMS = ("{id_number}", "{code}", "{number}")

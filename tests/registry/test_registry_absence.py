@@ -15,7 +15,7 @@ from popid.registry.errors import ImpossibleDate, PersonNotFound
 from popid.registry.models import HistoryEntry, OutboxEvent, Person
 from popid.services import dossiers
 from popid.services.models import Dossier, DossierState
-from tests.test_services_workflow import make_account
+from tests.services.test_services_workflow import make_account
 
 
 def _declare(actor, person, **overrides):

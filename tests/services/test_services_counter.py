@@ -18,8 +18,8 @@ from popid.services import dossiers
 from popid.services.errors import DossierNotFound
 from popid.services.models import Dossier, DossierState
 from tests.conftest import HCM_COMMUNE, HOAN_KIEM, bearer
-from tests.test_services_workflow import PDF, make_account, temp_data
-from tests.test_web import assert_no_inline_code
+from tests.services.test_services_workflow import PDF, make_account, temp_data
+from tests.web.test_web import assert_no_inline_code
 
 
 def _files():

@@ -15,7 +15,7 @@ from joserfc.jwk import ECKey, OctKey
 
 from popid.identity.oidc import services
 from popid.identity.oidc.models import AuthorizationCode, Consent, PushedAuthorizationRequest, RelyingParty, Token
-from tests.test_oidc_flow import (
+from tests.identity.test_oidc_flow import (
     RP_CALLBACK,
     VERIFIER,
     authorize_params,

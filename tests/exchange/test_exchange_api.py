@@ -18,8 +18,8 @@ from popid.exchange import management_services as manage
 from popid.exchange import services
 from popid.exchange.models import AgencyToken, DataConsent, Grant
 from popid.identity.oidc.models import ClientAssertionJti
-from tests.test_exchange_services import ADMIN, LEGAL, PURPOSE, _clear_cache, approved_consent, make_bank  # noqa: F401
-from tests.test_exchange_services import rc as services_rc
+from tests.exchange.test_exchange_services import ADMIN, LEGAL, PURPOSE, _clear_cache, approved_consent, make_bank  # noqa: F401
+from tests.exchange.test_exchange_services import rc as services_rc
 
 TOKEN_URL = "http://testserver/oidc/token"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

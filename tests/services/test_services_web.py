@@ -12,8 +12,8 @@ from django.urls import reverse
 from popid.registry.models import HistoryEntry, Residence, ResidenceKind
 from popid.services.models import Dossier, DossierEvent, DossierState
 from tests.conftest import HCM_COMMUNE
-from tests.test_services_workflow import _submitted, make_account
-from tests.test_web import assert_no_inline_code
+from tests.services.test_services_workflow import _submitted, make_account
+from tests.web.test_web import assert_no_inline_code
 
 S = DossierState
 

@@ -24,7 +24,7 @@ from popid.services import ct07, dossiers
 from popid.services.ct07_signing import signing_dir
 from popid.services.models import Dossier, DossierState
 from tests.conftest import bearer
-from tests.test_services_workflow import citizen_login, make_account
+from tests.services.test_services_workflow import citizen_login, make_account
 
 API = "/api/v1/services"
 

@@ -10,8 +10,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from popid.registry.models import HistoryEntry, Person
-
-from .conftest import HOAN_KIEM
+from tests.conftest import HOAN_KIEM
 
 PASSWORD = "Mat-khau-thu-nghiem-1"
 

@@ -41,7 +41,7 @@ from tests.conftest import HOAN_KIEM
 PDF = b"%PDF-1.4\n% test\n"
 API = "/api/v1/services"
 CALLBACK = f"{API}/payments/callback"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_account(person, *, level: int = 1) -> CitizenAccount:

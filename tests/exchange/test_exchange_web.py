@@ -15,8 +15,8 @@ from popid.core.models import AccessRecord
 from popid.exchange import services
 from popid.exchange.models import Agency, ConsentStatus, DataConsent, Grant, Subsystem
 from tests.conftest import bearer, make_staff
-from tests.test_exchange_services import _clear_cache, make_bank, rc  # noqa: F401
-from tests.test_oidc_flow import browser_login, make_account
+from tests.exchange.test_exchange_services import _clear_cache, make_bank, rc  # noqa: F401
+from tests.identity.test_oidc_flow import browser_login, make_account
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from popid.wallet import sdjwt, verifier
 from popid.wallet import services as wallet
 from popid.wallet.issuers import ISSUERS
 from popid.wallet.models import VerifierSession
-from tests.test_wallet_flow import BASE, citizen, licence, present_licence  # noqa: F401 - fixtures
+from tests.wallet.test_wallet_flow import BASE, citizen, licence, present_licence  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

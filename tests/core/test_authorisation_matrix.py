@@ -42,7 +42,7 @@ from popid.identity.oidc.models import digest
 from popid.services import dossiers
 from popid.services.models import Dossier
 from tests.conftest import bearer
-from tests.test_services_workflow import citizen_login, make_account
+from tests.services.test_services_workflow import citizen_login, make_account
 
 
 @dataclass(frozen=True)

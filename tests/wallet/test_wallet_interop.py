@@ -12,7 +12,7 @@ from popid.wallet import sdjwt, verifier
 from popid.wallet import services as wallet
 from popid.wallet.issuers import ISSUERS
 from popid.wallet.verify import OnlineTrust, verify_presentation
-from tests.test_wallet_flow import BASE, citizen, licence, present_licence  # noqa: F401 - fixtures
+from tests.wallet.test_wallet_flow import BASE, citizen, licence, present_licence  # noqa: F401 - fixtures
 
 jwk_mod = pytest.importorskip("jwcrypto.jwk")
 sd_verifier = pytest.importorskip("sd_jwt.verifier")

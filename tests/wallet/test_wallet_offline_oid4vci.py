@@ -22,7 +22,7 @@ from popid.wallet import sdjwt, verifier
 from popid.wallet import services as wallet
 from popid.wallet.chipqr import parse_chip_qr
 from popid.wallet.verify import build_cache, verify_offline
-from tests.test_wallet_flow import BASE, PHONE, citizen, level2_client, licence, present_licence  # noqa: F401
+from tests.wallet.test_wallet_flow import BASE, PHONE, citizen, level2_client, licence, present_licence  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 ISSUER = f"{BASE}/vi-giay-to"

@@ -23,8 +23,8 @@ from popid.core.models import AccessRecord
 from popid.exchange import webhooks
 from popid.exchange.models import Delivery, DeliveryStatus, Grant, Subscription
 from popid.registry import services as registry
-from tests.test_exchange_api import CONTEXT, call, get_token
-from tests.test_exchange_services import ADMIN, _clear_cache, make_bank, rc  # noqa: F401
+from tests.exchange.test_exchange_api import CONTEXT, call, get_token
+from tests.exchange.test_exchange_services import ADMIN, _clear_cache, make_bank, rc  # noqa: F401
 
 HOAN_KIEM = "00070"
 
