@@ -13,6 +13,12 @@ status=0
 echo "== ruff"
 $BIN/ruff check src tests benchmarks || status=1
 
+echo "== import rules (import-linter, .importlinter)"
+$BIN/lint-imports || status=1
+
+echo "== types (mypy; no error beyond mypy-baseline.txt)"
+$BIN/python scripts/mypy_baseline.py || status=1
+
 # --- browser --------------------------------------------------------------------------
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "== installing Debian's chromium for the browser tests"

@@ -21,6 +21,18 @@ HCM_COMMUNE = "26740"  # Phường Sài Gòn, TP Hồ Chí Minh
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the test thread
 
+# The production hasher (argon2id, 19 MiB, 2 passes) costs ~50 ms per hash on this machine and the
+# suite hashes thousands of passwords and passcodes; tests hash with MD5 and keep the real hashers
+# behind it so argon2id hashes made elsewhere (fixtures, live servers) still verify. The real
+# hasher is tested once, explicitly, in tests/core/test_hashers.py.
+FAST_TEST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = [FAST_TEST_HASHER,
+                                 *(h for h in settings.PASSWORD_HASHERS if h != FAST_TEST_HASHER)]
+
 
 def make_staff(username: str, *, role: str, level: str, unit_code: str = "", unit_name: str = ""):
     user = get_user_model().objects.create_user(username=username, password="Mat-khau-thu-nghiem-1")

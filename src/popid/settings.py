@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "popid.core",
+    "popid.ops",
     "popid.registry",
     "popid.web",
     "popid.identity",
@@ -73,7 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "popid.core.logs.RequestIdMiddleware",  # first: everything after logs with the request id
-    "popid.core.health.MetricsMiddleware",  # request rate, latency and queries per view; access log
+    "popid.ops.health.MetricsMiddleware",  # request rate, latency and queries per view; access log
     "django.middleware.security.SecurityMiddleware",
     "popid.core.middleware.ContentSecurityPolicyMiddleware",
     "popid.core.middleware.ApiProblemMiddleware",
@@ -155,7 +156,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 LOGIN_URL = "web:login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "registry:home"
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
@@ -270,7 +271,7 @@ LOGGING = {
                 "django.server": {"level": "WARNING"}},
 }
 
-# Health and metrics (core.health): /metrics needs this bearer token (without one: loopback only).
+# Health and metrics (ops.health): /metrics needs this bearer token (without one: loopback only).
 POPID_METRICS_TOKEN = os.environ.get("POPID_METRICS_TOKEN", "")
 POPID_READYZ_REQUIRE_WORKER = _env_bool("POPID_READYZ_REQUIRE_WORKER", True)
 

@@ -1,9 +1,9 @@
 from django.urls import include, path, re_path
 
 from popid.api import api
-from popid.core import health
 from popid.core.problems import not_found_response
 from popid.identity.oidc.urls import well_known as oidc_well_known
+from popid.ops import health
 from popid.wallet.urls import well_known as wallet_well_known
 
 urlpatterns = [
@@ -23,9 +23,11 @@ urlpatterns = [
     path("phat-nguoi/", include("popid.traffic.urls")),
     path("", include("popid.immigration.urls")),
     path("so-khop/", include("popid.matching.urls")),
-    path("van-hanh/", include("popid.core.ops_urls")),
+    path("van-hanh/", include("popid.ops.urls")),
     path("", include("popid.police.urls")),  # /to-giac/ (public) and /cong-an/ (officers)
     *oidc_well_known,
     *wallet_well_known,
+    path("services/", include("popid.services.urls")),
     path("", include("popid.web.urls")),
+    path("", include("popid.registry.urls")),
 ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from popid.core.models import AccessRecord
 from popid.ledger import services
-from tests.test_ledger_history import insider, make_account, read, session_for
+from tests.ledger.test_ledger_history import insider, make_account, read, session_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,8 +14,8 @@ from popid.documents import services as documents
 from popid.documents.models import VehicleRegistration
 from popid.exchange import management_services as manage
 from tests.conftest import HOAN_KIEM
-from tests.test_exchange_api import get_token
-from tests.test_exchange_services import ADMIN, LEGAL
+from tests.exchange.test_exchange_api import get_token
+from tests.exchange.test_exchange_services import ADMIN, LEGAL
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x00" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200

@@ -13,7 +13,7 @@ from django.utils import timezone
 from popid.core.access import Actor
 from popid.traffic import services
 from popid.traffic.models import Appeal, AppealState, DecisionState
-from tests.test_services_payments import citizen_login, make_account
+from tests.services.test_services_payments import citizen_login, make_account
 from tests.traffic.conftest import JPEG, ingest
 
 PDF = b"%PDF-1.7\n" + b"0" * 100

@@ -21,7 +21,7 @@ from popid.services.payments.sandbox import SIGNATURE_HEADER, SandboxGateway, no
 from popid.traffic import decision_pdf, services
 from popid.traffic.models import Decision, DecisionState, Detection, DetectionState, FineNotice, FinePayment
 from tests.conftest import HCM_COMMUNE
-from tests.test_services_payments import citizen_login, make_account
+from tests.services.test_services_payments import citizen_login, make_account
 from tests.traffic.conftest import ingest
 
 CALLBACK = "/api/v1/traffic/payments/callback"

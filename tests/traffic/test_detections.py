@@ -12,7 +12,7 @@ from django.utils import timezone
 from popid.core.models import AccessRecord
 from popid.traffic.models import Detection, EvidenceImage
 from popid.traffic.services import MAX_IMAGE_BYTES
-from tests.test_exchange_api import get_token
+from tests.exchange.test_exchange_api import get_token
 from tests.traffic.conftest import JPEG, PNG, detection_body, make_camera_agency, post_detection
 
 

@@ -14,7 +14,7 @@ from popid.documents.models import DrivingLicence
 from popid.services.payments.sandbox import SandboxGateway, notice_for
 from popid.traffic import services
 from popid.traffic.models import DriverNomination
-from tests.test_services_payments import citizen_login, make_account
+from tests.services.test_services_payments import citizen_login, make_account
 from tests.traffic.conftest import ingest
 
 

@@ -19,12 +19,15 @@ from django.utils.translation import gettext_lazy as _
 from popid.core.admin_units import province_of_commune
 from popid.core.errors import PermissionDenied
 from popid.core.models import AccessRecord, Role, ScopeLevel, StaffRole
+from popid.core.permissions import CITIZEN_ROLE, Permission, denied, role_has
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
-CITIZEN_ROLE = "citizen"
+__all__ = ["CITIZEN_LEVEL", "CITIZEN_ROLE", "AccessContext", "Actor", "Permission", "context_from_request",
+           "record_access"]
+
 CITIZEN_LEVEL = "self"
 
 
@@ -51,7 +54,7 @@ class Actor:
         if not user.is_authenticated:
             raise PermissionDenied(_("Cần đăng nhập"))
         try:
-            role: StaffRole = user.staff_role  # type: ignore[union-attr]
+            role: StaffRole = user.staff_role  # type: ignore[attr-defined]
         except StaffRole.DoesNotExist as exc:
             raise PermissionDenied(_("Tài khoản không phải cán bộ")) from exc
         return cls(
@@ -103,14 +106,21 @@ class Actor:
             return Q(**{commune_field: self.unit_code})
         return Q(**{f"{commune_field.removesuffix('commune_code')}province_code": self.unit_code})
 
+    # --- permissions (core.permissions holds the role → permission map) ---------------------
+    def has(self, permission: Permission) -> bool:
+        return role_has(self.role, permission)
+
+    def require(self, permission: Permission) -> None:
+        if not self.has(permission):
+            raise denied(permission)
+
     @property
     def may_write(self) -> bool:
-        """Registry writes: officers and administrators only (never citizens)."""
-        return self.role in {Role.OFFICER, Role.ADMIN}
+        """Registry writes (templates ask this to show command buttons)."""
+        return self.has(Permission.REGISTRY_WRITE)
 
     def require_write(self) -> None:
-        if not self.may_write:
-            raise PermissionDenied(_("Vai trò này chỉ được xem, không được thay đổi dữ liệu"))
+        self.require(Permission.REGISTRY_WRITE)
 
 
 @dataclass(frozen=True)

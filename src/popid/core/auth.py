@@ -27,7 +27,7 @@ def hash_token(raw: str) -> str:
 def issue_staff_token(*, user: AbstractBaseUser, name: str, expires_at: datetime | None = None) -> str:
     """Create a token and return the raw value; it is shown once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    StaffApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), expires_at=expires_at)
+    StaffApiToken.objects.create(user_id=user.pk, name=name, key_hash=hash_token(raw), expires_at=expires_at)
     return raw
 
 

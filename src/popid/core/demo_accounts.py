@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -56,7 +57,7 @@ def accounts_file() -> Path:
     return Path(settings.DATA_DIR) / "demo-accounts.json"
 
 
-def _read_entries(path: Path) -> list[dict]:
+def _read_entries(path: Path) -> list[dict[str, Any]]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

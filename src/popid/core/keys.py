@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from joserfc.jwk import ECKey, OKPKey, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, OKPKey, RSAKey
 
 from popid.core.errors import DomainError
 
@@ -89,7 +89,7 @@ def _locked(keyset: str = DEFAULT_KEYSET) -> Iterator[Path]:
 
 def _generate(alg: str) -> SigningKey:
     kid = f"{alg.lower()}-{time.strftime('%Y%m%d')}-{secrets.token_hex(4)}"
-    params = {"kid": kid, "alg": alg, "use": "sig"}
+    params: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
     if alg == "ES256":
         return ECKey.generate_key("P-256", parameters=params, private=True)
     if alg == "RS256":
@@ -115,7 +115,8 @@ def _load(path: Path) -> StoredKey:
     data = json.loads(path.read_text())
     alg = data["alg"]
     meta = {k: data.pop(k) for k in ("status", "created", "retired_at") if k in data}
-    importer = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}[data["kty"]]
+    importers: dict[str, type[ECKey] | type[RSAKey] | type[OKPKey]] = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}
+    importer = importers[data["kty"]]
     key: SigningKey = importer.import_key(data)
     return StoredKey(kid=data["kid"], alg=alg, status=meta.get("status", "retired"),
                      created=int(meta.get("created", 0)), retired_at=meta.get("retired_at"), key=key)

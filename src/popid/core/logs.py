@@ -6,7 +6,7 @@ one, returns it on the response, and keeps it in a context variable for the requ
 request enqueues, so a worker's log lines carry the id of the request that caused them.
 
 Log messages never contain personal data: they name rows by primary key, never by ID number or
-name (``tests/test_ops_logs.py`` checks it).
+name (``tests/ops/test_ops_health.py`` checks it).
 """
 
 from __future__ import annotations

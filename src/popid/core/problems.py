@@ -45,7 +45,7 @@ def problem_response(
 
 
 def domain_error_response(request: HttpRequest | None, exc: DomainError) -> JsonResponse:
-    extra = {k: (str(v) if not isinstance(v, int | float | bool | list | dict) else v)
+    extra: dict[str, Any] = {k: (str(v) if not isinstance(v, int | float | bool | list | dict) else v)
              for k, v in exc.extra.items()}
     return problem_response(
         request, status=exc.status, code=exc.code, title=str(exc.title),

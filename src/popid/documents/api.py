@@ -7,6 +7,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict
 
 from popid.core.access import context_from_request
+from popid.core.permissions import Permission, operation_requires
 from popid.documents import selectors, services
 from popid.documents.models import DrivingLicence
 
@@ -51,26 +52,31 @@ def _out(licence: DrivingLicence) -> LicenceOut:
 
 
 @router.get("/licences/{number}", response=LicenceOut)
+@operation_requires(Permission.DOCUMENT_READ)
 def get_licence(request, number: str):
     ctx = context_from_request(request, default_purpose="Tra cứu giấy phép lái xe")
     return _out(selectors.access_licence(ctx=ctx, number=number))
 
 
 @router.post("/licences/{number}/suspend", response=LicenceOut)
+@operation_requires(Permission.DOCUMENT_WRITE)
 def post_suspend(request, number: str, body: StatusIn):
     return _out(services.suspend_licence(actor=request.actor, number=number, **body.dict()))
 
 
 @router.post("/licences/{number}/reinstate", response=LicenceOut)
+@operation_requires(Permission.DOCUMENT_WRITE)
 def post_reinstate(request, number: str, body: StatusIn):
     return _out(services.reinstate_licence(actor=request.actor, number=number, **body.dict()))
 
 
 @router.post("/licences/{number}/revoke", response=LicenceOut)
+@operation_requires(Permission.DOCUMENT_WRITE)
 def post_revoke(request, number: str, body: StatusIn):
     return _out(services.revoke_licence(actor=request.actor, number=number, **body.dict()))
 
 
 @router.post("/licences/{number}/deduct-points", response=LicenceOut)
+@operation_requires(Permission.DOCUMENT_WRITE)
 def post_deduct(request, number: str, body: DeductIn):
     return _out(services.deduct_points(actor=request.actor, number=number, **body.dict()))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from popid.core import outbox
 from popid.core.access import Actor
 from popid.core.errors import ValidationFailed
+from popid.core.permissions import Permission
 from popid.documents.errors import DocumentNotFound, InvalidDocumentState, InvalidLicenceClass
 from popid.documents.models import (
     LICENCE_CLASSES,
@@ -40,7 +41,7 @@ def _require_reason(reason: str) -> str:
 
 def _lock_licence(*, actor: Actor, number: str, expected_version: int | None) -> DrivingLicence:
     """Fetch for update; a licence outside the actor's jurisdiction looks like a missing one."""
-    actor.require_write()
+    actor.require(Permission.DOCUMENT_WRITE)
     licence = DrivingLicence.objects.select_for_update().select_related("person").filter(number=number).first()
     if licence is None or not actor.covers_commune(licence.person.commune_code):
         raise DocumentNotFound(_("Không tìm thấy giấy phép lái xe số %(n)s") % {"n": number}, field="number")
@@ -150,7 +151,7 @@ def clean_classes(classes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def issue_licence(*, actor: Actor, person: Person, number: str, classes: list[dict[str, Any]], issued_on: date,
                   valid_until: date | None, issued_by: str) -> DrivingLicence:
     """A new licence for a living adult in the actor's jurisdiction (the seeder uses the system actor)."""
-    actor.require_write()
+    actor.require(Permission.DOCUMENT_WRITE)
     if not actor.covers_commune(person.commune_code):
         raise DocumentNotFound(_("Không tìm thấy công dân"), field="id_number")
     licence = DrivingLicence.objects.create(

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.documents import selectors, services
 from popid.documents.models import LicenceStatus
-from popid.web.views import ConsoleRequest, apply_domain_error, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view
 
 PURPOSE_VIEW = "Quản lý giấy phép lái xe trên giao diện cán bộ"
 
@@ -51,7 +52,8 @@ def _ctx(request: ConsoleRequest) -> AccessContext:
     return AccessContext(actor=request.actor, purpose=PURPOSE_VIEW, channel="console")
 
 
-@console_view
+@officer_view
+@requires(Permission.DOCUMENT_READ)
 def licence_list(request: ConsoleRequest) -> HttpResponse:
     form = LicenceSearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -59,7 +61,8 @@ def licence_list(request: ConsoleRequest) -> HttpResponse:
     return render(request, "documents/licence_list.html", {"form": form, "rows": rows})
 
 
-@console_view
+@officer_view
+@requires(Permission.DOCUMENT_READ)
 def person_documents(request: ConsoleRequest, id_number: str) -> HttpResponse:
     """Every document of one citizen (licences, vehicles, health cards), jurisdiction-checked."""
     from popid.registry.selectors import access_person
@@ -78,15 +81,17 @@ def _detail(request: ConsoleRequest, number: str, form: StatusForm | None = None
         "licence": licence, "events": selectors.licence_events(licence=licence),
         "form": form or StatusForm(initial=initial),
         "deduct_form": deduct_form or DeductForm(initial=initial, prefix="deduct"),
-        "may_write": request.actor.may_write}, status=status)
+        "may_write": request.actor.has(Permission.DOCUMENT_WRITE)}, status=status)
 
 
-@console_view
+@officer_view
+@requires(Permission.DOCUMENT_READ)
 def licence_detail(request: ConsoleRequest, number: str) -> HttpResponse:
     return _detail(request, number)
 
 
-@console_view
+@officer_view
+@requires(Permission.DOCUMENT_WRITE)
 @require_POST
 def licence_action(request: ConsoleRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import ValidationFailed
 from popid.core.models import ScopeLevel
+from popid.core.permissions import AGENCY_ROLE
 from popid.exchange.models import Subsystem
 
-AGENCY_ROLE = "agency"
 CHANNEL_EXCHANGE = "exchange"
 CHANNEL_EKYC = "ekyc"
 

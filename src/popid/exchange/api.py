@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
 
 from popid.core import keys
+from popid.core.permissions import Permission, operation_requires
 from popid.core.problems import domain_error_response
 from popid.exchange import fields as catalogue
 from popid.exchange import services, webhooks
@@ -56,6 +57,7 @@ def throttled(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @router.post("/ekyc/verify", response={200: VerifyOut, **PROBLEMS}, summary="eKYC: xác thực thông tin một người")
 @throttled
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def verify(request: HttpRequest, payload: VerifyIn) -> Any:
     subsystem = require_scope(request, Service.EKYC)
     result = services.verify_identity(subsystem=subsystem, rc=payload.context.to_rc(), id_number=payload.id_number,
@@ -65,6 +67,7 @@ def verify(request: HttpRequest, payload: VerifyIn) -> Any:
 
 @router.post("/ekyc/batch", response={200: BatchOut, **PROBLEMS}, summary="Xác thực theo lô (tối đa 1.000 người)")
 @throttled
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def verify_batch(request: HttpRequest, payload: BatchIn) -> Any:
     subsystem = require_scope(request, Service.BATCH_VERIFY)
     items = [{"ref": i.ref, "id_number": i.id_number, "attributes": i.attributes.model_dump(exclude_none=True)}
@@ -76,6 +79,7 @@ def verify_batch(request: HttpRequest, payload: BatchIn) -> Any:
 @router.post("/persons/query", response={200: PersonDataOut, **PROBLEMS},
              summary="Thông tin công dân trong phạm vi được cấp")
 @throttled
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def person_data(request: HttpRequest, payload: PersonQueryIn) -> Any:
     subsystem = require_scope(request, Service.PERSON_DATA)
     return services.person_data(subsystem=subsystem, rc=payload.context.to_rc(), id_number=payload.id_number,
@@ -84,6 +88,7 @@ def person_data(request: HttpRequest, payload: PersonQueryIn) -> Any:
 
 @router.post("/life-status", response={200: LifeStatusOut, **PROBLEMS}, summary="Tình trạng còn sống / đã chết")
 @throttled
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def life_status(request: HttpRequest, payload: LifeStatusIn) -> Any:
     subsystem = require_scope(request, Service.LIFE_STATUS)
     return {"results": services.life_status(subsystem=subsystem, rc=payload.context.to_rc(),
@@ -92,6 +97,7 @@ def life_status(request: HttpRequest, payload: LifeStatusIn) -> Any:
 
 @router.post("/consents", response={201: ConsentOut, **PROBLEMS}, summary="Xin sự đồng ý của công dân")
 @throttled
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def request_consent(request: HttpRequest, payload: ConsentRequestIn) -> Any:
     consent = services.request_consent(subsystem=request.subsystem, rc=payload.context.to_rc(),  # type: ignore[attr-defined]
                                        id_number=payload.id_number, fields=payload.fields,
@@ -100,12 +106,14 @@ def request_consent(request: HttpRequest, payload: ConsentRequestIn) -> Any:
 
 
 @router.get("/consents/{reference}", response={200: ConsentOut, **PROBLEMS}, summary="Trạng thái yêu cầu đồng ý")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def consent_status(request: HttpRequest, reference: str) -> Any:
     return services.consent_status(subsystem=request.subsystem, reference=reference)  # type: ignore[attr-defined]
 
 
 @router.post("/subscriptions", response={201: SubscriptionOut, **PROBLEMS},
              summary="Đăng ký nhận sự kiện (webhook ký JWS)")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def subscribe(request: HttpRequest, payload: SubscriptionIn) -> Any:
     subsystem = require_scope(request, Service.EVENTS)
     return 201, webhooks.subscribe(subsystem=subsystem, rc=payload.context.to_rc(), url=payload.url,
@@ -113,23 +121,27 @@ def subscribe(request: HttpRequest, payload: SubscriptionIn) -> Any:
 
 
 @router.get("/subscriptions", response=list[SubscriptionOut], summary="Các đăng ký nhận sự kiện")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def subscriptions(request: HttpRequest) -> Any:
     return Subscription.objects.filter(subsystem=request.subsystem, is_active=True).order_by("id")  # type: ignore[attr-defined]
 
 
 @router.delete("/subscriptions/{subscription_id}", response={204: None, **PROBLEMS}, summary="Hủy đăng ký")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def unsubscribe(request: HttpRequest, subscription_id: int) -> Any:
     webhooks.unsubscribe(subsystem=request.subsystem, subscription_id=subscription_id)  # type: ignore[attr-defined]
     return 204, None
 
 
 @router.get("/fields", response=list[FieldOut], summary="Danh mục trường dữ liệu")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def field_catalogue(request: HttpRequest) -> Any:
     return [{"name": f.name, "label": str(f.label), "sensitive": f.sensitive, "verifiable": f.verifiable}
             for f in catalogue.FIELDS.values()]
 
 
 @router.get("/jwks", auth=None, summary="Khóa công khai ký webhook (JWKS)")
+@operation_requires(Permission.PUBLIC)
 def jwks(request: HttpRequest) -> HttpResponse:
     return JsonResponse(keys.public_jwks(EXCHANGE_KEYSET, algs=("ES256",)),
                         headers={"Cache-Control": "public, max-age=300"})

@@ -15,8 +15,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from popid.core.access import Actor
-from popid.core.errors import PermissionDenied, ValidationFailed
-from popid.core.models import Role
+from popid.core.errors import ValidationFailed
+from popid.core.permissions import Permission
 from popid.exchange import fields as catalogue
 from popid.exchange.errors import AgencyNotFound
 from popid.exchange.models import Agency, AgencyToken, EventType, Grant, Service, Subsystem
@@ -33,8 +33,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Chỉ quản trị hệ thống được quản lý cơ quan khai thác dữ liệu"))
+    actor.require(Permission.EXCHANGE_ADMIN)
 
 
 def _code(value: str, field: str = "code") -> str:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from popid.core.errors import PermissionDenied
+from popid.core.permissions import AGENCY_ROLE, mark_principal
 from popid.exchange.models import SCOPE_PREFIX, AgencyToken, Grant, Subsystem, scope_of
 from popid.identity.oidc.models import RelyingParty, digest
 
@@ -68,6 +69,7 @@ class AgencyBearer(HttpBearer):
             return None
         request.subsystem = row.subsystem  # type: ignore[attr-defined]
         request.scopes = frozenset(row.scope.split())  # type: ignore[attr-defined]
+        mark_principal(request, AGENCY_ROLE)
         return row.subsystem
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -19,26 +18,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from popid.core.errors import DomainError, PermissionDenied
-from popid.core.models import Role
+from popid.core.permissions import Permission, requires
 from popid.exchange import management_services as manage
 from popid.exchange import selectors, services, throttle, webhooks
 from popid.exchange.fields import FIELDS, labels
 from popid.exchange.forms import AgencyForm, GrantForm, LimitsForm, SubsystemForm
 from popid.exchange.models import Agency, ConsentStatus, Grant, Subsystem
 from popid.identity import auth
-from popid.web.views import apply_domain_error, console_view, error_page
+from popid.web.shell import apply_domain_error, officer_view
 
 
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @console_view
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.actor.role != Role.ADMIN:  # type: ignore[attr-defined]
-            return error_page(request, PermissionDenied(
-                _("Chỉ quản trị hệ thống được quản lý cơ quan khai thác dữ liệu")))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    """Administrators' pages: the console frame plus the declared permission."""
+    return officer_view(requires(Permission.EXCHANGE_ADMIN)(view))
 
 
 def _agency(code: str) -> Agency:

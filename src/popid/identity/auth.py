@@ -22,8 +22,8 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
 from popid.core import net
-from popid.core.access import Actor
-from popid.identity.models import CitizenAccount, CitizenSession, Device, Guardianship
+from popid.identity.actors import citizen_actor as citizen_actor  # re-exported for existing callers
+from popid.identity.models import CitizenAccount, CitizenSession, Device
 
 ACR_LEVEL1 = "level-1"
 ACR_LEVEL2 = "level-2"
@@ -109,14 +109,6 @@ def acting_for(request: HttpRequest) -> CitizenAccount | None:
         request.session.pop(SESSION_ACTING_FOR, None)
         return None
     return link.ward
-
-
-def citizen_actor(account: CitizenAccount) -> Actor:
-    """The registry actor for a citizen: their own record plus the wards they manage."""
-    ward_ids = Guardianship.objects.filter(guardian=account, ended_on__isnull=True).values_list(
-        "ward__person_id", flat=True)
-    return Actor.citizen(id_number=account.id_number, person_id=account.person_id,
-                         ward_person_ids=list(ward_ids), user_id=account.user_id)
 
 
 # --- device cookie ---------------------------------------------------------------------------

@@ -168,4 +168,3 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian_id} → {self.ward_id}"
-from popid.identity.oidc.models import *  # noqa

@@ -1,6 +1,6 @@
 """Officer console actions on a citizen's identity account: level-2 activation after checking
 the card in person, and lock/unlock with a reason. Same guard as every console page
-(``web.views.console_view``): staff login, jurisdiction checked by the selectors/services."""
+(``web.shell.officer_view``): staff login, jurisdiction checked by the selectors/services."""
 
 from __future__ import annotations
 
@@ -12,19 +12,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.identity import selectors, services
 from popid.identity.forms import Level2Form, OfficerReasonForm
-from popid.web.views import ConsoleRequest, apply_domain_error, console_view, ctx_for
+from popid.web.shell import ConsoleRequest, apply_domain_error, console_context, officer_view
 
 ACTIONS: dict[str, type[forms.Form]] = {"level2": Level2Form, "lock": OfficerReasonForm, "unlock": OfficerReasonForm}
 
 
-@console_view
+@officer_view
+@requires(Permission.REGISTRY_READ)
 @require_http_methods(["GET", "POST"])
 def officer_account(request: ConsoleRequest, id_number: str, action: str = "") -> HttpResponse:
     if action and action not in ACTIONS:
         raise Http404
-    person, account = selectors.account_for_officer(ctx=ctx_for(request), id_number=id_number)
+    person, account = selectors.account_for_officer(ctx=console_context(request), id_number=id_number)
     bound: dict[str, forms.Form] = {}
     status = 200
     if request.method == "POST":
@@ -56,5 +58,6 @@ def officer_account(request: ConsoleRequest, id_number: str, action: str = "") -
     events = selectors.account_events(account=account, limit=20) if account else []
     return render(request, "identity/officer_account.html", {
         "p": person, "account": account, "forms": forms_, "events": events,
-        "may_write": request.actor.may_write, "is_officer": request.actor.role == "officer",
+        "may_write": request.actor.has(Permission.ACCOUNT_MANAGE),
+        "may_verify": request.actor.has(Permission.ACCOUNT_VERIFY),
     }, status=status)

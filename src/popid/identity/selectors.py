@@ -4,15 +4,13 @@ may read only their own record and their wards' (``core.access.Actor.citizen``).
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from popid.core.access import AccessContext, Actor
-from popid.identity.auth import citizen_actor
+from popid.identity.actors import citizen_actor
 from popid.identity.errors import AccountNotFound
 from popid.identity.models import (
     AccountEvent,
@@ -89,23 +87,6 @@ def login_history(*, account: CitizenAccount, limit: int = HISTORY_LIMIT) -> lis
 
 def account_events(*, account: CitizenAccount, limit: int = HISTORY_LIMIT) -> list[AccountEvent]:
     return list(AccountEvent.objects.filter(account=account).order_by("-at", "-id")[:limit])
-
-
-def oidc_available() -> bool:
-    """The OIDC provider is a separate package; the consents section shows only when it exists."""
-    try:
-        return importlib.util.find_spec("popid.identity.oidc.selectors") is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def consents_for(*, account: CitizenAccount) -> list[Any] | None:
-    """The citizen's consents from the OIDC provider, or None when the provider is not installed."""
-    if not oidc_available():
-        return None
-    from popid.identity.oidc import selectors as oidc_selectors
-
-    return list(oidc_selectors.consents_for(account))
 
 
 def account_for_officer(*, ctx: AccessContext, id_number: str) -> tuple[Person, CitizenAccount | None]:

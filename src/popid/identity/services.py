@@ -34,9 +34,9 @@ from PIL import Image, UnidentifiedImageError
 
 from popid.core import messaging, throttle
 from popid.core.access import AccessContext, Actor
-from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from popid.core.errors import DomainError, ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
-from popid.core.models import Role
+from popid.core.permissions import Permission
 from popid.core.text import normalize_text
 from popid.identity.errors import (
     AccountExists,
@@ -542,8 +542,7 @@ def logout_session(*, session_key: str | None) -> None:
 # --- officer actions (console) -----------------------------------------------------------------
 def _officer_account(actor: Actor, account_id: int, *, officer_only: bool) -> CitizenAccount:
     """Locks the account row; same refusal for missing and outside jurisdiction."""
-    if actor.is_citizen or actor.role not in ({Role.OFFICER} if officer_only else {Role.OFFICER, Role.ADMIN}):
-        raise PermissionDenied(_("Chỉ cán bộ công an được thực hiện thao tác này"))
+    actor.require(Permission.ACCOUNT_VERIFY if officer_only else Permission.ACCOUNT_MANAGE)
     account = (CitizenAccount.objects.select_for_update().select_related("person", "user")
                .filter(pk=account_id).first())
     if account is None or not actor.covers_commune(account.person.commune_code):

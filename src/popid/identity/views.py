@@ -9,10 +9,7 @@ fields, so a step cannot be skipped or replayed from another browser.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -20,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -46,15 +43,13 @@ from popid.identity.forms import (
     WardForm,
 )
 from popid.identity.models import CitizenAccount, OtpPurpose
-from popid.web.views import apply_domain_error
+from popid.identity.oidc import selectors as oidc_selectors
+from popid.identity.oidc import services as oidc_services
+from popid.web.shell import CitizenRequest, apply_domain_error, citizen_view, render_citizen_page
 
 PENDING = "popid_pending"
 PENDING_TTL = 600
 TOTP_PENDING = "popid_totp_pending"
-
-
-class CitizenRequest(HttpRequest):
-    account: CitizenAccount
 
 
 def safe_next(request: HttpRequest, value: str | None, default: str = "identity:profile") -> str:
@@ -65,27 +60,11 @@ def safe_next(request: HttpRequest, value: str | None, default: str = "identity:
     return reverse(default)
 
 
-def citizen_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Citizen login required; otherwise to the login page with ``next``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        account = auth.current_account(request)
-        if account is None:
-            return redirect(f"{reverse('identity:login')}?{urlencode({'next': request.get_full_path()})}")
-        request.account = account  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
-
-
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    account = auth.current_account(request)
-    context.setdefault("citizen", account)
-    context.setdefault("acting_for", auth.acting_for(request) if account else None)
-    response = render(request, f"identity/{template}", context, status=status)
-    # Login, OTP and step-up forms continuing an OIDC authorization end with a redirect to the
-    # relying party: the page's CSP form-action must name exactly that client's redirect origin.
+    """A portal page of this app. Login, OTP and step-up forms continuing an OIDC authorization end
+    with a redirect to the relying party: the page's CSP form-action must name exactly that
+    client's registered redirect origin (issue #10, finding 1)."""
+    response = render_citizen_page(request, f"identity/{template}", context, status=status)
     next_url = context.get("next") or (request.session.get(PENDING) or {}).get("next") or ""
     if next_url and selectors.oidc_available():
         from popid.identity.oidc.continuation import allow_continuation
@@ -429,9 +408,7 @@ def devices(request: CitizenRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consents(request: CitizenRequest) -> HttpResponse:
     account = request.account
-    if request.method == "POST" and selectors.oidc_available():
-        from popid.identity.oidc import services as oidc_services
-
+    if request.method == "POST":
         consent_id = request.POST.get("consent", "")
         if consent_id.isdigit():
             try:
@@ -441,7 +418,8 @@ def consents(request: CitizenRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Đã thu hồi sự đồng ý."))
         return redirect("identity:consents")
-    return _page(request, "consents.html", {"consents": selectors.consents_for(account=account)})
+    return _page(request, "consents.html",
+                               {"consents": list(oidc_selectors.consents_for(account))})
 
 
 @citizen_view

@@ -17,6 +17,7 @@ from ninja import Router
 
 from popid.core.access import context_from_request
 from popid.core.errors import ValidationFailed
+from popid.core.permissions import Permission, operation_requires
 from popid.exchange.models import Service
 from popid.exchange.services import active_grant
 from popid.exchange.tokens import AGENCY_AUTH, require_scope
@@ -52,6 +53,7 @@ def _declarant(request: HttpRequest) -> services.Declarant:
 # --- property-management systems ------------------------------------------------------------------
 @router.post("/accommodation/arrivals", auth=AGENCY_AUTH, response={201: StayOut, **PROBLEMS},
              summary="Khai báo khách nước ngoài đến (từ MRZ hoặc thông tin nhập)")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def arrival(request: HttpRequest, payload: ArrivalIn) -> Any:
     declarant = _declarant(request)
     if payload.mrz:
@@ -68,6 +70,7 @@ def arrival(request: HttpRequest, payload: ArrivalIn) -> Any:
 
 @router.post("/accommodation/departures", auth=AGENCY_AUTH, response={200: StayOut, **PROBLEMS},
              summary="Khai báo khách nước ngoài đi")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def departure(request: HttpRequest, payload: DepartureIn) -> Any:
     stay = services.declare_departure(declarant=_declarant(request), establishment_code=payload.establishment,
                                       nationality=payload.nationality, document_number=payload.document_number,
@@ -78,6 +81,7 @@ def departure(request: HttpRequest, payload: DepartureIn) -> Any:
 # --- border subsystems ----------------------------------------------------------------------------
 @router.post("/border/events", auth=AGENCY_AUTH, response={201: BorderEventOut, **PROBLEMS},
              summary="Ghi nhận nhập cảnh/xuất cảnh của người nước ngoài tại cửa khẩu")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def border_event(request: HttpRequest, payload: BorderEventIn) -> Any:
     subsystem = require_scope(request, Service.BORDER_EVENTS)
     active_grant(subsystem, Service.BORDER_EVENTS)
@@ -93,23 +97,27 @@ def border_event(request: HttpRequest, payload: BorderEventIn) -> Any:
 
 # --- officers -------------------------------------------------------------------------------------
 @router.post("/mrz/parse", response={200: dict, **PROBLEMS}, summary="Đọc và kiểm tra MRZ (ICAO 9303)")
+@operation_requires(Permission.IMMIGRATION_READ)
 def parse_mrz(request: HttpRequest, payload: MrzIn) -> Any:
     return mrz.parse(payload.mrz).as_json()
 
 
 @router.get("/present", response={200: list[dict], **PROBLEMS}, summary="Số người nước ngoài đang lưu trú theo xã")
+@operation_requires(Permission.IMMIGRATION_READ)
 def present_counts(request: HttpRequest) -> Any:
     return selectors.present_counts(context_from_request(request, default_purpose="Quản lý cư trú người nước ngoài"))
 
 
 @router.get("/communes/{commune_code}/present", response={200: list[StayOut], **PROBLEMS},
             summary="Người nước ngoài đang lưu trú tại một xã/phường")
+@operation_requires(Permission.IMMIGRATION_READ)
 def present(request: HttpRequest, commune_code: str) -> Any:
     ctx = context_from_request(request, default_purpose="Quản lý cư trú người nước ngoài")
     return [_stay_out(s) for s in selectors.present_in_commune(ctx, commune_code)]
 
 
 @router.post("/persons/lookup", response={200: dict, **PROBLEMS}, summary="Lịch sử lưu trú của một người nước ngoài")
+@operation_requires(Permission.IMMIGRATION_READ)
 def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
     ctx = context_from_request(request, default_purpose="Tra cứu người nước ngoài")
     history = selectors.person_history(ctx, payload.nationality, payload.document_number)
@@ -124,6 +132,7 @@ def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
 
 
 @router.get("/overstays", response={200: list[dict], **PROBLEMS}, summary="Cảnh báo quá hạn tạm trú")
+@operation_requires(Permission.IMMIGRATION_READ)
 def overstays(request: HttpRequest) -> Any:
     ctx = context_from_request(request, default_purpose="Kiểm tra quá hạn tạm trú")
     return [{"alert_id": a.pk, "days_over": a.days_over, "visa_valid_until": a.visa.valid_until,

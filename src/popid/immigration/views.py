@@ -21,13 +21,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
-from popid.identity.views import CitizenRequest, citizen_view
+from popid.core.permissions import Permission, requires
 from popid.immigration import mrz as mrz_lib
 from popid.immigration import selectors, services
 from popid.immigration.errors import DocumentMismatch, InvalidVisa, NoOpenStay
 from popid.immigration.forms import ArrivalForm, CsvForm, DepartureForm, LookupForm, ReviewForm
 from popid.immigration.models import Channel, Stay
-from popid.web.views import apply_domain_error, console_view
+from popid.web.shell import CitizenRequest, apply_domain_error, citizen_view, officer_view
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
@@ -168,7 +168,8 @@ def _ctx(request: HttpRequest, purpose: str) -> AccessContext:
                          channel="console")
 
 
-@console_view
+@officer_view
+@requires(Permission.IMMIGRATION_READ)
 def police_home(request: HttpRequest) -> HttpResponse:
     ctx = _ctx(request, "Quản lý cư trú người nước ngoài")
     return render(request, "immigration/police_home.html", {
@@ -176,13 +177,15 @@ def police_home(request: HttpRequest) -> HttpResponse:
         "hits": selectors.watch_hits(ctx), "lookup": LookupForm(), "review": ReviewForm()})
 
 
-@console_view
+@officer_view
+@requires(Permission.IMMIGRATION_READ)
 def police_commune(request: HttpRequest, commune_code: str) -> HttpResponse:
     stays = selectors.present_in_commune(_ctx(request, "Quản lý cư trú người nước ngoài"), commune_code)
     return render(request, "immigration/police_commune.html", {"stays": stays, "commune_code": commune_code})
 
 
-@console_view
+@officer_view
+@requires(Permission.IMMIGRATION_READ)
 @require_POST
 def police_lookup(request: HttpRequest) -> HttpResponse:
     form = LookupForm(request.POST)
@@ -193,7 +196,8 @@ def police_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "immigration/police_person.html", {"form": form, "history": history})
 
 
-@console_view
+@officer_view
+@requires(Permission.IMMIGRATION_REVIEW)
 @require_POST
 def police_review(request: HttpRequest, hit_id: int) -> HttpResponse:
     form = ReviewForm(request.POST)
@@ -205,7 +209,8 @@ def police_review(request: HttpRequest, hit_id: int) -> HttpResponse:
     return redirect("immigration:police_home")
 
 
-@console_view
+@officer_view
+@requires(Permission.IMMIGRATION_READ)
 @require_POST
 def police_mrz(request: HttpRequest) -> HttpResponse:
     """A quick MRZ check for officers (e.g. at a counter)."""

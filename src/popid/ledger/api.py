@@ -12,6 +12,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from popid.core.permissions import Permission, operation_requires
 from popid.ledger import services
 from popid.ledger.models import Checkpoint
 
@@ -53,6 +54,7 @@ def checkpoint_out(checkpoint: Checkpoint) -> dict:
 
 @router.get("/checkpoints/latest", auth=None, response={200: CheckpointOut, **PROBLEM},
             summary="Điểm kiểm tra mới nhất (đã ký Ed25519)")
+@operation_requires(Permission.PUBLIC)
 def latest_checkpoint(request: HttpRequest):
     services.integrate_lazily()  # lazily: pending access records first, a fresh checkpoint if due
     return checkpoint_out(services.require_latest_checkpoint())
@@ -60,12 +62,14 @@ def latest_checkpoint(request: HttpRequest):
 
 @router.get("/checkpoints/{size}", auth=None, response={200: CheckpointOut, **PROBLEM},
             summary="Điểm kiểm tra theo kích thước cây")
+@operation_requires(Permission.PUBLIC)
 def checkpoint_by_size(request: HttpRequest, size: int):
     return checkpoint_out(services.checkpoint_by_size(size))
 
 
 @router.get("/proofs/inclusion", auth=None, response={200: InclusionOut, **PROBLEM},
             summary="Bằng chứng chứa (audit path, RFC 9162 §2.1.3)")
+@operation_requires(Permission.PUBLIC)
 def inclusion(request: HttpRequest, index: int, size: int):
     services.integrate_lazily(checkpoint=False)
     path = services.inclusion_proof(index, size)
@@ -75,6 +79,7 @@ def inclusion(request: HttpRequest, index: int, size: int):
 
 @router.get("/proofs/consistency", auth=None, response={200: ConsistencyOut, **PROBLEM}, url_name="ledger_consistency",
             summary="Bằng chứng nhất quán giữa hai kích thước (RFC 9162 §2.1.4)")
+@operation_requires(Permission.PUBLIC)
 def consistency(request: HttpRequest, first: int, second: int):
     services.integrate_lazily(checkpoint=False)
     path = services.consistency_proof(first, second)
@@ -82,5 +87,6 @@ def consistency(request: HttpRequest, first: int, second: int):
 
 
 @router.get("/keys", auth=None, response={200: dict}, summary="Khoá công khai Ed25519 của sổ cái (JWKS)")
+@operation_requires(Permission.PUBLIC)
 def public_keys(request: HttpRequest):
     return services.public_jwks()

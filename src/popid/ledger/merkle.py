@@ -3,7 +3,7 @@
 Why by hand: no well-kept Python library produces RFC 9162 audit paths and consistency paths
 from *stored* subtree hashes (pymerkle, the best known, has its own proof format and recomputes
 subtrees from the leaves), and the ledger must answer proofs at 10 million entries without
-reading every leaf. The functions here are small and pure; ``tests/test_ledger_merkle.py`` checks
+reading every leaf. The functions here are small and pure; ``tests/ledger/test_ledger_merkle.py`` checks
 them against the RFC's recursive definitions and the certificate-transparency test vectors.
 
 Vocabulary: a *range* ``(a, b)`` is the leaves D[a:b]; a *perfect node* ``(level, idx)`` is the

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from popid.identity import auth
 from popid.identity.models import CitizenAccount
 from popid.identity.selectors import active_guardianship, wards_of
-from popid.identity.views import citizen_view
 from popid.ledger import selectors
+from popid.web.shell import citizen_view
 
 CHANNELS = {
     "console": _("Cán bộ tra cứu trên hệ thống nghiệp vụ"),

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 from popid.core import admin_units
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.matching import selectors, services
 from popid.matching.models import CandidatePair
-from popid.web.views import ConsoleRequest, apply_domain_error, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view
 
 PURPOSE_REVIEW = "Xem xét cặp hồ sơ nghi trùng (so khớp xác suất)"
 
@@ -116,7 +117,8 @@ def _ctx(request: ConsoleRequest) -> AccessContext:
     return AccessContext(actor=request.actor, purpose=PURPOSE_REVIEW, channel="console")
 
 
-@console_view
+@officer_view
+@requires(Permission.MATCH_READ)
 def queue(request: ConsoleRequest) -> HttpResponse:
     pairs = selectors.review_queue(actor=request.actor)
     return render(request, "matching/queue.html", {"pairs": pairs})
@@ -131,12 +133,14 @@ def _pair_page(request: ConsoleRequest, pair_id: int, form: DecisionForm | None 
         "form": form or DecisionForm(initial={"version": pair.version, "survivor": "left"})}, status=status)
 
 
-@console_view
+@officer_view
+@requires(Permission.MATCH_READ)
 def pair_detail(request: ConsoleRequest, pair_id: int) -> HttpResponse:
     return _pair_page(request, pair_id)
 
 
-@console_view
+@officer_view
+@requires(Permission.MATCH_DECIDE)
 @require_POST
 def decide(request: ConsoleRequest, pair_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)

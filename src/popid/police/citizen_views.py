@@ -16,12 +16,11 @@ from django.views.decorators.http import require_http_methods
 from popid.core import throttle
 from popid.core.errors import DomainError
 from popid.identity import auth
-from popid.identity.views import CitizenRequest, citizen_view
 from popid.police import selectors, services
 from popid.police.catalogue import categories, outcomes
 from popid.police.forms import ReportForm, TrackingForm
 from popid.police.models import Report
-from popid.web.views import apply_domain_error
+from popid.web.shell import CitizenRequest, apply_domain_error, citizen_view
 
 TRACKING_SCOPE = "police-tracking"
 

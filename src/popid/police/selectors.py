@@ -5,14 +5,17 @@ hidden from the person until the case's ``sealed_until``."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.admin_units import communes_by_province, province_of_commune
-from popid.core.errors import PermissionDenied, ValidationFailed
+from popid.core.errors import ValidationFailed
 from popid.core.id_numbers import is_valid_id_number
-from popid.core.models import Role, ScopeLevel
+from popid.core.models import ScopeLevel
+from popid.core.permissions import Permission
 from popid.police.errors import CaseNotFound, ReportNotFound
 from popid.police.models import Case, CaseOpening, Confidentiality, Report
 from popid.registry.models import Person
@@ -58,11 +61,14 @@ def report_for_officer(*, actor: Actor, code: str, for_update: bool = False) -> 
     return report
 
 
+def hash_code(code: str) -> str:
+    """Only this digest of a tracking code is stored."""
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
 def report_by_tracking_code(code: str) -> Report:
     """The reporter's view by tracking code; a wrong code reveals nothing (not even that it is wrong
     in a different way from a malformed one)."""
-    from popid.police.services import hash_code
-
     report = Report.objects.filter(tracking_hash=hash_code(code)).first() if 16 <= len(code.strip()) <= 64 else None
     if report is None:
         raise ReportNotFound()
@@ -128,6 +134,5 @@ def person_for_case(*, actor: Actor, case: Case, id_number: str) -> Person:
 
 def case_openings(*, actor: Actor, limit: int = 500) -> list[CaseOpening]:
     """Supervisor's audit: who opened which case file (allowed or refused)."""
-    if actor.role not in {Role.SUPERVISOR, Role.ADMIN}:
-        raise PermissionDenied(_("Chỉ cán bộ giám sát được xem nhật ký mở hồ sơ"))
+    actor.require(Permission.POLICE_AUDIT)
     return list(CaseOpening.objects.select_related("case").filter(_unit_q(actor, "case__unit_code"))[:limit])

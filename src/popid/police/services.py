@@ -61,8 +61,7 @@ class Attachment:
     content: bytes
 
 
-def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().encode()).hexdigest()
+hash_code = selectors.hash_code
 
 
 def deadline(report: Report) -> date:

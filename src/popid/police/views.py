@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.police import forms as pf
 from popid.police import selectors, services
 from popid.police.catalogue import categories, outcomes
 from popid.police.models import CustodyRecord, ReportState
-from popid.web.views import ConsoleRequest, _render, apply_domain_error, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view, render_page
 
 
 def _deadline_row(report) -> dict[str, Any]:
@@ -34,16 +35,18 @@ def _deadline_row(report) -> dict[str, Any]:
             "category": categories().get(report.category_code)}
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_READ)
 def queue(request: ConsoleRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in ReportState.values:
         state = ""
     rows = [_deadline_row(r) for r in selectors.report_queue(actor=request.actor, state=state)]
-    return _render(request, "police/queue.html", {"rows": rows, "states": ReportState.choices, "state": state})
+    return render_page(request, "police/queue.html", {"rows": rows, "states": ReportState.choices, "state": state})
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_READ)
 def counter_report(request: ConsoleRequest) -> HttpResponse:
     """A report taken at the counter or by phone: same rules as online; the receipt shows the
     tracking code once so the officer can hand it to the reporter."""
@@ -66,13 +69,14 @@ def counter_report(request: ConsoleRequest) -> HttpResponse:
                 apply_domain_error(form, exc)
                 status = exc.status if exc.status in {403, 404, 409} else 422
             else:
-                return _render(request, "police/counter_receipt.html",
+                return render_page(request, "police/counter_receipt.html",
                                {"report": report, "tracking_code": tracking,
                                 "category": categories().get(report.category_code)}, status=201)
-    return _render(request, "police/counter.html", {"form": form}, status=status)
+    return render_page(request, "police/counter.html", {"form": form}, status=status)
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_READ)
 def attachment(request: ConsoleRequest, code: str, pk: int) -> HttpResponse:
     """An attachment of a report of the officer's unit, always as a download (never rendered inline)."""
     report = selectors.report_for_officer(actor=request.actor, code=code)
@@ -107,12 +111,14 @@ def _report_context(request: ConsoleRequest, code: str, bound: dict[str, forms.F
             "is_open": report.state in services.OPEN_STATES}
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_READ)
 def report_detail(request: ConsoleRequest, code: str) -> HttpResponse:
-    return _render(request, "police/report.html", _report_context(request, code))
+    return render_page(request, "police/report.html", _report_context(request, code))
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_HANDLE)
 @require_POST
 def report_action(request: ConsoleRequest, code: str, action: str) -> HttpResponse:
     if action == "open-case":
@@ -135,13 +141,14 @@ def report_action(request: ConsoleRequest, code: str, action: str) -> HttpRespon
             if action == "open-case":
                 return redirect("police:case", number=result.number)
             return redirect("police:report", code=code)
-    return _render(request, "police/report.html", _report_context(request, code, {action: form}), status=422)
+    return render_page(request, "police/report.html", _report_context(request, code, {action: form}), status=422)
 
 
 # --- case files ----------------------------------------------------------------------------------
-@console_view
+@officer_view
+@requires(Permission.POLICE_READ)
 def case_list(request: ConsoleRequest) -> HttpResponse:
-    return _render(request, "police/cases.html", {"cases": selectors.cases_for(actor=request.actor)})
+    return render_page(request, "police/cases.html", {"cases": selectors.cases_for(actor=request.actor)})
 
 
 CASE_ACTIONS: dict[str, tuple[type[forms.Form] | None, Callable[..., Any], Any]] = {
@@ -163,12 +170,14 @@ def _case_context(request: ConsoleRequest, number: str, bound: dict[str, forms.F
             "evidence": case.evidence.all(), "custody": custody, "investigators": case.investigators.all()}
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_READ)
 def case_detail(request: ConsoleRequest, number: str) -> HttpResponse:
-    return _render(request, "police/case.html", _case_context(request, number))
+    return render_page(request, "police/case.html", _case_context(request, number))
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_HANDLE)
 @require_POST
 def case_action(request: ConsoleRequest, number: str, action: str) -> HttpResponse:
     if action not in CASE_ACTIONS:
@@ -187,9 +196,10 @@ def case_action(request: ConsoleRequest, number: str, action: str) -> HttpRespon
     context = _case_context(request, number, bound)
     if not form_class:
         context["close_error"] = getattr(form, "domain_error", None)
-    return _render(request, "police/case.html", context, status=422)
+    return render_page(request, "police/case.html", context, status=422)
 
 
-@console_view
+@officer_view
+@requires(Permission.POLICE_AUDIT)
 def audit(request: ConsoleRequest) -> HttpResponse:
-    return _render(request, "police/audit.html", {"openings": selectors.case_openings(actor=request.actor)})
+    return render_page(request, "police/audit.html", {"openings": selectors.case_openings(actor=request.actor)})

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 
 from popid.core import admin_units
 from popid.core.access import AccessContext, Actor, context_from_request
+from popid.core.permissions import Permission, operation_requires
 from popid.registry import selectors, services
 from popid.registry.models import Household, HouseholdMember, Person, Residence
 from popid.registry.schemas import (
@@ -38,7 +39,8 @@ PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    return actor
 
 
 def _ctx(request: HttpRequest) -> AccessContext:
@@ -75,6 +77,7 @@ class SearchQuery(Schema):
 
 
 @router.get("/persons", response={200: SearchOut, **PROBLEM}, summary="Tìm kiếm công dân theo họ tên")
+@operation_requires(Permission.REGISTRY_READ)
 def search_persons(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any]:
     items, total = selectors.search_persons(
         ctx=_ctx(request), name=q.name, birth_year=q.birth_year, birth_date=q.birth_date,
@@ -84,11 +87,13 @@ def search_persons(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any
 
 
 @router.get("/persons/{id_number}", response={200: PersonDetailOut, **PROBLEM}, summary="Tra cứu theo số định danh")
+@operation_requires(Permission.REGISTRY_READ)
 def get_person(request: HttpRequest, id_number: str) -> dict[str, Any]:
     return detail_out(selectors.person_detail(ctx=_ctx(request), id_number=id_number))
 
 
 @router.get("/persons/{id_number}/history", response={200: HistoryPage, **PROBLEM}, summary="Lịch sử thay đổi")
+@operation_requires(Permission.REGISTRY_READ)
 def get_history(request: HttpRequest, id_number: str, page: int = 1, page_size: int = 50) -> dict[str, Any]:
     page, page_size = max(1, min(page, 10_000)), max(1, min(page_size, 200))
     qs = selectors.person_history(ctx=_ctx(request), id_number=id_number)
@@ -97,6 +102,7 @@ def get_history(request: HttpRequest, id_number: str, page: int = 1, page_size: 
 
 
 @router.get("/households/{code}", response={200: HouseholdOut, **PROBLEM}, summary="Thông tin hộ gia đình")
+@operation_requires(Permission.REGISTRY_READ)
 def get_household(request: HttpRequest, code: str) -> dict[str, Any]:
     household, members = selectors.access_household(ctx=_ctx(request), code=code)
     return household_out(household, members)
@@ -104,11 +110,13 @@ def get_household(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @router.post("/births", response={201: PersonOut, **PROBLEM}, summary="Đăng ký khai sinh, cấp số định danh")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_birth(request: HttpRequest, body: BirthIn) -> tuple[int, Person]:
     return 201, services.register_birth(actor=_actor(request), **body.model_dump())
 
 
 @router.post("/persons/{id_number}/death", response={200: PersonOut, **PROBLEM}, summary="Khai tử")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_death(request: HttpRequest, id_number: str, body: DeathIn) -> Person:
     data = body.model_dump()
     return services.record_death(actor=_actor(request), id_number=id_number, expected_version=data.pop("version"),
@@ -117,6 +125,7 @@ def post_death(request: HttpRequest, id_number: str, body: DeathIn) -> Person:
 
 @router.post("/persons/{id_number}/permanent-residence", response={201: ResidenceOut, **PROBLEM},
              summary="Đăng ký thường trú")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_permanent_residence(request: HttpRequest, id_number: str, body: PermanentResidenceIn) -> tuple[int, Residence]:
     data = body.model_dump()
     return 201, services.register_permanent_residence(
@@ -125,6 +134,7 @@ def post_permanent_residence(request: HttpRequest, id_number: str, body: Permane
 
 @router.post("/persons/{id_number}/temporary-residence", response={201: ResidenceOut, **PROBLEM},
              summary="Đăng ký tạm trú")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_temporary_residence(request: HttpRequest, id_number: str, body: TemporaryResidenceIn) -> tuple[int, Residence]:
     data = body.model_dump()
     return 201, services.register_temporary_residence(
@@ -133,6 +143,7 @@ def post_temporary_residence(request: HttpRequest, id_number: str, body: Tempora
 
 @router.post("/persons/{id_number}/current-residence", response={201: ResidenceOut, **PROBLEM},
              summary="Cập nhật nơi ở hiện tại")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_current_residence(request: HttpRequest, id_number: str, body: CurrentResidenceIn) -> tuple[int, Residence]:
     data = body.model_dump()
     return 201, services.change_current_residence(
@@ -140,6 +151,7 @@ def post_current_residence(request: HttpRequest, id_number: str, body: CurrentRe
 
 
 @router.post("/households/{code}/split", response={201: HouseholdOut, **PROBLEM}, summary="Tách hộ")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_split(request: HttpRequest, code: str, body: SplitHouseholdIn) -> tuple[int, dict[str, Any]]:
     new = services.split_household(actor=_actor(request), household_code=code, **body.model_dump())
     members = list(new.members.filter(left_on__isnull=True).select_related("person"))
@@ -147,12 +159,14 @@ def post_split(request: HttpRequest, code: str, body: SplitHouseholdIn) -> tuple
 
 
 @router.post("/persons/{id_number}/marriage", response={200: list[PersonOut], **PROBLEM}, summary="Đăng ký kết hôn")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_marriage(request: HttpRequest, id_number: str, body: MarriageIn) -> list[Person]:
     return list(services.record_marriage(actor=_actor(request), id_number=id_number, **body.model_dump()))
 
 
 @router.post("/persons/{id_number}/corrections", response={200: PersonOut, **PROBLEM},
              summary="Điều chỉnh thông tin (khóa lạc quan theo version)")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_correction(request: HttpRequest, id_number: str, body: CorrectionIn) -> Person:
     changes = body.changes.model_dump(exclude_unset=True)
     return services.correct_person(actor=_actor(request), id_number=id_number, changes=changes,
@@ -161,6 +175,7 @@ def post_correction(request: HttpRequest, id_number: str, body: CorrectionIn) ->
 
 @router.post("/persons/{id_number}/id-number-reissue", response={200: PersonOut, **PROBLEM},
              summary="Hủy và cấp lại số định danh")
+@operation_requires(Permission.REGISTRY_WRITE)
 def post_reissue(request: HttpRequest, id_number: str, body: ReissueIn) -> Person:
     data = body.model_dump()
     return services.reissue_id_number(actor=_actor(request), id_number=id_number,

@@ -304,6 +304,3 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.aggregate_id}"
-
-
-from popid.registry.quality.models import *  # noqa: E402,F403

@@ -56,15 +56,16 @@ class MemberOut(Schema):
 
     @staticmethod
     def resolve_id_number(obj: Any) -> str:
-        return obj.person.id_number
+        return str(obj.person.id_number)
 
     @staticmethod
     def resolve_full_name(obj: Any) -> str:
-        return obj.person.full_name
+        return str(obj.person.full_name)
 
     @staticmethod
     def resolve_birth_date(obj: Any) -> date | None:
-        return obj.person.birth_date
+        birth_date: date | None = obj.person.birth_date
+        return birth_date
 
 
 class HouseholdOut(Schema):

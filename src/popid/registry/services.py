@@ -20,6 +20,7 @@ from popid.core import admin_units, outbox
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.id_numbers import InvalidIdNumber, generate_id_number, parse_id_number
+from popid.core.permissions import Permission
 from popid.core.text import normalize_text
 from popid.registry import validation as v
 from popid.registry.errors import (
@@ -114,7 +115,7 @@ def _lock_person(
     ``moving_in``: residence registration is processed by the police of the *destination*
     commune (already checked by the caller), so the person may live elsewhere today.
     """
-    actor.require_write()
+    actor.require(Permission.REGISTRY_WRITE)
     person = Person.objects.select_for_update().filter(id_number=id_number).first()
     if person is None or not (moving_in or actor.covers_commune(person.commune_code)):
         raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": id_number},
@@ -134,7 +135,7 @@ def _save(person: Person, fields: Iterable[str]) -> None:
 
 
 def _require_covers(actor: Actor, commune_code: str, *, field: str = "commune_code") -> None:
-    actor.require_write()
+    actor.require(Permission.REGISTRY_WRITE)
     if not actor.covers_commune(commune_code):
         raise PermissionDenied(_("Đơn vị %(code)s nằm ngoài địa bàn quản lý của bạn") % {"code": commune_code},
                                field=field)
@@ -457,7 +458,7 @@ def split_household(
 ) -> Household:
     """Tách hộ: some members leave to form a new household at the same legal residence."""
     _require_reason(reason, legal_ref)
-    actor.require_write()
+    actor.require(Permission.REGISTRY_WRITE)
     on = on or v.today()
     household = _household_for_update(household_code, actor=actor)
     members = {m.person.id_number: m for m in household.members.filter(left_on__isnull=True).select_related("person")}

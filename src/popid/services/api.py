@@ -11,15 +11,17 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
-from ninja.security.session import SessionAuth
 from pydantic import Field
 
-from popid.core.access import Actor
+from popid.core.access import AccessContext, Actor, context_from_request
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
-from popid.identity.auth import acting_for, current_account
+from popid.core.permissions import Permission, operation_requires
+from popid.identity.auth import acting_for
 from popid.identity.models import CitizenAccount
-from popid.services import selectors, services, statistics
+from popid.services import dossiers, selectors, statistics
+from popid.services.citizen_api import router as citizen_router
+from popid.services.citizen_auth import CITIZEN_AUTH
 from popid.services.errors import DossierNotFound
 from popid.services.models import Dossier, DossierState
 from popid.services.procedures import Procedure, catalogue, get_procedure
@@ -27,14 +29,6 @@ from popid.services.procedures import Procedure, catalogue, get_procedure
 PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 
 
-class CitizenSession(SessionAuth):
-    """The PopID citizen session (identity.auth.current_account); CSRF-checked by ninja."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> CitizenAccount | None:
-        return current_account(request)
-
-
-CITIZEN_AUTH = [CitizenSession()]
 router = Router(tags=["services"])
 
 
@@ -111,7 +105,7 @@ def dossier_out(dossier: Dossier, *, events: bool = False) -> dict[str, Any]:
     return body
 
 
-def _files(items: list[AttachmentIn]) -> list[services.IncomingFile]:
+def _files(items: list[AttachmentIn]) -> list[dossiers.IncomingFile]:
     files = []
     for i, item in enumerate(items):
         try:
@@ -119,7 +113,7 @@ def _files(items: list[AttachmentIn]) -> list[services.IncomingFile]:
         except (binascii.Error, ValueError):
             raise ValidationFailed([{"field": f"attachments[{i}].content_base64", "reason": "base64",
                                      "message": _("Nội dung tệp không phải base64 hợp lệ")}]) from None
-        files.append(services.IncomingFile(kind=item.kind, name=item.name, content=content,
+        files.append(dossiers.IncomingFile(kind=item.kind, name=item.name, content=content,
                                            content_type=item.content_type))
     return files
 
@@ -134,12 +128,14 @@ def _actor(request: HttpRequest) -> Actor:
 
 # --- catalogue ---------------------------------------------------------------------------------
 @router.get("/procedures", auth=None, response={200: list[dict], **PROBLEM}, summary="Danh mục thủ tục")
+@operation_requires(Permission.PUBLIC)
 def list_procedures(request: HttpRequest) -> list[dict[str, Any]]:
     return [procedure_out(p) for p in catalogue().values()]
 
 
 @router.get("/procedures/{code}", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM},
             summary="Thủ tục, kèm dữ liệu điền sẵn từ CSDL dân cư cho công dân đăng nhập")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     procedure = get_procedure(code)
     account = _account(request)
@@ -151,21 +147,24 @@ def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
 # --- citizen dossiers --------------------------------------------------------------------------
 @router.post("/dossiers", auth=CITIZEN_AUTH, response={200: dict, 201: dict, **PROBLEM},
              summary="Nộp hồ sơ trực tuyến (Idempotency-Key: cùng khóa trả lại cùng hồ sơ)")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def submit(request: HttpRequest, payload: SubmitIn,
            idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
-    dossier, created = services.submit_dossier(
+    dossier, created = dossiers.submit_dossier(
         account=_account(request), procedure_code=payload.procedure, data=payload.data,
         idempotency_key=idempotency_key, on_behalf_of=acting_for(request), attachments=_files(payload.attachments))
     return (201 if created else 200), dossier_out(dossier, events=True)
 
 
 @router.get("/dossiers", auth=CITIZEN_AUTH, response={200: list[dict], **PROBLEM}, summary="Hồ sơ của tôi")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_dossiers(request: HttpRequest) -> list[dict[str, Any]]:
     qs = selectors.own_dossiers(_account(request)).select_related("subject").prefetch_related("attachments")
     return [dossier_out(d) for d in qs[:200]]
 
 
 @router.get("/dossiers/{code}", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Tra cứu hồ sơ")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     dossier = selectors.own_dossiers(_account(request)).filter(code=code).select_related("subject").first()
     if dossier is None:
@@ -174,16 +173,18 @@ def my_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @router.post("/dossiers/{code}/cancel", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM}, summary="Hủy hồ sơ")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def cancel(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    dossier = services.cancel(account=_account(request), code=code, expected_version=payload.version,
+    dossier = dossiers.cancel(account=_account(request), code=code, expected_version=payload.version,
                               note=payload.note)
     return dossier_out(dossier, events=True)
 
 
 @router.post("/dossiers/{code}/supplement", auth=CITIZEN_AUTH, response={200: dict, **PROBLEM},
              summary="Bổ sung hồ sơ theo yêu cầu")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[str, Any]:
-    dossier = services.answer_supplement(account=_account(request), code=code, data=payload.data,
+    dossier = dossiers.answer_supplement(account=_account(request), code=code, data=payload.data,
                                          attachments=_files(payload.attachments), expected_version=payload.version,
                                          note=payload.note)
     return dossier_out(dossier, events=True)
@@ -192,6 +193,7 @@ def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[s
 # --- officers ----------------------------------------------------------------------------------
 @router.get("/officer/queue", auth=STAFF_AUTH, response={200: list[dict], **PROBLEM},
             summary="Hàng đợi hồ sơ của đơn vị, kèm tình trạng thời hạn")
+@operation_requires(Permission.DOSSIER_READ)
 def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -> list[dict[str, Any]]:
     rows = selectors.officer_queue(actor=_actor(request), state=state or None, include_closed=include_closed)
     return [{**dossier_out(r.dossier), "deadline_status": r.deadline_status,
@@ -199,45 +201,50 @@ def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -
 
 
 @router.get("/officer/dossiers/{code}", auth=STAFF_AUTH, response={200: dict, **PROBLEM}, summary="Chi tiết hồ sơ")
+@operation_requires(Permission.DOSSIER_READ)
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
-    dossier = Dossier.objects.select_related("subject").filter(code=code).first()
-    if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
-        raise DossierNotFound()
+    dossier = selectors.access_dossier_for_officer(
+        ctx=context_from_request(request, default_purpose="Xem hồ sơ thủ tục hành chính"), code=code)
     return dossier_out(dossier, events=True)
 
 
 @router.post("/officer/dossiers/{code}/claim", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Nhận xử lý hồ sơ")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def claim(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    return dossier_out(services.claim(actor=_actor(request), code=code, expected_version=payload.version),
+    return dossier_out(dossiers.claim(actor=_actor(request), code=code, expected_version=payload.version),
                        events=True)
 
 
 @router.post("/officer/dossiers/{code}/approve", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Phê duyệt (chạy lệnh đăng ký dân cư trong cùng giao dịch)")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def approve(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    return dossier_out(services.approve(actor=_actor(request), code=code, expected_version=payload.version,
+    return dossier_out(dossiers.approve(actor=_actor(request), code=code, expected_version=payload.version,
                                         note=payload.note), events=True)
 
 
 @router.post("/officer/dossiers/{code}/reject", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Từ chối hồ sơ (bắt buộc ghi lý do)")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]:
-    return dossier_out(services.reject(actor=_actor(request), code=code, reason=payload.reason,
+    return dossier_out(dossiers.reject(actor=_actor(request), code=code, reason=payload.reason,
                                        expected_version=payload.version), events=True)
 
 
 @router.post("/officer/dossiers/{code}/request-supplement", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Yêu cầu công dân bổ sung hồ sơ")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
-    return dossier_out(services.request_supplement(actor=_actor(request), code=code, note=payload.note,
+    return dossier_out(dossiers.request_supplement(actor=_actor(request), code=code, note=payload.note,
                                                    expected_version=payload.version), events=True)
 
 
 @router.post("/officer/counter", auth=STAFF_AUTH, response={201: dict, **PROBLEM},
              summary="Tiếp nhận hồ sơ nộp trực tiếp tại cơ quan")
+@operation_requires(Permission.DOSSIER_PROCESS)
 def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict]:
-    dossier = services.register_counter_dossier(
+    dossier = dossiers.register_counter_dossier(
         actor=_actor(request), procedure_code=payload.procedure, subject_id_number=payload.subject_id_number,
         data=payload.data, attachments=_files(payload.attachments))
     return 201, dossier_out(dossier, events=True)
@@ -328,25 +335,26 @@ def statistics_out(r: statistics.Report) -> dict[str, Any]:
 
 @router.get("/statistics", auth=STAFF_AUTH, response={200: StatisticsOut, **PROBLEM},
             summary="Thống kê hồ sơ: trực tuyến/trực tiếp, đúng hạn, thời gian xử lý, theo đơn vị và xu hướng")
+@operation_requires(Permission.STATISTICS_READ)
 def statistics_report(request: HttpRequest, q: Query[StatisticsQuery]) -> dict[str, Any]:
     return statistics_out(_report(request, q))
 
 
 @router.get("/statistics/ranking", auth=STAFF_AUTH, response={200: list[UnitOut], **PROBLEM},
             summary="Xếp hạng các đơn vị cấp xã trong địa bàn")
+@operation_requires(Permission.STATISTICS_READ)
 def statistics_ranking(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
     return statistics_out(_report(request, q))["units"]
 
 
 @router.get("/statistics/trend", auth=STAFF_AUTH, response={200: list[TrendOut], **PROBLEM},
             summary="Xu hướng theo tuần hoặc theo tháng")
+@operation_requires(Permission.STATISTICS_READ)
 def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
     return statistics_out(_report(request, q))["trend"]
 
 
 # --- paid online submissions, payments and the inbox (services/citizen_api.py) ---------------------
-from popid.services.citizen_api import router as citizen_router  # noqa: E402 (needs CITIZEN_AUTH above)
-
 router.add_router("", citizen_router)
 
 
@@ -366,15 +374,15 @@ class Ct07VerificationOut(Schema):
 
 def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
     from popid.services.ct07 import pdf_for
-    from popid.services.ct07_views import pdf_response, verify_url_builder
+    from popid.services.ct07_http import pdf_response, verify_url_builder
 
     return pdf_response(dossier, pdf_for(dossier, ctx=ctx, verify_url_for=verify_url_builder(request)))
 
 
 @router.get("/dossiers/{code}/ct07.pdf", auth=CITIZEN_AUTH, response={200: None, **PROBLEM},
             url_name="services_my_ct07", summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_ct07(request: HttpRequest, code: str) -> Any:
-    from popid.core.access import AccessContext
     from popid.identity.auth import citizen_actor
 
     account = _account(request)
@@ -388,19 +396,17 @@ def my_ct07(request: HttpRequest, code: str) -> Any:
 
 @router.get("/officer/dossiers/{code}/ct07.pdf", auth=STAFF_AUTH, response={200: None, **PROBLEM},
             summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
+@operation_requires(Permission.DOSSIER_READ)
 def officer_ct07(request: HttpRequest, code: str) -> Any:
-    from popid.core.access import AccessContext
-
-    dossier = Dossier.objects.select_related("subject").filter(code=code).first()
-    if dossier is None or not _actor(request).covers_commune(dossier.commune_code):
-        raise DossierNotFound()
     ctx = AccessContext(actor=_actor(request), purpose="Cấp giấy xác nhận thông tin về cư trú (CT07)",
                         legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA", channel="api")
+    dossier = selectors.access_dossier_for_officer(ctx=ctx, code=code)
     return _ct07_pdf(request, dossier, ctx)
 
 
 @router.get("/ct07/verify", auth=None, response={200: Ct07VerificationOut, **PROBLEM},
             summary="Xác minh mã QR của giấy xác nhận cư trú (công khai)")
+@operation_requires(Permission.PUBLIC)
 def verify_ct07(request: HttpRequest, token: str = Query(..., max_length=4000)) -> dict[str, Any]:
     from popid.services.ct07 import verify
 

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router
 
 from popid.core.errors import ValidationFailed
+from popid.core.permissions import Permission, operation_requires
 from popid.identity.auth import acting_for
 from popid.services import submissions
+from popid.services.citizen_auth import CITIZEN_AUTH
 from popid.services.errors import NoticeMalformed
 from popid.services.models import Notification, Payment, Submission
 from popid.services.payments.sandbox import SIGNATURE_HEADER
@@ -47,13 +49,12 @@ def callback_url(request: HttpRequest) -> str:
 
 
 def _citizen_auth() -> list:
-    from popid.services.api import CITIZEN_AUTH
-
     return CITIZEN_AUTH
 
 
 @router.post("/submissions", auth=_citizen_auth(), response={200: dict, 201: dict, **PROBLEM},
              summary="Lưu hồ sơ trước khi thanh toán (multipart: procedure, data JSON, tệp theo loại giấy tờ)")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def create_submission(request: HttpRequest,
                       idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
     procedure = get_procedure(request.POST.get("procedure", "")[:64])
@@ -71,6 +72,7 @@ def create_submission(request: HttpRequest,
 
 @router.get("/submissions/{public_id}", auth=_citizen_auth(), response={200: dict, **PROBLEM},
             summary="Trạng thái hồ sơ chờ nộp (đối soát với cổng thanh toán khi đọc)")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def read_submission(request: HttpRequest, public_id: str) -> dict[str, Any]:
     submission = submissions.own_submission(request.auth, public_id)  # type: ignore[attr-defined]
     return submission_out(submissions.reconcile_submission(submission))
@@ -78,6 +80,7 @@ def read_submission(request: HttpRequest, public_id: str) -> dict[str, Any]:
 
 @router.post("/submissions/{public_id}/payment", auth=_citizen_auth(), response={200: dict, **PROBLEM},
              summary="Bắt đầu thanh toán lệ phí: trả về trang thanh toán của cổng")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def start_payment(request: HttpRequest, public_id: str) -> dict[str, Any]:
     return_url = request.build_absolute_uri(reverse("dvc:payment_return", args=["ORDER_ID"]))
     payment, url = submissions.start_payment(account=request.auth, public_id=public_id,  # type: ignore[attr-defined]
@@ -88,6 +91,7 @@ def start_payment(request: HttpRequest, public_id: str) -> dict[str, Any]:
 
 @router.post("/payments/callback", auth=None, response={200: dict, **PROBLEM}, url_name="services_payment_callback",
              summary="Thông báo kết quả thanh toán từ cổng (chữ ký HMAC-SHA256, timestamp, nonce)")
+@operation_requires(Permission.PUBLIC)
 def payment_callback(request: HttpRequest) -> dict[str, Any]:
     if request.content_type != "application/json":  # the signature covers the raw JSON bytes
         raise NoticeMalformed(_("Thông báo thanh toán phải là JSON (application/json)"))
@@ -98,6 +102,7 @@ def payment_callback(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/notifications", auth=_citizen_auth(), response={200: list[dict], **PROBLEM}, summary="Hộp thư thông báo")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def notifications(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
     qs = Notification.objects.filter(account=request.auth).select_related("dossier")  # type: ignore[attr-defined]
     if unread:
@@ -108,6 +113,7 @@ def notifications(request: HttpRequest, unread: bool = False) -> list[dict[str, 
 
 @router.post("/notifications/read", auth=_citizen_auth(), response={200: dict, **PROBLEM},
              summary="Đánh dấu mọi thông báo là đã đọc")
+@operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def notifications_read(request: HttpRequest) -> dict[str, int]:
     count = Notification.objects.filter(account=request.auth, read_at__isnull=True).update(  # type: ignore[attr-defined]
         read_at=timezone.now())

@@ -10,8 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +21,8 @@ from popid.core.errors import DomainError
 from popid.identity import auth
 from popid.identity.models import CitizenAccount
 from popid.identity.selectors import wards_of
-from popid.identity.views import CitizenRequest, citizen_view
-from popid.services import selectors, services, submissions
+from popid.services import dossiers as dossier_commands
+from popid.services import selectors, submissions
 from popid.services.citizen_api import callback_url
 from popid.services.citizen_forms import CancelForm, ProcedureForm, SupplementAnswerForm, communes
 from popid.services.models import (
@@ -37,15 +37,9 @@ from popid.services.models import (
 )
 from popid.services.procedures import Procedure, catalogue, get_procedure
 from popid.services.uploads import incoming_files
+from popid.web.shell import CitizenRequest, citizen_view, render_citizen_page
 
 OPEN_STATES = {DossierState.SUBMITTED, DossierState.IN_REVIEW, DossierState.SUPPLEMENT_REQUESTED}
-
-
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    account = auth.current_account(request)
-    context.setdefault("citizen", account)
-    context.setdefault("acting_for", auth.acting_for(request) if account else None)
-    return render(request, f"services/citizen/{template}", context, status=status)
 
 
 def _show_error(form: forms.Form, exc: DomainError, uploads: list[tuple[str, Any]] | None = None) -> int:
@@ -72,7 +66,8 @@ def _show_error(form: forms.Form, exc: DomainError, uploads: list[tuple[str, Any
 @citizen_view
 def procedures(request: CitizenRequest) -> HttpResponse:
     items = sorted(catalogue().values(), key=lambda p: p.name)
-    return _page(request, "catalogue.html", {"procedures": items, "account": request.account})
+    return render_citizen_page(request, "services/citizen/catalogue.html",
+                               {"procedures": items, "account": request.account})
 
 
 def _subject(request: CitizenRequest, procedure: Procedure) -> CitizenAccount | None:
@@ -101,13 +96,14 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
     blocked: DomainError | None = None
     prefilled: dict[str, Any] = {}
     try:
-        services._require_entitled(account, procedure, ward)
+        dossier_commands.require_entitled(account, procedure, ward)
         prefilled = selectors.prefilled_fields(account=account, procedure=procedure, subject=ward)
     except DomainError as exc:
         blocked = exc
     if blocked is not None:
         context["blocked"] = {"title": str(blocked.title), "detail": str(blocked.detail or "")}
-        return _page(request, "form.html", context, status=blocked.status if request.method == "POST" else 200)
+        return render_citizen_page(request, "services/citizen/form.html",
+                                   context, status=blocked.status if request.method == "POST" else 200)
     form = ProcedureForm(request.POST or None, request.FILES or None, procedure=procedure, prefilled=prefilled,
                          initial={"idempotency_key": secrets.token_urlsafe(18)})
     status = 200
@@ -130,7 +126,7 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
                 return redirect("dvc:submission", public_id=submission.public_id)
     labels = {f.name: f.label for f in procedure.fields}
     context.update(form=form, prefilled=[(labels[k], v) for k, v in prefilled.items() if v is not None])
-    return _page(request, "form.html", context, status=status)
+    return render_citizen_page(request, "services/citizen/form.html", context, status=status)
 
 
 # --- payment --------------------------------------------------------------------------------------
@@ -163,7 +159,7 @@ def submission_page(request: CitizenRequest, public_id: str) -> HttpResponse:
     if submission.dossier_id:
         return redirect("dvc:receipt", code=submission.dossier.code)
     procedure = get_procedure(submission.procedure_code)
-    return _page(request, "submission.html", {
+    return render_citizen_page(request, "services/citizen/submission.html", {
         "submission": submission, "procedure": procedure,
         "payments": submission.payments.order_by("-created_at"), "paid_state": SubmissionState.PAID})
 
@@ -208,7 +204,7 @@ def dossiers(request: CitizenRequest) -> HttpResponse:
     pending = (Submission.objects.filter(applicant=request.account, dossier__isnull=True,
                                          state__in=[SubmissionState.AWAITING_PAYMENT, SubmissionState.PAID])
                .order_by("-created_at")[:50])
-    return _page(request, "dossiers.html", {"rows": rows, "pending": [
+    return render_citizen_page(request, "services/citizen/dossiers.html", {"rows": rows, "pending": [
         {"submission": s, "procedure_name": procedures_by_code[s.procedure_code].name
          if s.procedure_code in procedures_by_code else s.procedure_code} for s in pending]})
 
@@ -243,13 +239,13 @@ def dossier_detail(request: CitizenRequest, code: str) -> HttpResponse:
     dossier = _own_dossier(request, code)
     Notification.objects.filter(account=request.account, dossier=dossier, read_at__isnull=True).update(
         read_at=timezone.now())
-    return _page(request, "detail.html", _detail_context(request, dossier))
+    return render_citizen_page(request, "services/citizen/detail.html", _detail_context(request, dossier))
 
 
 @citizen_view
 def receipt(request: CitizenRequest, code: str) -> HttpResponse:
     dossier = _own_dossier(request, code)
-    return _page(request, "receipt.html", {
+    return render_citizen_page(request, "services/citizen/receipt.html", {
         "dossier": dossier, "procedure": catalogue().get(dossier.procedure_code),
         "payment": Payment.objects.filter(dossier=dossier, state=PaymentState.PAID).first()})
 
@@ -261,7 +257,7 @@ def dossier_cancel(request: CitizenRequest, code: str) -> HttpResponse:
     form = CancelForm(request.POST, prefix="cancel")
     if form.is_valid():
         try:
-            services.cancel(account=request.account, code=code, expected_version=form.cleaned_data["version"])
+            dossier_commands.cancel(account=request.account, code=code, expected_version=form.cleaned_data["version"])
         except DomainError as exc:
             status = _show_error(form, exc)
         else:
@@ -270,7 +266,8 @@ def dossier_cancel(request: CitizenRequest, code: str) -> HttpResponse:
     else:
         status = 422
     dossier.refresh_from_db()
-    return _page(request, "detail.html", _detail_context(request, dossier, cancel_form=form), status=status)
+    return render_citizen_page(request, "services/citizen/detail.html",
+                               _detail_context(request, dossier, cancel_form=form), status=status)
 
 
 @citizen_view
@@ -284,7 +281,7 @@ def dossier_supplement(request: CitizenRequest, code: str) -> HttpResponse:
     if form.is_valid():
         uploads = form.uploads()
         try:
-            services.answer_supplement(account=request.account, code=code,
+            dossier_commands.answer_supplement(account=request.account, code=code,
                                        attachments=incoming_files(procedure, uploads),
                                        expected_version=form.cleaned_data["version"], note=form.cleaned_data["note"])
         except DomainError as exc:
@@ -296,7 +293,8 @@ def dossier_supplement(request: CitizenRequest, code: str) -> HttpResponse:
     if dossier.state != DossierState.SUPPLEMENT_REQUESTED:  # answered or closed meanwhile
         messages.error(request, str(getattr(form, "domain_error", {}).get("title", _("Không thể gửi bổ sung"))))
         return redirect("dvc:dossier", code=code)
-    return _page(request, "detail.html", _detail_context(request, dossier, supplement_form=form), status=status)
+    return render_citizen_page(request, "services/citizen/detail.html",
+                               _detail_context(request, dossier, supplement_form=form), status=status)
 
 
 @citizen_view
@@ -323,4 +321,5 @@ def inbox(request: CitizenRequest) -> HttpResponse:
             qs = qs.filter(pk=int(target))
         qs.update(read_at=timezone.now())
         return redirect("dvc:inbox")
-    return _page(request, "inbox.html", {"notifications": mine.select_related("dossier")[:200]})
+    return render_citizen_page(request, "services/citizen/inbox.html",
+                               {"notifications": mine.select_related("dossier")[:200]})

@@ -1,5 +1,5 @@
 """Counter intake in the officer console: a dossier received in person is registered through
-``services.register_counter_dossier`` (channel "counter", so the online rate stays honest).
+``dossiers.register_counter_dossier`` (channel "counter", so the online rate stays honest).
 
 The form is built from the procedure definition, like the citizen form: the officer types the
 subject's ID number and the fields the registry does not know; pre-filled fields come from the
@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from popid.core.errors import DomainError, ValidationFailed
-from popid.services import services
+from popid.core.permissions import Permission, requires
+from popid.services import dossiers
 from popid.services.procedures import Procedure, catalogue
-from popid.web.views import ConsoleRequest, _render, apply_domain_error, commune_datalist, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, commune_datalist, officer_view, render_page
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -74,7 +75,7 @@ def counter_form_class(procedure: Procedure) -> type[forms.Form]:
     return type("CounterForm", (forms.Form,), fields)
 
 
-def _payload(procedure: Procedure, cleaned: dict[str, Any]) -> tuple[dict[str, Any], list[services.IncomingFile]]:
+def _payload(procedure: Procedure, cleaned: dict[str, Any]) -> tuple[dict[str, Any], list[dossiers.IncomingFile]]:
     data: dict[str, Any] = {}
     for f in procedure.fields:
         value = cleaned.get(f"data.{f.name}")
@@ -89,12 +90,12 @@ def _payload(procedure: Procedure, cleaned: dict[str, Any]) -> tuple[dict[str, A
     for a in procedure.attachments:
         upload = cleaned.get(f"attachments.{a.kind}")
         if upload:
-            files.append(services.IncomingFile(kind=a.kind, name=upload.name, content=upload.read(),
+            files.append(dossiers.IncomingFile(kind=a.kind, name=upload.name, content=upload.read(),
                                                content_type=upload.content_type or ""))
     return data, files
 
 
-def _name_attachment_errors(exc: DomainError, files: list[services.IncomingFile]) -> DomainError:
+def _name_attachment_errors(exc: DomainError, files: list[dossiers.IncomingFile]) -> DomainError:
     """The service names a bad file by its position (``attachments[i]``); the form names it by kind."""
     if not isinstance(exc, ValidationFailed):
         return exc
@@ -107,9 +108,10 @@ def _name_attachment_errors(exc: DomainError, files: list[services.IncomingFile]
     return ValidationFailed(renamed, detail=exc.detail)
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_PROCESS)
 def counter_intake(request: ConsoleRequest) -> HttpResponse:
-    request.actor.require_write()
+    request.actor.require(Permission.DOSSIER_PROCESS)
     chooser = ProcedureChoiceForm(request.GET or None)
     procedure = catalogue().get(chooser.data.get("procedure", "")) if chooser.is_bound and chooser.is_valid() \
         else None
@@ -121,20 +123,20 @@ def counter_intake(request: ConsoleRequest) -> HttpResponse:
             if form.is_valid():
                 data, files = _payload(procedure, form.cleaned_data)
                 try:
-                    dossier = services.register_counter_dossier(
+                    dossier = dossiers.register_counter_dossier(
                         actor=request.actor, procedure_code=procedure.code,
                         subject_id_number=form.cleaned_data["id_number"].strip(), data=data, attachments=files)
                 except DomainError as exc:
                     apply_domain_error(form, _name_attachment_errors(exc, files))
                 else:
                     messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s") % {"code": dossier.code})
-                    return redirect("web:dossier_detail", code=dossier.code)
+                    return redirect("services:dossier_detail", code=dossier.code)
         else:
             initial = {}
             if procedure.field("commune_code") and procedure.field("commune_code").type == "commune":
                 initial["data.commune_code"] = request.actor.unit_code if request.actor.level == "commune" else ""
             form = form_class(initial=initial)
     status = 422 if form is not None and form.is_bound else 200  # a bound form here was refused
-    return _render(request, "services/counter.html", {
+    return render_page(request, "services/counter.html", {
         "chooser": chooser, "procedure": procedure, "form": form, "communes": commune_datalist(request.actor),
     }, status=status)

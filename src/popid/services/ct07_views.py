@@ -4,45 +4,29 @@ check it; it shows only the summary printed on the paper, with the ID number mas
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from popid.core.access import AccessContext
-from popid.identity.oidc.provider import issuer_for
+from popid.core.permissions import Permission, requires
 from popid.services import ct07
-from popid.services.models import Dossier
-from popid.services.views import _dossier
-from popid.web.views import ConsoleRequest, console_view
+from popid.services.ct07_http import pdf_response, verify_url_builder
+from popid.services.selectors import access_dossier_for_officer
+from popid.web.shell import ConsoleRequest, officer_view
 
 PURPOSE = "Cấp giấy xác nhận thông tin về cư trú (CT07)"
 
 
-def verify_url_builder(request: HttpRequest) -> Callable[[str], str]:
-    """Absolute verification URLs on the public origin (POPID_OIDC_ISSUER, else the request's)."""
-    origin = issuer_for(request)
-    return lambda token: origin + reverse("web:ct07_verify", args=[token])
-
-
-def pdf_response(dossier: Dossier, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="CT07-{dossier.code}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 @require_GET
 def officer_pdf(request: ConsoleRequest, code: str) -> HttpResponse:
-    dossier = _dossier(request.actor, code)  # another unit's dossier is a 404
     ctx = AccessContext(actor=request.actor, purpose=PURPOSE, legal_basis="Luật Cư trú 2020; Thông tư 66/2023/TT-BCA",
                         channel="console")
+    dossier = access_dossier_for_officer(ctx=ctx, code=code)  # another unit's dossier is a 404
     return pdf_response(dossier, ct07.pdf_for(dossier, ctx=ctx, verify_url_for=verify_url_builder(request)))
 
 

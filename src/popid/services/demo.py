@@ -23,7 +23,7 @@ from popid.core.models import Role, ScopeLevel
 from popid.identity.models import CitizenAccount
 from popid.registry.models import HistoryEntry, Person, PersonStatus, ResidenceKind
 from popid.registry.validation import today as registry_today
-from popid.services import services
+from popid.services import dossiers
 from popid.services.calendar import LOCAL_TZ, add_working_days, deadline_for, is_working_day
 from popid.services.models import Channel, Dossier, DossierEvent, DossierState
 
@@ -62,22 +62,22 @@ def _data(unit_code: str, n: int) -> dict[str, str]:
 
 def _build(actor: Actor, account: CitizenAccount, state: str, days_ago: int, n: int) -> Dossier:
     now = timezone.now() - timedelta(days=days_ago)
-    dossier, _created = services.submit_dossier(
+    dossier, _created = dossiers.submit_dossier(
         account=account, procedure_code="temporary_residence", data=_data(actor.unit_code, n), now=now,
         idempotency_key=f"demo-{actor.unit_code}-{n}",
-        attachments=[services.IncomingFile("proof_of_residence", "hop-dong-thue-nha.pdf", DEMO_PDF,
+        attachments=[dossiers.IncomingFile("proof_of_residence", "hop-dong-thue-nha.pdf", DEMO_PDF,
                                            "application/pdf")])
     if state == S.SUBMITTED:
         return dossier
     if state == S.REJECTED:
-        return services.reject(actor=actor, code=dossier.code, expected_version=dossier.version,
+        return dossiers.reject(actor=actor, code=dossier.code, expected_version=dossier.version,
                                reason="Hợp đồng thuê nhà không có chữ ký của chủ nhà (dữ liệu mẫu)")
-    dossier = services.claim(actor=actor, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=actor, code=dossier.code, expected_version=dossier.version)
     if state == S.SUPPLEMENT_REQUESTED:
-        return services.request_supplement(actor=actor, code=dossier.code, expected_version=dossier.version,
+        return dossiers.request_supplement(actor=actor, code=dossier.code, expected_version=dossier.version,
                                            note="Bổ sung bản sao giấy tờ nhà đất của chủ nhà (dữ liệu mẫu)")
     if state == S.APPROVED:
-        return services.approve(actor=actor, code=dossier.code, expected_version=dossier.version,
+        return dossiers.approve(actor=actor, code=dossier.code, expected_version=dossier.version,
                                 note="Đủ điều kiện đăng ký tạm trú (dữ liệu mẫu)")
     return dossier
 
@@ -224,22 +224,22 @@ def _one_history_dossier(rng: random.Random, unit: _Unit, accounts: dict[int, Ci
     data = _request_data(rng, procedure, received)
     account = accounts.get(person.pk)
     if online and account is not None:
-        dossier, _created = services.submit_dossier(
+        dossier, _created = dossiers.submit_dossier(
             account=account, procedure_code=procedure, data=data, now=received,
             idempotency_key=f"{HISTORY_MARK}-{received:%y%m%d%H%M}-{person.pk}")
     else:
-        dossier = services.register_counter_dossier(actor=unit.actor, procedure_code=procedure,
+        dossier = dossiers.register_counter_dossier(actor=unit.actor, procedure_code=procedure,
                                                     subject_id_number=person.id_number, data=data, now=received)
     deadline = deadline_for(received, dossier_deadline_days(dossier))
     roll = rng.random()
     if recent and roll < 0.35:  # the last days: some still waiting
         return _backdate(dossier, [received], None)
     if roll < 0.04:  # forgotten: open and overdue
-        dossier = services.claim(actor=unit.actor, code=dossier.code, expected_version=dossier.version)
+        dossier = dossiers.claim(actor=unit.actor, code=dossier.code, expected_version=dossier.version)
         return _backdate(dossier, [received, _working_moment(rng, received.date(), received)], None)
     if dossier.channel == Channel.ONLINE and roll < 0.08:
         cancelled = _working_moment(rng, received.date(), received)
-        dossier = services.cancel(account=dossier.applicant, code=dossier.code, expected_version=dossier.version,
+        dossier = dossiers.cancel(account=dossier.applicant, code=dossier.code, expected_version=dossier.version,
                                   note="Công dân không còn nhu cầu (dữ liệu mẫu)")
         return _backdate(dossier, [received, cancelled], cancelled)
     claimed = _working_moment(rng, received.date(), received)
@@ -247,14 +247,14 @@ def _one_history_dossier(rng: random.Random, unit: _Unit, accounts: dict[int, Ci
     decision_day = add_working_days(deadline, rng.randint(1, 6)) if late else \
         max(claimed.date(), deadline - timedelta(days=rng.randint(0, 1)))
     decided = _working_moment(rng, decision_day, claimed)
-    dossier = services.claim(actor=unit.actor, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=unit.actor, code=dossier.code, expected_version=dossier.version)
     if decided >= timezone.now():  # a late decision still to come: open and overdue today
         return _backdate(dossier, [received, claimed], None)
     if roll > 0.9:
-        dossier = services.reject(actor=unit.actor, code=dossier.code, expected_version=dossier.version,
+        dossier = dossiers.reject(actor=unit.actor, code=dossier.code, expected_version=dossier.version,
                                   reason="Thông tin kê khai không khớp giấy tờ (dữ liệu mẫu)")
     else:
-        dossier = services.approve(actor=unit.actor, code=dossier.code, expected_version=dossier.version,
+        dossier = dossiers.approve(actor=unit.actor, code=dossier.code, expected_version=dossier.version,
                                    note="Đủ điều kiện (dữ liệu mẫu)")
     return _backdate(dossier, [received, claimed, decided], decided)
 

@@ -9,13 +9,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from popid.core.access import AccessContext, Actor
-from popid.identity.auth import citizen_actor
+from popid.core.access import AccessContext, Actor, record_access
+from popid.identity.actors import citizen_actor
 from popid.identity.models import CitizenAccount
 from popid.registry import selectors as registry_selectors
 from popid.registry.models import HouseholdMember, Person, Residence, ResidenceKind
 from popid.registry.validation import today as registry_today
 from popid.services.calendar import LOCAL_TZ, add_working_days, working_days_between
+from popid.services.errors import DossierNotFound
 from popid.services.models import FINAL_STATES, Dossier, DossierState
 from popid.services.procedures import Procedure
 
@@ -109,3 +110,22 @@ def projected_deadline(dossier: Dossier, *, today: date | None = None) -> date:
     today = today or registry_today()
     requested = dossier.supplement_requested_at.astimezone(LOCAL_TZ).date()
     return add_working_days(dossier.deadline, max(0, working_days_between(requested, today)))
+
+
+# --- guarded reads -------------------------------------------------------------------------------
+DOSSIER_FIELDS = ("dossier", "dossier_data", "dossier_attachments")
+
+
+def access_dossier_for_officer(*, ctx: AccessContext, code: str, for_update: bool = False) -> Dossier:
+    """The one officer read of a dossier (API, console pages and the workflow commands): fetch,
+    check jurisdiction — another unit's dossier raises the same ``DossierNotFound`` as a missing
+    one — and record the read of the subject's data in the access log. ``for_update`` locks the
+    row for a command (call it inside the command's transaction)."""
+    if for_update:
+        dossier = Dossier.objects.select_for_update().filter(code=code).first()
+    else:
+        dossier = Dossier.objects.select_related("subject", "applicant", "claimed_by").filter(code=code).first()
+    if dossier is None or not ctx.actor.covers_commune(dossier.commune_code):
+        raise DossierNotFound()
+    record_access(ctx=ctx, person_id_numbers=[dossier.subject.id_number], fields=DOSSIER_FIELDS)
+    return dossier

@@ -30,6 +30,7 @@ from popid.core import admin_units
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.models import ScopeLevel
+from popid.core.permissions import Permission
 from popid.registry.validation import today as registry_today
 from popid.services.calendar import LOCAL_TZ
 from popid.services.models import Channel, Dossier, DossierState
@@ -156,8 +157,7 @@ def rank_key(row: UnitRow | ProvinceRow) -> tuple[Any, ...]:
 def _scope(actor: Actor, *, province_code: str = "", commune_code: str = "") -> tuple[Q, str, str, str]:
     """The rows the report may count: the actor's jurisdiction, narrowed by an optional filter
     that must itself lie inside it."""
-    if actor.is_citizen:
-        raise PermissionDenied(_("Chỉ cán bộ được xem thống kê"))
+    actor.require(Permission.STATISTICS_READ)
     if commune_code:
         unit = admin_units.commune(commune_code)
         if unit is None:

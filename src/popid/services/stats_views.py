@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.services import statistics
 from popid.web import charts
-from popid.web.views import ConsoleRequest, _render, apply_domain_error, console_view, error_page
+from popid.web.shell import ConsoleRequest, apply_domain_error, error_page, officer_view, render_page
 
 ONLINE_FILL = "#1f5fa8"
 COUNTER_FILL = "#8a97a8"
@@ -43,17 +44,18 @@ def trend_chart(report: statistics.Report) -> charts.Chart:
         items.append((_("%(period)s · trực tiếp") % {"period": point.label}, f.counter, str(f.counter),
                       COUNTER_FILL))
     maximum = float(max((n for _l, n, _v, _f in items), default=0))
-    return charts._chart(items, maximum, [round(maximum * t) for t in (0, 0.5, 1)] if maximum else [])
+    return charts.bar_chart(items, maximum, [round(maximum * t) for t in (0, 0.5, 1)] if maximum else [])
 
 
 def on_time_chart(report: statistics.Report) -> charts.Chart:
     items = [(p.label, p.figures.on_time_rate or 0.0,
               "—" if p.figures.on_time_rate is None else f"{number_format(p.figures.on_time_rate, 1)}%", ON_TIME_FILL)
              for p in report.trend]
-    return charts._chart(items, 100.0, (0, 25, 50, 75, 100))
+    return charts.bar_chart(items, 100.0, (0, 25, 50, 75, 100))
 
 
-@console_view
+@officer_view
+@requires(Permission.STATISTICS_READ)
 def statistics_page(request: ConsoleRequest) -> HttpResponse:
     form = StatisticsFilterForm(request.GET or None)
     params: dict[str, Any] = {}
@@ -72,7 +74,7 @@ def statistics_page(request: ConsoleRequest) -> HttpResponse:
     if not form.is_bound:
         form = StatisticsFilterForm(initial={"date_from": report.date_from, "date_to": report.date_to,
                                              "granularity": report.granularity})
-    return _render(request, "services/statistics.html", {
+    return render_page(request, "services/statistics.html", {
         "form": form, "report": report, "units": report.units[:MAX_RANKED_ROWS],
         "more_units": max(0, len(report.units) - MAX_RANKED_ROWS),
         "trend_chart": trend_chart(report), "on_time_chart": on_time_chart(report),

@@ -29,9 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from popid.identity.models import CitizenAccount
-from popid.services import services
+from popid.services import dossiers
 from popid.services.errors import (
-    IdempotencyMismatch,
     NoticeReplayed,
     NoticeStale,
     PaymentAmountMismatch,
@@ -52,7 +51,6 @@ from popid.services.models import (
 )
 from popid.services.payments.base import Gateway, Notice, get_gateway
 from popid.services.procedures import get_procedure
-from popid.services.selectors import prefilled_fields
 
 logger = logging.getLogger(__name__)
 NOTICE_MAX_AGE = timedelta(minutes=5)
@@ -67,52 +65,32 @@ def after_payment_recorded(payment: Payment) -> None:
 # --- 1. save the form ---------------------------------------------------------------------------
 def prepare_submission(
     *, account: CitizenAccount, procedure_code: str, data: dict[str, Any], idempotency_key: str = "",
-    on_behalf_of: CitizenAccount | None = None, attachments: list[services.IncomingFile] | None = None,
+    on_behalf_of: CitizenAccount | None = None, attachments: list[dossiers.IncomingFile] | None = None,
 ) -> tuple[Submission, bool]:
     """Validate and save the citizen's form; returns (submission, created). The same key from the
     same citizen returns the first submission (and so, later, the same dossier)."""
-    idempotency_key = (idempotency_key or "")[:100]
-    if idempotency_key:
-        existing = Submission.objects.filter(applicant=account, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.procedure_code != procedure_code:
-                raise IdempotencyMismatch()
-            return existing, False
-    procedure = get_procedure(procedure_code)
-    if on_behalf_of is not None and on_behalf_of.pk == account.pk:
-        on_behalf_of = None
-    services._require_entitled(account, procedure, on_behalf_of)
-    subject_account = on_behalf_of or account
-    prefilled = {k: v for k, v in prefilled_fields(account=account, procedure=procedure,
-                                                   subject=subject_account).items() if v is not None}
-    cleaned = services.validate_data(procedure, {**data, **prefilled})
-    files = attachments or []
-    services._check_attachments(procedure, files)
-    services._receiving_unit(procedure, subject_account.person, cleaned)  # refuse now, not after paying
-    fee = procedure.fee(Channel.ONLINE)
-    try:
-        with transaction.atomic():
-            submission = Submission.objects.create(
-                public_id=secrets.token_urlsafe(16), applicant=account, on_behalf_of=on_behalf_of,
-                procedure_code=procedure.code, data=cleaned, fee=fee, idempotency_key=idempotency_key,
-                state=SubmissionState.AWAITING_PAYMENT if fee else SubmissionState.PAID)
-            for item in files:
-                attachment = SubmissionAttachment(submission=submission, kind=item.kind,
-                                                  original_name=item.name[:200], content_type=item.content_type,
-                                                  size=len(item.content))
-                attachment.file.save(f"{secrets.token_hex(12)}.{EXTENSIONS[item.content_type]}",
-                                     ContentFile(item.content), save=False)
-                attachment.save()
-            if not fee:  # free procedure: no payment step
-                _submit(submission)
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        existing = Submission.objects.filter(applicant=account, idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
-    return submission, True
+
+    def create(key: str) -> Submission:
+        app = dossiers.check_application(account=account, procedure_code=procedure_code, data=data,
+                                         on_behalf_of=on_behalf_of, attachments=attachments)
+        fee = app.procedure.fee(Channel.ONLINE)
+        submission = Submission.objects.create(
+            public_id=secrets.token_urlsafe(16), applicant=account, on_behalf_of=app.on_behalf_of,
+            procedure_code=app.procedure.code, data=app.data, fee=fee, idempotency_key=key,
+            state=SubmissionState.AWAITING_PAYMENT if fee else SubmissionState.PAID)
+        for item in app.files:
+            attachment = SubmissionAttachment(submission=submission, kind=item.kind,
+                                              original_name=item.name[:200], content_type=item.content_type,
+                                              size=len(item.content))
+            attachment.file.save(f"{secrets.token_hex(12)}.{EXTENSIONS[item.content_type]}",
+                                 ContentFile(item.content), save=False)
+            attachment.save()
+        if not fee:  # free procedure: no payment step
+            _submit(submission)
+        return submission
+
+    return dossiers.create_once(Submission, applicant=account, idempotency_key=idempotency_key,
+                                procedure_code=procedure_code, create=create)
 
 
 def own_submission(account: CitizenAccount, public_id: str) -> Submission:
@@ -223,7 +201,7 @@ def _submit(submission: Submission) -> Dossier:
     procedure = get_procedure(submission.procedure_code)
     applicant = submission.applicant
     subject = (submission.on_behalf_of or applicant).person
-    dossier = services._create(
+    dossier = dossiers.receive_dossier(
         procedure=procedure, subject=subject, applicant=applicant, on_behalf_of=submission.on_behalf_of,
         channel=Channel.ONLINE, data=submission.data, files=[], idempotency_key=submission.idempotency_key,
         actor_label=applicant.id_number, actor_unit=_("Công dân"))

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from popid.core.errors import ValidationFailed
+from popid.services.dossiers import IncomingFile
 from popid.services.procedures import Procedure
-from popid.services.services import IncomingFile
 
 
 def incoming_files(procedure: Procedure, uploads: list[tuple[str, UploadedFile]],

@@ -2,6 +2,7 @@ from django.urls import path
 
 from popid.services import counter_views, ct07_views, stats_views, views
 
+app_name = "services"
 urlpatterns = [
     path("statistics/", stats_views.statistics_page, name="statistics"),
     path("dossiers/", views.queue, name="dossier_queue"),

@@ -16,14 +16,14 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from popid.core.access import Actor
+from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError
-from popid.services import selectors, services
-from popid.services.errors import DossierNotFound
+from popid.core.permissions import Permission, requires
+from popid.services import dossiers, selectors
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
 from popid.services.models import Dossier, DossierState, PaymentState
 from popid.services.procedures import catalogue
-from popid.web.views import ConsoleRequest, _render, apply_domain_error, console_view
+from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view, render_page
 
 S = DossierState
 
@@ -41,31 +41,33 @@ class Action:
 
 ACTIONS: dict[str, Action] = {a.slug: a for a in [
     Action("claim", gettext_lazy("Nhận xử lý"), VersionForm, frozenset({S.SUBMITTED}),
-           lambda actor, code, d: services.claim(actor=actor, code=code, expected_version=d["version"]),
+           lambda actor, code, d: dossiers.claim(actor=actor, code=code, expected_version=d["version"]),
            gettext_lazy("Đã nhận xử lý hồ sơ %(code)s"), "btn btn-primary"),
     Action("request-supplement", gettext_lazy("Yêu cầu bổ sung"), SupplementForm, frozenset({S.IN_REVIEW}),
-           lambda actor, code, d: services.request_supplement(actor=actor, code=code, note=d["note"],
+           lambda actor, code, d: dossiers.request_supplement(actor=actor, code=code, note=d["note"],
                                                               expected_version=d["version"]),
            gettext_lazy("Đã yêu cầu công dân bổ sung hồ sơ %(code)s")),
     Action("approve", gettext_lazy("Phê duyệt"), ApproveForm, frozenset({S.IN_REVIEW}),
-           lambda actor, code, d: services.approve(actor=actor, code=code, expected_version=d["version"],
+           lambda actor, code, d: dossiers.approve(actor=actor, code=code, expected_version=d["version"],
                                                    note=d.get("note", "")),
            gettext_lazy("Đã phê duyệt hồ sơ %(code)s"), "btn btn-primary"),
     Action("reject", gettext_lazy("Từ chối"), RejectForm, frozenset({S.SUBMITTED, S.IN_REVIEW}),
-           lambda actor, code, d: services.reject(actor=actor, code=code, reason=d["reason"],
+           lambda actor, code, d: dossiers.reject(actor=actor, code=code, reason=d["reason"],
                                                   expected_version=d["version"]),
            gettext_lazy("Đã từ chối hồ sơ %(code)s"), "btn btn-danger"),
 ]}
 
 
+PURPOSE_READ = "Xem hồ sơ thủ tục hành chính trên giao diện cán bộ"
+
+
 def _dossier(actor: Actor, code: str) -> Dossier:
-    dossier = Dossier.objects.select_related("subject", "applicant", "claimed_by").filter(code=code).first()
-    if dossier is None or not actor.covers_commune(dossier.commune_code):
-        raise DossierNotFound()  # another unit's dossier looks like one that does not exist
-    return dossier
+    return selectors.access_dossier_for_officer(
+        ctx=AccessContext(actor=actor, purpose=PURPOSE_READ, channel="console"), code=code)
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 def queue(request: ConsoleRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     state = form.cleaned_data["state"] if form.is_valid() else ""
@@ -74,7 +76,7 @@ def queue(request: ConsoleRequest) -> HttpResponse:
     listed = [{"dossier": r.dossier, "deadline_status": r.deadline_status, "working_days_left": r.working_days_left,
                "procedure_name": procedures[r.dossier.procedure_code].name
                if r.dossier.procedure_code in procedures else r.dossier.procedure_code} for r in rows]
-    return _render(request, "services/queue.html", {"form": form, "rows": listed})
+    return render_page(request, "services/queue.html", {"form": form, "rows": listed})
 
 
 def _detail_context(request: ConsoleRequest, dossier: Dossier,
@@ -85,7 +87,7 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
     status, left = selectors.deadline_status(dossier)
     labels_state = dict(DossierState.choices)
     actions = []
-    if request.actor.may_write:
+    if request.actor.has(Permission.DOSSIER_PROCESS):
         for action in ACTIONS.values():
             if dossier.state not in action.states:
                 continue
@@ -104,13 +106,15 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
     }
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 def dossier_detail(request: ConsoleRequest, code: str) -> HttpResponse:
     dossier = _dossier(request.actor, code)
-    return _render(request, "services/detail.html", _detail_context(request, dossier))
+    return render_page(request, "services/detail.html", _detail_context(request, dossier))
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_READ)
 def attachment_download(request: ConsoleRequest, code: str, pk: int) -> HttpResponse:
     dossier = _dossier(request.actor, code)
     attachment = dossier.attachments.filter(pk=pk).first()
@@ -122,7 +126,8 @@ def attachment_download(request: ConsoleRequest, code: str, pk: int) -> HttpResp
     return response
 
 
-@console_view
+@officer_view
+@requires(Permission.DOSSIER_PROCESS)
 @require_POST
 def dossier_action(request: ConsoleRequest, code: str, action: str) -> HttpResponse:
     spec = ACTIONS.get(action)
@@ -137,10 +142,10 @@ def dossier_action(request: ConsoleRequest, code: str, action: str) -> HttpRespo
             apply_domain_error(form, exc)
         else:
             messages.success(request, str(spec.success) % {"code": code})
-            return redirect("web:dossier_detail", code=code)
+            return redirect("services:dossier_detail", code=code)
     dossier.refresh_from_db()
     context = _detail_context(request, dossier, bound=(spec.slug, form))
     if not any(a["action"].slug == spec.slug for a in context["actions"]):
         context["actions"].insert(0, {"action": spec, "form": form})
-    return _render(request, "services/detail.html", context, status=409 if getattr(
+    return render_page(request, "services/detail.html", context, status=409 if getattr(
         form, "domain_error", {}).get("code") in {"stale_version", "transition_not_allowed"} else 422)

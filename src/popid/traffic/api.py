@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from pydantic import ValidationError
 
 from popid.core.errors import ValidationFailed
+from popid.core.permissions import Permission, operation_requires
 from popid.exchange.models import Service
 from popid.exchange.tokens import AGENCY_AUTH, require_scope
 from popid.services.errors import NoticeMalformed
@@ -37,6 +38,7 @@ def _detection_in(raw: str) -> DetectionIn:
 
 @router.post("/detections", auth=AGENCY_AUTH, response={200: DetectionOut, 201: DetectionOut, **PROBLEMS},
              summary="Gửi một phát hiện vi phạm (multipart: detection = JSON, evidence = ảnh JPEG/PNG)")
+@operation_requires(Permission.AGENCY_EXCHANGE)
 def post_detection(request: HttpRequest, detection: str = DETECTION_FIELD,
                    evidence: list[UploadedFile] = EVIDENCE_FIELD) -> Any:
     subsystem = require_scope(request, Service.TRAFFIC_DETECTIONS)
@@ -56,6 +58,7 @@ def post_detection(request: HttpRequest, detection: str = DETECTION_FIELD,
 
 @router.post("/payments/callback", auth=None, response={200: CallbackOut, **PROBLEMS},
              url_name="traffic_payment_callback", summary="Thông báo có chữ ký của cổng thanh toán (nộp phạt)")
+@operation_requires(Permission.PUBLIC)
 def payment_callback(request: HttpRequest) -> Any:
     if request.content_type != "application/json":  # the signature covers the raw JSON bytes
         raise NoticeMalformed()

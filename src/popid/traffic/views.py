@@ -21,8 +21,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.identity.oidc.provider import issuer_for
-from popid.identity.views import CitizenRequest, citizen_view
 from popid.traffic import decision_pdf, selectors, services
 from popid.traffic.catalogue import get_violation
 from popid.traffic.models import (
@@ -34,7 +34,7 @@ from popid.traffic.models import (
     FinePayment,
     FinePaymentState,
 )
-from popid.web.views import ConsoleRequest, apply_domain_error, console_view
+from popid.web.shell import CitizenRequest, ConsoleRequest, apply_domain_error, citizen_view, officer_view
 
 
 class ConfirmForm(forms.Form):
@@ -87,7 +87,8 @@ def _image_response(image: EvidenceImage) -> FileResponse:
 
 
 # --- officer console ---------------------------------------------------------------------------------
-@console_view
+@officer_view
+@requires(Permission.TRAFFIC_READ)
 @require_GET
 def queue(request: ConsoleRequest) -> HttpResponse:
     state = request.GET.get("state", DetectionState.PENDING)
@@ -98,7 +99,8 @@ def queue(request: ConsoleRequest) -> HttpResponse:
                                                   "appeals": appeals})
 
 
-@console_view
+@officer_view
+@requires(Permission.TRAFFIC_DECIDE)
 @require_POST
 def decide_appeal(request: ConsoleRequest, pk: int) -> HttpResponse:
     form = AppealDecisionForm(request.POST)
@@ -114,7 +116,8 @@ def decide_appeal(request: ConsoleRequest, pk: int) -> HttpResponse:
     return redirect("traffic:detection", pk=appeal.decision.detection_id)
 
 
-@console_view
+@officer_view
+@requires(Permission.TRAFFIC_READ)
 @require_http_methods(["GET", "POST"])
 def detection_detail(request: ConsoleRequest, pk: int) -> HttpResponse:
     confirm_form = ConfirmForm(request.POST if request.POST.get("action") == "confirm" else None)
@@ -147,7 +150,8 @@ def detection_detail(request: ConsoleRequest, pk: int) -> HttpResponse:
         "may_write": request.actor.may_write}, status=status)
 
 
-@console_view
+@officer_view
+@requires(Permission.TRAFFIC_READ)
 @require_GET
 def officer_image(request: ConsoleRequest, pk: int, image: int) -> FileResponse:
     rows = selectors.review_queue(actor=request.actor).filter(pk=pk)
@@ -157,7 +161,8 @@ def officer_image(request: ConsoleRequest, pk: int, image: int) -> FileResponse:
     return _image_response(stored)
 
 
-@console_view
+@officer_view
+@requires(Permission.TRAFFIC_READ)
 @require_GET
 def officer_pdf(request: ConsoleRequest, pk: int) -> HttpResponse:
     detection = selectors.access_detection(ctx=selectors.officer_context(request.actor), pk=pk)
@@ -168,7 +173,8 @@ def officer_pdf(request: ConsoleRequest, pk: int) -> HttpResponse:
                                                         verify_url_for=_verify_url_for(request)))
 
 
-@console_view
+@officer_view
+@requires(Permission.TRAFFIC_READ)
 @require_GET
 def statistics_page(request: ConsoleRequest) -> HttpResponse:
     from popid.traffic import statistics

@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
+from popid.core.permissions import Permission, operation_requires
 from popid.wallet import sdjwt, verifier
 from popid.wallet.errors import PresentationRefused
 from popid.wallet.issuers import issuer_base
@@ -48,6 +49,7 @@ class VerifyOut(Schema):
 
 
 @router.post("/verifier/sessions", response={201: SessionOut}, auth=None)
+@operation_requires(Permission.PUBLIC)
 def post_session(request, body: SessionIn):
     verifier.throttle_sessions(request)
     session = verifier.create_session(base=issuer_base(request), label=body.label)
@@ -62,6 +64,7 @@ def _out(result: Result) -> VerifyOut:
 
 
 @router.post("/verifier/verify", response=VerifyOut, auth=None)
+@operation_requires(Permission.PUBLIC)
 def post_verify(request, body: VerifyIn):
     result = verifier.verify_in_session(public_id=body.session_id, payload=body.payload, base=issuer_base(request))
     if not result.accepted:

@@ -25,7 +25,7 @@ from popid.wallet.chipcheck import check_against_registry
 from popid.wallet.chipqr import parse_chip_qr
 from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
 from popid.wallet.verify import Result
-from popid.web.views import apply_domain_error
+from popid.web.shell import apply_domain_error
 
 PURPOSE_CHIP = "Đối chiếu mã QR trên thẻ căn cước với Cơ sở dữ liệu quốc gia về dân cư"
 

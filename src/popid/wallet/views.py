@@ -7,26 +7,20 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
-from popid.identity import auth
 from popid.identity.auth import citizen_actor
 from popid.wallet import claims as claim_builders
 from popid.wallet import oid4vci, services, verifier
@@ -34,7 +28,9 @@ from popid.wallet.errors import DocumentUnavailable
 from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
 from popid.wallet.models import CredentialStatus
 from popid.wallet.verify import PRESENTATION_MAX_AGE
-from popid.web.views import apply_domain_error
+from popid.web.shell import apply_domain_error, citizen_view, render_citizen_page
+
+wallet_view = citizen_view(level2=True)  # a level-2 account in a level-2 session
 
 QR_MAX_BYTES = 2953  # QR version 40, error correction L, byte mode
 PENDING_SIGNATURE = "popid_wallet_pending_signature"
@@ -52,31 +48,6 @@ class PresentForm(forms.Form):
         self.fields["claims"] = forms.MultipleChoiceField(
             label=gettext_lazy("Thông tin chia sẻ"), choices=claim_choices, widget=forms.CheckboxSelectMultiple)
         self.order_fields(["claims", "session", "nonce", "audience"])
-
-
-def wallet_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Citizen login, a level-2 account and a level-2 session (else the step-up page)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        account = auth.current_account(request)
-        if account is None:
-            return redirect(f"{reverse('identity:login')}?{urlencode({'next': request.get_full_path()})}")
-        if not account.is_level2:
-            return _page(request, "wallet/level2_required.html", {}, status=403)
-        if auth.session_acr(request) != auth.ACR_LEVEL2:
-            return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': request.get_full_path()})}")
-        request.account = account  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
-
-
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    account = auth.current_account(request)
-    context.setdefault("citizen", account)
-    context.setdefault("acting_for", auth.acting_for(request) if account else None)
-    return render(request, template, context, status=status)
 
 
 def _svg_data_uri(text: str) -> str:
@@ -99,7 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
                                                    channel="wallet"))]
     rows = [{"credential": c, "type": CREDENTIAL_TYPES[c.config_id].name,
              "status": CredentialStatus(c.issued.status).label, "status_code": c.issued.status} for c in credentials]
-    return _page(request, "wallet/index.html", {"rows": rows, "documents": documents})
+    return render_citizen_page(request, "wallet/index.html", {"rows": rows, "documents": documents})
 
 
 def _browser_jwk(request: HttpRequest) -> dict | None:
@@ -168,7 +139,7 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                         account=account, pk=pk, claims=data["claims"], nonce=nonce, audience=audience)
                     request.session[PENDING_SIGNATURE] = {"pk": pk, "prefix": prefix, "input": signing_input,
                                                           "claims": data["claims"], "at": int(time.time())}
-                    return _page(request, "wallet/sign.html", {
+                    return render_citizen_page(request, "wallet/sign.html", {
                         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "signing_input": signing_input})
                 payload = services.present(account=account, pk=pk, claims=data["claims"], nonce=nonce,
                                            audience=audience)
@@ -179,14 +150,14 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                     return _presentation(request, item, payload, data["claims"])
                 form.add_error("claims", _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): "
                                            "hãy bỏ bớt") % {"n": len(payload), "max": QR_MAX_BYTES})
-    return _page(request, "wallet/credential.html", {
+    return render_citizen_page(request, "wallet/credential.html", {
         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "form": form,
         "status": CredentialStatus(item.issued.status).label}, status=status)
 
 
 def _presentation(request: HttpRequest, item: Any, payload: str, claims: list[str]) -> HttpResponse:
     expires = int(time.time()) + PRESENTATION_MAX_AGE
-    return _page(request, "wallet/presentation.html", {
+    return render_citizen_page(request, "wallet/presentation.html", {
         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "payload": payload,
         "qr": _svg_data_uri(payload), "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
         "claims": [CLAIM_LABELS.get(c, c) for c in claims], "size": len(payload)})
@@ -240,4 +211,4 @@ def external_offer(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.title))
         return redirect("wallet:index")
-    return _page(request, "wallet/offer.html", {"uri": offer["uri"], "qr": _svg_data_uri(offer["uri"])})
+    return render_citizen_page(request, "wallet/offer.html", {"uri": offer["uri"], "qr": _svg_data_uri(offer["uri"])})

@@ -4,11 +4,9 @@ JavaScript, no chart library and nothing the strict CSP would block."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-from popid.web import display
 
 TIER_FILLS = {"meets_standard": "#2e7d32", "needs_fixing": "#e08e0b", "rebuild": "#c62828"}
 PRINCIPLE_FILLS = {"dung": "#1f5fa8", "du": "#00838f", "sach": "#6a3fa0", "song": "#d35400"}
@@ -57,7 +55,7 @@ class Chart:
         return self.label_width + self.plot_width + 6
 
 
-def _chart(items: list[tuple[str, float, str, str]], maximum: float, tick_values: Iterable[float]) -> Chart:
+def bar_chart(items: list[tuple[str, float, str, str]], maximum: float, tick_values: Iterable[float]) -> Chart:
     plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     bars = []
     for index, (label, value, value_text, fill) in enumerate(items):
@@ -72,11 +70,12 @@ def _chart(items: list[tuple[str, float, str, str]], maximum: float, tick_values
                  axis_bottom=height - 4)
 
 
-def score_bars(rows: Iterable[Any]) -> Chart:
-    """Score (0–100) per unit, worst first so the units that need work lead, tier-coloured."""
+def score_bars(rows: Iterable[Any], *, label: Callable[[Any], str]) -> Chart:
+    """Score (0–100) per unit, worst first so the units that need work lead, tier-coloured;
+    ``label`` names a row's unit."""
     items = sorted(rows, key=lambda r: (r.score, r.unit_code))
-    return _chart(
-        [(display.unit_name(r.level, r.unit_code), r.score, f"{r.score:.1f}", TIER_FILLS.get(r.tier, DEFAULT_FILL))
+    return bar_chart(
+        [(label(r), r.score, f"{r.score:.1f}", TIER_FILLS.get(r.tier, DEFAULT_FILL))
          for r in items],
         100.0, (0, 25, 50, 75, 100),
     )
@@ -87,7 +86,7 @@ def count_bars(items: Iterable[tuple[str, int, str]]) -> Chart:
     rows = list(items)
     maximum = float(max((n for _label, n, _key in rows), default=0))
     ticks = [maximum * f for f in (0, 0.5, 1)] if maximum else []
-    return _chart(
+    return bar_chart(
         [(label, n, f"{n:,}".replace(",", "."), PRINCIPLE_FILLS.get(key, DEFAULT_FILL)) for label, n, key in rows],
         maximum, [round(t) for t in ticks],
     )

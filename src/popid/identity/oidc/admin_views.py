@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -15,22 +14,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from popid.core.errors import DomainError, PermissionDenied
-from popid.core.models import Role
+from popid.core.errors import DomainError
+from popid.core.permissions import Permission, requires
 from popid.identity.oidc import selectors, services
 from popid.identity.oidc.models import AuthMethod, SigningAlg
-from popid.web.views import apply_domain_error, console_view, error_page
+from popid.web.shell import apply_domain_error, officer_view
 
 
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @console_view
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.actor.role != Role.ADMIN:  # type: ignore[attr-defined]
-            return error_page(request, PermissionDenied(_("Chỉ quản trị hệ thống được quản lý dịch vụ kết nối")))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    """Administrators' pages: the console frame plus the declared permission."""
+    return officer_view(requires(Permission.OIDC_ADMIN)(view))
 
 
 class ClientForm(forms.Form):

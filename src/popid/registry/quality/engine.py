@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F
@@ -39,6 +40,7 @@ from popid.registry.quality.models import QualityFinding, QualityRun, QualitySco
 from popid.registry.quality.scoring import kind_weights, tier_for, tier_thresholds, unit_score
 
 logger = logging.getLogger(__name__)
+UnknownCommunes = dict[int, tuple[str, str, str, list[str]]]  # person id → (id number, commune, province, details)
 
 CHUNK_SIZE = 5000
 BATCH_SIZE = 2000
@@ -122,7 +124,7 @@ def run_quality_check(*, progress: bool = False) -> QualityRun:
         meter = _Progress(progress, total)
         collector = _Collector(run=run)
         today = timezone.localdate()
-        unknown_communes: dict[int, tuple[str, str, str, list[str]]] = {}
+        unknown_communes: UnknownCommunes = {}
 
         checked = _person_pass(collector, today, unknown_communes, meter)
         meter.step("quan hệ cha mẹ – con")
@@ -174,7 +176,7 @@ def prune_runs(*, keep: int | None = None) -> int:
 # --- passes ------------------------------------------------------------------------------
 
 
-def _person_pass(collector: _Collector, today: date, unknown_communes: dict, meter: _Progress) -> int:
+def _person_pass(collector: _Collector, today: date, unknown_communes: UnknownCommunes, meter: _Progress) -> int:
     """Single-record rules for everyone, and duplicate blocks collected along the way."""
     max_age = rules.max_alive_age()
     rows = (
@@ -184,7 +186,7 @@ def _person_pass(collector: _Collector, today: date, unknown_communes: dict, met
     )
     blocks: list[list[Candidate]] = []
     block: list[rules.PersonRow] = []
-    block_key: tuple | None = None
+    block_key: tuple[Any, ...] | None = None
     checked = 0
 
     def close_block() -> None:
@@ -216,7 +218,7 @@ def _person_pass(collector: _Collector, today: date, unknown_communes: dict, met
     return checked
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -285,11 +287,11 @@ def _parent_age_pass(collector: _Collector) -> None:
             )
 
 
-def _residence_pass(collector: _Collector, unknown_communes: dict) -> None:
+def _residence_pass(collector: _Collector, unknown_communes: UnknownCommunes) -> None:
     """Active residences (``ended_on`` null) of the deceased, and in abolished or unknown units."""
     active = Residence.objects.filter(ended_on__isnull=True)
     person_fields = ("person_id", "person__id_number", "person__commune_code", "person__province_code")
-    deceased: dict[int, tuple[str, str, str, list[str]]] = {}
+    deceased: UnknownCommunes = {}
     rows = (active.filter(person__status=PersonStatus.DECEASED)
             .values_list(*person_fields, "kind", "commune_code").order_by("person_id"))
     for person_id, id_number, commune, province, kind, residence_commune in rows.iterator(chunk_size=CHUNK_SIZE):
@@ -302,7 +304,7 @@ def _residence_pass(collector: _Collector, unknown_communes: dict) -> None:
     codes = set(active.values_list("commune_code", flat=True).distinct())
     problems = {code: rules.commune_code_problem(code) for code in codes}
     bad_codes = sorted(code for code, problem in problems.items() if problem)
-    abolished: dict[int, tuple[str, str, str, list[str]]] = {}
+    abolished: UnknownCommunes = {}
     for chunk in _chunks(bad_codes, 500):
         rows = active.filter(commune_code__in=chunk).values_list(*person_fields, "kind", "commune_code")
         for person_id, id_number, commune, province, kind, residence_commune in rows.iterator(chunk_size=CHUNK_SIZE):
@@ -329,9 +331,9 @@ def _write_scores(run: QualityRun, collector: _Collector) -> None:
     ):
         persons[(commune or "", province or "")] += count
 
-    Units = dict[str, dict]
+    Units = dict[str, dict[str, Any]]
 
-    def blank() -> dict:
+    def blank() -> dict[str, Any]:
         return {"persons": 0, "flagged": 0, "weighted": 0.0, "findings": 0, "principles": Counter(), "kinds": Counter(),
                 "province": ""}
 
@@ -340,7 +342,7 @@ def _write_scores(run: QualityRun, collector: _Collector) -> None:
     nation = blank()
     commune_province: dict[str, str] = {}
 
-    def targets(commune: str, province: str) -> list[dict]:
+    def targets(commune: str, province: str) -> list[dict[str, Any]]:
         found = [nation]
         if province:
             provinces[province]["province"] = province
@@ -365,7 +367,8 @@ def _write_scores(run: QualityRun, collector: _Collector) -> None:
             unit["kinds"][kind] += count
             unit["principles"][str(KINDS[kind].principle)] += count
 
-    def row(level: str, code: str, unit: dict, *, commune_code: str = "", province_code: str = "") -> QualityScore:
+    def row(level: str, code: str, unit: dict[str, Any], *, commune_code: str = "",
+            province_code: str = "") -> QualityScore:
         score = unit_score(persons=unit["persons"], weighted_persons_with_findings=unit["weighted"])
         return QualityScore(
             run=run, level=level, unit_code=code, commune_code=commune_code, province_code=province_code,

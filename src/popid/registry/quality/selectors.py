@@ -127,7 +127,7 @@ def report_json(*, run: QualityRun | None = None) -> dict[str, Any]:
     }
 
 
-def _ratios(found: set, expected: set) -> dict[str, Any]:
+def _ratios(found: set[Any], expected: set[Any]) -> dict[str, Any]:
     hits = len(found & expected)
     return {
         "expected": len(expected), "found": len(found), "true_positives": hits,
@@ -143,8 +143,8 @@ def compare_with_truth(report: dict[str, Any], truth: dict[str, Any]) -> dict[st
     Duplicates are measured as pairs only: the truth file also lists the copy of each pair under
     ``errors`` as ``probable_duplicate``, but which record is "the copy" is unknowable to the
     engine, so such entries are left out of the per-kind comparison."""
-    found: dict[str, set] = defaultdict(set)
-    expected: dict[str, set] = defaultdict(set)
+    found: dict[str, set[Any]] = defaultdict(set)
+    expected: dict[str, set[Any]] = defaultdict(set)
     for item in report.get("errors", []):
         if item["kind"] != DUPLICATE_KIND:
             found[item["kind"]].add(item["id_number"])

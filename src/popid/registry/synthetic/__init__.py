@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils import timezone
 
@@ -24,10 +25,9 @@ from popid.registry.synthetic.generator import (
     TABLES,
     RowBatch,
     Truth,
-    generate_rows,
-    person_rows,
 )
 from popid.registry.synthetic.loader import load_rows, next_ids, timestamp_text
+from popid.registry.synthetic.population import generate_rows, person_rows
 
 __all__ = [
     "FIXTURE_BIRTH_DATE", "FIXTURE_COMMUNE", "FIXTURE_NAME", "HISTORY_COLUMNS", "HOUSEHOLD_COLUMNS", "PERSON_COLUMNS",
@@ -45,7 +45,7 @@ class SeedResult:
     persons: int
     households: int
     seconds: float
-    truth: dict
+    truth: dict[str, Any]
 
 
 def fixture_citizen_exists() -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 from django import template
 
 from popid.core import admin_units
+from popid.registry import display
 from popid.registry.models import Person
-from popid.web import display
 
 register = template.Library()
 

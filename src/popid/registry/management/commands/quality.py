@@ -66,7 +66,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(text)
 
-    def _text(self, run: Any, province_code: str | None, comparison: dict | None) -> str:
+    def _text(self, run: Any, province_code: str | None, comparison: dict[str, Any] | None) -> str:
         actor = Actor.system("cli")
         kinds = list(KINDS)
         short = {code: f"{i + 1:>2}" for i, code in enumerate(kinds)}
@@ -100,7 +100,7 @@ class Command(BaseCommand):
             lines += ["", "So với truth của bộ sinh dữ liệu:",
                       f"  {'loại':<34}{'truth':>7}{'tìm thấy':>10}{'đúng':>7}{'recall':>9}{'precision':>11}"]
 
-            def fmt(name: str, item: dict) -> str:
+            def fmt(name: str, item: dict[str, Any]) -> str:
                 def ratio(value: float | None) -> str:
                     return "-" if value is None else f"{value:.3f}"
 

@@ -1,0 +1,160 @@
+"""The console and portal frame every app's pages use: one decorator pair (``officer_view`` for
+the officer console, ``citizen_view`` for the citizen portal), one renderer per frame, the mapping
+of domain errors to translated pages and form errors, and the access context of console reads.
+
+Apps own their pages, forms, templates and URLs; they import this module and nothing else of
+``popid.web``. Permissions are declared with ``core.permissions.requires`` under the decorator::
+
+    @officer_view
+    @requires(Permission.REGISTRY_READ)
+    def person(request: ConsoleRequest, id_number: str) -> HttpResponse: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, overload
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from popid.core import admin_units
+from popid.core.access import AccessContext, Actor
+from popid.core.errors import DomainError, PermissionDenied
+from popid.core.models import ScopeLevel
+from popid.core.permissions import Permission, declare_view
+from popid.identity import auth
+from popid.identity.models import CitizenAccount
+
+PURPOSE_LOOKUP = "Tra cứu nghiệp vụ trên giao diện cán bộ"
+
+View = Callable[..., HttpResponse]
+
+
+class ConsoleRequest(HttpRequest):
+    actor: Actor
+
+
+class CitizenRequest(HttpRequest):
+    account: CitizenAccount
+
+
+def console_context(request: ConsoleRequest, purpose: str = PURPOSE_LOOKUP) -> AccessContext:
+    """Every console read states who reads and why; the channel tells the access log it was the console."""
+    return AccessContext(actor=request.actor, purpose=purpose, channel="console")
+
+
+# --- errors --------------------------------------------------------------------------------------
+def _detail(exc: DomainError) -> str:
+    detail, title = str(exc.detail or ""), str(exc.title)
+    return "" if detail == title else detail
+
+
+def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    reasons = [e["message"] for e in exc.errors() if e.get("message")]
+    return render(request, "web/error.html", {"error": exc, "detail": _detail(exc), "reasons": reasons},
+                  status=exc.status)
+
+
+def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Put each error next to the field it names; errors about fields the form does not
+    show (or hidden ones, like ``version``) go to the top of the form."""
+    visible = {name for name, field in form.fields.items() if not field.widget.is_hidden}
+    placed = False
+    for error in exc.errors():
+        name = error.get("field", "")
+        if name in visible:
+            form.add_error(name, error.get("message") or str(exc.title))
+            placed = True
+    form.domain_error = {"title": str(exc.title), "detail": _detail(exc), "placed": placed,  # type: ignore[attr-defined]
+                         "code": exc.code}
+
+
+# --- the officer console -------------------------------------------------------------------------
+def officer_view(view: View) -> View:
+    """Login required, staff role required (translated refusal otherwise), ``request.actor``
+    set; domain errors raised by the view — 'not found' and 'not yours' from selectors alike,
+    a missing permission from ``core.permissions.requires`` — render the error page, never a 500."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            request.actor = Actor.for_user(request.user)  # type: ignore[attr-defined]
+        except PermissionDenied as exc:
+            return error_page(request, exc)
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return error_page(request, exc)
+
+    wrapper.frame = "officer"  # type: ignore[attr-defined]
+    return wrapper
+
+
+def render_page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A console page (templates extend ``web/base.html``)."""
+    return render(request, template, context, status=status)
+
+
+def commune_datalist(actor: Actor) -> list[admin_units.Unit]:
+    """Communes the officer may type: their province's, or every commune for national staff."""
+    if actor.level == ScopeLevel.NATION:
+        return list(admin_units.communes().values())
+    province = actor.unit_code if actor.level == ScopeLevel.PROVINCE else admin_units.province_of_commune(
+        actor.unit_code)
+    return admin_units.communes_by_province().get(province or "", [])
+
+
+# --- the citizen portal --------------------------------------------------------------------------
+def _to(name: str, request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
+
+
+@overload
+def citizen_view(view: View, *, level2: bool = False) -> View: ...
+@overload
+def citizen_view(view: None = None, *, level2: bool = False) -> Callable[[View], View]: ...
+
+
+def citizen_view(view: View | None = None, *, level2: bool = False) -> View | Callable[[View], View]:
+    """Citizen login required (else the login page with ``next``), ``request.account`` set, never
+    cached. ``level2=True`` (the wallet) also needs a level-2 account (else a 403 page) and a
+    level-2 session (else the step-up page)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            account = auth.current_account(request)
+            if account is None:
+                return _to("identity:login", request)
+            if level2 and not account.is_level2:
+                return render_citizen_page(request, "wallet/level2_required.html", {}, status=403)
+            if level2 and auth.session_acr(request) != auth.ACR_LEVEL2:
+                return _to("identity:step_up", request)
+            request.account = account  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        declare_view(view, Permission.CITIZEN_SELF_SERVICE)  # a citizen acting on their own data
+        wrapper.frame = "citizen"  # type: ignore[attr-defined]
+        wrapper.required_permission = Permission.CITIZEN_SELF_SERVICE  # type: ignore[attr-defined]
+        return never_cache(wrapper)
+
+    return decorate(view) if view is not None else decorate
+
+
+def render_citizen_page(request: HttpRequest, template: str, context: dict[str, Any],
+                        status: int = 200) -> HttpResponse:
+    """A portal page (templates extend ``web/citizen_base.html``): the logged-in citizen and the
+    ward they act for are in every page's context."""
+    account = auth.current_account(request)
+    context.setdefault("citizen", account)
+    context.setdefault("acting_for", auth.acting_for(request) if account else None)
+    return render(request, template, context, status=status)
