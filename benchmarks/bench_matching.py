@@ -37,7 +37,8 @@ import pyarrow as pa  # noqa: E402
 from popid.matching.engine import DEFAULT_THRESHOLD, FieldSet, Matcher, spark_api  # noqa: E402
 from popid.matching.evaluation import score_clusters, score_pairs  # noqa: E402
 from popid.matching.records import SCHEMA, record_from_person  # noqa: E402
-from popid.registry.synthetic.generator import PERSON_COLUMNS, Truth, generate_rows  # noqa: E402
+from popid.registry.synthetic.generator import PERSON_COLUMNS, Truth  # noqa: E402
+from popid.registry.synthetic.population import generate_rows  # noqa: E402
 
 
 def peak_mib() -> float:

@@ -13,7 +13,7 @@ from popid.core.errors import DomainError
 from popid.immigration import mrz
 from popid.immigration.models import Passport
 from popid.immigration.services import issue_passport
-from popid.services import services
+from popid.services import dossiers
 from popid.services.procedures import get_procedure
 from tests.services.test_services_citizen import make_account
 
@@ -46,21 +46,21 @@ def test_procedure_definition():
 def test_portrait_must_be_an_image(family):
     account = make_account(family["an"], level=2)
     with pytest.raises(DomainError):
-        services.submit_dossier(account=account, procedure_code="passport", data=_data(family["an"]),
-                                attachments=[services.IncomingFile("portrait", "a.pdf", b"%PDF-1.4\n%%EOF",
+        dossiers.submit_dossier(account=account, procedure_code="passport", data=_data(family["an"]),
+                                attachments=[dossiers.IncomingFile("portrait", "a.pdf", b"%PDF-1.4\n%%EOF",
                                                                    "application/pdf")])
     assert not Passport.objects.exists()
 
 
 def test_approval_issues_the_passport_with_its_mrz(family, officer_hoan_kiem):
     account = make_account(family["an"], level=2)
-    dossier, _created = services.submit_dossier(account=account, procedure_code="passport",
+    dossier, _created = dossiers.submit_dossier(account=account, procedure_code="passport",
                                                 data=_data(family["an"]),
-                                                attachments=[services.IncomingFile("portrait", "p.png", _png(),
+                                                attachments=[dossiers.IncomingFile("portrait", "p.png", _png(),
                                                                                    "image/png")])
     officer = Actor.for_user(officer_hoan_kiem)
-    dossier = services.claim(actor=officer, code=dossier.code, expected_version=dossier.version)
-    services.approve(actor=officer, code=dossier.code, expected_version=dossier.version)
+    dossier = dossiers.claim(actor=officer, code=dossier.code, expected_version=dossier.version)
+    dossiers.approve(actor=officer, code=dossier.code, expected_version=dossier.version)
     passport = Passport.objects.get()
     assert passport.person == family["an"] and passport.number.startswith("C") and len(passport.number) == 8
     assert (passport.expiry_date.year - passport.issued_on.year) == 10

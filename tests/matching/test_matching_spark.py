@@ -11,7 +11,8 @@ import pytest
 
 from popid.matching.engine import FieldSet, Matcher, spark_api
 from popid.matching.records import record_from_person, to_arrow
-from popid.registry.synthetic.generator import PERSON_COLUMNS, Truth, generate_rows
+from popid.registry.synthetic.generator import PERSON_COLUMNS, Truth
+from popid.registry.synthetic.population import generate_rows
 
 pytestmark = pytest.mark.spark
 
