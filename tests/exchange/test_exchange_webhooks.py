@@ -260,3 +260,26 @@ def test_destination_rechecked_before_sending(bank, family, admin_actor, receive
 def test_backoff_is_capped():
     assert webhooks.backoff(1) == 30 and webhooks.backoff(2) == 60 and webhooks.backoff(30) == webhooks.MAX_DELAY
     assert timedelta(seconds=webhooks.MAX_DELAY) == timedelta(hours=6)
+
+
+def test_merge_is_delivered_with_the_cancelled_number(client, bank, family, admin_actor, receiver):
+    """``person.merged`` reaches agencies granted the ``merge`` event: the survivor is the
+    delivery's person, the cancelled duplicate number rides in the event."""
+    _agency, subsystem, _key = bank
+    Grant.objects.filter(subsystem=subsystem, service="events").update(event_types=["death", "merge"])
+    subscribe(subsystem, receiver.url, events=("merge",))
+    an = family["an"]
+    twin = registry.register_birth(
+        actor=admin_actor, full_name="Nguyen Van An", birth_date=an.birth_date, sex="M", birth_place="Hà Nội",
+        birth_registration_commune_code=HOAN_KIEM, hometown="Nam Định", ethnicity_code="01",
+        father_name="Nguyễn Văn Bình")
+    an.refresh_from_db()
+    twin.refresh_from_db()
+    registry.merge_persons(actor=admin_actor, survivor_id_number=an.id_number, duplicate_id_number=twin.id_number,
+                           survivor_version=an.version, duplicate_version=twin.version, reason="Hồ sơ trùng")
+    counts = webhooks.run_once(timeout=5)
+    assert counts[DeliveryStatus.DELIVERED] == 1 and len(receiver.bodies) == 1
+    published = client.get("/api/v1/exchange/jwks").json()
+    claims = jwt.decode(receiver.bodies[0].decode(), KeySet.import_key_set(published), algorithms=["ES256"]).claims
+    assert claims["event"]["type"] == "merge" and claims["event"]["merged_id_number"] == twin.id_number
+    assert claims["person"]["id_number"] == an.id_number

@@ -330,3 +330,21 @@ def test_too_much_for_one_qr_code_is_refused_on_the_form(client, citizen):
     assert response.status_code == 422 and "Quá nhiều thông tin cho một mã QR" in response.content.decode()
     few = web.post(f"/vi-giay-to/giay-to/{held.pk}/", {"claims": ["age_over_18"], "session": session.public_id})
     assert few.status_code == 200 and "presentation-qr" in few.content.decode()
+
+
+def test_merged_duplicate_record_revokes_credentials_with_its_number(citizen, licence, admin_actor):
+    """``person.merged``: the duplicate's ID number is cancelled, so credentials carrying it end."""
+    credential = _issue(citizen, licence)
+    an = citizen.person
+    twin = registry.register_birth(
+        actor=admin_actor, full_name="Nguyễn Văn An", birth_date=an.birth_date, sex="M", birth_place="Hà Nội",
+        birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
+        father_name="Nguyễn Văn Bình")
+    an.refresh_from_db()
+    twin.refresh_from_db()
+    registry.merge_persons(actor=admin_actor, survivor_id_number=twin.id_number, duplicate_id_number=an.id_number,
+                           survivor_version=twin.version, duplicate_version=an.version, reason="Hồ sơ trùng")
+    session = verifier.create_session(base=BASE)
+    result = verifier.verify_in_session(public_id=session.public_id, base=BASE,
+                                        payload=present_licence(citizen, credential, session))
+    assert result.reason == "revoked"

@@ -48,7 +48,7 @@ GRANTS: list[tuple[str, list[str], list[str]]] = [
     (Service.BATCH_VERIFY, ["full_name", "birth_date", "sex"], []),
     (Service.PERSON_DATA, ["full_name", "birth_date", "sex", "permanent_address", "phone"], []),
     (Service.LIFE_STATUS, [], []),
-    (Service.EVENTS, ["full_name", "birth_date", "life_status"], ["death", "id_reissue"]),
+    (Service.EVENTS, ["full_name", "birth_date", "life_status"], ["death", "id_reissue", "merge"]),
 ]
 
 

@@ -35,6 +35,7 @@ class EventType(models.TextChoices):
     DEATH = "death", _("Khai tử")
     RESIDENCE_CHANGE = "residence_change", _("Thay đổi cư trú")
     ID_REISSUE = "id_reissue", _("Cấp lại số định danh")
+    MERGE = "merge", _("Hợp nhất hồ sơ trùng của một người")
 
 
 # registry outbox topic → the event type agencies subscribe to
@@ -43,6 +44,7 @@ TOPIC_EVENTS = {
     "person.died": EventType.DEATH,
     "residence.changed": EventType.RESIDENCE_CHANGE,
     "person.id_number_reissued": EventType.ID_REISSUE,
+    "person.merged": EventType.MERGE,
 }
 SCOPE_PREFIX = "exchange."
 

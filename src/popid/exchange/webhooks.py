@@ -148,6 +148,8 @@ def _create_deliveries(event: OutboxEvent, subscriptions: list[Subscription]) ->
         if event.topic == "person.id_number_reissued" else {}
     if event.topic == "residence.changed":
         data = {"kind": event.payload.get("kind")}
+    if event.topic == "person.merged":  # the survivor's number is the delivery's person; this one is cancelled
+        data = {"merged_id_number": event.payload.get("merged_id_number")}
     created = []
     for sub in subscriptions:
         if event_type in sub.event_types and event.pk > sub.starts_after:

@@ -31,7 +31,7 @@ LIST_SIZE = 1 << 17  # 131,072 credentials per list (32 KiB before compression)
 TOKEN_LIFETIME = 24 * 3600  # exp: offline verifiers may rely on a cached list this long
 TTL = 30  # seconds an online verifier may cache the list before fetching it again
 CURSOR = "registry-outbox"
-TOPICS = ("person.died", "person.id_number_reissued", "person.corrected", TOPIC_LICENCE_STATUS)
+TOPICS = ("person.died", "person.id_number_reissued", "person.merged", "person.corrected", TOPIC_LICENCE_STATUS)
 IDENTITY_FIELDS = {"full_name", "birth_date", "sex"}
 
 
@@ -137,6 +137,10 @@ def apply_event(event: OutboxEvent) -> None:
         if previous:
             set_status(status=CredentialStatus.INVALID, reason="person.id_number_reissued",
                        person_id_number=previous)
+    elif event.topic == "person.merged":  # the duplicate's number is cancelled: its credentials end
+        merged = payload.get("merged_id_number", "")
+        if merged:
+            set_status(status=CredentialStatus.INVALID, reason="person.merged", person_id_number=merged)
     elif event.topic == "person.corrected":
         if IDENTITY_FIELDS & set(payload.get("fields", [])):
             set_status(status=CredentialStatus.INVALID, reason="person.corrected",
