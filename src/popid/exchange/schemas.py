@@ -4,14 +4,16 @@ travels only in POST bodies, never in URLs (which end up in proxy logs)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from popid.core.schema_types import NonBlank
 from popid.exchange.access import RequestContext
 
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
+IdNumberText = Annotated[str, Field(pattern=r"^\d{12}$")]
 
 
 class In(Schema):
@@ -21,12 +23,14 @@ class In(Schema):
 class ContextIn(In):
     """Why this request is made; recorded in the citizen's access history and the ledger."""
 
-    purpose: str = Field(max_length=200, description="Mục đích khai thác")
-    legal_basis: str = Field(max_length=200, description="Căn cứ pháp lý")
-    official: str = Field(max_length=150, description="Cán bộ, nhân viên khởi tạo yêu cầu (họ tên / mã)")
+    purpose: NonBlank(200) = Field(description="Mục đích khai thác")  # type: ignore[valid-type]
+    legal_basis: NonBlank(200) = Field(description="Căn cứ pháp lý")  # type: ignore[valid-type]
+    official: NonBlank(150) = Field(  # type: ignore[valid-type]
+        description="Cán bộ, nhân viên khởi tạo yêu cầu (họ tên / mã)")
     consent_ref: str = Field(default="", max_length=40, description="Mã đồng ý của công dân (DY-…)")
-    hidden_until: datetime | None = Field(default=None,
-                                          description="Tra cứu bảo mật: ẩn với công dân đến thời điểm này")
+    hidden_until: datetime | None = Field(default=None, examples=["2099-12-31T00:00:00+07:00"],
+                                          description="Tra cứu bảo mật: ẩn với công dân đến thời điểm này "
+                                                      "(phải ở tương lai; quá khứ: 422 past)")
 
     def to_rc(self) -> RequestContext:
         return RequestContext(purpose=self.purpose, legal_basis=self.legal_basis, official=self.official,
@@ -49,7 +53,7 @@ class Attributes(In):
     email: str | None = Field(default=None, max_length=254)
 
 
-class VerifyIn(In):
+class EkycVerifyIn(In):
     context: ContextIn
     id_number: str = IdNumber
     full_name: str = Field(max_length=150)
@@ -61,7 +65,7 @@ class VerifyIn(In):
         return {**extra, "full_name": self.full_name, "birth_date": self.birth_date}
 
 
-class VerifyOut(Schema):
+class EkycVerifyOut(Schema):
     id_number: str
     match: bool = Field(description="true khi mọi thuộc tính đều khớp")
     attributes: dict[str, bool]
@@ -69,13 +73,13 @@ class VerifyOut(Schema):
 
 class BatchItemIn(In):
     ref: str = Field(default="", max_length=100, description="Mã tham chiếu của cơ quan, trả lại nguyên văn")
-    id_number: str = Field(max_length=12)
+    id_number: str = IdNumber
     attributes: Attributes
 
 
 class BatchIn(In):
     context: ContextIn
-    items: list[BatchItemIn] = Field(description="Tối đa 1.000 người; nhiều hơn: 413 batch_too_large")
+    items: list[BatchItemIn] = Field(min_length=1, description="Tối đa 1.000 người; nhiều hơn: 413 batch_too_large")
 
 
 class BatchItemOut(Schema):
@@ -104,7 +108,8 @@ class PersonDataOut(Schema):
 
 class LifeStatusIn(In):
     context: ContextIn
-    id_numbers: list[str] = Field(description="Tối đa 1.000 số định danh")
+    id_numbers: list[IdNumberText] = Field(min_length=1,  # type: ignore[valid-type]
+                                           description="Tối đa 1.000 số định danh; nhiều hơn: 413")
 
 
 class LifeStatusItem(Schema):
@@ -121,7 +126,7 @@ class ConsentRequestIn(In):
     context: ContextIn
     id_number: str = IdNumber
     fields: list[str] = Field(min_length=1, max_length=10)
-    valid_until: datetime
+    valid_until: datetime = Field(examples=["2099-12-31T00:00:00+07:00"], description="Phải ở tương lai")
 
 
 class ConsentOut(Schema):

@@ -1,17 +1,18 @@
 """Quality results over HTTP, mounted at /api/v1/quality. Thin: parse, authorise, call a
 selector or the engine, serialise. Every list is cut to ``request.actor``'s jurisdiction."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: @paginate wraps get_findings, and ninja must resolve
+# its query parameter types (the published choice lists) from real objects, not strings.
 from datetime import datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from popid.core.access import context_from_request
 from popid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from popid.core.schema_types import ID_NUMBER_LOOKUP, OneOf, OptionalProvinceCode
 from popid.registry.quality import selectors
 from popid.registry.quality.engine import run_quality_check
 from popid.registry.quality.kinds import KINDS, Principle
@@ -21,6 +22,9 @@ from popid.registry.selectors import access_person
 router = Router(tags=["quality"])
 
 RUN_ROLES = {"supervisor", "admin"}
+LevelChoice = OneOf(ScoreLevel.values)
+KindChoice = OneOf(sorted(KINDS))
+PrincipleChoice = OneOf(p.value for p in Principle)
 
 
 class NoQualityRun(NotFound):
@@ -38,7 +42,7 @@ class RunOut(Schema):
     duration_seconds: float | None
 
     @staticmethod
-    def from_run(run: QualityRun) -> RunOut:
+    def from_run(run: QualityRun) -> "RunOut":
         return RunOut(id=run.pk, started_at=run.started_at, finished_at=run.finished_at, status=run.status,
                       persons_checked=run.persons_checked, finding_count=run.finding_count,
                       duration_seconds=run.duration_seconds)
@@ -102,7 +106,9 @@ def post_run(request: HttpRequest) -> tuple[int, RunOut]:
 
 
 @router.get("/scores", response=list[ScoreOut])
-def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE, province: str | None = None) -> list:
+def get_scores(request: HttpRequest,
+               level: LevelChoice = ScoreLevel.PROVINCE,
+               province: OptionalProvinceCode | None = None) -> list:
     _check_choice(level, set(ScoreLevel.values), "level")
     if selectors.latest_run() is None:
         raise NoQualityRun()
@@ -111,8 +117,11 @@ def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE, province:
 
 @router.get("/findings", response=list[FindingOut])
 @paginate(PageNumberPagination)
-def get_findings(request: HttpRequest, kind: str | None = None, commune: str | None = None,
-                 principle: str | None = None) -> object:
+def get_findings(request: HttpRequest,
+                 kind: KindChoice | None = None,
+                 commune: str | None = Query(None, max_length=5),
+                 principle: PrincipleChoice | None = None,
+                 ) -> object:
     _check_choice(kind, set(KINDS), "kind")
     _check_choice(principle, {p.value for p in Principle}, "principle")
     return selectors.findings(actor=request.actor, commune_code=commune,  # type: ignore[attr-defined]
@@ -120,7 +129,7 @@ def get_findings(request: HttpRequest, kind: str | None = None, commune: str | N
 
 
 @router.get("/persons/{id_number}/findings", response=list[FindingOut])
-def get_person_findings(request: HttpRequest, id_number: str) -> list:
+def get_person_findings(request: HttpRequest, id_number: str = Path(..., pattern=ID_NUMBER_LOOKUP)) -> list:
     """A read of one person's data: jurisdiction-checked and recorded like any registry read
     (404 outside the jurisdiction, exactly as for a missing person)."""
     person = access_person(ctx=context_from_request(request), id_number=id_number, fields=["quality_findings"])

@@ -6,17 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 from ninja.security.session import SessionAuth
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from popid.core.access import Actor
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
+from popid.core.schema_types import NonBlank, OptionalCommuneCode, OptionalProvinceCode
 from popid.identity.auth import acting_for, current_account
 from popid.identity.models import CitizenAccount
 from popid.services import selectors, services, statistics
@@ -39,30 +40,44 @@ router = Router(tags=["services"])
 
 
 # --- schemas -----------------------------------------------------------------------------------
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class AttachmentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     kind: str = Field(max_length=64)
     name: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
-    content_base64: str = Field(max_length=30_000_000)
+    content_base64: str = Field(max_length=30_000_000, pattern=BASE64_PATTERN)
 
 
 class SubmitIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     procedure: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
 
 class VersionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=2_000_000_000)
     note: str = Field(default="", max_length=2000)
 
 
 class RejectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=2_000_000_000)
-    reason: str = Field(max_length=2000)
+    reason: NonBlank(2000)  # type: ignore[valid-type]
+
+
+class SupplementRequestIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, le=2_000_000_000)
+    note: NonBlank(2000) = Field(description="Giấy tờ, thông tin công dân cần bổ sung")  # type: ignore[valid-type]
 
 
 class SupplementIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=2_000_000_000)
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
@@ -70,6 +85,7 @@ class SupplementIn(Schema):
 
 
 class CounterIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     procedure: str = Field(max_length=64)
     subject_id_number: str = Field(max_length=12)
     data: dict[str, Any] = Field(default_factory=dict)
@@ -229,7 +245,7 @@ def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]
 
 @router.post("/officer/dossiers/{code}/request-supplement", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Yêu cầu công dân bổ sung hồ sơ")
-def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
+def request_supplement(request: HttpRequest, code: str, payload: SupplementRequestIn) -> dict[str, Any]:
     return dossier_out(services.request_supplement(actor=_actor(request), code=code, note=payload.note,
                                                    expected_version=payload.version), events=True)
 
@@ -296,11 +312,13 @@ class StatisticsOut(Schema):
 
 
 class StatisticsQuery(Schema):
-    date_from: date | None = None
-    date_to: date | None = None
-    granularity: str = Field(default="month", max_length=5)
-    province: str = Field(default="", max_length=2)
-    commune: str = Field(default="", max_length=5)
+    model_config = ConfigDict(extra="forbid")
+    date_from: date | None = Field(default=None, description="Mặc định: đầu tháng, 5 tháng trước")
+    date_to: date | None = Field(default=None, description="Không trước date_from, cách date_from tối đa 3 năm "
+                                                            "(ngoài ra: 422 before_start / too_long)")
+    granularity: Literal["week", "month"] = "month"
+    province: OptionalProvinceCode = ""  # type: ignore[valid-type]
+    commune: OptionalCommuneCode = ""  # type: ignore[valid-type]
 
 
 def _report(request: HttpRequest, q: StatisticsQuery) -> statistics.Report:
@@ -364,6 +382,11 @@ class Ct07VerificationOut(Schema):
     valid_until: date | None = None
 
 
+PDF_OPENAPI = {"responses": {"200": {"description": "Giấy xác nhận CT07 (PDF)",
+                                   "content": {"application/pdf": {"schema": {"type": "string",
+                                                                              "format": "binary"}}}}}}
+
+
 def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
     from popid.services.ct07 import pdf_for
     from popid.services.ct07_views import pdf_response, verify_url_builder
@@ -372,7 +395,8 @@ def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
 
 
 @router.get("/dossiers/{code}/ct07.pdf", auth=CITIZEN_AUTH, response={200: None, **PROBLEM},
-            url_name="services_my_ct07", summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
+            url_name="services_my_ct07", openapi_extra=PDF_OPENAPI,
+            summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
 def my_ct07(request: HttpRequest, code: str) -> Any:
     from popid.core.access import AccessContext
     from popid.identity.auth import citizen_actor
@@ -387,7 +411,7 @@ def my_ct07(request: HttpRequest, code: str) -> Any:
 
 
 @router.get("/officer/dossiers/{code}/ct07.pdf", auth=STAFF_AUTH, response={200: None, **PROBLEM},
-            summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
+            openapi_extra=PDF_OPENAPI, summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
 def officer_ct07(request: HttpRequest, code: str) -> Any:
     from popid.core.access import AccessContext
 
