@@ -9,11 +9,13 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from popid.core.schema_types import NonBlank
+from popid.core.schema_types import NonBlank, OneOf
+from popid.exchange import fields as catalogue
 from popid.exchange.access import RequestContext
 
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
 IdNumberText = Annotated[str, Field(pattern=r"^\d{12}$")]
+FieldName = OneOf(catalogue.FIELDS)
 
 
 class In(Schema):
@@ -56,8 +58,8 @@ class Attributes(In):
 class EkycVerifyIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    full_name: str = Field(max_length=150)
-    birth_date: str = Field(max_length=10)
+    full_name: NonBlank(150)  # type: ignore[valid-type]
+    birth_date: NonBlank(10) = Field(description="YYYY-MM-DD, hoặc YYYY / YYYY-MM")  # type: ignore[valid-type]
     attributes: Attributes | None = None
 
     def all_attributes(self) -> dict[str, Any]:
@@ -97,7 +99,8 @@ class BatchOut(Schema):
 class PersonQueryIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    fields: list[str] = Field(min_length=1, max_length=30, description="Tên trường trong danh mục (GET /fields)")
+    fields: list[FieldName] = Field(min_length=1, max_length=30,  # type: ignore[valid-type]
+                                    description="Tên trường trong danh mục (GET /fields)")
 
 
 class PersonDataOut(Schema):
@@ -125,7 +128,7 @@ class LifeStatusOut(Schema):
 class ConsentRequestIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    fields: list[str] = Field(min_length=1, max_length=10)
+    fields: list[FieldName] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
     valid_until: datetime = Field(examples=["2099-12-31T00:00:00+07:00"], description="Phải ở tương lai")
 
 

@@ -178,14 +178,16 @@ class BirthIn(In):
     sex: str = Field(pattern=r"^[MF]$")
     birth_place: str = Field(min_length=1, max_length=300)
     birth_registration_commune_code: CommuneCode
-    hometown: str = Field(min_length=1, max_length=300)
+    hometown: NonBlank(300)  # type: ignore[valid-type]
     ethnicity_code: EthnicityCode
     religion_code: ReligionCode = "00"
     nationality: Nationality = "VN"
     father_id_number: str | None = Field(default=None, pattern=r"^\d{12}$")
     mother_id_number: str | None = Field(default=None, pattern=r"^\d{12}$")
     father_name: str = Field(default="", max_length=150)
-    mother_name: str = Field(default="", max_length=150)
+    mother_name: str = Field(default="", max_length=150, examples=["Trần Thị Bình"],
+                             description="Cần ít nhất một trong: father_id_number, mother_id_number, "
+                                         "father_name, mother_name (không thì 422 required)")
     household_code: str | None = Field(default=None, max_length=20)
     reason: str = Field(default="Đăng ký khai sinh", min_length=1, max_length=500)
     legal_ref: str = LegalRef
