@@ -23,7 +23,10 @@ from pydantic import Field, WithJsonSchema
 
 NUL_FREE = "[^\\x00]"
 NON_BLANK_PATTERN = f"^{NUL_FREE}*[^\\s\\x00]{NUL_FREE}*$"
-PERSON_NAME_PATTERN = "^[^\\d\\x00]*[^\\d\\s\\x00][^\\d\\x00]*$"
+# ``registry.validation.require_name`` refuses any character for which ``str.isdigit()`` holds:
+# decimal digits (\\d) and the other digits (superscripts, circled digits, …), listed here.
+OTHER_DIGITS = "".join(chr(c) for c in range(0x110000) if chr(c).isdigit() and not chr(c).isdecimal())
+PERSON_NAME_PATTERN = f"^[^\\d\\x00{OTHER_DIGITS}]*[^\\d\\s\\x00{OTHER_DIGITS}][^\\d\\x00{OTHER_DIGITS}]*$"
 ID_NUMBER_LOOKUP = r"^[0-9]{1,12}$"
 CODE_LIST_KEY = "x-popid-code-list"  # replaced by a $ref to the code list component in core.openapi
 
@@ -88,6 +91,10 @@ def _digit_class(digits: list[str]) -> str:
             runs.append([d])
     body = "".join(r[0] if len(r) == 1 else f"{r[0]}{r[-1]}" if len(r) == 2 else f"{r[0]}-{r[-1]}" for r in runs)
     return f"[{body}]"
+
+
+def OptionalPersonName(max_length: int = 150, **kwargs: Any) -> Any:  # a name, or "" for none
+    return Annotated[str, Field(max_length=max_length, pattern="^(?:" + PERSON_NAME_PATTERN[1:-1] + ")?$", **kwargs)]
 
 
 def code_lists() -> dict[str, dict[str, Any]]:

@@ -3,9 +3,10 @@ travels only in POST bodies, never in URLs (which end up in proxy logs)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+from django.utils import timezone
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
@@ -16,6 +17,11 @@ from popid.exchange.access import RequestContext
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
 IdNumberText = Annotated[str, Field(pattern=r"^\d{12}$")]
 FieldName = OneOf(catalogue.FIELDS)
+
+
+def _a_year_ahead(schema: dict[str, Any]) -> None:
+    """An example expiry that is valid whenever the document is generated."""
+    schema["examples"] = [(timezone.now() + timedelta(days=365)).replace(microsecond=0).isoformat()]
 
 
 class In(Schema):
@@ -129,7 +135,8 @@ class ConsentRequestIn(In):
     context: ContextIn
     id_number: str = IdNumber
     fields: list[FieldName] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
-    valid_until: datetime = Field(examples=["2099-12-31T00:00:00+07:00"], description="Phải ở tương lai")
+    valid_until: datetime = Field(json_schema_extra=_a_year_ahead,
+                                  description="Trong vòng 730 ngày tới (ngoài ra: 422 range)")
 
 
 class ConsentOut(Schema):

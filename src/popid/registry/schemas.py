@@ -17,7 +17,7 @@ from popid.core.codes import (
     ethnic_group_name,
     religion_name,
 )
-from popid.core.schema_types import CommuneCode, NonBlank, OneOf, PersonName
+from popid.core.schema_types import CommuneCode, NonBlank, OneOf, OptionalPersonName, PersonName
 
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
 Reason = Field(description="Lý do")
@@ -184,8 +184,8 @@ class BirthIn(In):
     nationality: Nationality = "VN"
     father_id_number: str | None = Field(default=None, pattern=r"^\d{12}$")
     mother_id_number: str | None = Field(default=None, pattern=r"^\d{12}$")
-    father_name: str = Field(default="", max_length=150)
-    mother_name: str = Field(default="", max_length=150, examples=["Trần Thị Bình"],
+    father_name: OptionalPersonName() = ""  # type: ignore[valid-type]
+    mother_name: OptionalPersonName() = Field(default="", examples=["Trần Thị Bình"],  # type: ignore[valid-type]
                              description="Cần ít nhất một trong: father_id_number, mother_id_number, "
                                          "father_name, mother_name (không thì 422 required)")
     household_code: str | None = Field(default=None, max_length=20)
