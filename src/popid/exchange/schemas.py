@@ -17,6 +17,7 @@ from popid.exchange.access import RequestContext
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
 IdNumberText = Annotated[str, Field(pattern=r"^\d{12}$")]
 FieldName = OneOf(catalogue.FIELDS)
+SensitiveFieldName = OneOf(sorted(catalogue.SENSITIVE))
 
 
 def _a_year_ahead(schema: dict[str, Any]) -> None:
@@ -134,7 +135,8 @@ class LifeStatusOut(Schema):
 class ConsentRequestIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    fields: list[FieldName] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
+    fields: list[SensitiveFieldName] = Field(min_length=1, max_length=10,  # type: ignore[valid-type]
+                                             description="Chỉ các trường nhạy cảm (ngoài ra: 422 not_sensitive)")
     valid_until: datetime = Field(json_schema_extra=_a_year_ahead,
                                   description="Trong vòng 730 ngày tới (ngoài ra: 422 range)")
 
