@@ -10,11 +10,21 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import DomainError
+from popid.core.openapi import document_problems
 from popid.core.problems import domain_error_response, problem_response
 from popid.registry.api import router as registry_router
 from popid.registry.quality_api import router as quality_router
 
-api = NinjaAPI(
+
+class PopidAPI(NinjaAPI):
+    """The generated OpenAPI document is rewritten by ``core.openapi.document_problems`` so it
+    describes the problem+json errors every operation really answers with."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):  # type: ignore[override]
+        return document_problems(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+api = PopidAPI(
     title="PopID API",
     version="1",
     urls_namespace="api",

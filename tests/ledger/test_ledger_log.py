@@ -205,18 +205,18 @@ def test_public_api_serves_checkpoints_proofs_and_keys():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("url", "params", "status", "code"), [
-    ("/api/v1/ledger/proofs/inclusion", {"index": 3, "size": 3}, 400, "leaf_index_out_of_range"),
-    ("/api/v1/ledger/proofs/inclusion", {"index": -1, "size": 3}, 400, "leaf_index_out_of_range"),
-    ("/api/v1/ledger/proofs/inclusion", {"index": 0, "size": 99}, 400, "tree_size_out_of_range"),
+    ("/api/v1/ledger/proofs/inclusion", {"index": 3, "size": 3}, 404, "leaf_index_out_of_range"),
+    ("/api/v1/ledger/proofs/inclusion", {"index": -1, "size": 3}, 422, "validation_failed"),
+    ("/api/v1/ledger/proofs/inclusion", {"index": 0, "size": 99}, 404, "tree_size_not_reached"),
     ("/api/v1/ledger/proofs/inclusion", {"index": "x", "size": 3}, 422, "validation_failed"),
     ("/api/v1/ledger/proofs/inclusion", {"size": 3}, 422, "validation_failed"),
-    ("/api/v1/ledger/proofs/consistency", {"first": 3, "second": 2}, 400, "tree_size_out_of_range"),
-    ("/api/v1/ledger/proofs/consistency", {"first": 1, "second": 4}, 400, "tree_size_out_of_range"),
+    ("/api/v1/ledger/proofs/consistency", {"first": 3, "second": 2}, 404, "tree_size_out_of_range"),
+    ("/api/v1/ledger/proofs/consistency", {"first": 1, "second": 4}, 404, "tree_size_not_reached"),
     ("/api/v1/ledger/checkpoints/2", {}, 404, "checkpoint_not_found"),
     ("/api/v1/ledger/checkpoints/abc", {}, 422, "validation_failed"),
     ("/api/v1/ledger/checkpoints/" + "9" * 30, {}, 404, "checkpoint_not_found"),
-    ("/api/v1/ledger/proofs/inclusion", {"index": "9" * 30, "size": 3}, 400, "leaf_index_out_of_range"),
-    ("/api/v1/ledger/proofs/consistency", {"first": 1, "second": "9" * 30}, 400, "tree_size_out_of_range"),
+    ("/api/v1/ledger/proofs/inclusion", {"index": "9" * 30, "size": 3}, 404, "leaf_index_out_of_range"),
+    ("/api/v1/ledger/proofs/consistency", {"first": 1, "second": "9" * 30}, 404, "tree_size_not_reached"),
 ])
 def test_bad_input_is_a_problem_and_changes_nothing(url, params, status, code):
     read([AN, BINH, "001090000003"])

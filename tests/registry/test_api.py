@@ -62,10 +62,17 @@ def test_lookup_returns_detail_and_records_the_access(api, family):
     assert record.actor == "cb.hoankiem" and record.purpose == "Giải quyết hồ sơ CT01"
 
 
-@pytest.mark.parametrize("bad", ["123", "00109052273X", "0010905227381"])
+@pytest.mark.parametrize("bad", ["00109052273X", "0010905227381", "１２３"])
 def test_malformed_id_number_names_the_field(api, bad):
     body = problem(api.get(f"{API}/persons/{bad}"), 422)
     assert body["errors"][0]["field"] == "id_number"
+
+
+def test_short_number_that_is_not_stored_is_not_found(api):
+    """All digits, at most 12: valid by the published pattern ^[0-9]{1,12}$ (a malformed number
+    kept in the registry stays reachable), so one that is not stored is 404, not 422."""
+    body = problem(api.get(f"{API}/persons/123"), 404)
+    assert body["code"] == "person_not_found" and body["errors"][0]["field"] == "id_number"
 
 
 def test_other_jurisdiction_looks_exactly_like_missing(family, officer_hcm):

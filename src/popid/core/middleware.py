@@ -80,7 +80,10 @@ class ContentSecurityPolicyMiddleware:
 
 
 class ApiProblemMiddleware:
-    """Turns Django-level failures on /api/ paths into problem JSON instead of HTML pages."""
+    """Turns Django-level failures on /api/ paths into problem JSON instead of HTML pages,
+    keeping the headers that belong to the status (``Allow`` on 405, RFC 9110 §15.5.6)."""
+
+    KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -108,9 +111,10 @@ class ApiProblemMiddleware:
         if is_api and response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             ("application/problem+json", "application/json")
         ):
+            kept = {name: response[name] for name in self.KEPT_HEADERS if response.has_header(name)}
             return problem_response(
                 request, status=response.status_code, code=f"http_{response.status_code}",
-                title=response.reason_phrase,
+                title=response.reason_phrase, headers=kept,
             )
         return response
 

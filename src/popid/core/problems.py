@@ -41,6 +41,8 @@ def problem_response(
                             json_dumps_params={"ensure_ascii": False})
     for name, value in (headers or {}).items():
         response[name] = value
+    if status == 401 and not response.has_header("WWW-Authenticate"):
+        response["WWW-Authenticate"] = 'Bearer realm="popid"'  # RFC 9110 §15.5.2: every 401 names a scheme
     return response
 
 

@@ -4,10 +4,11 @@ change its status; the same services and selectors as the console."""
 from __future__ import annotations
 
 from ninja import Router, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from popid.core.access import context_from_request
 from popid.core.permissions import Permission, operation_requires
+from popid.core.schema_types import NonBlank
 from popid.documents import selectors, services
 from popid.documents.models import DrivingLicence
 
@@ -29,16 +30,16 @@ class LicenceOut(Schema):
 
 class StatusIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    reason: str
-    legal_ref: str = services.LEGAL_REF_SUSPENSION
+    reason: NonBlank(500)  # type: ignore[valid-type]
+    legal_ref: NonBlank(200) = services.LEGAL_REF_SUSPENSION  # type: ignore[valid-type]
     expected_version: int | None = None
 
 
 class DeductIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    points: int
-    reason: str
-    legal_ref: str = services.LEGAL_REF_SUSPENSION
+    points: int = Field(ge=1, le=services.LICENCE_POINTS)
+    reason: NonBlank(500)  # type: ignore[valid-type]
+    legal_ref: NonBlank(200) = services.LEGAL_REF_SUSPENSION  # type: ignore[valid-type]
     expected_version: int | None = None
 
 

@@ -23,6 +23,8 @@ from popid.exchange.schemas import (
     BatchOut,
     ConsentOut,
     ConsentRequestIn,
+    EkycVerifyIn,
+    EkycVerifyOut,
     FieldOut,
     LifeStatusIn,
     LifeStatusOut,
@@ -30,8 +32,6 @@ from popid.exchange.schemas import (
     PersonQueryIn,
     SubscriptionIn,
     SubscriptionOut,
-    VerifyIn,
-    VerifyOut,
 )
 from popid.exchange.tokens import AGENCY_AUTH, require_scope
 
@@ -55,10 +55,10 @@ def throttled(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@router.post("/ekyc/verify", response={200: VerifyOut, **PROBLEMS}, summary="eKYC: xác thực thông tin một người")
+@router.post("/ekyc/verify", response={200: EkycVerifyOut, **PROBLEMS}, summary="eKYC: xác thực thông tin một người")
 @throttled
 @operation_requires(Permission.AGENCY_EXCHANGE)
-def verify(request: HttpRequest, payload: VerifyIn) -> Any:
+def verify(request: HttpRequest, payload: EkycVerifyIn) -> Any:
     subsystem = require_scope(request, Service.EKYC)
     result = services.verify_identity(subsystem=subsystem, rc=payload.context.to_rc(), id_number=payload.id_number,
                                       attributes=payload.all_attributes())
@@ -140,7 +140,12 @@ def field_catalogue(request: HttpRequest) -> Any:
             for f in catalogue.FIELDS.values()]
 
 
-@router.get("/jwks", auth=None, summary="Khóa công khai ký webhook (JWKS)")
+JWKS_OPENAPI = {"responses": {"200": {"description": "JWK Set (RFC 7517)", "content": {"application/json": {
+    "schema": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
+        "type": "object", "required": ["kty"], "additionalProperties": True}}}}}}}}}
+
+
+@router.get("/jwks", auth=None, openapi_extra=JWKS_OPENAPI, summary="Khóa công khai ký webhook (JWKS)")
 @operation_requires(Permission.PUBLIC)
 def jwks(request: HttpRequest) -> HttpResponse:
     return JsonResponse(keys.public_jwks(EXCHANGE_KEYSET, algs=("ES256",)),

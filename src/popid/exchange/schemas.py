@@ -3,15 +3,26 @@ travels only in POST bodies, never in URLs (which end up in proxy logs)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
+from django.utils import timezone
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from popid.core.schema_types import NonBlank, OneOf
+from popid.exchange import fields as catalogue
 from popid.exchange.access import RequestContext
 
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
+IdNumberText = Annotated[str, Field(pattern=r"^\d{12}$")]
+FieldName = OneOf(catalogue.FIELDS)
+SensitiveFieldName = OneOf(sorted(catalogue.SENSITIVE))
+
+
+def _a_year_ahead(schema: dict[str, Any]) -> None:
+    """An example expiry that is valid whenever the document is generated."""
+    schema["examples"] = [(timezone.now() + timedelta(days=365)).replace(microsecond=0).isoformat()]
 
 
 class In(Schema):
@@ -21,12 +32,14 @@ class In(Schema):
 class ContextIn(In):
     """Why this request is made; recorded in the citizen's access history and the ledger."""
 
-    purpose: str = Field(max_length=200, description="Mục đích khai thác")
-    legal_basis: str = Field(max_length=200, description="Căn cứ pháp lý")
-    official: str = Field(max_length=150, description="Cán bộ, nhân viên khởi tạo yêu cầu (họ tên / mã)")
+    purpose: NonBlank(200) = Field(description="Mục đích khai thác")  # type: ignore[valid-type]
+    legal_basis: NonBlank(200) = Field(description="Căn cứ pháp lý")  # type: ignore[valid-type]
+    official: NonBlank(150) = Field(  # type: ignore[valid-type]
+        description="Cán bộ, nhân viên khởi tạo yêu cầu (họ tên / mã)")
     consent_ref: str = Field(default="", max_length=40, description="Mã đồng ý của công dân (DY-…)")
-    hidden_until: datetime | None = Field(default=None,
-                                          description="Tra cứu bảo mật: ẩn với công dân đến thời điểm này")
+    hidden_until: datetime | None = Field(default=None, examples=["2099-12-31T00:00:00+07:00"],
+                                          description="Tra cứu bảo mật: ẩn với công dân đến thời điểm này "
+                                                      "(phải ở tương lai; quá khứ: 422 past)")
 
     def to_rc(self) -> RequestContext:
         return RequestContext(purpose=self.purpose, legal_basis=self.legal_basis, official=self.official,
@@ -49,11 +62,11 @@ class Attributes(In):
     email: str | None = Field(default=None, max_length=254)
 
 
-class VerifyIn(In):
+class EkycVerifyIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    full_name: str = Field(max_length=150)
-    birth_date: str = Field(max_length=10)
+    full_name: NonBlank(150)  # type: ignore[valid-type]
+    birth_date: NonBlank(10) = Field(description="YYYY-MM-DD, hoặc YYYY / YYYY-MM")  # type: ignore[valid-type]
     attributes: Attributes | None = None
 
     def all_attributes(self) -> dict[str, Any]:
@@ -61,7 +74,7 @@ class VerifyIn(In):
         return {**extra, "full_name": self.full_name, "birth_date": self.birth_date}
 
 
-class VerifyOut(Schema):
+class EkycVerifyOut(Schema):
     id_number: str
     match: bool = Field(description="true khi mọi thuộc tính đều khớp")
     attributes: dict[str, bool]
@@ -69,13 +82,13 @@ class VerifyOut(Schema):
 
 class BatchItemIn(In):
     ref: str = Field(default="", max_length=100, description="Mã tham chiếu của cơ quan, trả lại nguyên văn")
-    id_number: str = Field(max_length=12)
+    id_number: str = IdNumber
     attributes: Attributes
 
 
 class BatchIn(In):
     context: ContextIn
-    items: list[BatchItemIn] = Field(description="Tối đa 1.000 người; nhiều hơn: 413 batch_too_large")
+    items: list[BatchItemIn] = Field(min_length=1, description="Tối đa 1.000 người; nhiều hơn: 413 batch_too_large")
 
 
 class BatchItemOut(Schema):
@@ -93,7 +106,8 @@ class BatchOut(Schema):
 class PersonQueryIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    fields: list[str] = Field(min_length=1, max_length=30, description="Tên trường trong danh mục (GET /fields)")
+    fields: list[FieldName] = Field(min_length=1, max_length=30,  # type: ignore[valid-type]
+                                    description="Tên trường trong danh mục (GET /fields)")
 
 
 class PersonDataOut(Schema):
@@ -104,7 +118,8 @@ class PersonDataOut(Schema):
 
 class LifeStatusIn(In):
     context: ContextIn
-    id_numbers: list[str] = Field(description="Tối đa 1.000 số định danh")
+    id_numbers: list[IdNumberText] = Field(min_length=1,  # type: ignore[valid-type]
+                                           description="Tối đa 1.000 số định danh; nhiều hơn: 413")
 
 
 class LifeStatusItem(Schema):
@@ -120,8 +135,10 @@ class LifeStatusOut(Schema):
 class ConsentRequestIn(In):
     context: ContextIn
     id_number: str = IdNumber
-    fields: list[str] = Field(min_length=1, max_length=10)
-    valid_until: datetime
+    fields: list[SensitiveFieldName] = Field(min_length=1, max_length=10,  # type: ignore[valid-type]
+                                             description="Chỉ các trường nhạy cảm (ngoài ra: 422 not_sensitive)")
+    valid_until: datetime = Field(json_schema_extra=_a_year_ahead,
+                                  description="Trong vòng 730 ngày tới (ngoài ra: 422 range)")
 
 
 class ConsentOut(Schema):

@@ -10,7 +10,7 @@ import base64
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from popid.core.permissions import Permission, operation_requires
 from popid.ledger import services
@@ -70,7 +70,8 @@ def checkpoint_by_size(request: HttpRequest, size: int):
 @router.get("/proofs/inclusion", auth=None, response={200: InclusionOut, **PROBLEM},
             summary="Bằng chứng chứa (audit path, RFC 9162 §2.1.3)")
 @operation_requires(Permission.PUBLIC)
-def inclusion(request: HttpRequest, index: int, size: int):
+def inclusion(request: HttpRequest, index: int = Query(..., ge=0, description="Chỉ số lá, nhỏ hơn size"),
+              size: int = Query(..., ge=0, description="Kích thước cây; lớn hơn sổ cái hiện tại: 404")):
     services.integrate_lazily(checkpoint=False)
     path = services.inclusion_proof(index, size)
     return {"index": index, "size": size, "leaf_hash": b64(services.leaf_hash_at(index)),
@@ -80,7 +81,8 @@ def inclusion(request: HttpRequest, index: int, size: int):
 @router.get("/proofs/consistency", auth=None, response={200: ConsistencyOut, **PROBLEM}, url_name="ledger_consistency",
             summary="Bằng chứng nhất quán giữa hai kích thước (RFC 9162 §2.1.4)")
 @operation_requires(Permission.PUBLIC)
-def consistency(request: HttpRequest, first: int, second: int):
+def consistency(request: HttpRequest, first: int = Query(..., ge=0, description="Không lớn hơn second"),
+                second: int = Query(..., ge=0, description="Kích thước cây; lớn hơn sổ cái hiện tại: 404")):
     services.integrate_lazily(checkpoint=False)
     path = services.consistency_proof(first, second)
     return {"first": first, "second": second, "consistency_path": [b64(h) for h in path]}

@@ -6,15 +6,26 @@ from popid.core.errors import DomainError, NotFound
 
 
 class LeafIndexOutOfRange(DomainError):
+    """No leaf with this index in a tree of that size: no such audit path (404)."""
+
     code = "leaf_index_out_of_range"
-    status = 400
+    status = 404
     title = _("Chỉ số lá nằm ngoài cây")
 
 
 class TreeSizeOutOfRange(DomainError):
+    """A consistency proof from a larger to a smaller tree does not exist (404)."""
+
     code = "tree_size_out_of_range"
-    status = 400
+    status = 404
     title = _("Kích thước cây không hợp lệ")
+
+
+class TreeSizeNotReached(NotFound):
+    """A tree size the log has not reached (yet): no such tree, so no proof against it (404)."""
+
+    code = "tree_size_not_reached"
+    title = _("Sổ cái chưa đạt kích thước cây này")
 
 
 class CheckpointNotFound(NotFound):

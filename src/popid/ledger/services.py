@@ -28,7 +28,13 @@ from popid.core.errors import DomainError
 from popid.core.models import AccessRecord
 from popid.ledger import merkle, personmap
 from popid.ledger.commitments import SALT_SIZE, entry_leaf_hash, record_content
-from popid.ledger.errors import CheckpointNotFound, LeafIndexOutOfRange, LedgerEmpty, TreeSizeOutOfRange
+from popid.ledger.errors import (
+    CheckpointNotFound,
+    LeafIndexOutOfRange,
+    LedgerEmpty,
+    TreeSizeNotReached,
+    TreeSizeOutOfRange,
+)
 from popid.ledger.models import (
     Checkpoint,
     LedgerEntry,
@@ -447,8 +453,10 @@ def public_jwks() -> dict[str, list[dict]]:
 
 # --- proofs --------------------------------------------------------------------------------------
 def _check_size(size: int, *, field: str = "size") -> None:
-    if size < 0 or size > ledger_size():
+    if size < 0:
         raise TreeSizeOutOfRange(field=field, size=size)
+    if size > ledger_size():
+        raise TreeSizeNotReached(field=field, size=size)
 
 
 def tree_root(size: int) -> bytes:

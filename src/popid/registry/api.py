@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from popid.core import admin_units
 from popid.core.access import AccessContext, Actor, context_from_request
 from popid.core.permissions import Permission, operation_requires
+from popid.core.schema_types import ID_NUMBER_LOOKUP, CommuneCode
 from popid.registry import selectors, services
 from popid.registry.models import Household, HouseholdMember, Person, Residence
 from popid.registry.schemas import (
@@ -35,7 +36,8 @@ from popid.registry.schemas import (
 
 router = Router(tags=["registry"])
 DEFAULT_PURPOSE = "Tra cứu nghiệp vụ"
-PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}  # problem+json: core.openapi
+IdNumberPath = Path(..., pattern=ID_NUMBER_LOOKUP, description="Số định danh (12 chữ số; số đã hủy vẫn tra được)")
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -71,7 +73,7 @@ class SearchQuery(Schema):
     name: str = Field(min_length=2, max_length=150, description="Họ tên, có hoặc không dấu")
     birth_year: int | None = Field(default=None, ge=1850, le=2400)
     birth_date: date | None = None
-    commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    commune_code: CommuneCode | None = None
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=20, ge=1, le=100)
 
@@ -88,13 +90,14 @@ def search_persons(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any
 
 @router.get("/persons/{id_number}", response={200: PersonDetailOut, **PROBLEM}, summary="Tra cứu theo số định danh")
 @operation_requires(Permission.REGISTRY_READ)
-def get_person(request: HttpRequest, id_number: str) -> dict[str, Any]:
+def get_person(request: HttpRequest, id_number: str = IdNumberPath) -> dict[str, Any]:
     return detail_out(selectors.person_detail(ctx=_ctx(request), id_number=id_number))
 
 
 @router.get("/persons/{id_number}/history", response={200: HistoryPage, **PROBLEM}, summary="Lịch sử thay đổi")
 @operation_requires(Permission.REGISTRY_READ)
-def get_history(request: HttpRequest, id_number: str, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+def get_history(request: HttpRequest, id_number: str = IdNumberPath, page: int = Query(1, ge=1, le=10_000),
+                page_size: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
     page, page_size = max(1, min(page, 10_000)), max(1, min(page_size, 200))
     qs = selectors.person_history(ctx=_ctx(request), id_number=id_number)
     return {"total": qs.count(), "page": page, "page_size": page_size,

@@ -1,18 +1,19 @@
 """Quality results over HTTP, mounted at /api/v1/quality. Thin: parse, authorise, call a
 selector or the engine, serialise. Every list is cut to ``request.actor``'s jurisdiction."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: @paginate wraps get_findings, and ninja must resolve
+# its query parameter types (the published choice lists) from real objects, not strings.
 from datetime import datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from popid.core.access import context_from_request
 from popid.core.errors import NotFound, ValidationFailed
 from popid.core.permissions import Permission, operation_requires
+from popid.core.schema_types import ID_NUMBER_LOOKUP, OneOf, OptionalProvinceCode
 from popid.registry.quality import selectors
 from popid.registry.quality.engine import run_quality_check
 from popid.registry.quality.kinds import KINDS, Principle
@@ -20,6 +21,10 @@ from popid.registry.quality.models import QualityFinding, QualityRun, QualitySco
 from popid.registry.selectors import access_person
 
 router = Router(tags=["quality"])
+
+LevelChoice = OneOf(ScoreLevel.values)
+KindChoice = OneOf(sorted(KINDS))
+PrincipleChoice = OneOf(p.value for p in Principle)
 
 
 class NoQualityRun(NotFound):
@@ -37,7 +42,7 @@ class RunOut(Schema):
     duration_seconds: float | None
 
     @staticmethod
-    def from_run(run: QualityRun) -> RunOut:
+    def from_run(run: QualityRun) -> "RunOut":
         return RunOut(id=run.pk, started_at=run.started_at, finished_at=run.finished_at, status=run.status,
                       persons_checked=run.persons_checked, finding_count=run.finding_count,
                       duration_seconds=run.duration_seconds)
@@ -102,8 +107,9 @@ def post_run(request: HttpRequest) -> tuple[int, RunOut]:
 
 @router.get("/scores", response=list[ScoreOut])
 @operation_requires(Permission.QUALITY_READ)
-def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE,
-               province: str | None = None) -> list[QualityScore]:
+def get_scores(request: HttpRequest,
+               level: LevelChoice = ScoreLevel.PROVINCE,
+               province: OptionalProvinceCode | None = None) -> list:
     _check_choice(level, set(ScoreLevel.values), "level")
     if selectors.latest_run() is None:
         raise NoQualityRun()
@@ -113,8 +119,11 @@ def get_scores(request: HttpRequest, level: str = ScoreLevel.PROVINCE,
 @router.get("/findings", response=list[FindingOut])
 @paginate(PageNumberPagination)
 @operation_requires(Permission.QUALITY_READ)
-def get_findings(request: HttpRequest, kind: str | None = None, commune: str | None = None,
-                 principle: str | None = None) -> object:
+def get_findings(request: HttpRequest,
+                 kind: KindChoice | None = None,
+                 commune: str | None = Query(None, max_length=5),
+                 principle: PrincipleChoice | None = None,
+                 ) -> object:
     _check_choice(kind, set(KINDS), "kind")
     _check_choice(principle, {p.value for p in Principle}, "principle")
     return selectors.findings(actor=request.actor, commune_code=commune,  # type: ignore[attr-defined]
@@ -123,7 +132,7 @@ def get_findings(request: HttpRequest, kind: str | None = None, commune: str | N
 
 @router.get("/persons/{id_number}/findings", response=list[FindingOut])
 @operation_requires(Permission.QUALITY_READ)
-def get_person_findings(request: HttpRequest, id_number: str) -> list[QualityFinding]:
+def get_person_findings(request: HttpRequest, id_number: str = Path(..., pattern=ID_NUMBER_LOOKUP)) -> list:
     """A read of one person's data: jurisdiction-checked and recorded like any registry read
     (404 outside the jurisdiction, exactly as for a missing person)."""
     person = access_person(ctx=context_from_request(request), id_number=id_number, fields=["quality_findings"])

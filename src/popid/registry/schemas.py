@@ -9,10 +9,23 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from popid.core import admin_units
-from popid.core.codes import ethnic_group_name, religion_name
+from popid.core.codes import (
+    ETHNIC_GROUPS,
+    FOREIGN_ETHNICITY,
+    NATIONALITIES,
+    RELIGIONS,
+    ethnic_group_name,
+    religion_name,
+)
+from popid.core.schema_types import CommuneCode, NonBlank, OneOf, OptionalPersonName, PersonName
 
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
-Reason = Field(min_length=1, max_length=500, description="Lý do")
+Reason = Field(description="Lý do")
+ReasonText = NonBlank(500)
+EthnicityCode = OneOf([*ETHNIC_GROUPS, FOREIGN_ETHNICITY])
+ReligionCode = OneOf(RELIGIONS)
+Nationality = OneOf(NATIONALITIES)
+LegalRefText = NonBlank(200)
 LegalRef = Field(default="", max_length=200, description="Căn cứ pháp lý")
 
 
@@ -161,19 +174,21 @@ class HistoryPage(Schema):
 
 # --- command inputs ----------------------------------------------------------------------
 class BirthIn(In):
-    full_name: str = Field(min_length=2, max_length=150)
+    full_name: PersonName(150, min_length=2)  # type: ignore[valid-type]
     birth_date: date
     sex: str = Field(pattern=r"^[MF]$")
     birth_place: str = Field(min_length=1, max_length=300)
-    birth_registration_commune_code: str = Field(pattern=r"^\d{5}$")
-    hometown: str = Field(min_length=1, max_length=300)
-    ethnicity_code: str = Field(pattern=r"^\d{2}$")
-    religion_code: str = Field(default="00", pattern=r"^\d{2}$")
-    nationality: str = Field(default="VN", pattern=r"^[A-Z]{2}$")
+    birth_registration_commune_code: CommuneCode
+    hometown: NonBlank(300)  # type: ignore[valid-type]
+    ethnicity_code: EthnicityCode
+    religion_code: ReligionCode = "00"
+    nationality: Nationality = "VN"
     father_id_number: str | None = Field(default=None, pattern=r"^\d{12}$")
     mother_id_number: str | None = Field(default=None, pattern=r"^\d{12}$")
-    father_name: str = Field(default="", max_length=150)
-    mother_name: str = Field(default="", max_length=150)
+    father_name: OptionalPersonName() = ""  # type: ignore[valid-type]
+    mother_name: OptionalPersonName() = Field(default="", examples=["Trần Thị Bình"],  # type: ignore[valid-type]
+                             description="Cần ít nhất một trong: father_id_number, mother_id_number, "
+                                         "father_name, mother_name (không thì 422 required)")
     household_code: str | None = Field(default=None, max_length=20)
     reason: str = Field(default="Đăng ký khai sinh", min_length=1, max_length=500)
     legal_ref: str = LegalRef
@@ -181,37 +196,37 @@ class BirthIn(In):
 
 class DeathIn(In):
     died_on: date
-    reason: str = Reason
+    reason: ReasonText = Reason  # type: ignore[valid-type]
     legal_ref: str = LegalRef
     version: int | None = Field(default=None, ge=1)
 
 
 class PermanentResidenceIn(In):
-    commune_code: str = Field(pattern=r"^\d{5}$")
+    commune_code: CommuneCode
     address: str = Field(default="", max_length=300)
     valid_from: date
     household_code: str | None = Field(default=None, max_length=20)
     relationship: str = Field(default="other", max_length=12)
-    reason: str = Reason
+    reason: ReasonText = Reason  # type: ignore[valid-type]
     legal_ref: str = Field(default="Luật Cư trú 2020, Điều 20-22", max_length=200)
     version: int | None = Field(default=None, ge=1)
 
 
 class TemporaryResidenceIn(In):
-    commune_code: str = Field(pattern=r"^\d{5}$")
+    commune_code: CommuneCode
     address: str = Field(min_length=1, max_length=300)
     valid_from: date
     valid_until: date
-    reason: str = Reason
+    reason: ReasonText = Reason  # type: ignore[valid-type]
     legal_ref: str = Field(default="Luật Cư trú 2020, Điều 27-28", max_length=200)
     version: int | None = Field(default=None, ge=1)
 
 
 class CurrentResidenceIn(In):
-    commune_code: str = Field(pattern=r"^\d{5}$")
+    commune_code: CommuneCode
     address: str = Field(min_length=1, max_length=300)
     valid_from: date
-    reason: str = Reason
+    reason: ReasonText = Reason  # type: ignore[valid-type]
     legal_ref: str = Field(default="Luật Cư trú 2020, Điều 19", max_length=200)
     version: int | None = Field(default=None, ge=1)
 
@@ -219,7 +234,7 @@ class CurrentResidenceIn(In):
 class SplitHouseholdIn(In):
     member_id_numbers: list[str] = Field(min_length=1, max_length=50)
     new_head_id_number: str = IdNumber
-    reason: str = Reason
+    reason: ReasonText = Reason  # type: ignore[valid-type]
     legal_ref: str = Field(default="Luật Cư trú 2020, Điều 25", max_length=200)
 
 
@@ -231,7 +246,9 @@ class MarriageIn(In):
 
 
 class CorrectionChanges(In):
-    full_name: str | None = Field(default=None, max_length=150)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    full_name: PersonName(150) | None = None  # type: ignore[valid-type]
     birth_date: date | None = None
     birth_place: str | None = Field(default=None, max_length=300)
     hometown: str | None = Field(default=None, max_length=300)
@@ -247,15 +264,15 @@ class CorrectionChanges(In):
 
 class CorrectionIn(In):
     changes: CorrectionChanges
-    reason: str = Reason
-    legal_ref: str = Field(min_length=1, max_length=200)
+    reason: ReasonText = Reason  # type: ignore[valid-type]
+    legal_ref: LegalRefText  # type: ignore[valid-type]
     version: int = Field(ge=1, description="Phiên bản hồ sơ đã đọc (khóa lạc quan)")
 
 
 class ReissueIn(In):
     sex: str | None = Field(default=None, pattern=r"^[MF]$")
     birth_date: date | None = None
-    birth_registration_commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    reason: str = Reason
-    legal_ref: str = Field(min_length=1, max_length=200)
+    birth_registration_commune_code: CommuneCode | None = None
+    reason: ReasonText = Reason  # type: ignore[valid-type]
+    legal_ref: LegalRefText  # type: ignore[valid-type]
     version: int = Field(ge=1)

@@ -43,11 +43,10 @@ def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | Non
     well_formed = bool(ID_NUMBER_RE.match(id_number or ""))
     if not well_formed and not (id_number.isdigit() and len(id_number) <= 12):
         _require_id_number(id_number)
-    # A malformed number still stored in the registry (a data-quality finding) must stay reachable
-    # so it can be corrected; any other malformed input is a 422.
+    # A malformed all-digit number still stored in the registry (a data-quality finding) must stay
+    # reachable so it can be corrected; one that is not stored is simply not found (404), like any
+    # well-formed number (the API publishes the pattern ^[0-9]{1,12}$ for lookups).
     person = Person.objects.filter(id_number=id_number).first()
-    if person is None and not well_formed:
-        _require_id_number(id_number)
     if person is None:
         cancelled = CancelledIdNumber.objects.select_related("person").filter(id_number=id_number).first()
         person = cancelled.person if cancelled else None

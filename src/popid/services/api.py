@@ -6,17 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from popid.core.access import AccessContext, Actor, context_from_request
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import ValidationFailed
 from popid.core.permissions import Permission, operation_requires
+from popid.core.schema_types import NonBlank, OptionalCommuneCode, OptionalProvinceCode
 from popid.identity.auth import acting_for
 from popid.identity.models import CitizenAccount
 from popid.services import dossiers, selectors, statistics
@@ -33,30 +34,44 @@ router = Router(tags=["services"])
 
 
 # --- schemas -----------------------------------------------------------------------------------
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class AttachmentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     kind: str = Field(max_length=64)
     name: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
-    content_base64: str = Field(max_length=30_000_000)
+    content_base64: str = Field(max_length=30_000_000, pattern=BASE64_PATTERN)
 
 
 class SubmitIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     procedure: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
 
 class VersionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=2_000_000_000)
     note: str = Field(default="", max_length=2000)
 
 
 class RejectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=2_000_000_000)
-    reason: str = Field(max_length=2000)
+    reason: NonBlank(2000)  # type: ignore[valid-type]
+
+
+class SupplementRequestIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, le=2_000_000_000)
+    note: NonBlank(2000) = Field(description="Giấy tờ, thông tin công dân cần bổ sung")  # type: ignore[valid-type]
 
 
 class SupplementIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=2_000_000_000)
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
@@ -64,6 +79,7 @@ class SupplementIn(Schema):
 
 
 class CounterIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     procedure: str = Field(max_length=64)
     subject_id_number: str = Field(max_length=12)
     data: dict[str, Any] = Field(default_factory=dict)
@@ -235,7 +251,7 @@ def reject(request: HttpRequest, code: str, payload: RejectIn) -> dict[str, Any]
 @router.post("/officer/dossiers/{code}/request-supplement", auth=STAFF_AUTH, response={200: dict, **PROBLEM},
              summary="Yêu cầu công dân bổ sung hồ sơ")
 @operation_requires(Permission.DOSSIER_PROCESS)
-def request_supplement(request: HttpRequest, code: str, payload: VersionIn) -> dict[str, Any]:
+def request_supplement(request: HttpRequest, code: str, payload: SupplementRequestIn) -> dict[str, Any]:
     return dossier_out(dossiers.request_supplement(actor=_actor(request), code=code, note=payload.note,
                                                    expected_version=payload.version), events=True)
 
@@ -303,11 +319,13 @@ class StatisticsOut(Schema):
 
 
 class StatisticsQuery(Schema):
-    date_from: date | None = None
-    date_to: date | None = None
-    granularity: str = Field(default="month", max_length=5)
-    province: str = Field(default="", max_length=2)
-    commune: str = Field(default="", max_length=5)
+    model_config = ConfigDict(extra="forbid")
+    date_from: date | None = Field(default=None, description="Mặc định: đầu tháng, 5 tháng trước")
+    date_to: date | None = Field(default=None, description="Không trước date_from, cách date_from tối đa 3 năm "
+                                                            "(ngoài ra: 422 before_start / too_long)")
+    granularity: Literal["week", "month"] = "month"
+    province: OptionalProvinceCode = ""  # type: ignore[valid-type]
+    commune: OptionalCommuneCode = ""  # type: ignore[valid-type]
 
 
 def _report(request: HttpRequest, q: StatisticsQuery) -> statistics.Report:
@@ -372,6 +390,11 @@ class Ct07VerificationOut(Schema):
     valid_until: date | None = None
 
 
+PDF_OPENAPI = {"responses": {"200": {"description": "Giấy xác nhận CT07 (PDF)",
+                                   "content": {"application/pdf": {"schema": {"type": "string",
+                                                                              "format": "binary"}}}}}}
+
+
 def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
     from popid.services.ct07 import pdf_for
     from popid.services.ct07_http import pdf_response, verify_url_builder
@@ -380,7 +403,8 @@ def _ct07_pdf(request: HttpRequest, dossier: Dossier, ctx: Any) -> Any:
 
 
 @router.get("/dossiers/{code}/ct07.pdf", auth=CITIZEN_AUTH, response={200: None, **PROBLEM},
-            url_name="services_my_ct07", summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
+            url_name="services_my_ct07", openapi_extra=PDF_OPENAPI,
+            summary="Tải giấy xác nhận thông tin về cư trú (CT07, PDF có mã QR xác minh)")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_ct07(request: HttpRequest, code: str) -> Any:
     from popid.identity.auth import citizen_actor
@@ -395,7 +419,7 @@ def my_ct07(request: HttpRequest, code: str) -> Any:
 
 
 @router.get("/officer/dossiers/{code}/ct07.pdf", auth=STAFF_AUTH, response={200: None, **PROBLEM},
-            summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
+            openapi_extra=PDF_OPENAPI, summary="Giấy xác nhận CT07 của hồ sơ thuộc đơn vị")
 @operation_requires(Permission.DOSSIER_READ)
 def officer_ct07(request: HttpRequest, code: str) -> Any:
     ctx = AccessContext(actor=_actor(request), purpose="Cấp giấy xác nhận thông tin về cư trú (CT07)",

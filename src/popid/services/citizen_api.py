@@ -89,7 +89,19 @@ def start_payment(request: HttpRequest, public_id: str) -> dict[str, Any]:
             "redirect_url": request.build_absolute_uri(url)}
 
 
+NOTICE_OPENAPI = {
+    "parameters": [{"in": "header", "name": SIGNATURE_HEADER, "required": True, "schema": {"type": "string"},
+                    "description": "HMAC-SHA256 (hex) của nguyên văn nội dung; sai: 401 payment_signature_invalid"}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["order_id", "amount", "status", "timestamp", "nonce"],
+        "properties": {"order_id": {"type": "string"}, "amount": {"type": "integer"}, "status": {"type": "string"},
+                       "reference": {"type": "string"}, "timestamp": {"type": "integer"},
+                       "nonce": {"type": "string"}}}}}},
+}
+
+
 @router.post("/payments/callback", auth=None, response={200: dict, **PROBLEM}, url_name="services_payment_callback",
+             openapi_extra=NOTICE_OPENAPI,
              summary="Thông báo kết quả thanh toán từ cổng (chữ ký HMAC-SHA256, timestamp, nonce)")
 @operation_requires(Permission.PUBLIC)
 def payment_callback(request: HttpRequest) -> dict[str, Any]:
