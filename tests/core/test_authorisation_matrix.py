@@ -75,7 +75,8 @@ ROLE = {"anonymous": None, "citizen": CITIZEN_ROLE, "officer_other_unit": "offic
 # Reads whose object lies in Phường Hoàn Kiếm: the unit's officer sees it, another unit's gets 404.
 JURISDICTION_READS = {"GET /api/v1/persons/{id_number}", "GET /api/v1/persons/{id_number}/history",
                       "GET /api/v1/households/{code}", "GET /api/v1/quality/persons/{id_number}/findings",
-                      "GET /api/v1/services/officer/dossiers/{code}"}
+                      "GET /api/v1/services/officer/dossiers/{code}",
+                      "GET /api/v1/immigration/communes/{commune_code}/present"}
 OWN_READS = {"GET /api/v1/services/dossiers/{code}"}  # the citizen's own dossier
 
 
@@ -124,7 +125,7 @@ def _url(op: Op, family) -> str:
     an = family["an"]
     household = an.household_memberships.get(left_on__isnull=True).household
     values = {"id_number": an.id_number, "number": "000000000001", "reference": "khong-co", "subscription_id": "1",
-              "size": "1", "public_id": "khong-co", "code": "khong-co"}
+              "size": "1", "public_id": "khong-co", "code": "khong-co", "commune_code": "00070"}
     if op.path.startswith("/api/v1/households/"):
         values["code"] = household.code
     if op.method == "GET" and "/dossiers/{code}" in op.path:

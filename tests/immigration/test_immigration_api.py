@@ -150,7 +150,7 @@ def test_police_see_present_guests_by_jurisdiction_and_every_lookup_is_recorded(
     response = _officer_get(client, officer_hoan_kiem, "/communes/00070/present")
     assert response.status_code == 200 and [s["document_number"] for s in response.json()] == ["X1234567"]
     assert AccessRecord.objects.filter(person_id_number="FRAX1234567", actor="cb.hoankiem").count() == 1
-    assert _officer_get(client, officer_hcm, "/communes/00070/present").status_code == 403
+    assert _officer_get(client, officer_hcm, "/communes/00070/present").status_code == 404
     lookup = {"nationality": "FRA", "document_number": "X1234567"}
     history = client.post("/api/v1/immigration/persons/lookup", lookup, content_type="application/json",
                           HTTP_AUTHORIZATION=bearer(officer_hoan_kiem)["Authorization"])

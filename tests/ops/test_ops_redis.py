@@ -10,7 +10,7 @@ from django.test import Client
 from popid.core import tasks
 from tests.conftest import bearer
 
-RESILIENT = "popid.core.cache.ResilientRedisCache"
+RESILIENT = "popid.core.redis_cache.ResilientRedisCache"
 
 
 def _redis_caches(location: str) -> dict:

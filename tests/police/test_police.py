@@ -34,7 +34,7 @@ TEXT = "Xe máy của tôi bị lấy trộm trước cửa nhà số 5 Hàng Ga
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(db):  # the default cache is the database cache
     cache.clear()
     yield
     cache.clear()

@@ -66,7 +66,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     client's registered redirect origin (issue #10, finding 1)."""
     response = render_citizen_page(request, f"identity/{template}", context, status=status)
     next_url = context.get("next") or (request.session.get(PENDING) or {}).get("next") or ""
-    if next_url and selectors.oidc_available():
+    if next_url:
         from popid.identity.oidc.continuation import allow_continuation
 
         allow_continuation(request, response, next_url)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from popid.core import admin_units
 from popid.core.access import AccessContext, record_access
-from popid.core.errors import PermissionDenied
+from popid.core.errors import NotFound, PermissionDenied
 from popid.immigration.errors import ForeignPersonNotFound
 from popid.immigration.models import (
     AlertStatus,
@@ -44,7 +44,8 @@ def present_in_commune(ctx: AccessContext, commune_code: str, *, limit: int = 50
     """Foreigners present now (arrival declared, no departure) at establishments of one commune."""
     _require_officer(ctx)
     if not admin_units.is_active_commune(commune_code) or not ctx.actor.covers_commune(commune_code):
-        raise PermissionDenied(_("Xã/phường ngoài phạm vi quản lý"))
+        # outside the jurisdiction looks exactly like a commune that does not exist
+        raise NotFound(_("Không tìm thấy xã/phường trong phạm vi quản lý"))
     stays = list(Stay.objects.select_related("person", "document", "establishment")
                  .filter(commune_code=commune_code, departure_at__isnull=True).order_by("-arrival_at")[:limit])
     _record(ctx, stays, PRESENT_FIELDS)
