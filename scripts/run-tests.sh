@@ -19,6 +19,17 @@ $BIN/lint-imports || status=1
 echo "== types (mypy; no error beyond mypy-baseline.txt)"
 $BIN/python scripts/mypy_baseline.py || status=1
 
+# --- Debian packages the suite runs against (Java for Spark local mode, Tesseract + Vietnamese) ---
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  want=()
+  command -v java >/dev/null || want+=(openjdk-17-jre-headless)
+  tesseract --list-langs 2>/dev/null | grep -qx vie || want+=(tesseract-ocr tesseract-ocr-vie)
+  if [ ${#want[@]} -gt 0 ]; then
+    echo "== installing Debian's ${want[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}") >/dev/null 2>&1 || true
+  fi
+fi
+
 # --- browser --------------------------------------------------------------------------
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "== installing Debian's chromium for the browser tests"
