@@ -56,8 +56,11 @@ POPID_DATA_DIR="$(mktemp -d)" run_pytest || status=1
 
 # --- PostgreSQL -----------------------------------------------------------------------
 if $BIN/python - "$PG_URL" <<'PY' 2>/dev/null
-import sys, psycopg
-psycopg.connect(sys.argv[1].replace("/popid", "/postgres"), connect_timeout=3).close()
+import sys, urllib.parse, psycopg
+# Reachability of the server (its maintenance database), whatever database the URL names: the
+# test database is test_<name>, so two checkouts can share a server with different names.
+url = urllib.parse.urlsplit(sys.argv[1])
+psycopg.connect(urllib.parse.urlunsplit(url._replace(path="/postgres")), connect_timeout=3).close()
 PY
 then
   echo "== tests on PostgreSQL ($PG_URL)"
