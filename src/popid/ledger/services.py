@@ -384,7 +384,7 @@ def create_checkpoint() -> Checkpoint | None:
         body = note_body(origin=origin(), size=state.size, root_hash=root, map_root=people, timestamp=now)
         private_key = signing.key.private_key
         if not isinstance(private_key, Ed25519PrivateKey):  # an EdDSA key of this keyset, with its private half
-            raise LedgerInconsistent(f"ledger signing key {signing.kid} is not an Ed25519 private key")
+            raise RuntimeError(f"ledger signing key {signing.kid} is not an Ed25519 private key")
         note, signature = sign_note(body=body, kid=signing.kid, private_key=private_key)
         LedgerPublicKey.objects.get_or_create(kid=signing.kid,
                                               defaults={"jwk": signing.public_jwk(), "first_used_at": now})
