@@ -48,7 +48,8 @@ class Manifest:
 
     @property
     def files(self) -> dict[str, dict[str, Any]]:
-        return self.data["files"]
+        files: dict[str, dict[str, Any]] = self.data["files"]  # the manifest JSON: path -> {sha256, size}
+        return files
 
 
 def _sha256(path: Path) -> str:

@@ -20,6 +20,8 @@ from django.utils.timezone import now as tz_now
 
 
 class DatabaseCache(DjangoDatabaseCache):
+    _table: str  # the table's name, set by BaseDatabaseCache.__init__ (not declared in django-stubs)
+
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)

@@ -32,7 +32,7 @@ from popid.core.tasks import background
 @dataclass(frozen=True)
 class Consumer:
     topics: frozenset[str]
-    task: Task
+    task: Task[[int], Any]
 
     @property
     def name(self) -> str:
@@ -82,22 +82,22 @@ def emit_many(events: Iterable[dict[str, Any]], *, batch_size: int = 1000) -> li
             raise ValueError("an outbox event needs a topic (≤ 50 chars) and an aggregate id (≤ 20 chars)")
         rows.append(event_model()(topic=topic, aggregate_id=aggregate_id, payload=_json(item.get("payload") or {})))
     with transaction.atomic(savepoint=False):
-        made = event_model().objects.bulk_create(rows, batch_size=batch_size)
+        made: list[Any] = event_model().objects.bulk_create(rows, batch_size=batch_size)
         if any(consumers_of(row.topic) for row in made):
             if any(row.pk is None for row in made):  # backends without RETURNING: emit one by one
                 raise RuntimeError("emit_many needs primary keys back from bulk_create")
             for row in made:
-                for item in consumers_of(row.topic):
-                    item.task.enqueue(row.pk)
+                for reader in consumers_of(row.topic):
+                    reader.task.enqueue(row.pk)
     return made
 
 
-def consumer(*topics: str, max_attempts: int = 8) -> Callable[[Callable[[Any], Any]], Task]:
+def consumer(*topics: str, max_attempts: int = 8) -> Callable[[Callable[[Any], Any]], Task[[int], Any]]:
     """Declare ``handler(event)`` as the consumer of ``topics`` (a task taking the event id)."""
     if not topics:
         raise ValueError("a consumer needs at least one topic")
 
-    def decorate(handler: Callable[[Any], Any]) -> Task:
+    def decorate(handler: Callable[[Any], Any]) -> Task[[int], Any]:
         @functools.wraps(handler)
         def run(event_id: int) -> Any:
             event = event_model().objects.filter(pk=event_id).first()

@@ -71,7 +71,7 @@ class ResilientRedisCache(RedisCache):
             raise ValueError(f"Key '{key}' not found (cache unavailable)")
         return result  # type: ignore[return-value]
 
-    def set_many(self, data: dict[str, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list:
+    def set_many(self, data: dict[str, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[str]:
         return self._guard("set_many", lambda: super(ResilientRedisCache, self).set_many(data, timeout, version),
                            list(data))
 

@@ -20,12 +20,12 @@ import sys
 import time
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
 
 
-def stop_all(procs: list[subprocess.Popen], grace: float) -> None:
+def stop_all(procs: list[subprocess.Popen[bytes]], grace: float) -> None:
     for proc in procs:
         _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + grace

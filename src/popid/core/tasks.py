@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -45,12 +45,12 @@ MAX_DELAY = 3600
 
 def backoff(attempts: int) -> int:
     """Seconds to wait after ``attempts`` failed runs: 10, 20, 40, … ≤ 1 h."""
-    return min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+    return min(MAX_DELAY, BASE_DELAY * (1 << max(0, attempts - 1)))
 
 
 @dataclass(frozen=True)
 class Periodic:
-    task: Task
+    task: Task[..., Any]
     every: int  # seconds
     offset: int = 0  # seconds after the period boundary (UTC), e.g. 19 h for 02:00 in Hanoi
     window: int | None = None  # only enqueued in the period's first `window` s (a nightly job stays nightly)
@@ -71,11 +71,28 @@ _max_attempts: dict[str, int] = {}
 PERIODIC: dict[str, Periodic] = {}
 
 
-def background(function: Callable | None = None, *, max_attempts: int = 5, every: int | None = None,
-               offset: int = 0, window: int | None = None, priority: int = 0, queue_name: str = "default") -> Any:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@overload
+def background(function: Callable[P, R], *, max_attempts: int = ..., every: int | None = ...,
+               offset: int = ..., window: int | None = ..., priority: int = ...,
+               queue_name: str = ...) -> Task[P, R]: ...
+
+
+@overload
+def background(function: None = None, *, max_attempts: int = ..., every: int | None = ...,
+               offset: int = ..., window: int | None = ..., priority: int = ...,
+               queue_name: str = ...) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+
+def background(function: Callable[P, R] | None = None, *, max_attempts: int = 5, every: int | None = None,
+               offset: int = 0, window: int | None = None, priority: int = 0,
+               queue_name: str = "default") -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
     """Declare a task (optionally periodic). Use as ``@background`` or ``@background(...)``."""
 
-    def decorate(func: Callable) -> Task:
+    def decorate(func: Callable[P, R]) -> Task[P, R]:
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
             request_id = kwargs.pop(REQUEST_ID_KWARG, None)
@@ -83,7 +100,8 @@ def background(function: Callable | None = None, *, max_attempts: int = 5, every
                 log.info("task %s.%s running", func.__module__, func.__qualname__)
                 return func(*args, **kwargs)
 
-        made = make_task(priority=priority, queue_name=queue_name)(run)
+        # ``run`` takes ``func``'s arguments (plus the request id the backend adds) and returns its result
+        made = cast("Task[P, R]", make_task(priority=priority, queue_name=queue_name)(run))
         _max_attempts[made.module_path] = max(1, max_attempts)
         if every is not None:
             if every <= 0:
@@ -187,7 +205,7 @@ def requeue_orphans() -> int:
 
 
 # --- dead letters -------------------------------------------------------------------------------
-def failed_tasks(limit: int = 200) -> list[DBTaskResult]:
+def failed_tasks(limit: int = 200) -> list[DBTaskResult[Any, Any]]:
     return list(DBTaskResult.objects.failed().order_by("-finished_at")[:limit])
 
 
@@ -202,7 +220,7 @@ def retry_failed_task(task_id: str) -> bool:
         status=TaskResultStatus.READY, run_after=timezone.now(), finished_at=None, started_at=None, worker_ids=[]))
 
 
-def error_summary(row: DBTaskResult) -> str:
+def error_summary(row: DBTaskResult[Any, Any]) -> str:
     """Exception class and the traceback's last line (the message), bounded."""
     last = next((line for line in reversed(row.traceback.splitlines()) if line.strip()), "")
     return last[:300] or row.exception_class_path

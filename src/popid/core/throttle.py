@@ -36,8 +36,8 @@ import random
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core import signing
@@ -50,6 +50,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from popid.core import net
+
+if TYPE_CHECKING:
+    from popid.core.models import ThrottleCounter
 
 FREE_FAILURES = 3
 MAX_DELAY = 300
@@ -113,7 +116,7 @@ class DatabaseCounters:
     PURGE_PROBABILITY = 0.02
 
     @staticmethod
-    def _model():  # type: ignore[no-untyped-def]
+    def _model() -> type[ThrottleCounter]:
         from popid.core.models import ThrottleCounter
 
         return ThrottleCounter
@@ -174,7 +177,7 @@ class DatabaseCounters:
     def clear(self) -> None:
         self._model().objects.all().delete()
 
-    def _purge(self, now) -> None:  # type: ignore[no-untyped-def]
+    def _purge(self, now: datetime) -> None:
         """Expired rows go now and then (only when a row was created, so the table stays small)."""
         if random.random() < self.PURGE_PROBABILITY:
             self._model().objects.filter(expires_at__lte=now).delete()

@@ -183,6 +183,8 @@ def _head_reason(item: dict[str, Any], recomputed: personmap.Head | None, signed
     """Why the signed head differs, named from the head the server sends when it is the signed one."""
     generic = "the entries differ from the signed head: deleted, withheld, reordered or replaced"
     claimed = item.get("head")
+    if not isinstance(claimed, dict):  # no head sent (or not an object)
+        return generic
     try:
         signed = personmap.Head(int(claimed["count"]), int(claimed["last_index"]), _b64(claimed["chain"]))
     except (KeyError, TypeError, ValueError, binascii.Error):

@@ -34,7 +34,7 @@ def ensure_roles(*, app_role: str, owner_role: str | None = None, app_password: 
     app, sch = _ident(app_role), _ident(schema)
     done: list[str] = []
     with connection.cursor() as cursor:
-        def run(sql: str, params: list | None = None, shown: str | None = None) -> None:
+        def run(sql: str, params: list[str] | None = None, shown: str | None = None) -> None:
             cursor.execute(sql, params)
             done.append(shown or sql)
 

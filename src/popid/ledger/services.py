@@ -18,8 +18,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.db import connection, transaction
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -126,6 +128,8 @@ def _integrate_batch(batch_size: int) -> int:
             for pid, count, last, chain in (
                     LedgerPersonHead.objects.filter(person_id_number__in=persons[start:start + step])
                     .values_list("person_id_number", "next_seq", "last_index", "chain")):
+                if last is None or chain is None:  # the sequencer writes both with the first entry
+                    raise LedgerInconsistent(f"person head {pid} without its last entry or chain")
                 heads[pid] = personmap.Head(count, last, bytes(chain))
         now = timezone.now()
         entries: list[LedgerEntry] = []
@@ -182,7 +186,8 @@ def _insert(entries: list[LedgerEntry], nodes: list[LedgerNode]) -> None:
                 copy.write_row((n.key, n.hash))
 
 
-def _upsert(model: type, key: str, fields: list[str], rows: list[tuple], *, types: list[str]) -> None:
+def _upsert(model: type[models.Model], key: str, fields: list[str], rows: list[tuple[Any, ...]], *,
+            types: list[str]) -> None:
     """INSERT … ON CONFLICT (key) DO UPDATE for many rows. PostgreSQL: one statement over
     ``unnest`` of one array per column (Django's multi-row upsert spends most of its time building
     and parsing a statement with tens of thousands of parameters); elsewhere bulk_create."""
@@ -190,8 +195,9 @@ def _upsert(model: type, key: str, fields: list[str], rows: list[tuple], *, type
         return
     columns = [key, *fields]
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=500,
-                                  update_conflicts=True, unique_fields=[key], update_fields=fields)
+        model._default_manager.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows],
+                                           batch_size=500, update_conflicts=True, unique_fields=[key],
+                                           update_fields=fields)
         return
     table = model._meta.db_table
     quoted = ", ".join(f'"{c}"' for c in columns)
@@ -226,8 +232,8 @@ def integrate_and_checkpoint() -> IntegrationResult:
     only records still pending, and a checkpoint is signed only when the size moved. Nothing pending
     costs one indexed EXISTS query and one read of the latest checkpoint."""
     result = integrate(checkpoint=False)
-    made = create_checkpoint() if result.size and (latest_checkpoint() is None
-                                                    or latest_checkpoint().size < result.size) else None
+    latest = latest_checkpoint() if result.size else None
+    made = create_checkpoint() if result.size and (latest is None or latest.size < result.size) else None
     return IntegrationResult(added=result.added, size=result.size, checkpoint=made)
 
 
@@ -336,7 +342,7 @@ def head_proof(id_number: str) -> tuple[personmap.Head | None, personmap.MapProo
     head = None
     if terminal_key is not None:
         found = LedgerPersonHead.objects.filter(map_key=terminal_key).first()
-        if found is None or found.chain is None:
+        if found is None or found.chain is None or found.last_index is None:
             raise LedgerInconsistent("person-map leaf without a head")
         stored = personmap.Head(found.next_seq, found.last_index, bytes(found.chain))
         digest = stored.digest()
@@ -382,7 +388,10 @@ def create_checkpoint() -> Checkpoint | None:
         now = timezone.now().replace(microsecond=0)
         signing = keys.current_signing_key(ALG, keyset=KEYSET)
         body = note_body(origin=origin(), size=state.size, root_hash=root, map_root=people, timestamp=now)
-        note, signature = sign_note(body=body, kid=signing.kid, private_key=signing.key.private_key)
+        private_key = signing.key.private_key
+        if not isinstance(private_key, Ed25519PrivateKey):  # an EdDSA key of this keyset, with its private half
+            raise RuntimeError(f"ledger signing key {signing.kid} is not an Ed25519 private key")
+        note, signature = sign_note(body=body, kid=signing.kid, private_key=private_key)
         LedgerPublicKey.objects.get_or_create(kid=signing.kid,
                                               defaults={"jwk": signing.public_jwk(), "first_used_at": now})
         return Checkpoint.objects.create(size=state.size, root_hash=root, map_root=people, timestamp=now,
@@ -427,12 +436,12 @@ def require_latest_checkpoint() -> Checkpoint:
     return latest
 
 
-def key_store_keys() -> dict[str, dict]:
+def key_store_keys() -> dict[str, dict[str, Any]]:
     """kid → public JWK of the ledger keys still in the key store (files, not the database)."""
     return {k.kid: k.public_jwk() for k in keys.all_keys(KEYSET) if k.alg == ALG}
 
 
-def verification_keys() -> dict[str, dict]:
+def verification_keys() -> dict[str, dict[str, Any]]:
     """kid → public JWK: the key store's keys, then keys only recorded in the database (pruned
     from the store). The key store wins for a kid in both, so editing the table cannot swap a key."""
     known = key_store_keys()
@@ -441,7 +450,7 @@ def verification_keys() -> dict[str, dict]:
     return known
 
 
-def public_jwks() -> dict[str, list[dict]]:
+def public_jwks() -> dict[str, list[dict[str, Any]]]:
     """What /api/v1/ledger/keys publishes: current and next keys, retired ones still in their
     window, and every key that signed a checkpoint (so old checkpoints stay checkable)."""
     published = keys.public_jwks(KEYSET, algs=(ALG,))["keys"]

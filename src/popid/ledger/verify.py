@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
@@ -91,7 +92,7 @@ def _stored_nodes(levels: dict[int, tuple[int, int]]) -> dict[tuple[int, int], b
     return out
 
 
-def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict] | None = None,
+def verify_ledger(*, chunk: int = 5000, trusted_keys: dict[str, dict[str, Any]] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """``trusted_keys`` (kid → JWK, e.g. the JWKS published earlier) pins the signers; without it
     the key store's keys are used, and checkpoints signed by a key known only from the database
@@ -229,8 +230,9 @@ def _check_person_map(report: VerifyReport, heads: dict[str, personmap.Head],
     for person, count, last_index, chain, key in rows.iterator(chunk_size=10_000):
         unseen.discard(person)
         head = heads.get(person)
-        stored = None if chain is None else personmap.Head(count, last_index, bytes(chain))
-        if stored != head or bytes(key or b"") != personmap.person_key(person):
+        stored = None if chain is None or last_index is None else personmap.Head(count, last_index, bytes(chain))
+        cut_short = chain is not None and last_index is None  # a stored head without its last index
+        if cut_short or stored != head or bytes(key or b"") != personmap.person_key(person):
             _head_problem(report, stored, head)
     for person in sorted(unseen):  # rebuilt heads with no stored row
         _head_problem(report, None, heads[person])

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
+from splink.internals.comparison_creator import ComparisonCreator
 
 from popid.matching.errors import ModelFeatureMismatch, ModelFileInvalid, NothingToCompare
 
@@ -249,7 +250,7 @@ class FieldSet:
 
 
 def settings_for(field_set: FieldSet, *, link: bool) -> SettingsCreator:
-    comparisons = field_set.comparisons()
+    comparisons: list[ComparisonCreator | dict[str, Any]] = list(field_set.comparisons())
     if not comparisons:
         raise NothingToCompare()
     return SettingsCreator(
@@ -292,7 +293,7 @@ def duckdb_api() -> Any:
 def spark_api(spark: Any) -> Any:
     from splink import SparkAPI
 
-    return SparkAPI(spark_session=spark)
+    return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]  # splink leaves SparkAPI.__init__ unannotated
 
 
 # --- the model -------------------------------------------------------------------------------
@@ -406,7 +407,8 @@ def load_model(path: Path, field_set: FieldSet) -> dict[str, Any]:
         raise ModelFileInvalid(path=str(path))
     if document.get("fields") != field_set.as_dict():
         raise ModelFeatureMismatch(saved=document.get("fields"), wanted=field_set.as_dict())
-    return document["splink"]
+    splink_settings: dict[str, Any] = document["splink"]  # the JSON object Splink saved
+    return splink_settings
 
 
 def level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:
@@ -426,7 +428,7 @@ def evidence(pair: dict[str, Any], field_set: FieldSet,
     frequency adjustment), as plain data for the review page."""
     rows = []
     for comparison in field_set.comparisons():
-        name = comparison.create_output_column_name()
+        name = cast(str, comparison.create_output_column_name())  # every FieldSet comparison is named
         weight = pair.get(f"mw_{name}")
         if weight is None:
             continue

@@ -7,6 +7,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,7 @@ MAX_SNIFF = 64 * 1024
 @dataclass
 class LoadedFile:
     path: Path
-    records: list[dict]
+    records: list[dict[str, Any]]
     stats: BuildStats
 
 

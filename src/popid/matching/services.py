@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +38,7 @@ def registry_model_path() -> Path:
     return Path(settings.DATA_DIR) / "matching" / "registry-model.json"
 
 
-def registry_records(*, progress: Callable[[int], None] | None = None) -> list[dict]:
+def registry_records(*, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     from popid.registry.models import Person, PersonStatus
 
     records = []

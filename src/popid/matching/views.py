@@ -4,6 +4,7 @@ evidence as a waterfall of match weights, and the three decisions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +21,9 @@ from popid.core.permissions import Permission, requires
 from popid.matching import selectors, services
 from popid.matching.models import CandidatePair
 from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view
+
+if TYPE_CHECKING:
+    from popid.registry.models import Person
 
 PURPOSE_REVIEW = "Xem xét cặp hồ sơ nghi trùng (so khớp xác suất)"
 
@@ -78,7 +82,7 @@ class Bar:
 WATERFALL_WIDTH, WATERFALL_ROW = 560, 26
 
 
-def waterfall(pair: CandidatePair) -> dict:
+def waterfall(pair: CandidatePair) -> dict[str, Any]:
     """Server-side SVG geometry: the prior, then each comparison's weight from the running total."""
     steps = [(str(_("Xác suất tiên nghiệm")), "", pair.match_weight - sum(r["weight"] for r in pair.evidence))]
     for row in pair.evidence:
@@ -101,7 +105,7 @@ def waterfall(pair: CandidatePair) -> dict:
             "width": WATERFALL_WIDTH, "total": round(pair.match_weight, 2)}
 
 
-def _record(person) -> dict[str, str]:
+def _record(person: Person) -> dict[str, str]:
     birth = person.birth_date.isoformat() if person.birth_date and person.birth_date_precision == "day" \
         else str(person.birth_year)
     return {
@@ -124,7 +128,8 @@ def queue(request: ConsoleRequest) -> HttpResponse:
     return render(request, "matching/queue.html", {"pairs": pairs})
 
 
-def _pair_page(request: ConsoleRequest, pair_id: int, form: DecisionForm | None = None, status: int = 200):
+def _pair_page(request: ConsoleRequest, pair_id: int, form: DecisionForm | None = None,
+               status: int = 200) -> HttpResponse:
     pair = selectors.access_pair(ctx=_ctx(request), pair_id=pair_id)
     left, right = _record(pair.left), _record(pair.right)
     rows = [(name, left[name], right[name], left[name] != right[name]) for name in left]

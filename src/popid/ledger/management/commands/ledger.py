@@ -101,7 +101,7 @@ class Command(BaseCommand):
             self.stdout.write(statement)
 
     @staticmethod
-    def _read_jwks(path: Path) -> dict[str, dict]:
+    def _read_jwks(path: Path) -> dict[str, dict[str, Any]]:
         try:
             return {k["kid"]: k for k in json.loads(path.read_text())["keys"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -119,7 +119,7 @@ class Command(BaseCommand):
             self.stdout.write(_("mục %(index)s: %(status)s") % {"index": entry.index, "status": status})
         for problem in report.problems:
             self.stderr.write(problem)
-        if not report.ok:
+        if not report.ok or report.checkpoint is None:  # ok implies a checkpoint
             raise CommandError(_("Gói bằng chứng không hợp lệ."))
         self.stdout.write(self.style.SUCCESS(
             _("Gói bằng chứng hợp lệ: %(count)s mục nằm trong cây kích thước %(size)s đã ký.")

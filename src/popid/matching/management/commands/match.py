@@ -9,6 +9,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -16,7 +17,7 @@ from popid.core.access import Actor
 from popid.core.errors import DomainError
 from popid.matching import engine
 from popid.matching.evaluation import score_clusters, score_pairs
-from popid.matching.files import load_csv, parse_field_options
+from popid.matching.files import LoadedFile, load_csv, parse_field_options
 from popid.matching.records import to_arrow
 
 STEPS = {"prior": "ước lượng tỉ lệ trùng", "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
@@ -80,7 +81,8 @@ class Command(BaseCommand):
                           f"{outcome.updated:,} cập nhật, {outcome.skipped_decided:,} đã quyết định (bỏ qua). "
                           f"Mô hình: {run.model_file}")
 
-    def _load(self, options: dict[str, Any], files: list[Path], id_columns: list[str]) -> tuple[list, Any]:
+    def _load(self, options: dict[str, Any], files: list[Path],
+              id_columns: list[str]) -> tuple[list[LoadedFile], engine.FieldSet]:
         mapping = parse_field_options(options["field"])
         loaded = [load_csv(f, id_column=col, mapping=mapping) for f, col in zip(files, id_columns, strict=True)]
         for item in loaded:
@@ -116,7 +118,7 @@ class Command(BaseCommand):
         loaded, field_set = self._load(options, files, id_columns)
         self._run(options, [to_arrow(x.records) for x in loaded], field_set)
 
-    def _run(self, options: dict[str, Any], tables: list, field_set: engine.FieldSet, *,
+    def _run(self, options: dict[str, Any], tables: list[pa.Table], field_set: engine.FieldSet, *,
              right_is_registry: bool = False) -> None:
         threshold = options["threshold"]
         if not 0 < threshold < 1:
@@ -125,7 +127,11 @@ class Command(BaseCommand):
         with self._bar(options) as bar:
             matcher = engine.Matcher(tables, field_set, model=model)
             if model is None:
-                matcher.train(progress=lambda name: (bar.set_description(STEPS.get(name, name)), bar.update(1)))
+                def step(name: str) -> None:
+                    bar.set_description(STEPS.get(name, name))
+                    bar.update(1)
+
+                matcher.train(progress=step)
                 if options.get("save_model"):
                     matcher.save(options["save_model"])
             bar.set_description(STEPS["predict"])
