@@ -51,10 +51,11 @@ run_pytest() {
   return $rc
 }
 
-echo "== tests on SQLite"
-POPID_DATA_DIR="$(mktemp -d)" run_pytest || status=1
-
-# --- PostgreSQL -----------------------------------------------------------------------
+# The SQLite and PostgreSQL runs are independent (own data directory, own database, own Redis
+# database numbers: tests/conftest.py redis_test_url): they run side by side, one per core, each
+# into its own log printed when it ends. POPID_TEST_SERIAL=1 runs them one after the other.
+LOGS="$(mktemp -d)"
+PG_OK=0
 if $BIN/python - "$PG_URL" <<'PY' 2>/dev/null
 import sys, urllib.parse, psycopg
 # Reachability of the server (its maintenance database), whatever database the URL names: the
@@ -63,10 +64,27 @@ url = urllib.parse.urlsplit(sys.argv[1])
 psycopg.connect(urllib.parse.urlunsplit(url._replace(path="/postgres")), connect_timeout=3).close()
 PY
 then
+  PG_OK=1
+elif [ "${POPID_REQUIRE_POSTGRES:-0}" = "1" ]; then
+  echo "FAIL: PostgreSQL not reachable at $PG_URL"; exit 1
+fi
+
+echo "== tests on SQLite"
+POPID_DATA_DIR="$(mktemp -d)" run_pytest >"$LOGS/sqlite.log" 2>&1 &
+sqlite_pid=$!
+if [ "${POPID_TEST_SERIAL:-0}" = "1" ]; then wait $sqlite_pid || status=1; sqlite_pid=""; fi
+if [ $PG_OK = 1 ]; then
   echo "== tests on PostgreSQL ($PG_URL)"
-  POPID_DATA_DIR="$(mktemp -d)" POPID_DATABASE_URL="$PG_URL" run_pytest || status=1
+  POPID_DATA_DIR="$(mktemp -d)" POPID_DATABASE_URL="$PG_URL" run_pytest >"$LOGS/postgres.log" 2>&1 &
+  pg_pid=$!
 else
-  if [ "${POPID_REQUIRE_POSTGRES:-0}" = "1" ]; then echo "FAIL: PostgreSQL not reachable at $PG_URL"; exit 1; fi
   echo "!! PostgreSQL not reachable at $PG_URL: the PostgreSQL run is SKIPPED"
+  pg_pid=""
+fi
+if [ -n "$sqlite_pid" ]; then wait $sqlite_pid || status=1; fi
+echo "== SQLite run"; cat "$LOGS/sqlite.log"
+if [ -n "$pg_pid" ]; then
+  wait $pg_pid || status=1
+  echo "== PostgreSQL run"; cat "$LOGS/postgres.log"
 fi
 exit $status

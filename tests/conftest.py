@@ -19,7 +19,14 @@ HOAN_KIEM = "00070"  # Phường Hoàn Kiếm, Hà Nội
 CUA_NAM = "00073"  # Phường Cửa Nam, Hà Nội
 HCM_COMMUNE = "26740"  # Phường Sài Gòn, TP Hồ Chí Minh
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the test thread
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def redis_test_url(db: int) -> str:
+    """A Redis database of this run's own: the SQLite and PostgreSQL runs of ``make test`` go side
+    by side on one Redis server, so the PostgreSQL run takes the number below."""
+    on_postgres = os.environ.get("POPID_DATABASE_URL", "").startswith("postgres")
+    return f"redis://127.0.0.1:6379/{db - 1 if on_postgres else db}"  # Playwright's loop shares the test thread
 
 # The production hasher (argon2id, 19 MiB, 2 passes) costs ~50 ms per hash on this machine and the
 # suite hashes thousands of passwords and passcodes; tests hash with MD5 and keep the real hashers

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from popid.core import throttle
 from popid.core.models import ThrottleCounter
+from tests.conftest import redis_test_url
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,7 @@ def test_the_store_is_the_database_unless_an_atomic_shared_cache_is_configured(s
     settings.CACHES = LOCMEM  # a per-process cache never holds the counters
     assert isinstance(throttle.store(), throttle.DatabaseCounters)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/15"}}
+                                   "LOCATION": redis_test_url(15)}}
     assert isinstance(throttle.store(), throttle.CacheCounters)
 
 

@@ -8,7 +8,7 @@ from django.core.cache import cache, caches
 from django.test import Client
 
 from popid.core import tasks
-from tests.conftest import bearer
+from tests.conftest import bearer, redis_test_url
 
 RESILIENT = "popid.core.redis_cache.ResilientRedisCache"
 
@@ -20,7 +20,7 @@ def _redis_caches(location: str) -> dict:
 
 @pytest.fixture
 def redis_up(settings):
-    settings.CACHES = _redis_caches("redis://127.0.0.1:6379/7")
+    settings.CACHES = _redis_caches(redis_test_url(7))
     cache.set("probe", 1, 5)
     if cache.get("probe") != 1:
         pytest.skip("no Redis on 127.0.0.1:6379")
