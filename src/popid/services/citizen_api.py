@@ -20,7 +20,7 @@ from popid.services import submissions
 from popid.services.citizen_auth import CITIZEN_AUTH
 from popid.services.errors import NoticeMalformed
 from popid.services.models import Notification, Payment, Submission
-from popid.services.payments.sandbox import SIGNATURE_HEADER
+from popid.services.payments.sandbox import NOTICE_OPENAPI, SIGNATURE_HEADER
 from popid.services.procedures import get_procedure
 from popid.services.uploads import incoming_files
 
@@ -87,17 +87,6 @@ def start_payment(request: HttpRequest, public_id: str) -> dict[str, Any]:
                                              return_url=return_url, callback_url=callback_url(request))
     return {"order_id": payment.order_id, "amount": payment.amount, "currency": payment.currency,
             "redirect_url": request.build_absolute_uri(url)}
-
-
-NOTICE_OPENAPI = {
-    "parameters": [{"in": "header", "name": SIGNATURE_HEADER, "required": True, "schema": {"type": "string"},
-                    "description": "HMAC-SHA256 (hex) của nguyên văn nội dung; sai: 401 payment_signature_invalid"}],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["order_id", "amount", "status", "timestamp", "nonce"],
-        "properties": {"order_id": {"type": "string"}, "amount": {"type": "integer"}, "status": {"type": "string"},
-                       "reference": {"type": "string"}, "timestamp": {"type": "integer"},
-                       "nonce": {"type": "string"}}}}}},
-}
 
 
 @router.post("/payments/callback", auth=None, response={200: dict, **PROBLEM}, url_name="services_payment_callback",

@@ -17,7 +17,7 @@ from popid.core.permissions import Permission, operation_requires
 from popid.exchange.models import Service
 from popid.exchange.tokens import AGENCY_AUTH, require_scope
 from popid.services.errors import NoticeMalformed
-from popid.services.payments.sandbox import SIGNATURE_HEADER
+from popid.services.payments.sandbox import NOTICE_OPENAPI, SIGNATURE_HEADER
 from popid.traffic import services
 from popid.traffic.errors import InvalidEvidence
 from popid.traffic.schemas import CallbackOut, DetectionIn, DetectionOut
@@ -57,7 +57,8 @@ def post_detection(request: HttpRequest, detection: str = DETECTION_FIELD,
 
 
 @router.post("/payments/callback", auth=None, response={200: CallbackOut, **PROBLEMS},
-             url_name="traffic_payment_callback", summary="Thông báo có chữ ký của cổng thanh toán (nộp phạt)")
+             url_name="traffic_payment_callback", openapi_extra=NOTICE_OPENAPI,
+             summary="Thông báo có chữ ký của cổng thanh toán (nộp phạt)")
 @operation_requires(Permission.PUBLIC)
 def payment_callback(request: HttpRequest) -> Any:
     if request.content_type != "application/json":  # the signature covers the raw JSON bytes

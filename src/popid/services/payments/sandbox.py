@@ -103,3 +103,16 @@ class SandboxGateway:
             logger.warning("sandbox callback for %s not delivered: %s", charge.order_id, error)
         SandboxCharge.objects.filter(pk=charge.pk).update(**update)
         return ok
+
+
+# The signed notice as the OpenAPI document describes it: every callback endpoint fed by the
+# sandbox gateway (dossier fees, traffic fines) publishes the same body and header.
+NOTICE_OPENAPI = {
+    "parameters": [{"in": "header", "name": SIGNATURE_HEADER, "required": True, "schema": {"type": "string"},
+                    "description": "HMAC-SHA256 (hex) của nguyên văn nội dung; sai: 401 payment_signature_invalid"}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["order_id", "amount", "status", "timestamp", "nonce"],
+        "properties": {"order_id": {"type": "string"}, "amount": {"type": "integer"}, "status": {"type": "string"},
+                       "reference": {"type": "string"}, "timestamp": {"type": "integer"},
+                       "nonce": {"type": "string"}}}}}},
+}
