@@ -15,7 +15,9 @@ class In(Schema):
 
 
 class MrzIn(In):
-    mrz: list[str] = Field(min_length=1, max_length=3, description="Các dòng MRZ (2 hoặc 3 dòng)")
+    mrz: list[str] = Field(min_length=1, max_length=3, description=(
+        "Các dòng MRZ (2 hoặc 3 dòng, ICAO 9303); độ dài dòng và các chữ số kiểm tra phải khớp, "
+        "nếu không: 422 mrz_invalid nêu phép kiểm tra sai"))
 
 
 class GuestFieldsIn(In):
