@@ -21,7 +21,7 @@ run: install
 	$(BIN)/popid migrate --noinput
 	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02 --duplicate-rate 0.02
 	$(BIN)/popid quality run --quiet
-	$(BIN)/popid match registry --verbosity 0
+	$(BIN)/popid match registry
 	@echo "PopID officer console:   http://$(HOST):$(PORT)/"
 	@echo "Citizen account pages:   http://$(HOST):$(PORT)/tai-khoan/"
 	@echo "Demo public service (OIDC relying party): http://$(HOST):$(PORT)/demo-rp/"
