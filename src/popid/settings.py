@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # its bundled Swagger UI assets: /api/v1/docs works offline under the strict CSP (no CDN)
     "popid.core",
     "popid.ops",
     "popid.registry",
