@@ -31,3 +31,9 @@ urlpatterns = [
     path("", include("popid.web.urls")),
     path("", include("popid.registry.urls")),
 ]
+
+# The portal's own error pages (translated, in the frame, with a way back): web/http_errors.py.
+handler400 = "popid.web.http_errors.bad_request"
+handler403 = "popid.web.http_errors.permission_denied"
+handler404 = "popid.web.http_errors.page_not_found"
+handler500 = "popid.web.http_errors.server_error"

@@ -12,16 +12,19 @@ Apps own their pages, forms, templates and URLs; they import this module and not
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, overload
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from popid.core import admin_units
@@ -114,6 +117,38 @@ def commune_datalist(actor: Actor) -> list[admin_units.Unit]:
 
 
 # --- the citizen portal --------------------------------------------------------------------------
+DRAFT_KEY = "popid_draft"
+DRAFT_TTL_SECONDS = 30 * 60
+# Never kept: secrets, one-time codes and the form's own CSRF token.
+_NOT_KEPT = ("csrf", "password", "passcode", "otp", "code", "pin", "secret", "token", "challenge")
+
+
+def _keep_draft(request: HttpRequest) -> None:
+    """A form sent after the login expired is not lost: its fields (not secrets, not files) wait in
+    the new anonymous session, which Django's login keeps, and fill the same page after login."""
+    fields = {name: request.POST.getlist(name) for name in request.POST
+              if not any(word in name.lower() for word in _NOT_KEPT)}
+    if fields:
+        request.session[DRAFT_KEY] = {"path": request.path, "fields": fields, "at": int(time.time())}
+    messages.info(request, _("Phiên đăng nhập đã hết hạn nên biểu mẫu chưa được gửi. Hãy đăng nhập lại: "
+                             "thông tin bạn đã điền được giữ lại (trừ mật khẩu và tệp đính kèm)."))
+
+
+def _restore_draft(request: HttpRequest) -> dict[str, list[str]] | None:
+    """The kept draft, once, on the page it came from and only within its lifetime."""
+    if request.method != "GET" or not hasattr(request, "session"):
+        return None
+    draft = request.session.get(DRAFT_KEY)
+    if not isinstance(draft, dict) or draft.get("path") != request.path:
+        return None
+    del request.session[DRAFT_KEY]
+    if int(time.time()) - int(draft.get("at", 0)) > DRAFT_TTL_SECONDS:
+        return None
+    messages.info(request, _("Đã điền lại thông tin bạn nhập trước khi phiên hết hạn; hãy kiểm tra rồi gửi."))
+    fields = draft.get("fields")
+    return fields if isinstance(fields, dict) else None
+
+
 def _to(name: str, request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
 
@@ -134,7 +169,12 @@ def citizen_view(view: View | None = None, *, level2: bool = False) -> View | Ca
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             account = auth.current_account(request)
             if account is None:
+                if request.method == "POST":
+                    _keep_draft(request)
                 return _to("identity:login", request)
+            draft = _restore_draft(request)
+            if draft:
+                request.restored_draft = draft  # type: ignore[attr-defined]
             if level2 and not account.is_level2:
                 return render_citizen_page(request, "wallet/level2_required.html", {}, status=403)
             if level2 and auth.session_acr(request) != auth.ACR_LEVEL2:
@@ -156,5 +196,6 @@ def render_citizen_page(request: HttpRequest, template: str, context: dict[str, 
     ward they act for are in every page's context."""
     account = auth.current_account(request)
     context.setdefault("citizen", account)
+    context.setdefault("restored_draft", getattr(request, "restored_draft", None))
     context.setdefault("acting_for", auth.acting_for(request) if account else None)
     return render(request, template, context, status=status)

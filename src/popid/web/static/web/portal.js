@@ -1,0 +1,29 @@
+// The citizen portal's small behaviours (no inline script: the CSP forbids it).
+// A draft kept when the login expired (web/shell.py _keep_draft) fills the page's form again.
+(function () {
+  "use strict";
+  function restoreDraft() {
+    var holder = document.getElementById("popid-draft");
+    if (!holder) return;
+    var fields;
+    try { fields = JSON.parse(holder.textContent || "{}"); } catch (e) { return; }
+    var form = document.querySelector("main form[method='post'], main form[method='POST']");
+    if (!form || !fields) return;
+    Object.keys(fields).forEach(function (name) {
+      var values = fields[name] || [];
+      var controls = form.querySelectorAll("[name='" + name.replace(/'/g, "\\'") + "']");
+      controls.forEach(function (control) {
+        var type = (control.type || "").toLowerCase();
+        if (type === "password" || type === "file" || type === "hidden" || type === "submit") return;
+        if (type === "checkbox" || type === "radio") {
+          control.checked = values.indexOf(control.value) !== -1;
+        } else if (control.tagName === "SELECT" && control.multiple) {
+          Array.prototype.forEach.call(control.options, function (o) { o.selected = values.indexOf(o.value) !== -1; });
+        } else if (values.length) {
+          control.value = values[0];
+        }
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", restoreDraft);
+})();
