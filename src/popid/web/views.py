@@ -10,6 +10,7 @@ from django.http import HttpResponse
 
 from popid.core import throttle
 from popid.web.forms import StaffLoginForm
+from popid.web.shell import CitizenRequest, citizen_view, render_citizen_page
 
 
 # --- login -------------------------------------------------------------------------------------
@@ -36,3 +37,11 @@ class StaffLoginView(LoginView):
         if form.challenge_bits:
             response.status_code = 429
         return response
+
+
+# --- the portal's account menu -----------------------------------------------------------------
+@citizen_view
+def portal_menu(request: CitizenRequest) -> HttpResponse:
+    """The fifth entry of the phone's bottom navigation: every account page, grouped, one tap away
+    (the top navigation's twelve links do not fit a 390-pixel screen)."""
+    return render_citizen_page(request, "web/portal_menu.html", {})

@@ -25,5 +25,20 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", restoreDraft);
+  // Below 600 px the stylesheet shows tables as cards: each cell carries its column heading.
+  function labelTableCells() {
+    document.querySelectorAll("main table.table").forEach(function (table) {
+      var headings = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return (th.textContent || "").trim();
+      });
+      if (!headings.length) return;
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", headings[i] || "");
+        });
+      });
+      table.classList.add("cards-ready");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { restoreDraft(); labelTableCells(); });
 })();
