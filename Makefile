@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Commands outside a request (seeded issuer URLs, demo calls, popid verify) use this address.
+export POPID_BASE_URL ?= http://$(HOST):$(PORT)
+
 run: install
+	@$(BIN)/python -m popid.core.portcheck $(HOST) $(PORT)
 	$(BIN)/popid migrate --noinput
 	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02 --duplicate-rate 0.02
 	$(BIN)/popid quality run --quiet

@@ -8,6 +8,8 @@ POPID_ALLOWED_HOSTS comma-separated host names (default localhost,127.0.0.1,[::1
 POPID_SECURE_COOKIES 0 only behind plain HTTP on a non-local host (default 1)
 POPID_REDIS_URL     optional cache (sessions, rate limits) shared by several web workers
 POPID_HSTS_SECONDS, POPID_HSTS_INCLUDE_SUBDOMAINS, POPID_HSTS_PRELOAD  HSTS (see the security section)
+POPID_BASE_URL      the address this server answers on, for commands run outside a request
+                    (default http://127.0.0.1:8000; `make run` sets it from HOST and PORT)
 POPID_TRUSTED_PROXY number of trusted reverse proxies in front (default 0: trust no forwarded header)
 """
 
@@ -27,6 +29,7 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DATA_DIR = Path(os.environ.get("POPID_DATA_DIR", "var")).resolve()
+BASE_URL = os.environ.get("POPID_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 

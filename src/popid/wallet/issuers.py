@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from popid.core import keys
 
 ISSUER_PATH = "/vi-giay-to/to-chuc/"
-DEV_BASE = "http://127.0.0.1:8000"  # what `make run` serves; outside a request and without POPID_WALLET_ISSUER_BASE
 ALG = "ES256"
 
 
@@ -85,7 +85,7 @@ CLAIM_LABELS = {
 def issuer_base(request: HttpRequest | None = None) -> str:
     configured = os.environ.get("POPID_WALLET_ISSUER_BASE", "").rstrip("/")
     if configured or request is None:
-        return configured or DEV_BASE
+        return configured or settings.BASE_URL  # what `make run` serves (POPID_BASE_URL)
     return f"{request.scheme}://{request.get_host()}"
 
 

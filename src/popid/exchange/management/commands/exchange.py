@@ -10,6 +10,7 @@ import time
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from popid.core.access import Actor
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         replay = sub.add_parser("replay", help="re-queue a dead letter")
         replay.add_argument("delivery_id", type=int)
         demo = sub.add_parser("demo-call", help="the demo bank's eKYC and person-data calls over HTTP")
-        demo.add_argument("--base-url", default="http://127.0.0.1:8000")
+        demo.add_argument("--base-url", default=None, help="default: POPID_BASE_URL (what `make run` serves)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -65,7 +66,7 @@ class Command(BaseCommand):
         from popid.exchange.demo import demo_call_over_http
 
         try:
-            lines = demo_call_over_http(o["base_url"].rstrip("/"))
+            lines = demo_call_over_http((o["base_url"] or settings.BASE_URL).rstrip("/"))
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"demo call failed: {exc}") from exc
         self.stdout.write("\n".join(lines))

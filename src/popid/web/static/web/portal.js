@@ -34,7 +34,8 @@
       if (!headings.length) return;
       table.querySelectorAll("tbody tr").forEach(function (row) {
         Array.prototype.forEach.call(row.children, function (cell, i) {
-          if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", headings[i] || "");
+          var spans = Number(cell.getAttribute("colspan") || 1) > 1;  // an "empty" row speaks for itself
+          if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", spans ? "" : (headings[i] || ""));
         });
       });
       table.classList.add("cards-ready");
