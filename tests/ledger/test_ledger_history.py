@@ -202,3 +202,19 @@ def test_a_tampered_record_shows_as_not_verified_in_the_bundle(an_with_history):
     tampered = next(e["index"] for e in bundle["entries"] if e["content"]["purpose"] == "Đã sửa")
     assert not results[tampered].ok and "committed leaf" in results[tampered].reason
     assert all(r.ok for i, r in results.items() if i != tampered)
+
+
+def test_fields_read_are_shown_by_their_names_not_their_codes(family):
+    """Issue #19 item 3: ``full_name`` and ``*`` become words; the script checks the words against
+    the verified record through the same map (ledger-field-labels)."""
+    an = family["an"]
+    account = make_account(an)
+    read(an, purpose="Tra cứu có trường")
+    record_access(ctx=AccessContext(actor=OFFICER, purpose="Xem toàn bộ", channel="console"),
+                  person_id_numbers=[an.id_number], fields=["*"])
+    response = client_for(account).get("/so-cai/lich-su-truy-cap/")
+    html = response.content.decode()
+    assert "Ngày, tháng, năm sinh, Họ, chữ đệm và tên khai sinh" in html  # the record keeps its fields sorted
+    assert "Toàn bộ hồ sơ" in html
+    assert ">full_name" not in html and "full_name, birth_date" not in html
+    assert response.context["field_labels"]["*"] == "Toàn bộ hồ sơ"

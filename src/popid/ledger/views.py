@@ -8,6 +8,7 @@ Thin: resolve whose history (the account holder, or a ward of their active guard
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +18,7 @@ from popid.identity import auth
 from popid.identity.models import CitizenAccount
 from popid.identity.selectors import active_guardianship, wards_of
 from popid.ledger import selectors
+from popid.registry.display import field_label
 from popid.web.shell import citizen_view
 
 CHANNELS = {
@@ -55,12 +57,22 @@ def history(request: HttpRequest) -> HttpResponse:
     account: CitizenAccount = request.account  # type: ignore[attr-defined]
     subject = _subject(request, account)
     data = selectors.access_history(person=subject.person)
-    rows = [{"row": row, "channel_label": CHANNELS.get(row.record.channel, row.record.channel)} for row in data.rows]
+    labels = _field_labels(row.record.fields for row in data.rows)
+    rows = [{"row": row, "channel_label": CHANNELS.get(row.record.channel, row.record.channel),
+             "fields_label": ", ".join(labels.get(f, f) for f in row.record.fields)} for row in data.rows]
     return render(request, "ledger/history.html", {
+        "field_labels": labels,
         "citizen": account, "acting_for": auth.acting_for(request), "subject": subject,
         "wards": [link.ward for link in wards_of(account=account)], "rows": rows, "checkpoint": data.checkpoint,
         "bundle": selectors.proof_bundle(data),
     })
+
+
+def _field_labels(field_lists: Iterable[Iterable[str]]) -> dict[str, str]:
+    """People read "Họ, chữ đệm và tên" and "Toàn bộ hồ sơ", not ``full_name`` and ``*``. The same
+    map goes to the page's script, which checks the shown labels against the verified record."""
+    codes = {code for fields in field_lists for code in fields}
+    return {code: str(_("Toàn bộ hồ sơ") if code == "*" else field_label(code)) for code in sorted(codes)}
 
 
 @citizen_view

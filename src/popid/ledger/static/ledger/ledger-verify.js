@@ -226,8 +226,10 @@
 
   /* What the row shows must be what was verified, not other text beside it. */
   function shownMatches(tr, content) {
+    const source = document.getElementById("ledger-field-labels");
+    const labels = source ? JSON.parse(source.textContent) : {};
     const expected = {
-      fields: content.fields.join(", "), purpose: content.purpose,
+      fields: content.fields.map((f) => labels[f] || f).join(", "), purpose: content.purpose,
       legal_basis: content.legal_basis || "\u2014", consent_ref: content.consent_ref || "\u2014",
     };
     tr.querySelectorAll("[data-content]").forEach((cell) => {
