@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from popid.core import formatting
 from popid.services.models import DossierState, Notification
 
 register = template.Library()
@@ -20,10 +21,10 @@ def unread_notifications(account: Any) -> int:
 
 @register.filter
 def vnd(amount: Any) -> str:
-    """7000 → "7.000 ₫" (Vietnamese thousands separator)."""
+    """7000 → "7.000 ₫": the one money format (``core.formatting.money``)."""
     try:
-        return f"{int(amount):,} ₫".replace(",", ".")
-    except (TypeError, ValueError):
+        return formatting.money(amount)
+    except (TypeError, ValueError, ArithmeticError):
         return ""
 
 

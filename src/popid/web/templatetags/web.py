@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from popid.core import admin_units
+from popid.core import admin_units, formatting
 from popid.registry import display
 from popid.registry.models import Person
 
@@ -43,10 +43,14 @@ def severity_label(code: str) -> str:
     return display.severity_label(code)
 
 
-@register.filter
-def date_vn(value: Any) -> str:
-    """dd/mm/yyyy whatever the active language: the format on Vietnamese documents."""
-    return value.strftime("%d/%m/%Y") if value else "—"
+# --- one set of formatting helpers for every page (core/formatting.py) ---------------------------
+register.filter("date_vn", formatting.date_vn)  # dd/mm/yyyy whatever the language
+register.filter("datetime_vn", formatting.datetime_vn)  # dd/mm/yyyy HH:MM, Vietnam's time
+register.filter("money", formatting.money)  # 7.000 ₫
+register.filter("number", formatting.number)  # 1.234,5 (vi) / 1,234.5 (en)
+register.filter("country", formatting.country)  # VN → Việt Nam
+register.filter("login_level", formatting.login_level)  # level-2 → Mức độ 2 (hai yếu tố)
+register.filter("device", formatting.device)  # User-Agent → Chrome 126 · Android 14
 
 
 @register.inclusion_tag("web/_chart.html")
