@@ -13,6 +13,8 @@ from functools import cache
 
 from vietnam_provinces import Province, Ward
 
+from popid.core.text import normalize_text
+
 # Pre-2025 province -> (name, 2025 province it was merged into). The ID prefix is "0" + code.
 _LEGACY: dict[str, tuple[str, str]] = {
     "01": ("Hà Nội", "01"), "02": ("Hà Giang", "08"), "04": ("Cao Bằng", "04"),
@@ -137,3 +139,30 @@ def commune_label(code: str | None) -> str:
         return code
     parent = province(unit.province_code or "")
     return f"{unit.name}, {parent.name}" if parent else unit.name
+
+
+_UNIT_WORDS = ("phuong ", "xa ", "thi tran ", "dac khu ")
+
+
+def _bare_name(name: str) -> str:
+    folded = normalize_text(name)
+    for word in _UNIT_WORDS:
+        if folded.startswith(word):
+            return folded[len(word):]
+    return folded
+
+
+def find_communes(text: str) -> list[Unit]:
+    """The communes an officer means by a name typed with or without diacritics and with or
+    without "Phường/Xã" ("hoan kiem" → Phường Hoàn Kiếm); a five-digit code is looked up as such.
+    Exact names first; a unique prefix also counts, so "hoan ki" is enough on a phone."""
+    text = (text or "").strip()
+    if text.isdigit():
+        unit = commune(text)
+        return [unit] if unit else []
+    wanted = _bare_name(text)
+    if not wanted:
+        return []
+    units = list(communes().values())
+    exact = [u for u in units if _bare_name(u.name) == wanted or normalize_text(u.name) == normalize_text(text)]
+    return exact or [u for u in units if _bare_name(u.name).startswith(wanted)]

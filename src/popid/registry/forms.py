@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from popid.core import admin_units
 from popid.core.codes import ETHNIC_GROUPS, FOREIGN_ETHNICITY, NATIONALITIES, RELIGIONS
 from popid.registry.models import HouseholdRelationship, MaritalStatus, Sex
 
@@ -41,13 +42,36 @@ class SearchForm(forms.Form):
                                                          "autofocus": True}))
     birth_year = forms.IntegerField(label=_("Năm sinh"), min_value=1850, max_value=2400, required=False)
     birth_date = forms.DateField(label=_("Ngày sinh"), required=False, widget=DATE_WIDGET)
-    commune_code = forms.CharField(label=_("Mã xã/phường"), max_length=5, required=False,
-                                   widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}))
+    # The name or the code: a phone user types "hoan kiem" and picks from the list (no number pad).
+    commune_code = forms.CharField(label=_("Xã/phường (tên hoặc mã)"), max_length=100, required=False,
+                                   widget=forms.TextInput(attrs={"list": "communes", "autocomplete": "off"}))
+
+    def clean_commune_code(self) -> str:
+        typed = self.cleaned_data.get("commune_code", "").strip()
+        if not typed:
+            return ""
+        found = admin_units.find_communes(typed)
+        if not found:
+            raise forms.ValidationError(_("Không có xã/phường nào tên hoặc mã “%(typed)s”."), params={"typed": typed})
+        if len(found) > 1:
+            names = "; ".join(admin_units.commune_label(u.code) for u in found[:5])
+            raise forms.ValidationError(
+                _("Có %(count)s xã/phường trùng tên “%(typed)s”: %(names)s. Hãy chọn trong danh sách."),
+                params={"count": len(found), "typed": typed, "names": names})
+        return found[0].code
 
 
 class LookupForm(forms.Form):
-    id_number = forms.CharField(label=_("Số định danh cá nhân"), max_length=12,
+    id_number = forms.CharField(label=_("Số định danh cá nhân"), max_length=20,
                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "001090000000"}))
+
+    def clean_id_number(self) -> str:
+        """A malformed number is a typing error to fix, said once next to the field, not 'not found'."""
+        value = "".join(self.cleaned_data.get("id_number", "").split())
+        if not (len(value) == 12 and value.isdigit()):
+            raise forms.ValidationError(_("Số định danh cá nhân gồm đúng 12 chữ số (đã nhập %(count)s ký tự)."),
+                                        params={"count": len(value)})
+        return value
 
 
 class CommandForm(forms.Form):
@@ -175,8 +199,23 @@ class SplitHouseholdForm(CommandForm):
 
 
 class FindingFilterForm(forms.Form):
-    commune_code = forms.CharField(label=_("Mã xã/phường"), max_length=5, required=False,
-                                   widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}))
+    # The name or the code: a phone user types "hoan kiem" and picks from the list (no number pad).
+    commune_code = forms.CharField(label=_("Xã/phường (tên hoặc mã)"), max_length=100, required=False,
+                                   widget=forms.TextInput(attrs={"list": "communes", "autocomplete": "off"}))
+
+    def clean_commune_code(self) -> str:
+        typed = self.cleaned_data.get("commune_code", "").strip()
+        if not typed:
+            return ""
+        found = admin_units.find_communes(typed)
+        if not found:
+            raise forms.ValidationError(_("Không có xã/phường nào tên hoặc mã “%(typed)s”."), params={"typed": typed})
+        if len(found) > 1:
+            names = "; ".join(admin_units.commune_label(u.code) for u in found[:5])
+            raise forms.ValidationError(
+                _("Có %(count)s xã/phường trùng tên “%(typed)s”: %(names)s. Hãy chọn trong danh sách."),
+                params={"count": len(found), "typed": typed, "names": names})
+        return found[0].code
     principle = forms.ChoiceField(label=_("Nguyên tắc"), required=False)
     kind = forms.ChoiceField(label=_("Loại lỗi"), required=False)
 

@@ -122,6 +122,7 @@ def _page_number(request: HttpRequest) -> int:
 def lookup(request: ConsoleRequest) -> HttpResponse:
     """Direct lookup by ID number (a cancelled number finds the person under the new one)."""
     form = LookupForm(request.GET or None)
+    status = 422 if form.is_bound else 200  # a malformed number: fix the typing
     if form.is_valid():
         try:
             person = selectors.access_person(ctx=console_context(request),
@@ -129,12 +130,13 @@ def lookup(request: ConsoleRequest) -> HttpResponse:
                                              fields=selectors.SEARCH_FIELDS)
         except DomainError as exc:
             apply_domain_error(form, exc)
+            status = exc.status
         else:
             return redirect("registry:person", id_number=person.id_number)
     return render_page(request, "registry/search.html", {
         "form": SearchForm(), "lookup_form": form, "results": [], "total": 0, "page": 1, "pages": 1,
         "searched": False, "communes": commune_datalist(request.actor),
-    }, status=404 if form.is_bound else 200)
+    }, status=status)
 
 
 # --- person ------------------------------------------------------------------------------------
