@@ -70,13 +70,18 @@ def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
     show (or hidden ones, like ``version``) go to the top of the form."""
     visible = {name for name, field in form.fields.items() if not field.widget.is_hidden}
     placed = False
+    said_beside: set[str] = set()
     for error in exc.errors():
         name = error.get("field", "")
         if name in visible:
-            form.add_error(name, error.get("message") or str(exc.title))
+            message = error.get("message") or str(exc.title)
+            form.add_error(name, message)
+            said_beside.add(str(message))
             placed = True
+    # The box above the form is left out only when it would repeat, word for word, what the field says.
+    repeats = placed and not _detail(exc) and said_beside == {str(exc.title)}
     form.domain_error = {"title": str(exc.title), "detail": _detail(exc), "placed": placed,  # type: ignore[attr-defined]
-                         "code": exc.code}
+                         "repeats": repeats, "code": exc.code}
 
 
 # --- the officer console -------------------------------------------------------------------------
