@@ -53,8 +53,11 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
 
-def _report_out(report: Report) -> dict[str, Any]:
-    case = Case.objects.filter(report=report).values_list("number", flat=True).first()
+def _report_out(report: Report, case_numbers: dict[int, str] | None = None) -> dict[str, Any]:
+    if case_numbers is None:
+        case = Case.objects.filter(report=report).values_list("number", flat=True).first()
+    else:
+        case = case_numbers.get(report.pk)
     return {"code": report.code, "channel": report.channel, "category_code": report.category_code,
             "commune_code": report.commune_code, "unit_code": report.unit_code, "state": report.state,
             "received_at": report.received_at, "occurred_at": report.occurred_at,
@@ -85,7 +88,9 @@ def _custody_out(record: CustodyRecord) -> dict[str, Any]:
 @router.get("/reports", response={200: list[ReportOut], **PROBLEMS}, summary="Tin báo do đơn vị giải quyết")
 @operation_requires(Permission.POLICE_READ)
 def report_queue(request: HttpRequest, state: STATES | None = None) -> Any:
-    return [_report_out(r) for r in selectors.report_queue(actor=_actor(request), state=state or "")[:500]]
+    reports = list(selectors.report_queue(actor=_actor(request), state=state or "")[:500])
+    numbers = dict(Case.objects.filter(report__in=reports).values_list("report_id", "number"))
+    return [_report_out(r, numbers) for r in reports]
 
 
 @router.get("/reports/{code}", response={200: ReportDetailOut, **PROBLEMS}, summary="Một tin báo (cán bộ)")
