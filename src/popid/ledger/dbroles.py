@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from django.db import connection
 
-APPEND_ONLY = ("ledger_ledgerentry", "ledger_ledgernode", "ledger_checkpoint", "ledger_ledgerpublickey")
+APPEND_ONLY = ("ledger_ledgerentry", "ledger_ledgernode", "ledger_checkpoint", "ledger_ledgerpublickey",
+               "ledger_accessreveal",
+               # police history (police/migrations/0002): chain of custody, case-file openings, case events,
+               # notes and documents
+               "police_custodyrecord", "police_caseopening", "police_caseevent", "police_casenote",
+               "police_casedocument")
 NO_DELETE = ("ledger_ledgerstate", "ledger_ledgerpersonhead", "ledger_ledgermapnode")
 ACCESS_RECORDS = "core_accessrecord"
 

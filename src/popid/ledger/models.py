@@ -125,3 +125,19 @@ class LedgerPublicKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+
+class AccessReveal(models.Model):
+    """A "hidden until" access record shown to its person *before* its date, because the reason
+    for hiding it has ended (e.g. the police case it was made for is closed). Append-only
+    (PostgreSQL trigger): a reveal cannot be withdrawn. The access record itself is unchanged
+    (its ``hidden_until`` stays inside its commitment); ``selectors.access_history`` shows a
+    hidden record once its date has passed *or* it has a reveal."""
+
+    record_id = models.BigIntegerField(unique=True)  # core.AccessRecord pk (no FK: records are append-only too)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=200)
+    reason = models.CharField(max_length=300)
+
+    def __str__(self) -> str:
+        return f"reveal of record {self.record_id}"

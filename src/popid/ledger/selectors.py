@@ -10,6 +10,8 @@ left out of the history, the bundle, the head *and any count* until their date. 
 hidden" would tip off the subject of a confidential investigation, which is exactly what the
 legal basis for hiding protects; once the date passes the entry appears with its original leaf
 index and commitment, so the citizen can check it was committed at the time of the access.
+An entry is also shown before its date once it has an ``AccessReveal`` (the reason for hiding it
+ended early, e.g. the police case it was made for was closed).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from popid.core.models import AccessRecord
 from popid.ledger import personmap, services
 from popid.ledger.bundle import FORMAT
 from popid.ledger.commitments import record_content
-from popid.ledger.models import Checkpoint, LedgerEntry
+from popid.ledger.models import AccessReveal, Checkpoint, LedgerEntry
 from popid.registry.models import CancelledIdNumber, Person
 
 
@@ -59,7 +61,11 @@ def access_history(*, person: Person, now: datetime | None = None) -> History:
     id_numbers = id_numbers_of(person)
     records = {r.pk: r for r in AccessRecord.objects.filter(person_id_number__in=id_numbers,
                                                             committed_at__isnull=False)}
-    visible = {pk: r for pk, r in records.items() if r.hidden_until is None or r.hidden_until <= now}
+    still_hidden = [pk for pk, r in records.items() if r.hidden_until is not None and r.hidden_until > now]
+    revealed = set(AccessReveal.objects.filter(record_id__in=still_hidden).values_list("record_id", flat=True)
+                   ) if still_hidden else set()
+    visible = {pk: r for pk, r in records.items()
+               if r.hidden_until is None or r.hidden_until <= now or pk in revealed}
     entries: list[LedgerEntry] = []
     ids = list(visible)
     for start in range(0, len(ids), services.FETCH_CHUNK):

@@ -38,6 +38,7 @@ from popid.ledger.errors import (
     TreeSizeOutOfRange,
 )
 from popid.ledger.models import (
+    AccessReveal,
     Checkpoint,
     LedgerEntry,
     LedgerMapNode,
@@ -510,3 +511,18 @@ def consistency_proof(first: int, second: int) -> list[bytes]:
     if first < 0 or first > second:
         raise TreeSizeOutOfRange(field="first", first=first, second=second)
     return _range_hashes(merkle.consistency_ranges(first, second))
+
+
+# --- early reveal of "hidden until" records --------------------------------------------------------
+def reveal_hidden(*, records: Iterable[AccessRecord], actor: str, reason: str) -> int:
+    """Show hidden access records to their persons now (the reason for hiding them has ended).
+    Records already visible or already revealed are skipped; returns how many were revealed.
+    Nothing is edited: a reveal is a new append-only row (``AccessReveal``)."""
+    now = timezone.now()
+    wanted = [r.pk for r in records if r.hidden_until is not None and r.hidden_until > now]
+    if not wanted:
+        return 0
+    done = set(AccessReveal.objects.filter(record_id__in=wanted).values_list("record_id", flat=True))
+    new = [AccessReveal(record_id=pk, actor=actor[:200], reason=reason[:300]) for pk in wanted if pk not in done]
+    AccessReveal.objects.bulk_create(new)
+    return len(new)

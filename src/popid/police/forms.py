@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from popid.police.catalogue import categories, outcomes
-from popid.police.models import Channel, Confidentiality, PersonRole
+from popid.police.models import Channel, Confidentiality, DocumentKind, PersonRole
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -95,3 +95,26 @@ class HandOverForm(forms.Form):
 
 class InvestigatorForm(forms.Form):
     username = forms.CharField(label=_("Tên đăng nhập điều tra viên"), max_length=150)
+
+
+class FindCandidatesForm(forms.Form):
+    """A person known only by name and birth year (and perhaps the commune): the matcher's candidates."""
+
+    full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
+    birth_year = forms.IntegerField(label=_("Năm sinh"), min_value=1900, max_value=2100)
+    commune_code = forms.CharField(label=_("Mã xã/phường (nếu biết)"), max_length=5, required=False)
+    role = forms.ChoiceField(label=_("Tư cách"), choices=PersonRole.choices)
+
+
+class ConfirmCandidateForm(FindCandidatesForm):
+    id_number = forms.CharField(max_length=12, widget=forms.HiddenInput)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Ghi chú"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Loại tài liệu"), choices=DocumentKind.choices)
+    title = forms.CharField(label=_("Tên tài liệu"), max_length=200)
+    file = forms.FileField(label=_("Tệp (PDF, PNG, JPEG; tối đa 10 MB)"))

@@ -115,6 +115,11 @@ class PersonRole(models.TextChoices):
     REPORTER = "reporter", _("Người tố giác")
 
 
+class LinkMethod(models.TextChoices):
+    ID_NUMBER = "id_number", _("Theo số định danh")
+    MATCHER = "matcher", _("Đối sánh họ tên, năm sinh (cán bộ xác nhận)")
+
+
 class CasePerson(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="persons")
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
@@ -122,6 +127,10 @@ class CasePerson(models.Model):
     role = models.CharField(max_length=10, choices=PersonRole.choices)
     linked_by = models.CharField(max_length=200)
     linked_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=10, choices=LinkMethod.choices, default=LinkMethod.ID_NUMBER)
+    # matcher links: what the officer knew and the probability of the candidate they confirmed
+    query = models.JSONField(default=dict, blank=True)
+    match_probability = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "person", "role"], name="caseperson_unique_role")]
@@ -179,3 +188,65 @@ class CustodyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"custody #{self.seq}"
+
+
+class CaseEvent(models.Model):
+    """A step of the case file (opened, investigator added, person linked, document added, closed),
+    append-only; the timeline page combines these with the report's events, notes and custody."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=30)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.action}"
+
+
+class CaseNote(models.Model):
+    """An investigator's note on the case (append-only: a correction is a new note)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    at = models.DateTimeField(auto_now_add=True)
+    author = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} of {self.case_id}"
+
+
+class DocumentKind(models.TextChoices):
+    RECORD = "record", _("Biên bản")
+    DECISION = "decision", _("Quyết định")
+    STATEMENT = "statement", _("Lời khai, tường trình")
+    EXPERT = "expert", _("Kết luận giám định")
+    PHOTO = "photo", _("Ảnh hiện trường")
+    OTHER = "other", _("Tài liệu khác")
+
+
+class CaseDocument(models.Model):
+    """A document of the case file (PDF, PNG or JPEG by content), with its SHA-256 (append-only)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices)
+    title = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    uploaded_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return self.title

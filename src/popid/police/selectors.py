@@ -6,22 +6,50 @@ hidden from the person until the case's ``sealed_until``."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from popid.core.access import AccessContext, Actor, record_access
-from popid.core.admin_units import communes_by_province, province_of_commune
+from popid.core.admin_units import communes_by_province, is_active_commune, province_of_commune
 from popid.core.errors import ValidationFailed
 from popid.core.id_numbers import is_valid_id_number
-from popid.core.models import ScopeLevel
+from popid.core.models import AccessRecord, Role, ScopeLevel
 from popid.core.permissions import Permission
+from popid.police import linking
 from popid.police.errors import CaseNotFound, ReportNotFound
-from popid.police.models import Case, CaseOpening, Confidentiality, Report
+from popid.police.models import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    CaseNote,
+    CaseOpening,
+    Confidentiality,
+    CustodyRecord,
+    Report,
+    ReportEvent,
+)
 from popid.registry.models import Person
 
 CASE_LEGAL_BASIS = "BLTTHS 2015, Điều 145, 147"
+CASE_PURPOSE_PREFIX = "Giải quyết vụ việc "
 PERSON_FIELDS = ("full_name", "birth_date", "sex", "id_number", "commune_code")
+CANDIDATE_FIELDS = ("full_name", "birth_year", "id_number", "commune_code")
+REPORT_ACTIONS = {
+    "received": gettext_lazy("Tiếp nhận tin báo"), "classified": gettext_lazy("Phân loại"),
+    "assigned": gettext_lazy("Phân công"), "transferred": gettext_lazy("Chuyển Công an tỉnh"),
+    "extended": gettext_lazy("Gia hạn giải quyết (Điều 147)"), "decided": gettext_lazy("Kết quả giải quyết"),
+    "case_opened": gettext_lazy("Lập hồ sơ vụ việc"),
+}
+CASE_ACTIONS = {
+    "opened": gettext_lazy("Lập hồ sơ vụ việc"), "investigator": gettext_lazy("Phân công điều tra viên"),
+    "person_linked": gettext_lazy("Liên kết người tham gia"), "transferred": gettext_lazy("Chuyển Công an tỉnh"),
+    "closed": gettext_lazy("Đóng hồ sơ vụ việc"),
+}
 
 
 def covers_unit(actor: Actor, unit_code: str) -> bool:
@@ -88,9 +116,11 @@ def report_of_account(account, code: str) -> Report:
 
 # --- cases ---------------------------------------------------------------------------------------
 def may_open_case(actor: Actor, case: Case) -> bool:
+    """Officers of the handling unit (or above it); a secret case only its assigned investigators
+    and the supervisors over the unit."""
     if not covers_unit(actor, case.unit_code):
         return False
-    if case.confidentiality == Confidentiality.SECRET:
+    if case.confidentiality == Confidentiality.SECRET and actor.role != Role.SUPERVISOR:
         return actor.user_id is not None and case.investigators.filter(pk=actor.user_id).exists()
     return True
 
@@ -112,6 +142,8 @@ def case_for(*, actor: Actor, number: str, record: bool = True) -> Case:
 def cases_for(*, actor: Actor) -> list[Case]:
     """The cases the officer may see: their unit's normal cases and the secret ones assigned to them."""
     qs = Case.objects.filter(_unit_q(actor)).order_by("-opened_at")
+    if actor.role == Role.SUPERVISOR:
+        return list(qs)
     visible = Q(confidentiality=Confidentiality.NORMAL)
     if actor.user_id is not None:
         visible |= Q(investigators=actor.user_id)
@@ -126,13 +158,107 @@ def person_for_case(*, actor: Actor, case: Case, id_number: str) -> Person:
     if person is None:
         raise ValidationFailed([{"field": "id_number", "reason": "unknown_person",
                                  "message": _("Không có công dân mang số định danh này")}])
-    ctx = AccessContext(actor=actor, purpose=f"Giải quyết vụ việc {case.number}", legal_basis=CASE_LEGAL_BASIS,
-                        channel="console", hidden_until=case.sealed_until)
-    record_access(ctx=ctx, person_id_numbers=[person.id_number], fields=PERSON_FIELDS)
+    record_access(ctx=case_context(actor, case), person_id_numbers=[person.id_number], fields=PERSON_FIELDS)
     return person
+
+
+def case_purpose(case: Case) -> str:
+    return f"{CASE_PURPOSE_PREFIX}{case.number}"
+
+
+def case_context(actor: Actor, case: Case, *, channel: str = "console") -> AccessContext:
+    """Every look-up of a person for ``case``: the case number as purpose, sealed until the case
+    closes (``services.close_case`` reveals it) or, at the latest, ``case.sealed_until``."""
+    return AccessContext(actor=actor, purpose=case_purpose(case), legal_basis=CASE_LEGAL_BASIS,
+                         channel=channel, hidden_until=case.sealed_until)
+
+
+def person_candidates(*, actor: Actor, case: Case, full_name: str, birth_year: int | None,
+                      commune_code: str = "") -> list[linking.Candidate]:
+    """Registry persons who may be the one named (name + birth year, perhaps the commune), ranked
+    by the matcher. Every candidate shown is a look-up for the case (sealed like the others)."""
+    errors = []
+    name = " ".join((full_name or "").split())
+    if len(name) < 2 or len(name) > 150:
+        errors.append({"field": "full_name", "reason": "invalid", "message": _("Cần họ và tên (2–150 ký tự)")})
+    this_year = timezone.localdate().year
+    if birth_year is None or not 1900 <= birth_year <= this_year:
+        errors.append({"field": "birth_year", "reason": "invalid",
+                       "message": _("Năm sinh phải từ 1900 đến %(year)d") % {"year": this_year}})
+    commune_code = (commune_code or "").strip()
+    if commune_code and not is_active_commune(commune_code):
+        errors.append({"field": "commune_code", "reason": "unknown", "message": _("Xã/phường không tồn tại")})
+    if errors:
+        raise ValidationFailed(errors)
+    assert birth_year is not None
+    candidates = linking.rank(linking.Query(full_name=name, birth_year=birth_year, commune_code=commune_code))
+    record_access(ctx=case_context(actor, case), person_id_numbers=[c.person.id_number for c in candidates],
+                  fields=CANDIDATE_FIELDS)
+    return candidates
+
+
+def case_lookups(case: Case) -> QuerySet[AccessRecord]:
+    """The access records of the person look-ups made for ``case``."""
+    return AccessRecord.objects.filter(purpose=case_purpose(case))
+
+
+# --- timeline ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # report, case, person, custody, note, document
+    actor: str
+    text: str
+
+
+def case_timeline(case: Case) -> list[TimelineItem]:
+    """One time-ordered list of everything that happened: the report's steps (received,
+    classified, assigned, transferred, extended, outcome), the case's own events, persons linked,
+    evidence seized and handed over, notes and documents."""
+    items: list[TimelineItem] = []
+    if case.report_id:
+        for event in ReportEvent.objects.filter(report_id=case.report_id):
+            text = " · ".join(str(t) for t in (REPORT_ACTIONS.get(event.action, event.action), event.public_text,
+                                               event.internal_note) if t)
+            items.append(TimelineItem(event.at, "report", event.actor, text))
+    for ce in CaseEvent.objects.filter(case=case):
+        items.append(TimelineItem(ce.at, "case", ce.actor,
+                                  " · ".join(str(t) for t in (CASE_ACTIONS.get(ce.action, ce.action), ce.detail) if t)))
+    for record in CustodyRecord.objects.filter(item__case=case).select_related("item"):
+        text = _("Vật chứng %(label)s: %(from)s → %(to)s (%(purpose)s)") % {
+            "label": record.item.label, "from": record.from_holder or _("thu giữ"), "to": record.to_holder,
+            "purpose": record.purpose}
+        items.append(TimelineItem(record.at, "custody", record.recorded_by, text))
+    for note in CaseNote.objects.filter(case=case):
+        items.append(TimelineItem(note.at, "note", note.author, note.text))
+    for doc in CaseDocument.objects.filter(case=case).only("at", "uploaded_by", "title", "kind", "sha256"):
+        items.append(TimelineItem(doc.at, "document", doc.uploaded_by,
+                                  _("Tài liệu: %(title)s (%(kind)s)") % {"title": doc.title,
+                                                                         "kind": doc.get_kind_display()}))
+    items.sort(key=lambda item: item.at)
+    return items
+
+
+def case_document(*, actor: Actor, number: str, pk: int) -> CaseDocument:
+    case = case_for(actor=actor, number=number, record=False)
+    document = CaseDocument.objects.filter(case=case, pk=pk).first()
+    if document is None:
+        raise CaseNotFound()
+    return document
 
 
 def case_openings(*, actor: Actor, limit: int = 500) -> list[CaseOpening]:
     """Supervisor's audit: who opened which case file (allowed or refused)."""
     actor.require(Permission.POLICE_AUDIT)
     return list(CaseOpening.objects.select_related("case").filter(_unit_q(actor, "case__unit_code"))[:limit])
+
+
+def case_person_lookups(*, actor: Actor, limit: int = 500) -> list[AccessRecord]:
+    """Supervisor's audit, from the access log: every look-up of a person made for a case of the
+    supervisor's jurisdiction (who, whom, when, for which case, sealed until when)."""
+    actor.require(Permission.POLICE_AUDIT)
+    numbers = list(Case.objects.filter(_unit_q(actor)).order_by("-opened_at").values_list("number", flat=True)[:2000])
+    purposes = [f"{CASE_PURPOSE_PREFIX}{n}" for n in numbers]
+    if not purposes:
+        return []
+    return list(AccessRecord.objects.filter(purpose__in=purposes).order_by("-at", "-id")[:limit])

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -22,18 +23,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from popid.core import admin_units
-from popid.core.access import AccessContext, Actor, record_access
+from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
+from popid.ledger.services import reveal_hidden
 from popid.police import selectors
 from popid.police.catalogue import categories, outcomes
 from popid.police.errors import CaseClosed, InvalidReportState
 from popid.police.models import (
     Case,
+    CaseDocument,
+    CaseEvent,
+    CaseNote,
     CasePerson,
     Channel,
     Confidentiality,
     CustodyRecord,
+    DocumentKind,
     EvidenceItem,
+    LinkMethod,
     PersonRole,
     Report,
     ReportAttachment,
@@ -226,6 +233,11 @@ def transfer_to_province(*, actor: Actor, code: str, note: str) -> Report:
     report.state = ReportState.TRANSFERRED
     report.assigned_to = None
     _save(report, "unit_code", "state", "assigned_to")
+    case = Case.objects.filter(report=report, closed_at__isnull=True).first()
+    if case is not None:  # the open case file goes with the report
+        case.unit_code = province
+        case.save(update_fields=["unit_code"])
+        CaseEvent.objects.create(case=case, actor=actor.label, action="transferred", detail=province)
     _event(report, actor.label, "transferred", public_text=_("Tin báo đã được chuyển Công an tỉnh giải quyết"),
            note=note)
     return report
@@ -279,6 +291,8 @@ def open_case(*, actor: Actor, report_code: str, title: str, confidentiality: st
     investigators = {u for u in (report.assigned_to_id, actor.user_id) if u}
     case.investigators.set(investigators)
     _event(report, actor.label, "case_opened", note=case.number)
+    CaseEvent.objects.create(case=case, actor=actor.label, action="opened",
+                             detail=f"{case.title} ({case.get_confidentiality_display()})")
     return case
 
 
@@ -297,41 +311,135 @@ def add_investigator(*, actor: Actor, number: str, username: str) -> Case:
         raise ValidationFailed([{"field": "username", "reason": "not_in_unit",
                                  "message": _("Không có cán bộ này trong đơn vị")}])
     case.investigators.add(user)
+    CaseEvent.objects.create(case=case, actor=actor.label, action="investigator", detail=username)
     return case
 
 
-@transaction.atomic
-def link_person(*, actor: Actor, number: str, id_number: str, role: str) -> CasePerson:
-    """Link a registry person to the case by ID number; the look-up is recorded for the case."""
+def _open_case_for_write(actor: Actor, number: str) -> Case:
     actor.require_write()
     case = selectors.case_for(actor=actor, number=number, record=False)
     if case.closed_at is not None:
         raise CaseClosed()
+    return case
+
+
+def _check_role(role: str) -> None:
     if role not in PersonRole.values:
         raise ValidationFailed([{"field": "role", "reason": "unknown", "message": _("Tư cách tham gia không hợp lệ")}])
-    person = selectors.person_for_case(actor=actor, case=case, id_number=id_number)
-    link, _created = CasePerson.objects.get_or_create(
-        case=case, person=person, role=role, defaults={"id_number": person.id_number, "linked_by": actor.label})
+
+
+def _link(case: Case, person, *, actor: Actor, role: str, method: str = LinkMethod.ID_NUMBER,
+          query: dict | None = None, probability: float | None = None) -> CasePerson:
+    link, created = CasePerson.objects.get_or_create(
+        case=case, person=person, role=role,
+        defaults={"id_number": person.id_number, "linked_by": actor.label, "method": method,
+                  "query": query or {}, "match_probability": probability})
+    if created:
+        detail = f"{PersonRole(role).label}: {person.full_name} ({person.id_number})"
+        if probability is not None:
+            detail += f" · {LinkMethod.MATCHER.label}, p = {probability:.3f}"
+        CaseEvent.objects.create(case=case, actor=actor.label, action="person_linked", detail=detail[:500])
     return link
 
 
 @transaction.atomic
+def link_person(*, actor: Actor, number: str, id_number: str, role: str) -> CasePerson:
+    """Link a registry person to the case by ID number; the look-up is recorded for the case.
+    A number no registry person has is refused and nothing is written."""
+    case = _open_case_for_write(actor, number)
+    _check_role(role)
+    person = selectors.person_for_case(actor=actor, case=case, id_number=id_number)
+    return _link(case, person, actor=actor, role=role)
+
+
+@transaction.atomic
+def find_candidates(*, actor: Actor, number: str, full_name: str, birth_year: int | None,
+                    commune_code: str = "") -> list[Any]:
+    """The matcher's candidates for a person of an open case (each shown one a sealed look-up)."""
+    case = _open_case_for_write(actor, number)
+    return selectors.person_candidates(actor=actor, case=case, full_name=full_name, birth_year=birth_year,
+                                       commune_code=commune_code)
+
+
+@transaction.atomic
+def confirm_candidate(*, actor: Actor, number: str, full_name: str, birth_year: int | None, commune_code: str = "",
+                      id_number: str, role: str) -> CasePerson:
+    """The officer confirms one of the matcher's candidates for a person known by name and birth
+    year: the candidates are ranked again (the person must be among them; the probability kept is
+    the matcher's, not the client's) and the link records the query and the probability."""
+    case = _open_case_for_write(actor, number)
+    _check_role(role)
+    name = " ".join((full_name or "").split())
+    commune_code = (commune_code or "").strip()
+    candidates = selectors.person_candidates(actor=actor, case=case, full_name=name, birth_year=birth_year,
+                                             commune_code=commune_code)
+    chosen = next((c for c in candidates if c.person.id_number == (id_number or "").strip()), None)
+    if chosen is None:
+        raise ValidationFailed([{"field": "id_number", "reason": "not_a_candidate",
+                                 "message": _("Người này không nằm trong danh sách ứng viên đối sánh")}])
+    person = selectors.person_for_case(actor=actor, case=case, id_number=chosen.person.id_number)
+    return _link(case, person, actor=actor, role=role, method=LinkMethod.MATCHER,
+                 query={"full_name": name, "birth_year": birth_year, "commune_code": commune_code},
+                 probability=round(chosen.probability, 6))
+
+
+MAX_NOTE = 10_000
+
+
+@transaction.atomic
+def add_note(*, actor: Actor, number: str, text: str) -> CaseNote:
+    case = _open_case_for_write(actor, number)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed([{"field": "text", "reason": "required", "message": _("Cần nội dung ghi chú")}])
+    if len(text) > MAX_NOTE:
+        raise ValidationFailed([{"field": "text", "reason": "too_long", "message": _("Ghi chú quá dài")}])
+    return CaseNote.objects.create(case=case, author=actor.label, text=text)
+
+
+@transaction.atomic
+def add_document(*, actor: Actor, number: str, kind: str, title: str, attachment: Attachment) -> CaseDocument:
+    """A document of the case file: PDF, PNG or JPEG by its content (magic bytes, not the name),
+    at most ``MAX_ATTACHMENT_BYTES``; its SHA-256 is kept and shown."""
+    case = _open_case_for_write(actor, number)
+    errors = []
+    if kind not in DocumentKind.values:
+        errors.append({"field": "kind", "reason": "unknown", "message": _("Loại tài liệu không hợp lệ")})
+    title = (title or "").strip()
+    if not title:
+        errors.append({"field": "title", "reason": "required", "message": _("Cần tên tài liệu")})
+    content = attachment.content
+    detected: str | None = None
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        errors.append({"field": "file", "reason": "too_large", "message": _("Tệp vượt quá %(mb)d MB") % {
+            "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}})
+    elif not content:
+        errors.append({"field": "file", "reason": "required", "message": _("Tệp rỗng")})
+    else:
+        detected = next((t for t, magics in MAGIC.items() if any(content.startswith(m) for m in magics)), None)
+        if detected is None:
+            errors.append({"field": "file", "reason": "bad_type",
+                           "message": _("Tệp %(name)s không phải PDF, PNG hoặc JPEG") % {"name": attachment.name[:80]}})
+    if errors or detected is None:
+        raise ValidationFailed(errors)
+    return CaseDocument.objects.create(
+        case=case, kind=kind, title=title[:200], name=(attachment.name or "tai-lieu")[:200],
+        content_type=detected, size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+        uploaded_by=actor.label)
+
+
+@transaction.atomic
 def close_case(*, actor: Actor, number: str) -> Case:
-    actor.require_write()
-    case = selectors.case_for(actor=actor, number=number, record=False)
-    if case.closed_at is not None:
-        raise CaseClosed()
+    """Close the case and unseal its look-ups: every access record made for it (persons linked,
+    candidates shown) gets a reveal in the ledger (``ledger.services.reveal_hidden``), so each
+    person's access history shows them now. The records themselves are not changed (append-only)."""
+    case = _open_case_for_write(actor, number)
     case.closed_at = timezone.now()
     case.save(update_fields=["closed_at"])
-    # The sealed look-ups keep their ``hidden_until`` (access records are append-only); each linked
-    # person gets a visible entry now saying the case is over and until when its look-ups stay sealed.
-    id_numbers = sorted(set(case.persons.values_list("id_number", flat=True)))
-    if id_numbers:
-        notice = AccessContext(
-            actor=actor, channel="console", legal_basis=selectors.CASE_LEGAL_BASIS,
-            purpose=(f"Kết thúc vụ việc {case.number}; các lượt tra cứu cho vụ việc được niêm phong đến "
-                     f"{timezone.localtime(case.sealed_until):%d/%m/%Y}")[:200])
-        record_access(ctx=notice, person_id_numbers=id_numbers, fields=[])
+    revealed = reveal_hidden(records=selectors.case_lookups(case), actor=actor.label,
+                             reason=f"Kết thúc vụ việc {case.number}")
+    CaseEvent.objects.create(case=case, actor=actor.label, action="closed",
+                             detail=_("%(n)d lượt tra cứu được công khai với công dân") % {"n": revealed})
     return case
 
 
@@ -374,10 +482,7 @@ def _holder(value: str, field: str) -> str:
 
 @transaction.atomic
 def record_evidence(*, actor: Actor, number: str, label: str, description: str, holder: str) -> EvidenceItem:
-    actor.require_write()
-    case = selectors.case_for(actor=actor, number=number, record=False)
-    if case.closed_at is not None:
-        raise CaseClosed()
+    case = _open_case_for_write(actor, number)
     label, description = (label or "").strip(), (description or "").strip()
     if not label or not description:
         raise ValidationFailed([{"field": "label" if not label else "description", "reason": "required",

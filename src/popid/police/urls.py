@@ -19,6 +19,8 @@ officer_urlpatterns = [
     path("tin-bao/<str:code>/<slug:action>/", views.report_action, name="report_action"),
     path("vu-viec/", views.case_list, name="cases"),
     path("vu-viec/<str:number>/", views.case_detail, name="case"),
+    path("vu-viec/<str:number>/dien-bien/", views.case_timeline, name="case_timeline"),
+    path("vu-viec/<str:number>/tai-lieu/<int:pk>/", views.case_document, name="case_document"),
     path("vu-viec/<str:number>/<slug:action>/", views.case_action, name="case_action"),
     path("giam-sat/", views.audit, name="audit"),
 ]

@@ -151,8 +151,15 @@ def case_list(request: ConsoleRequest) -> HttpResponse:
     return render_page(request, "police/cases.html", {"cases": selectors.cases_for(actor=request.actor)})
 
 
+def _confirm_candidate(*, actor: Any, number: str, **data: Any) -> Any:
+    return services.confirm_candidate(actor=actor, number=number, **data)
+
+
 CASE_ACTIONS: dict[str, tuple[type[forms.Form] | None, Callable[..., Any], Any]] = {
     "link-person": (pf.LinkPersonForm, services.link_person, _("Đã liên kết người tham gia vào hồ sơ")),
+    "confirm-person": (pf.ConfirmCandidateForm, _confirm_candidate,
+                       _("Đã xác nhận và liên kết người tham gia theo kết quả đối sánh")),
+    "note": (pf.NoteForm, services.add_note, _("Đã thêm ghi chú")),
     "evidence": (pf.EvidenceForm, services.record_evidence, _("Đã ghi nhận vật chứng")),
     "hand-over": (pf.HandOverForm, services.hand_over, _("Đã ghi nhận giao nhận vật chứng")),
     "investigator": (pf.InvestigatorForm, services.add_investigator, _("Đã phân công điều tra viên")),
@@ -165,9 +172,13 @@ def _case_context(request: ConsoleRequest, number: str, bound: dict[str, forms.F
     forms_ = {slug.replace("-", "_"): form_class() for slug, (form_class, _c, _m) in CASE_ACTIONS.items()
               if form_class}
     forms_.update({slug.replace("-", "_"): form for slug, form in (bound or {}).items()})
+    forms_.setdefault("find_person", pf.FindCandidatesForm())
+    forms_.setdefault("document", pf.DocumentForm())
     custody = CustodyRecord.objects.filter(item__case=case).select_related("item").order_by("seq")
     return {"case": case, "forms": forms_, "persons": case.persons.select_related("person"),
-            "evidence": case.evidence.all(), "custody": custody, "investigators": case.investigators.all()}
+            "evidence": case.evidence.all(), "custody": custody, "investigators": case.investigators.all(),
+            "notes": case.notes.all(),
+            "documents": case.documents.only("at", "kind", "title", "name", "size", "sha256", "uploaded_by")}
 
 
 @officer_view
@@ -177,9 +188,73 @@ def case_detail(request: ConsoleRequest, number: str) -> HttpResponse:
 
 
 @officer_view
+@requires(Permission.POLICE_READ)
+def case_timeline(request: ConsoleRequest, number: str) -> HttpResponse:
+    case = selectors.case_for(actor=request.actor, number=number)
+    return render_page(request, "police/timeline.html", {"case": case, "items": selectors.case_timeline(case)})
+
+
+@officer_view
+@requires(Permission.POLICE_READ)
+def case_document(request: ConsoleRequest, number: str, pk: int) -> HttpResponse:
+    """A document of a case the officer may open, always as a download (never rendered inline)."""
+    document = selectors.case_document(actor=request.actor, number=number, pk=pk)
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="tai-lieu-{document.pk}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _find_person(request: ConsoleRequest, number: str) -> HttpResponse:
+    """The matcher's candidates for a person known by name and birth year (each shown candidate is
+    a sealed look-up for the case); the officer confirms one with its own button."""
+    form = pf.FindCandidatesForm(request.POST)
+    candidates: list[Any] = []
+    status = 422
+    if form.is_valid():
+        try:
+            data = form.cleaned_data
+            candidates = services.find_candidates(actor=request.actor, number=number, full_name=data["full_name"],
+                                                  birth_year=data["birth_year"],
+                                                  commune_code=data.get("commune_code") or "")
+            status = 200
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    context = _case_context(request, number, {"find-person": form})
+    context.update({"candidates": candidates, "candidate_query": form.cleaned_data if status == 200 else None,
+                    "searched": status == 200})
+    return render_page(request, "police/case.html", context, status=status)
+
+
+def _add_document(request: ConsoleRequest, number: str) -> HttpResponse:
+    upload = request.FILES.get("file")
+    form = pf.DocumentForm(request.POST, request.FILES)
+    if upload is not None and (upload.size or 0) > services.MAX_ATTACHMENT_BYTES:  # refused before it is read
+        form = pf.DocumentForm(request.POST)
+        form.is_valid()
+        form.add_error(None, str(_("Tệp vượt quá %(mb)d MB") % {"mb": services.MAX_ATTACHMENT_BYTES // 2**20}))
+    elif form.is_valid() and upload is not None:
+        data = form.cleaned_data
+        try:
+            services.add_document(actor=request.actor, number=number, kind=data["kind"], title=data["title"],
+                                  attachment=services.Attachment(name=upload.name or "tai-lieu", content=upload.read(),
+                                                                 content_type=upload.content_type or ""))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, str(_("Đã thêm tài liệu vào hồ sơ")))
+            return redirect("police:case", number=number)
+    return render_page(request, "police/case.html", _case_context(request, number, {"document": form}), status=422)
+
+
+@officer_view
 @requires(Permission.POLICE_HANDLE)
 @require_POST
 def case_action(request: ConsoleRequest, number: str, action: str) -> HttpResponse:
+    if action == "find-person":
+        return _find_person(request, number)
+    if action == "document":
+        return _add_document(request, number)
     if action not in CASE_ACTIONS:
         raise Http404
     form_class, service, success = CASE_ACTIONS[action]
@@ -202,4 +277,5 @@ def case_action(request: ConsoleRequest, number: str, action: str) -> HttpRespon
 @officer_view
 @requires(Permission.POLICE_AUDIT)
 def audit(request: ConsoleRequest) -> HttpResponse:
-    return render_page(request, "police/audit.html", {"openings": selectors.case_openings(actor=request.actor)})
+    return render_page(request, "police/audit.html", {"openings": selectors.case_openings(actor=request.actor),
+                                                      "lookups": selectors.case_person_lookups(actor=request.actor)})
