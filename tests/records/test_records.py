@@ -318,7 +318,7 @@ def test_search_covers_reports_and_cases_and_hides_secret_cases(family, officer_
                                          description="Xe máy bị lấy trộm trước cửa nhà số 5 Hàng Gai trong đêm.")
     secret_report, _code = police.submit_report(anonymous=True, category_code="lua-dao", commune_code=HOAN_KIEM,
                                                 occurred_at=now - timedelta(days=2),
-                                                description="Đường dây lừa đảo qua điện thoại ở Hàng Gai, đang xác minh.")
+                                                description="Lừa đảo qua điện thoại ở Hàng Gai, đang xác minh.")
     normal = police.open_case(actor=actor_hoan_kiem, report_code=report.code, title="Trộm xe máy Hàng Gai")
     secret = police.open_case(actor=actor_hoan_kiem, report_code=secret_report.code, title="Lừa đảo Hàng Gai",
                               confidentiality="secret")

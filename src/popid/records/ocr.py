@@ -34,7 +34,7 @@ def sniff(content: bytes) -> str:
     for magic, content_type in MAGIC.items():
         if content.startswith(magic):
             return content_type
-    raise ScanRejected(_("Tệp quét phải là PDF hoặc ảnh PNG, JPEG, TIFF (kiểm tra theo nội dung tệp)"),
+    raise ScanRejected(_("Tệp quét phải là tệp PDF hoặc ảnh PNG, JPEG hoặc TIFF (kiểm tra theo nội dung tệp)"),
                        field="file")
 
 

@@ -155,17 +155,18 @@ def progress(*, actor: Actor) -> list[UnitProgress]:
             unit.ocr_failed += row["n"]
         else:
             unit.ocr_waiting += row["n"]
-    for row in RecordPage.objects.filter(unit_q(actor)).values("unit_code").annotate(n=Count("id")).order_by():
-        if row["unit_code"] in rows:
-            rows[row["unit_code"]].pages = row["n"]
+    pages = RecordPage.objects.filter(unit_q(actor)).values_list("unit_code").annotate(n=Count("id")).order_by()
+    for unit_code, count in pages:
+        if unit_code in rows:
+            rows[unit_code].pages = count
     linked = (PersonLink.objects.filter(unit_q(actor, "record__"), state=LinkState.CONFIRMED)
-              .values("record__unit_code").annotate(n=Count("record", distinct=True)).order_by())
-    for row in linked:
-        rows[row["record__unit_code"]].linked = row["n"]
+              .values_list("record__unit_code").annotate(n=Count("record", distinct=True)).order_by())
+    for unit_code, count in linked:
+        rows[unit_code].linked = count
     waiting = (PersonLink.objects.filter(unit_q(actor, "record__"), state=LinkState.PROPOSED)
-               .values("record__unit_code").annotate(n=Count("id")).order_by())
-    for row in waiting:
-        rows[row["record__unit_code"]].proposals = row["n"]
+               .values_list("record__unit_code").annotate(n=Count("id")).order_by())
+    for unit_code, count in waiting:
+        rows[unit_code].proposals = count
     return sorted(rows.values(), key=lambda u: u.unit_code)
 
 
@@ -181,8 +182,8 @@ class SearchQuery:
 
     @property
     def empty(self) -> bool:
-        return not (WORD_RE.search(normalize_text(self.text)) or self.person.strip() or self.place.strip() or self.category.strip()
-                    or self.date_from or self.date_to)
+        return not (WORD_RE.search(normalize_text(self.text)) or self.person.strip() or self.place.strip()
+                    or self.category.strip() or self.date_from or self.date_to)
 
 
 @dataclass
@@ -212,12 +213,12 @@ def _words(text: str) -> list[str]:
 
 
 def text_filter(words: list[str]) -> Q | RawSQL:
-    """Pages containing every word. PostgreSQL: the full-text index over the accent-free text
-    (``records_page_fts``, config ``simple``), each word matched as a prefix of a text word;
+    """Pages containing every word. PostgreSQL: the stored tsvector of the accent-free text
+    (``text_tsv``, GIN index ``records_page_fts``, migration 0002), each word a prefix of a text word;
     elsewhere: substrings of the accent-free text."""
     if connection.vendor == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
-        return RawSQL("to_tsvector('simple'::regconfig, text_norm) @@ to_tsquery('simple'::regconfig, %s)",
+        return RawSQL("records_recordpage.text_tsv @@ to_tsquery('simple'::regconfig, %s)",
                       [tsquery], output_field=BooleanField())
     q = Q()
     for word in words:
@@ -292,7 +293,7 @@ def search(*, actor: Actor, query: SearchQuery, channel: str = "console") -> Sea
                                    record__links__state=LinkState.CONFIRMED) | Q(text_norm__contains=person_name))
         else:
             pages = pages.filter(text_norm__contains=person_q)
-    for page in pages.defer("record__content").order_by("-record__uploaded_at", "record_id", "number")[:MAX_RESULTS]:
+    for page in pages.defer("record__content").order_by("-record_id", "number")[:MAX_RESULTS]:
         results.pages.append(SearchHit(kind="page", key=str(page.record_id), title=page.record.title,
                                        when=page.record.uploaded_at, unit_code=page.unit_code, page=page.number,
                                        snippet=_snippet(page.text_norm, page.text, words)))

@@ -84,9 +84,9 @@ def scan(request: ConsoleRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_POST
 @officer_view
 @requires(Permission.RECORDS_WRITE)
+@require_POST
 def record_action(request: ConsoleRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "thu-lai":
@@ -135,8 +135,10 @@ def search(request: ConsoleRequest) -> HttpResponse:
     status = 200
     if request.GET:
         if form.is_valid():
-            query = selectors.SearchQuery(**{k: v or ("" if k not in {"date_from", "date_to"} else None)
-                                             for k, v in form.cleaned_data.items()})
+            data = form.cleaned_data
+            query = selectors.SearchQuery(
+                text=data.get("text") or "", person=data.get("person") or "", place=data.get("place") or "",
+                category=data.get("category") or "", date_from=data.get("date_from"), date_to=data.get("date_to"))
             results = selectors.search(actor=request.actor, query=query)
         else:
             status = 422
