@@ -293,6 +293,7 @@ def search(*, actor: Actor, query: SearchQuery, channel: str = "console") -> Sea
                                    record__links__state=LinkState.CONFIRMED) | Q(text_norm__contains=person_name))
         else:
             pages = pages.filter(text_norm__contains=person_q)
+        pages = pages.distinct()  # a page of a record with several links would otherwise repeat
     for page in pages.defer("record__content").order_by("-record_id", "number")[:MAX_RESULTS]:
         results.pages.append(SearchHit(kind="page", key=str(page.record_id), title=page.record.title,
                                        when=page.record.uploaded_at, unit_code=page.unit_code, page=page.number,
