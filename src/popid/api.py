@@ -46,6 +46,7 @@ api.add_router("/wallet", "popid.wallet.api.router")
 api.add_router("/traffic", "popid.traffic.api.router")
 api.add_router("/immigration", "popid.immigration.api.router")
 api.add_router("/police", "popid.police.api.router")
+api.add_router("/records", "popid.records.api.router")
 
 
 def _location(loc: list) -> str:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "popid.traffic",
     "popid.immigration",
     "popid.matching",
+    "popid.records",  # before police: its `popid records` command supersedes police's OCR-only one
     "popid.police",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("popid.immigration.urls")),
     path("so-khop/", include("popid.matching.urls")),
     path("van-hanh/", include("popid.ops.urls")),
+    path("", include("popid.records.urls")),  # /cong-an/so-hoa/ (digitised records), /cong-an/tim-kiem/
     path("", include("popid.police.urls")),  # /to-giac/ (public) and /cong-an/ (officers)
     *oidc_well_known,
     *wallet_well_known,

@@ -63,17 +63,20 @@ class Permission(StrEnum):
     POLICE_AUDIT = "police.audit"  # who opened which case file
     MATCH_READ = "matching.read"  # the clerical-review queue of candidate duplicates
     MATCH_DECIDE = "matching.decide"  # same / different / unsure (a merge is a registry write)
+    RECORDS_READ = "records.read"  # digitised records, their progress, the cross-record search
+    RECORDS_WRITE = "records.write"  # upload scans, confirm/reject person links
     TASKS_ADMIN = "ops.tasks"  # failed background tasks and their retry
 
 
 _STAFF_READ = frozenset({
     Permission.REGISTRY_READ, Permission.QUALITY_READ, Permission.DOSSIER_READ, Permission.STATISTICS_READ,
     Permission.DOCUMENT_READ, Permission.TRAFFIC_READ, Permission.IMMIGRATION_READ, Permission.POLICE_READ,
-    Permission.MATCH_READ,
+    Permission.MATCH_READ, Permission.RECORDS_READ,
 })
 _STAFF_WRITE = frozenset({
     Permission.REGISTRY_WRITE, Permission.DOSSIER_PROCESS, Permission.DOCUMENT_WRITE, Permission.ACCOUNT_MANAGE,
     Permission.TRAFFIC_DECIDE, Permission.IMMIGRATION_REVIEW, Permission.POLICE_HANDLE, Permission.MATCH_DECIDE,
+    Permission.RECORDS_WRITE,
 })
 _OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN})
 
@@ -100,6 +103,7 @@ REFUSALS: dict[Permission, Any] = {
     Permission.IMMIGRATION_REVIEW: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.POLICE_HANDLE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.MATCH_DECIDE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
+    Permission.RECORDS_WRITE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.POLICE_AUDIT: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
     Permission.TASKS_ADMIN: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
 }
