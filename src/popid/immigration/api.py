@@ -135,6 +135,6 @@ def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
 @operation_requires(Permission.IMMIGRATION_READ)
 def overstays(request: HttpRequest) -> Any:
     ctx = context_from_request(request, default_purpose="Kiểm tra quá hạn tạm trú")
-    return [{"alert_id": a.pk, "days_over": a.days_over, "visa_valid_until": a.visa.valid_until,
+    return [{"alert_id": a.pk, "days_over": a.days_over, "visa_valid_until": a.valid_until,
              "computed_on": a.computed_on, "stay": _stay_out(a.stay),
              "name": f"{a.person.surname} {a.person.given_names}".strip()} for a in selectors.overstay_alerts(ctx)]
