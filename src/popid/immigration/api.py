@@ -30,6 +30,9 @@ from popid.immigration.schemas import (
     DepartureIn,
     MrzIn,
     PersonLookupIn,
+    ResidenceCardIn,
+    ResidenceCardOut,
+    ReviewIn,
     StayOut,
 )
 
@@ -128,6 +131,7 @@ def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
                           for d in history.documents],
             "visas": [{"number": v.number, "kind": v.kind, "entries": v.entries, "valid_from": v.valid_from,
                        "valid_until": v.valid_until} for v in history.visas],
+            "residence_cards": [_card_out(c) for c in history.residence_cards],
             "stays": [_stay_out(s) for s in history.stays]}
 
 
@@ -138,3 +142,36 @@ def overstays(request: HttpRequest) -> Any:
     return [{"alert_id": a.pk, "days_over": a.days_over, "visa_valid_until": a.valid_until,
              "computed_on": a.computed_on, "stay": _stay_out(a.stay),
              "name": f"{a.person.surname} {a.person.given_names}".strip()} for a in selectors.overstay_alerts(ctx)]
+
+
+def _card_out(card: Any) -> dict[str, Any]:
+    return {"card_id": card.pk, "number": card.number, "kind": card.kind, "purpose": card.purpose,
+            "valid_from": card.valid_from, "valid_until": card.valid_until, "issuing_unit": card.issuing_unit}
+
+
+@router.post("/residence-cards", response={201: ResidenceCardOut, **PROBLEMS},
+             summary="Ghi nhận thẻ tạm trú/thường trú của người nước ngoài")
+@operation_requires(Permission.IMMIGRATION_WRITE)
+def residence_card(request: HttpRequest, payload: ResidenceCardIn) -> Any:
+    card = services.issue_residence_card(actor=request.actor, **payload.model_dump())  # type: ignore[attr-defined]
+    return 201, _card_out(card)
+
+
+@router.get("/watch-hits", response={200: list[dict], **PROBLEMS},
+            summary="Kết quả đối chiếu danh sách theo dõi chờ xem xét")
+@operation_requires(Permission.IMMIGRATION_READ)
+def watch_hits(request: HttpRequest) -> Any:
+    ctx = context_from_request(request, default_purpose="Xem xét kết quả đối chiếu danh sách theo dõi")
+    return [{"hit_id": h.pk, "matched_on": h.matched_on, "score": h.score, "evidence": h.evidence,
+             "entry": {"surname": h.entry.surname, "given_names": h.entry.given_names,
+                       "nationality": h.entry.nationality, "birth_date": h.entry.birth_date,
+                       "reason": h.entry.reason},
+             "stay": _stay_out(h.stay), "name": h.stay.person.full_name} for h in selectors.watch_hits(ctx)]
+
+
+@router.post("/watch-hits/{hit_id}/review", response={200: dict, **PROBLEMS},
+             summary="Ghi kết quả xem xét một kết quả đối chiếu")
+@operation_requires(Permission.IMMIGRATION_REVIEW)
+def review_watch_hit(request: HttpRequest, hit_id: int, payload: ReviewIn) -> Any:
+    hit = services.review_hit(actor=request.actor, hit_id=hit_id, note=payload.note)  # type: ignore[attr-defined]
+    return {"hit_id": hit.pk, "status": hit.status, "reviewed_by": hit.reviewed_by}

@@ -85,3 +85,30 @@ class BorderEventOut(Schema):
     nationality: str
     document_number: str
     at: datetime
+
+
+class ResidenceCardIn(In):
+    nationality: str = Field(min_length=1, max_length=3)
+    document_number: str = Field(min_length=1, max_length=20)
+    number: str = Field(min_length=1, max_length=20)
+    kind: str = "temporary"
+    purpose: str = Field(default="", max_length=5)
+    valid_from: date
+    valid_until: date
+    issuing_unit: str = Field(min_length=1, max_length=200)
+    commune_code: str = Field(min_length=5, max_length=5)
+    address: str = Field(default="", max_length=300)
+
+
+class ResidenceCardOut(Schema):
+    card_id: int
+    number: str
+    kind: str
+    purpose: str
+    valid_from: date
+    valid_until: date | None
+    issuing_unit: str
+
+
+class ReviewIn(In):
+    note: str = Field(min_length=1, max_length=300)

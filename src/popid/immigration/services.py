@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from popid.core import admin_units, outbox
 from popid.core.access import Actor
 from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from popid.core.permissions import Permission
 from popid.immigration import mrz as mrz_lib
 from popid.immigration.errors import (
     AlreadyCheckedIn,
@@ -630,7 +631,7 @@ def add_watch_entry(*, actor: Actor, nationality: str, surname: str, reason: str
 
 @transaction.atomic
 def review_hit(*, actor: Actor, hit_id: int, note: str) -> WatchHit:
-    actor.require_write()
+    actor.require(Permission.IMMIGRATION_REVIEW)
     hit = WatchHit.objects.select_for_update().filter(pk=hit_id).first()
     if hit is None or not actor.covers_commune(hit.commune_code):
         raise WatchHitNotFound()
@@ -749,7 +750,7 @@ def issue_residence_card(*, actor: Actor, nationality: str, document_number: str
                          valid_from: date, valid_until: date, issuing_unit: str, commune_code: str,
                          address: str = "", kind: str = ResidenceCardKind.TEMPORARY) -> TemporaryResidenceCard:
     """Record a temporary (or permanent) residence card for a foreigner known by a travel document."""
-    actor.require_write()
+    actor.require(Permission.IMMIGRATION_WRITE)
     document = (TravelDocument.objects.select_related("person")
                 .filter(nationality=(nationality or "").strip().upper(),
                         number=(document_number or "").strip().upper()).first())
