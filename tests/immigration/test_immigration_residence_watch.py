@@ -5,7 +5,7 @@ month swapped, hits in the officers' review queue, every guest compared in the a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
