@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from popid.core.access import context_from_request
-from popid.core.errors import ValidationFailed
+from popid.core.errors import DomainError, ValidationFailed
 from popid.core.permissions import Permission, operation_requires
 from popid.exchange.models import Service
 from popid.exchange.services import active_grant
@@ -25,6 +25,7 @@ from popid.immigration import mrz, selectors, services
 from popid.immigration.models import Stay
 from popid.immigration.schemas import (
     ArrivalIn,
+    BatchArrivalsIn,
     BorderEventIn,
     BorderEventOut,
     DepartureIn,
@@ -69,6 +70,31 @@ def arrival(request: HttpRequest, payload: ArrivalIn) -> Any:
     stay = services.declare_arrival(declarant=declarant, establishment_code=payload.establishment, guest=guest,
                                     arrival_at=payload.arrival_at, room=payload.room, visa=visa)
     return 201, _stay_out(stay)
+
+
+@router.post("/accommodation/arrivals/batch", auth=AGENCY_AUTH, response={200: dict, **PROBLEMS},
+             summary="Khai báo tối đa 100 khách nước ngoài đến trong một lần gọi")
+@operation_requires(Permission.AGENCY_EXCHANGE)
+def arrivals_batch(request: HttpRequest, payload: BatchArrivalsIn) -> Any:
+    """Each item is checked on its own: the good ones are taken, the bad ones reported by their
+    1-based position (``line``) with the same codes as a single declaration."""
+    declarant = _declarant(request)
+    items = []
+    for item in payload.arrivals:
+        visa = services.VisaIn(**item.visa.model_dump()) if item.visa else None
+        try:
+            if item.mrz:
+                guest: services.GuestIn | None = services.guest_from_mrz(item.mrz)
+            elif item.guest is not None:
+                guest = services.guest_from_fields(**item.guest.model_dump())
+            else:
+                guest = None
+            items.append(services.ArrivalIn(guest=guest, arrival_at=item.arrival_at, room=item.room, visa=visa))
+        except DomainError as exc:
+            items.append(services.ArrivalIn(guest=None, arrival_at=item.arrival_at, error=exc))
+    result = services.declare_arrivals(declarant=declarant, establishment_code=payload.establishment,
+                                       arrivals=items)
+    return {"accepted": result.arrivals, "with_warnings": result.warnings, "errors": result.errors}
 
 
 @router.post("/accommodation/departures", auth=AGENCY_AUTH, response={200: StayOut, **PROBLEMS},

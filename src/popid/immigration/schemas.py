@@ -47,6 +47,20 @@ class ArrivalIn(In):
     visa: VisaSchemaIn | None = None
 
 
+class BatchArrivalItemIn(In):
+    mrz: list[str] | None = Field(default=None, max_length=3)
+    guest: GuestFieldsIn | None = None
+    arrival_at: datetime
+    room: str = Field(default="", max_length=20)
+    visa: VisaSchemaIn | None = None
+
+
+class BatchArrivalsIn(In):
+    establishment: str = Field(max_length=40, description="Mã cơ sở lưu trú")
+    arrivals: list[BatchArrivalItemIn] = Field(min_length=1, max_length=100,
+                                               description="Tối đa 100 khách mỗi lần gọi")
+
+
 class DepartureIn(In):
     establishment: str = Field(max_length=40)
     nationality: str = Field(max_length=3)
