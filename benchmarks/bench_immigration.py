@@ -37,7 +37,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, latency_summary, recreate_database, setup_django, write_result  # noqa: E402
+from common import ROOT, latency_summary, recreate_database, setup_django, write_result
 
 sys.path.insert(0, str(ROOT))
 URL = "postgres://postgres@127.0.0.1:5432/popid_bench_immig"
@@ -129,7 +129,8 @@ DOCUMENT_SQL = ("INSERT INTO immigration_traveldocument (person_id, kind, nation
                 "expiry_date, mrz, is_current, recorded_at) VALUES (%s, 'passport', %s, %s, %s, %s, %s, true, now()) "
                 "RETURNING id")
 STAY_SQL = ("INSERT INTO immigration_stay (person_id, document_id, establishment_id, commune_code, province_code, "
-            "room, arrival_at, arrival_declared_at, arrival_late, departure_late, channel, declared_by, warnings) VALUES "
+            "room, arrival_at, arrival_declared_at, arrival_late, departure_late, channel, declared_by, warnings) "
+            "VALUES "
             "(%s, %s, %s, %s, %s, '1', now() - interval '1 hour', now(), false, false, 'api', 'raw', '[]')")
 
 
@@ -213,8 +214,10 @@ def generate_stays(url: str, persons: int, stays: int) -> dict:
                 SELECT d.person_id, d.id, e.id, e.commune_code, e.province_code, '1',
                        now() - ((({per_person} - k) * 3 + 1) || ' days')::interval,
                        now() - ((({per_person} - k) * 3 + 1) || ' days')::interval, false,
-                       CASE WHEN k < {per_person} THEN now() - ((({per_person} - k) * 3 - 1) || ' days')::interval END,
-                       CASE WHEN k < {per_person} THEN now() - ((({per_person} - k) * 3 - 1) || ' days')::interval END,
+                       CASE WHEN k < {per_person}
+                            THEN now() - ((({per_person} - k) * 3 - 1) || ' days')::interval END,
+                       CASE WHEN k < {per_person}
+                            THEN now() - ((({per_person} - k) * 3 - 1) || ' days')::interval END,
                        false, 'api', 'bench', '[]'
                 FROM immigration_traveldocument d
                 CROSS JOIN generate_series(1, {per_person}) k
