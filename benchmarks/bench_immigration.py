@@ -205,8 +205,8 @@ def generate_stays(url: str, persons: int, stays: int) -> dict:
             ("visas", f"""INSERT INTO immigration_visa (person_id, number, kind, entries, valid_from, valid_until,
                 recorded_at)
                 SELECT id, 'EV' || id, 'e_visa', 'single', date '{today}' - 60,
-                       CASE WHEN id % 200 = 0 THEN date '{today}' - 1 - (id % 30)::int ELSE date '{today}' + 1 + (id % 29)::int
-                       END, now()
+                       CASE WHEN id % 200 = 0 THEN date '{today}' - 1 - (id % 30)::int
+                            ELSE date '{today}' + 1 + (id % 29)::int END, now()
                 FROM immigration_foreignperson WHERE id > {base}"""),
             ("stays", f"""INSERT INTO immigration_stay (person_id, document_id, establishment_id, commune_code,
                 province_code, room, arrival_at, arrival_declared_at, arrival_late, departure_at,
