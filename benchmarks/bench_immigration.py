@@ -116,10 +116,21 @@ def declarations(token: str, singles: int, batches: int) -> dict:
         batch_latencies.append(time.perf_counter() - t0)
         assert response.status_code == 200 and response.json()["accepted"] == 100, response.content
     batch_s = time.perf_counter() - start
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as single_queries:  # after the timing: SQL statements per call
+        client.post("/api/v1/immigration/accommodation/arrivals", {"establishment": "ks-bench",
+                    "mrz": mrz_lines(91_000_000), "arrival_at": at}, content_type="application/json")
+    with CaptureQueriesContext(connection) as batch_queries:
+        client.post("/api/v1/immigration/accommodation/arrivals/batch", {"establishment": "ks-bench", "arrivals": [
+            {"mrz": mrz_lines(92_000_000 + j), "arrival_at": at} for j in range(100)]}, content_type="application/json")
     return {"single": {"declarations": singles, "seconds": round(single_s, 2),
-                       "per_second": round(singles / single_s, 1), **latency_summary(latencies)},
+                       "per_second": round(singles / single_s, 1), "sql_statements_per_call": len(single_queries),
+                       **latency_summary(latencies)},
             "batch_100": {"declarations": batches * 100, "seconds": round(batch_s, 2),
                           "per_second": round(batches * 100 / batch_s, 1),
+                          "sql_statements_per_call": len(batch_queries),
                           "per_call": latency_summary(batch_latencies)}}
 
 
