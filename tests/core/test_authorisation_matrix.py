@@ -126,7 +126,7 @@ def _url(op: Op, family) -> str:
     household = an.household_memberships.get(left_on__isnull=True).household
     values = {"id_number": an.id_number, "number": "000000000001", "reference": "khong-co", "subscription_id": "1",
               "size": "1", "public_id": "khong-co", "code": "khong-co", "commune_code": "00070",
-              "record_id": "1", "link_id": "1"}
+              "record_id": "1", "link_id": "1", "hit_id": "1"}
     if op.path.startswith("/api/v1/households/"):
         values["code"] = household.code
     if op.method == "GET" and "/dossiers/{code}" in op.path:

@@ -220,3 +220,39 @@ def test_border_events_need_their_grant(client, pms):
     body = {"kind": "entry", "gate": "NOI-BAI", "mrz": guest_mrz().split("\n"), "at": timezone.now().isoformat()}
     response = post(client, token, "/border/events", body)
     assert response.status_code == 403 and response.json()["code"] == "insufficient_scope"
+
+
+# --- batches of up to 100 arrivals ------------------------------------------------------------------
+def test_batch_takes_good_items_and_reports_bad_ones_by_position(client, pms):
+    token = get_token(client, *pms)
+    at = (timezone.now() - timedelta(hours=1)).isoformat()
+    items = [{"mrz": guest_mrz(f"B{i:07d}").split("\n"), "arrival_at": at, "room": str(i)} for i in range(100)]
+    bad_mrz = guest_mrz("B0000003").split("\n")
+    items[3]["mrz"] = [bad_mrz[0], bad_mrz[1][:-1] + ("1" if bad_mrz[1][-1] != "1" else "2")]  # composite digit
+    items[10]["mrz"] = guest_mrz("B0000010", expiry=date.today() - timedelta(days=3)).split("\n")  # expired
+    items[20] = {"arrival_at": at}  # neither MRZ nor typed guest
+    items[30]["visa"] = {"number": "EV1", "valid_from": "2026-01-01", "valid_until": "2026-06-01"}  # > 90 days
+    response = post(client, token, "/accommodation/arrivals/batch", {"establishment": "ks-hoan-kiem",
+                                                                     "arrivals": items})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {e["line"]: e["code"] for e in body["errors"]} == {4: "mrz:composite_check_digit", 11: "passport_expired",
+                                                               21: "validation_failed", 31: "invalid_visa"}
+    assert body["accepted"] == 96 == Stay.objects.count()
+    assert not Stay.objects.filter(document__number__in=["B0000003", "B0000010", "B0000030"]).exists()
+
+
+def test_batch_limits_and_refusals(client, pms, hotels):
+    token = get_token(client, *pms)
+    at = (timezone.now() - timedelta(hours=1)).isoformat()
+    item = {"mrz": guest_mrz().split("\n"), "arrival_at": at}
+    too_many = post(client, token, "/accommodation/arrivals/batch", {"establishment": "ks-hoan-kiem",
+                                                                        "arrivals": [item] * 101})
+    assert too_many.status_code == 422
+    other = post(client, token, "/accommodation/arrivals/batch", {"establishment": "nn-cua-nam", "arrivals": [item]})
+    assert other.status_code == 403 and other.json()["code"] == "not_establishment_staff"
+    outsider, key = make_pms("pms-khac", grant=False)
+    no_grant = post(client, get_token(client, outsider, key), "/accommodation/arrivals/batch",
+                    {"establishment": "ks-hoan-kiem", "arrivals": [item]})
+    assert no_grant.status_code == 403
+    assert not Stay.objects.exists()

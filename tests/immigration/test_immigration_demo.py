@@ -13,6 +13,7 @@ from popid.immigration.models import (
     OverstayAlert,
     Passport,
     Stay,
+    TemporaryResidenceCard,
     WatchHit,
 )
 
@@ -31,10 +32,13 @@ def test_seed_demo_is_idempotent(family):
     assert Passport.objects.get().person == family["an"]
     counts = (Establishment.objects.count(), EstablishmentStaff.objects.count(), Stay.objects.count(),
               OverstayAlert.objects.count(), WatchHit.objects.count())
-    assert counts == (3, 2, 4, 1, 1)
+    assert counts == (3, 2, 4, 1, 2)
+    assert sorted(WatchHit.objects.values_list("matched_on", flat=True)) == ["document", "matcher"]
+    assert WatchHit.objects.get(matched_on="matcher").stay.person.surname == "SMITH"
+    assert TemporaryResidenceCard.objects.get().purpose == "LĐ1"
     assert OverstayAlert.objects.get().person.surname == "SATO"
     assert Stay.objects.filter(arrival_late=True).count() == 3  # declared 15 h, 30 h and 10 days after arrival
     demo.ensure_demo()
-    assert Passport.objects.count() == 1
+    assert Passport.objects.count() == 1 and TemporaryResidenceCard.objects.count() == 1
     assert counts == (Establishment.objects.count(), EstablishmentStaff.objects.count(), Stay.objects.count(),
                       OverstayAlert.objects.count(), WatchHit.objects.count())

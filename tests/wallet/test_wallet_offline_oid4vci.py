@@ -116,7 +116,7 @@ def test_offline_verification_with_cache_and_cli(citizen, licence, tmp_path, act
     out = StringIO()
     call_command("verify", "--refresh-cache", "--cache", str(cache), "--base", BASE, stderr=out)
     data = json.loads(cache.read_text())
-    assert set(data["issuers"]) == {f"{BASE}/vi-giay-to/to-chuc/{s}" for s in ("c06", "c08", "bhxh")}
+    assert set(data["issuers"]) == {f"{BASE}/vi-giay-to/to-chuc/{s}" for s in ("c06", "c08", "bhxh", "a08")}
     assert all("d" not in k for i in data["issuers"].values() for k in i["jwks"]["keys"])
     session = verifier.create_session(base=BASE)
     payload = present_licence(citizen, held, session)

@@ -58,6 +58,7 @@ class Permission(StrEnum):
     TRAFFIC_DECIDE = "traffic.decide"  # confirm/reject detections, decide appeals
     IMMIGRATION_READ = "immigration.read"  # foreigners present, stays, overstays, MRZ checks
     IMMIGRATION_REVIEW = "immigration.review"  # decide watch-list hits
+    IMMIGRATION_WRITE = "immigration.write"  # record residence cards of foreigners
     POLICE_READ = "police.read"  # report queue, case files of the unit
     POLICE_HANDLE = "police.handle"  # classify, assign, transfer, open and act on cases
     POLICE_AUDIT = "police.audit"  # who opened which case file
@@ -77,6 +78,7 @@ _STAFF_WRITE = frozenset({
     Permission.REGISTRY_WRITE, Permission.DOSSIER_PROCESS, Permission.DOCUMENT_WRITE, Permission.ACCOUNT_MANAGE,
     Permission.TRAFFIC_DECIDE, Permission.IMMIGRATION_REVIEW, Permission.POLICE_HANDLE, Permission.MATCH_DECIDE,
     Permission.RECORDS_WRITE,
+    Permission.IMMIGRATION_WRITE,
 })
 _OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN})
 
@@ -101,6 +103,7 @@ REFUSALS: dict[Permission, Any] = {
     Permission.STATISTICS_READ: _("Chỉ cán bộ được xem thống kê"),
     Permission.TRAFFIC_DECIDE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.IMMIGRATION_REVIEW: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
+    Permission.IMMIGRATION_WRITE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.POLICE_HANDLE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.MATCH_DECIDE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.RECORDS_WRITE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from popid.core.access import context_from_request
-from popid.core.errors import ValidationFailed
+from popid.core.errors import DomainError, ValidationFailed
 from popid.core.permissions import Permission, operation_requires
 from popid.exchange.models import Service
 from popid.exchange.services import active_grant
@@ -25,11 +25,15 @@ from popid.immigration import mrz, selectors, services
 from popid.immigration.models import Stay
 from popid.immigration.schemas import (
     ArrivalIn,
+    BatchArrivalsIn,
     BorderEventIn,
     BorderEventOut,
     DepartureIn,
     MrzIn,
     PersonLookupIn,
+    ResidenceCardIn,
+    ResidenceCardOut,
+    ReviewIn,
     StayOut,
 )
 
@@ -66,6 +70,31 @@ def arrival(request: HttpRequest, payload: ArrivalIn) -> Any:
     stay = services.declare_arrival(declarant=declarant, establishment_code=payload.establishment, guest=guest,
                                     arrival_at=payload.arrival_at, room=payload.room, visa=visa)
     return 201, _stay_out(stay)
+
+
+@router.post("/accommodation/arrivals/batch", auth=AGENCY_AUTH, response={200: dict, **PROBLEMS},
+             summary="Khai báo tối đa 100 khách nước ngoài đến trong một lần gọi")
+@operation_requires(Permission.AGENCY_EXCHANGE)
+def arrivals_batch(request: HttpRequest, payload: BatchArrivalsIn) -> Any:
+    """Each item is checked on its own: the good ones are taken, the bad ones reported by their
+    1-based position (``line``) with the same codes as a single declaration."""
+    declarant = _declarant(request)
+    items = []
+    for item in payload.arrivals:
+        visa = services.VisaIn(**item.visa.model_dump()) if item.visa else None
+        try:
+            if item.mrz:
+                guest: services.GuestIn | None = services.guest_from_mrz(item.mrz)
+            elif item.guest is not None:
+                guest = services.guest_from_fields(**item.guest.model_dump())
+            else:
+                guest = None
+            items.append(services.ArrivalIn(guest=guest, arrival_at=item.arrival_at, room=item.room, visa=visa))
+        except DomainError as exc:
+            items.append(services.ArrivalIn(guest=None, arrival_at=item.arrival_at, error=exc))
+    result = services.declare_arrivals(declarant=declarant, establishment_code=payload.establishment,
+                                       arrivals=items)
+    return {"accepted": result.arrivals, "with_warnings": result.warnings, "errors": result.errors}
 
 
 @router.post("/accommodation/departures", auth=AGENCY_AUTH, response={200: StayOut, **PROBLEMS},
@@ -128,6 +157,7 @@ def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
                           for d in history.documents],
             "visas": [{"number": v.number, "kind": v.kind, "entries": v.entries, "valid_from": v.valid_from,
                        "valid_until": v.valid_until} for v in history.visas],
+            "residence_cards": [_card_out(c) for c in history.residence_cards],
             "stays": [_stay_out(s) for s in history.stays]}
 
 
@@ -135,6 +165,39 @@ def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
 @operation_requires(Permission.IMMIGRATION_READ)
 def overstays(request: HttpRequest) -> Any:
     ctx = context_from_request(request, default_purpose="Kiểm tra quá hạn tạm trú")
-    return [{"alert_id": a.pk, "days_over": a.days_over, "visa_valid_until": a.visa.valid_until,
+    return [{"alert_id": a.pk, "days_over": a.days_over, "visa_valid_until": a.valid_until,
              "computed_on": a.computed_on, "stay": _stay_out(a.stay),
              "name": f"{a.person.surname} {a.person.given_names}".strip()} for a in selectors.overstay_alerts(ctx)]
+
+
+def _card_out(card: Any) -> dict[str, Any]:
+    return {"card_id": card.pk, "number": card.number, "kind": card.kind, "purpose": card.purpose,
+            "valid_from": card.valid_from, "valid_until": card.valid_until, "issuing_unit": card.issuing_unit}
+
+
+@router.post("/residence-cards", response={201: ResidenceCardOut, **PROBLEMS},
+             summary="Ghi nhận thẻ tạm trú/thường trú của người nước ngoài")
+@operation_requires(Permission.IMMIGRATION_WRITE)
+def residence_card(request: HttpRequest, payload: ResidenceCardIn) -> Any:
+    card = services.issue_residence_card(actor=request.actor, **payload.model_dump())  # type: ignore[attr-defined]
+    return 201, _card_out(card)
+
+
+@router.get("/watch-hits", response={200: list[dict], **PROBLEMS},
+            summary="Kết quả đối chiếu danh sách theo dõi chờ xem xét")
+@operation_requires(Permission.IMMIGRATION_READ)
+def watch_hits(request: HttpRequest) -> Any:
+    ctx = context_from_request(request, default_purpose="Xem xét kết quả đối chiếu danh sách theo dõi")
+    return [{"hit_id": h.pk, "matched_on": h.matched_on, "score": h.score, "evidence": h.evidence,
+             "entry": {"surname": h.entry.surname, "given_names": h.entry.given_names,
+                       "nationality": h.entry.nationality, "birth_date": h.entry.birth_date,
+                       "reason": h.entry.reason},
+             "stay": _stay_out(h.stay), "name": h.stay.person.full_name} for h in selectors.watch_hits(ctx)]
+
+
+@router.post("/watch-hits/{hit_id}/review", response={200: dict, **PROBLEMS},
+             summary="Ghi kết quả xem xét một kết quả đối chiếu")
+@operation_requires(Permission.IMMIGRATION_REVIEW)
+def review_watch_hit(request: HttpRequest, hit_id: int, payload: ReviewIn) -> Any:
+    hit = services.review_hit(actor=request.actor, hit_id=hit_id, note=payload.note)  # type: ignore[attr-defined]
+    return {"hit_id": hit.pk, "status": hit.status, "reviewed_by": hit.reviewed_by}

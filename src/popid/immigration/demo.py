@@ -2,7 +2,9 @@
 Phường Hoàn Kiếm, a homestay in a remote area), the demo citizen Nguyễn Văn An as the hotel's
 receptionist, foreign guests declared from MRZ lines through the same commands as the pages,
 one guest whose e-visa has expired (an overstay alert), a watch-list entry with a hit for the
-police of Hoàn Kiếm to review, and a passport for Nguyễn Văn An."""
+police of Hoàn Kiếm to review (found exactly), a second entry written another way (name order
+swapped, day and month of birth swapped) that only the matcher finds, a temporary residence card,
+and a passport for Nguyễn Văn An (which he can add to the wallet or declare lost on /ho-chieu/)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from popid.core import admin_units
 from popid.core.access import Actor
 from popid.identity.demo import FIXTURE_BIRTH_DATE, FIXTURE_COMMUNE, FIXTURE_NAME
 from popid.identity.models import CitizenAccount
-from popid.immigration import mrz, services
-from popid.immigration.models import Establishment, Passport, Stay, WatchListEntry
+from popid.immigration import mrz, screening, services
+from popid.immigration.models import Establishment, Passport, Stay, TemporaryResidenceCard, WatchListEntry
 
 HOTEL, GUEST_HOUSE, HOMESTAY = "ks-demo-ho-guom", "nn-demo-hang-bac", "homestay-demo-vung-cao"
 GUESTS = [  # number, nationality, surname, given names, birth date, sex, establishment, hours ago, visa days left
@@ -58,6 +60,9 @@ def ensure_demo() -> list[str]:
         if not WatchListEntry.objects.exists():
             services.add_watch_entry(actor=actor, nationality="KOR", document_number="PA1234567", surname="Kim",
                                      given_names="Ji Woo", reason="Thông báo truy tìm (dữ liệu demo)")
+            # Olivia Smith, 2 April 1991, as another source wrote her: order and day/month swapped
+            services.add_watch_entry(actor=actor, nationality="GBR", surname="Olivia", given_names="Smith",
+                                     birth_date=date(1991, 2, 4), reason="Cảnh báo của Interpol (dữ liệu demo)")
         now = timezone.now()
         if an is not None and not Stay.objects.filter(establishment__code__in=[HOTEL, GUEST_HOUSE]).exists():
             declarant = services.Declarant.staff(an)
@@ -71,8 +76,15 @@ def ensure_demo() -> list[str]:
                 services.declare_arrival(
                     declarant=declarant, establishment_code=place, arrival_at=arrival, room=str(100 + hours),
                     guest=services.guest_from_mrz(_mrz(number, nat, surname, given, birth, sex)), visa=visa, now=now)
+        if not TemporaryResidenceCard.objects.exists() and Stay.objects.filter(document__number="533380006").exists():
+            today = timezone.localdate()
+            services.issue_residence_card(
+                actor=actor, nationality="USA", document_number="533380006", number="TT2026000123", purpose="LĐ1",
+                valid_from=today, valid_until=today + timedelta(days=700), issuing_unit="Cục Quản lý xuất nhập cảnh",
+                commune_code=FIXTURE_COMMUNE, address="1 Hàng Khay")
         if an is not None and not an.person.passports.exists():
             services.issue_passport(actor=actor, id_number=an.user.username, reason="Dữ liệu demo")
+    screening.screen_new_stays(actor=actor)  # what the scheduler runs every minute
     result = services.compute_overstays()
     lines = [
         f"  {Establishment.objects.count()} cơ sở lưu trú, {Stay.objects.filter(departure_at__isnull=True).count()} "

@@ -77,3 +77,13 @@ class BorderEventOrder(DomainError):
     code = "border_event_order"
     status = 422
     title = _("Xuất cảnh trước lần nhập cảnh gần nhất")
+
+
+class PassportNotFound(NotFound):
+    code = "passport_not_found"
+    title = _("Không tìm thấy hộ chiếu")
+
+
+class PassportAlreadyLost(Conflict):
+    code = "passport_already_lost"
+    title = _("Hộ chiếu đã được báo mất")

@@ -53,3 +53,13 @@ class LookupForm(forms.Form):
 
 class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Kết quả xem xét"), max_length=300)
+
+
+class PassportLossForm(forms.Form):
+    """The holder's declaration of a lost passport (Law on Exit and Entry 2019, Art. 28)."""
+
+    lost_on = forms.DateField(label=_("Ngày phát hiện mất"), widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label=_("Nơi mất"), max_length=200)
+    circumstances = forms.CharField(label=_("Hoàn cảnh bị mất"), max_length=500, required=False,
+                                    widget=forms.Textarea(attrs={"rows": 2}))
+    confirm = forms.BooleanField(label=_("Tôi hiểu hộ chiếu này bị hủy giá trị ngay và không dùng lại được"))

@@ -210,7 +210,11 @@ class OverstayAlert(models.Model):
     ``popid immigration overstays``)."""
 
     person = models.ForeignKey(ForeignPerson, on_delete=models.CASCADE, related_name="overstay_alerts")
-    visa = models.ForeignKey(Visa, on_delete=models.CASCADE, related_name="overstay_alerts")
+    # the permission that ended: a visa or a residence card
+    visa = models.ForeignKey(Visa, null=True, blank=True, on_delete=models.CASCADE, related_name="overstay_alerts")
+    residence_card = models.ForeignKey("TemporaryResidenceCard", null=True, blank=True, on_delete=models.CASCADE,
+                                       related_name="overstay_alerts")
+    valid_until = models.DateField(null=True, blank=True)
     stay = models.ForeignKey(Stay, on_delete=models.CASCADE, related_name="overstay_alerts")
     commune_code = models.CharField(max_length=5, db_index=True)
     province_code = models.CharField(max_length=2, db_index=True)
@@ -220,7 +224,8 @@ class OverstayAlert(models.Model):
     reviewed_by = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["visa", "stay"], name="imm_overstay_once")]
+        constraints = [models.UniqueConstraint(fields=["visa", "stay"], name="imm_overstay_once"),
+                       models.UniqueConstraint(fields=["residence_card", "stay"], name="imm_overstay_card_once")]
 
     def __str__(self) -> str:
         return f"overstay {self.person_id} +{self.days_over}d"
@@ -245,9 +250,15 @@ class WatchListEntry(models.Model):
 
 
 class WatchHit(models.Model):
+    """A declared guest who matches a watch-list entry: exactly (``document``,
+    ``name_birth_date``, found in the declaration) or by the probabilistic matcher (``matcher``,
+    with the Splink match probability and the per-comparison evidence)."""
+
     entry = models.ForeignKey(WatchListEntry, on_delete=models.CASCADE, related_name="hits")
     stay = models.ForeignKey(Stay, on_delete=models.CASCADE, related_name="watch_hits")
     matched_on = models.CharField(max_length=20)
+    score = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=list, blank=True)
     commune_code = models.CharField(max_length=5, db_index=True)
     province_code = models.CharField(max_length=2, db_index=True)
     status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.OPEN)
@@ -255,8 +266,55 @@ class WatchHit(models.Model):
     review_note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "stay"], name="imm_watch_hit_once")]
+
     def __str__(self) -> str:
         return f"hit {self.entry_id} / stay {self.stay_id}"
+
+
+class WatchScreening(models.Model):
+    """One run of the matcher over declared guests against the watch list (the cursor of the
+    screening job is the highest stay id it compared)."""
+
+    last_stay_id = models.BigIntegerField(default=0)
+    guests = models.PositiveIntegerField(default=0)
+    entries = models.PositiveIntegerField(default=0)
+    comparisons = models.PositiveIntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0)
+    ran_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"screening → stay {self.last_stay_id}"
+
+
+class ResidenceCardKind(models.TextChoices):
+    TEMPORARY = "temporary", _("Thẻ tạm trú")
+    PERMANENT = "permanent", _("Thẻ thường trú")
+
+
+class TemporaryResidenceCard(models.Model):
+    """A temporary (or permanent) residence card of a foreigner (Law on Entry, Exit, Transit and
+    Residence of Foreigners, Art. 36–38): its own record, not a visa. The purpose is the visa
+    symbol the card follows (``ĐT1``, ``LĐ1``, ``TT``…); the validity is limited by the purpose
+    (``services.TRC_MAX_YEARS``) and by the passport's expiry (Art. 38: at least 30 days shorter)."""
+
+    person = models.ForeignKey(ForeignPerson, on_delete=models.PROTECT, related_name="residence_cards")
+    kind = models.CharField(max_length=10, choices=ResidenceCardKind.choices, default=ResidenceCardKind.TEMPORARY)
+    number = models.CharField(max_length=20, unique=True)
+    purpose = models.CharField(max_length=5)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True, db_index=True)  # none for a permanent card
+    issuing_unit = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    commune_code = models.CharField(max_length=5, blank=True)
+    province_code = models.CharField(max_length=2, blank=True)
+    is_active = models.BooleanField(default=True)
+    issued_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"
 
 
 class PassportStatus(models.TextChoices):
@@ -280,3 +338,20 @@ class Passport(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PassportLoss(models.Model):
+    """The holder's declaration that a passport is lost (Law on Exit and Entry of Vietnamese
+    Citizens 2019, Art. 28; its validity is cancelled, Art. 27.1): the passport turns ``lost`` and
+    the event that makes its wallet credential invalid is written in the same transaction."""
+
+    passport = models.OneToOneField(Passport, on_delete=models.PROTECT, related_name="loss")
+    lost_on = models.DateField()
+    place = models.CharField(max_length=200)
+    circumstances = models.CharField(max_length=500, blank=True)
+    declared_by = models.CharField(max_length=200)
+    channel = models.CharField(max_length=10)
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"lost {self.passport_id}"

@@ -47,6 +47,20 @@ class ArrivalIn(In):
     visa: VisaSchemaIn | None = None
 
 
+class BatchArrivalItemIn(In):
+    mrz: list[str] | None = Field(default=None, max_length=3)
+    guest: GuestFieldsIn | None = None
+    arrival_at: datetime
+    room: str = Field(default="", max_length=20)
+    visa: VisaSchemaIn | None = None
+
+
+class BatchArrivalsIn(In):
+    establishment: str = Field(max_length=40, description="Mã cơ sở lưu trú")
+    arrivals: list[BatchArrivalItemIn] = Field(min_length=1, max_length=100,
+                                               description="Tối đa 100 khách mỗi lần gọi")
+
+
 class DepartureIn(In):
     establishment: str = Field(max_length=40)
     nationality: str = Field(max_length=3)
@@ -85,3 +99,30 @@ class BorderEventOut(Schema):
     nationality: str
     document_number: str
     at: datetime
+
+
+class ResidenceCardIn(In):
+    nationality: str = Field(min_length=1, max_length=3)
+    document_number: str = Field(min_length=1, max_length=20)
+    number: str = Field(min_length=1, max_length=20)
+    kind: str = "temporary"
+    purpose: str = Field(default="", max_length=5)
+    valid_from: date
+    valid_until: date
+    issuing_unit: str = Field(min_length=1, max_length=200)
+    commune_code: str = Field(min_length=5, max_length=5)
+    address: str = Field(default="", max_length=300)
+
+
+class ResidenceCardOut(Schema):
+    card_id: int
+    number: str
+    kind: str
+    purpose: str
+    valid_from: date
+    valid_until: date | None
+    issuing_unit: str
+
+
+class ReviewIn(In):
+    note: str = Field(min_length=1, max_length=300)

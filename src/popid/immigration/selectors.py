@@ -20,6 +20,7 @@ from popid.immigration.models import (
     ForeignPerson,
     OverstayAlert,
     Stay,
+    TemporaryResidenceCard,
     TravelDocument,
     Visa,
     WatchHit,
@@ -27,7 +28,7 @@ from popid.immigration.models import (
 from popid.immigration.mrz import passport_key
 
 PRESENT_FIELDS = ("full_name", "nationality", "document_number", "establishment", "arrival_at")
-HISTORY_FIELDS = ("full_name", "nationality", "birth_date", "sex", "documents", "visas", "stays")
+HISTORY_FIELDS = ("full_name", "nationality", "birth_date", "sex", "documents", "visas", "residence_cards", "stays")
 
 
 def _require_officer(ctx: AccessContext) -> None:
@@ -70,6 +71,7 @@ class PersonHistory:
     documents: list[TravelDocument]
     visas: list[Visa]
     stays: list[Stay]
+    residence_cards: list[TemporaryResidenceCard]
 
 
 def person_history(ctx: AccessContext, nationality: str, document_number: str) -> PersonHistory:
@@ -87,12 +89,13 @@ def person_history(ctx: AccessContext, nationality: str, document_number: str) -
     record_access(ctx=ctx, person_id_numbers=[passport_key(document.nationality, document.number)],
                   fields=HISTORY_FIELDS)
     return PersonHistory(person=person, documents=list(person.documents.order_by("-recorded_at")),
-                         visas=list(person.visas.order_by("-valid_until")), stays=stays)
+                         visas=list(person.visas.order_by("-valid_until")), stays=stays,
+                         residence_cards=list(person.residence_cards.order_by("-valid_from")))
 
 
 def overstay_alerts(ctx: AccessContext, *, status: str = AlertStatus.OPEN, limit: int = 500) -> list[OverstayAlert]:
     _require_officer(ctx)
-    alerts = list(OverstayAlert.objects.select_related("person", "visa", "stay__document", "stay__establishment")
+    alerts = list(OverstayAlert.objects.select_related("person", "stay__document", "stay__establishment")
                   .filter(ctx.actor.jurisdiction_q(), status=status).order_by("-days_over")[:limit])
     _record(ctx, [a.stay for a in alerts], ("full_name", "nationality", "document_number", "visa", "establishment"))
     return alerts

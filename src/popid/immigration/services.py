@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from popid.core import admin_units, outbox
 from popid.core.access import Actor
 from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from popid.core.permissions import Permission
 from popid.immigration import mrz as mrz_lib
 from popid.immigration.errors import (
     AlreadyCheckedIn,
@@ -38,10 +39,13 @@ from popid.immigration.errors import (
     DepartureBeforeArrival,
     DocumentMismatch,
     EstablishmentNotFound,
+    ForeignPersonNotFound,
     InvalidVisa,
     NoOpenStay,
     NotEstablishmentStaff,
+    PassportAlreadyLost,
     PassportExpired,
+    PassportNotFound,
     VietnameseGuest,
     WatchHitNotFound,
 )
@@ -58,8 +62,12 @@ from popid.immigration.models import (
     ForeignPerson,
     OverstayAlert,
     Passport,
+    PassportLoss,
+    PassportStatus,
+    ResidenceCardKind,
     Sex,
     Stay,
+    TemporaryResidenceCard,
     TravelDocument,
     Visa,
     VisaKind,
@@ -192,11 +200,14 @@ def _check_visa(visa: VisaIn | None, arrival_day: date) -> VisaIn | None:
         raise InvalidVisa(_("Số thị thực bắt buộc, tối đa 30 ký tự"), field="visa_number")
     if visa.kind not in VisaKind.values or visa.entries not in Entries.values:
         raise InvalidVisa(_("Loại thị thực hoặc số lần nhập cảnh không hợp lệ"), field="visa_kind")
+    if visa.kind == VisaKind.TEMPORARY_RESIDENCE_CARD:
+        raise InvalidVisa(_("Thẻ tạm trú được ghi nhận riêng (cơ quan xuất nhập cảnh cấp), không phải thị thực"),
+                          field="visa_kind")
     if visa.valid_until < valid_from:
         raise InvalidVisa(_("Thị thực hết hạn trước ngày bắt đầu hiệu lực"), field="visa_valid_until")
-    if visa.kind == VisaKind.E_VISA and (visa.valid_until - valid_from).days + 1 > E_VISA_MAX_DAYS:
-        raise InvalidVisa(_("Thị thực điện tử có thời hạn tối đa %(n)d ngày") % {"n": E_VISA_MAX_DAYS},
-                          field="visa_valid_until")
+    if (visa.valid_until - valid_from).days + 1 > E_VISA_MAX_DAYS:
+        raise InvalidVisa(_("Thị thực (một lần hoặc nhiều lần) có thời hạn tối đa %(n)d ngày; lưu trú dài hơn "
+                            "cần thẻ tạm trú") % {"n": E_VISA_MAX_DAYS}, field="visa_valid_until")
     return VisaIn(number=number, valid_until=visa.valid_until, valid_from=valid_from, kind=visa.kind,
                   entries=visa.entries)
 
@@ -421,6 +432,51 @@ def declare_departure(*, declarant: Declarant, establishment_code: str, national
                    document_number=document_number, departure_at=departure_at, now=now or timezone.now())
 
 
+# --- batches (API and CSV) ------------------------------------------------------------------------
+BATCH_MAX = 100
+
+
+@dataclass(frozen=True)
+class ArrivalIn:
+    """One arrival of an API batch; ``guest`` is built by the caller from the MRZ or typed fields
+    (``None`` with ``error`` set when that already failed)."""
+
+    guest: GuestIn | None
+    arrival_at: datetime
+    room: str = ""
+    visa: VisaIn | None = None
+    error: DomainError | None = None
+
+
+def declare_arrivals(*, declarant: Declarant, establishment_code: str, arrivals: list[ArrivalIn],
+                     now: datetime | None = None) -> BatchResult:
+    """Up to ``BATCH_MAX`` arrivals at one establishment in one transaction: the same rules as one
+    declaration, checked item by item (a bad item is reported with its 1-based ``line``, the good
+    ones are taken), with the look-ups done once and the rows written by bulk INSERTs."""
+    now = now or timezone.now()
+    if not arrivals or len(arrivals) > BATCH_MAX:
+        raise _invalid("arrivals", _("Từ 1 đến %(n)d khách mỗi lần khai báo") % {"n": BATCH_MAX}, reason="batch_size")
+    result = BatchResult()
+    with transaction.atomic():
+        establishment = establishment_for(declarant, establishment_code)
+        pending: list[_PendingArrival] = []
+        for line, item in enumerate(arrivals, start=1):
+            try:
+                if item.error is not None:
+                    raise item.error
+                if item.guest is None:
+                    raise _invalid("mrz", _("mrz hoặc guest là bắt buộc"), reason="required")
+                arrival_at, visa = _arrival_checks(item.guest, item.arrival_at, item.visa, now)
+            except DomainError as exc:
+                result.errors.append(_row_error(line, exc))
+                continue
+            pending.append(_PendingArrival(line=line, guest=item.guest, arrival_at=arrival_at,
+                                           room=(item.room or "").strip()[:20], visa=visa))
+        _bulk_arrivals(declarant, establishment, pending, now, result)
+    result.errors.sort(key=lambda e: e["line"])
+    return result
+
+
 # --- CSV batch ------------------------------------------------------------------------------------
 @dataclass
 class BatchResult:
@@ -572,9 +628,13 @@ def add_staff(*, actor: Actor, establishment: Establishment, id_number: str) -> 
 
 
 # --- watch list -----------------------------------------------------------------------------------
+TOPIC_WATCH_ENTRY = "immigration.watch_entry_added"
+
+
 def _watch_hits(stays: list[Stay], owners: dict[int, tuple[ForeignPerson, TravelDocument]]) -> list[WatchHit]:
-    """Exact matching only (no fuzzy matcher): nationality + document number, or nationality +
-    surname + given names + birth date. One query per batch."""
+    """The cheap exact check done in the declaration: nationality + document number, or nationality +
+    surname + given names + birth date. One query per batch. The probabilistic matcher
+    (``screening``) runs after it, in the background, over every declared guest."""
     nationalities = {owners[s.person_id][0].nationality for s in stays}
     entries = list(WatchListEntry.objects.filter(is_active=True, nationality__in=nationalities)) if stays else []
     if not entries:
@@ -605,15 +665,18 @@ def add_watch_entry(*, actor: Actor, nationality: str, surname: str, reason: str
     if not (surname or "").strip() or not (reason or "").strip():
         raise _invalid("surname" if not (surname or "").strip() else "reason", _("Trường này là bắt buộc"),
                        reason="required")
-    return WatchListEntry.objects.create(
+    entry = WatchListEntry.objects.create(
         nationality=nationality, document_number=(document_number or "").strip().upper(),
         surname=" ".join(surname.split()).upper(), given_names=" ".join((given_names or "").split()).upper(),
         birth_date=birth_date, reason=reason.strip()[:300], added_by=actor.label[:200])
+    # the guests present now are screened against the new entry by the matcher (tasks.screen_new_entry)
+    outbox.emit(topic=TOPIC_WATCH_ENTRY, aggregate_id=str(entry.pk), payload={"entry": entry.pk})
+    return entry
 
 
 @transaction.atomic
 def review_hit(*, actor: Actor, hit_id: int, note: str) -> WatchHit:
-    actor.require_write()
+    actor.require(Permission.IMMIGRATION_REVIEW)
     hit = WatchHit.objects.select_for_update().filter(pk=hit_id).first()
     if hit is None or not actor.covers_commune(hit.commune_code):
         raise WatchHitNotFound()
@@ -624,6 +687,7 @@ def review_hit(*, actor: Actor, hit_id: int, note: str) -> WatchHit:
 
 # --- passports for citizens ------------------------------------------------------------------------
 PASSPORT_PREFIX = "C"
+TOPIC_PASSPORT_STATUS = "immigration.passport_status"  # payload {"status": "lost"}; aggregate = number
 
 
 @transaction.atomic
@@ -660,6 +724,128 @@ def issue_passport(*, actor: Actor, id_number: str, reason: str = "", today: dat
     outbox.emit(topic="immigration.passport_issued", aggregate_id=str(passport.pk),
                                payload={"passport": passport.pk})
     return passport
+
+
+def passports_of(actor: Actor, person: Any) -> list[Passport]:
+    """The passports of a person the actor may read (a citizen: their own and their wards')."""
+    if not actor.may_read_person(person):
+        return []
+    return list(Passport.objects.filter(person=person).select_related("loss").order_by("-issued_on", "-pk"))
+
+
+@transaction.atomic
+def declare_passport_lost(*, actor: Actor, number: str, lost_on: date, place: str, circumstances: str = "",
+                          channel: str = "web", today: date | None = None) -> PassportLoss:
+    """The holder (or their guardian, or an officer at the counter) declares a passport lost
+    (Law on Exit and Entry of Vietnamese Citizens 2019, Art. 28). Its validity is cancelled at
+    once (Art. 27.1): the record turns ``lost`` and, in the same transaction, the outbox event the
+    wallet consumes (``TOPIC_PASSPORT_STATUS``) is written, so the credential's status-list bit
+    is set before any verifier can ask again. A lost passport cannot be declared twice."""
+    today = today or timezone.localdate()
+    passport = (Passport.objects.select_for_update().select_related("person")
+                .filter(number=(number or "").strip().upper()[:9]).first())
+    if passport is None or not actor.may_read_person(passport.person):
+        raise PassportNotFound(field="number")  # another person's passport looks like none at all
+    if not actor.is_citizen:
+        actor.require_write()
+    if passport.status == PassportStatus.LOST:
+        raise PassportAlreadyLost(field="number")
+    place = " ".join((place or "").split())
+    errors = []
+    if lost_on is None or lost_on > today:
+        errors.append({"field": "lost_on", "reason": "invalid", "message": _("Ngày mất không được ở tương lai")})
+    elif lost_on < passport.issued_on:
+        errors.append({"field": "lost_on", "reason": "invalid",
+                       "message": _("Ngày mất trước ngày cấp hộ chiếu")})
+    if not place or len(place) > 200:
+        errors.append({"field": "place", "reason": "required", "message": _("Nơi mất bắt buộc, tối đa 200 ký tự")})
+    if len(circumstances or "") > 500:
+        errors.append({"field": "circumstances", "reason": "too_long", "message": _("Tối đa 500 ký tự")})
+    if errors:
+        raise ValidationFailed(errors)
+    passport.status = PassportStatus.LOST
+    passport.save(update_fields=["status"])
+    loss = PassportLoss.objects.create(passport=passport, lost_on=lost_on, place=place,
+                                       circumstances=(circumstances or "").strip(), declared_by=actor.label[:200],
+                                       channel=channel[:10])
+    outbox.emit(topic=TOPIC_PASSPORT_STATUS, aggregate_id=passport.number,
+                payload={"status": PassportStatus.LOST, "passport": passport.pk})
+    return loss
+
+
+# --- residence cards (foreigners) ---------------------------------------------------------------------
+# Law on Entry, Exit, Transit and Residence of Foreigners in Vietnam (47/2014/QH13 as amended by
+# 51/2019/QH14), Art. 38: the card's term by the purpose (visa symbol) it follows, and at least 30
+# days shorter than the remaining validity of the passport.
+TRC_MAX_YEARS = {"ĐT1": 10, "NG3": 5, "LV1": 5, "LV2": 5, "LS": 5, "ĐT2": 5, "DH": 5, "NN1": 3, "NN2": 3,
+                 "ĐT3": 3, "TT": 3, "LĐ1": 2, "LĐ2": 2, "PV1": 2}
+PERMANENT_CARD_YEARS = 10
+PASSPORT_MARGIN_DAYS = 30
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def issue_residence_card(*, actor: Actor, nationality: str, document_number: str, number: str, purpose: str,
+                         valid_from: date, valid_until: date, issuing_unit: str, commune_code: str,
+                         address: str = "", kind: str = ResidenceCardKind.TEMPORARY) -> TemporaryResidenceCard:
+    """Record a temporary (or permanent) residence card for a foreigner known by a travel document."""
+    actor.require(Permission.IMMIGRATION_WRITE)
+    document = (TravelDocument.objects.select_related("person")
+                .filter(nationality=(nationality or "").strip().upper(),
+                        number=(document_number or "").strip().upper()).first())
+    if document is None:
+        raise ForeignPersonNotFound(field="document_number")
+    if not admin_units.is_active_commune(commune_code):
+        raise _invalid("commune_code", _("Mã xã/phường không tồn tại"))
+    if not actor.covers_commune(commune_code):
+        raise PermissionDenied(_("Xã/phường ngoài phạm vi quản lý"))
+    number = (number or "").strip().upper()
+    purpose = (purpose or "").strip().upper()
+    issuing_unit = " ".join((issuing_unit or "").split())
+    errors = []
+    if not (4 <= len(number) <= 20) or not number.isalnum() or not number.isascii():
+        errors.append({"field": "number", "reason": "invalid", "message": _("Số thẻ gồm 4–20 chữ cái/chữ số")})
+    elif TemporaryResidenceCard.objects.filter(number=number).exists():
+        errors.append({"field": "number", "reason": "duplicate", "message": _("Số thẻ đã được cấp")})
+    if kind not in ResidenceCardKind.values:
+        errors.append({"field": "kind", "reason": "invalid", "message": _("Loại thẻ không hợp lệ")})
+    if kind == ResidenceCardKind.TEMPORARY and purpose not in TRC_MAX_YEARS:
+        errors.append({"field": "purpose", "reason": "invalid",
+                       "message": _("Mục đích (ký hiệu) được cấp thẻ tạm trú: %(p)s")
+                       % {"p": ", ".join(TRC_MAX_YEARS)}})
+    if not issuing_unit or len(issuing_unit) > 200:
+        errors.append({"field": "issuing_unit", "reason": "required", "message": _("Cơ quan cấp thẻ bắt buộc")})
+    if valid_from is None or valid_until is None or valid_until <= valid_from:
+        errors.append({"field": "valid_until", "reason": "invalid",
+                       "message": _("Ngày hết hạn phải sau ngày có giá trị")})
+    elif kind == ResidenceCardKind.TEMPORARY and purpose in TRC_MAX_YEARS \
+            and valid_until > _years_after(valid_from, TRC_MAX_YEARS[purpose]):
+        errors.append({"field": "valid_until", "reason": "too_long",
+                       "message": _("Thẻ tạm trú ký hiệu %(p)s có thời hạn tối đa %(n)d năm")
+                       % {"p": purpose, "n": TRC_MAX_YEARS[purpose]}})
+    elif kind == ResidenceCardKind.PERMANENT and valid_until > _years_after(valid_from, PERMANENT_CARD_YEARS):
+        errors.append({"field": "valid_until", "reason": "too_long",
+                       "message": _("Thẻ thường trú có thời hạn tối đa %(n)d năm") % {"n": PERMANENT_CARD_YEARS}})
+    elif kind == ResidenceCardKind.TEMPORARY and document.expiry_date is not None \
+            and valid_until > document.expiry_date - timedelta(days=PASSPORT_MARGIN_DAYS):
+        errors.append({"field": "valid_until", "reason": "passport_validity",
+                       "message": _("Thẻ tạm trú phải hết hạn trước hộ chiếu (%(d)s) ít nhất %(n)d ngày")
+                       % {"d": document.expiry_date.isoformat(), "n": PASSPORT_MARGIN_DAYS}})
+    if errors:
+        raise ValidationFailed(errors)
+    card = TemporaryResidenceCard.objects.create(
+        person=document.person, kind=kind, number=number, purpose=purpose, valid_from=valid_from,
+        valid_until=valid_until, issuing_unit=issuing_unit, address=" ".join((address or "").split())[:300],
+        commune_code=commune_code, province_code=admin_units.province_of_commune(commune_code) or "",
+        issued_by=actor.label[:200])
+    outbox.emit(topic="immigration.residence_card", aggregate_id=str(card.pk), payload={"card": card.pk})
+    return card
 
 
 # --- border gates -------------------------------------------------------------------------------
@@ -703,15 +889,6 @@ def record_border_event(*, recorded_by: str, kind: str, guest: GuestIn, gate: st
     return event
 
 
-def _left_the_country(person_ids: set[int]) -> set[int]:
-    """Persons whose latest border event is an exit."""
-    latest: dict[int, str] = {}
-    for person_id, kind in (BorderEvent.objects.filter(person_id__in=person_ids).order_by("person_id", "at")
-                            .values_list("person_id", "kind")):
-        latest[person_id] = kind
-    return {pid for pid, kind in latest.items() if kind == BorderEventKind.EXIT}
-
-
 # --- overstays ------------------------------------------------------------------------------------
 @dataclass
 class OverstayResult:
@@ -719,33 +896,46 @@ class OverstayResult:
     open_total: int
 
 
+def _overstay_sql(vendor: str) -> str:
+    """One INSERT … SELECT: the database does the whole computation (5 million stays do not pass
+    through Python). Tables are Django's defaults for the models."""
+    if vendor == "postgresql":
+        days = "(CAST(%(today)s AS date) - p.valid_until)"
+    else:
+        days = "CAST(julianday(%(today)s) - julianday(p.valid_until) AS INTEGER)"
+    return f"""
+    INSERT INTO immigration_overstayalert
+        (person_id, visa_id, residence_card_id, valid_until, stay_id, commune_code, province_code, days_over,
+         computed_on, status, reviewed_by)
+    SELECT s.person_id, p.visa_id, p.card_id, p.valid_until, s.id, s.commune_code, s.province_code, {days},
+           %(today)s, %(open)s, ''
+    FROM immigration_stay s
+    JOIN (SELECT person_id, visa_id, card_id, valid_until,
+                 ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY valid_until DESC, card_id DESC, visa_id DESC) rn
+          FROM (SELECT person_id, id AS visa_id, NULL AS card_id, valid_until FROM immigration_visa
+                UNION ALL
+                SELECT person_id, NULL, id, valid_until FROM immigration_temporaryresidencecard
+                WHERE is_active AND valid_until IS NOT NULL) permissions) p
+      ON p.person_id = s.person_id AND p.rn = 1
+    LEFT JOIN (SELECT person_id, kind,
+                      ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY at DESC, id DESC) rn
+               FROM immigration_borderevent) b
+      ON b.person_id = s.person_id AND b.rn = 1
+    WHERE s.departure_at IS NULL AND p.valid_until < %(today)s AND (b.kind IS NULL OR b.kind <> %(exit)s)
+      AND NOT EXISTS (SELECT 1 FROM immigration_overstayalert a WHERE a.stay_id = s.id
+                      AND (a.visa_id = p.visa_id OR a.residence_card_id = p.card_id))
+    """  # noqa: S608 - the only interpolation is one of two fixed expressions; values are parameters
+
+
 def compute_overstays(*, today: date | None = None) -> OverstayResult:
     """For every stay with no departure whose guest's latest permission to stay (visa, e-visa,
     exemption or residence card) ended before ``today`` and who has not exited the country (latest
-    border event an exit): one alert per (visa, stay), idempotent."""
+    border event an exit): one alert per (permission, stay), idempotent. Set-based in SQL."""
+    from django.db import connection
+
     today = today or timezone.localdate()
-    created = 0
-    with transaction.atomic():
-        open_stays = list(Stay.objects.filter(departure_at__isnull=True).values_list(
-            "pk", "person_id", "commune_code", "province_code"))
-        latest: dict[int, tuple[int, date]] = {}
-        person_ids = {row[1] for row in open_stays}
-        for visa_id, person_id, valid_until in (Visa.objects.filter(person_id__in=person_ids)
-                                                .order_by("person_id", "valid_until")
-                                                .values_list("pk", "person_id", "valid_until")):
-            latest[person_id] = (visa_id, valid_until)
-        existing = set(OverstayAlert.objects.values_list("visa_id", "stay_id"))
-        gone = _left_the_country(person_ids)
-        alerts = []
-        for stay_id, person_id, commune, province in open_stays:
-            if person_id not in latest or person_id in gone:
-                continue
-            visa_id, valid_until = latest[person_id]
-            if valid_until >= today or (visa_id, stay_id) in existing:
-                continue
-            alerts.append(OverstayAlert(person_id=person_id, visa_id=visa_id, stay_id=stay_id, commune_code=commune,
-                                        province_code=province, days_over=(today - valid_until).days,
-                                        computed_on=today))
-        OverstayAlert.objects.bulk_create(alerts, batch_size=1000)
-        created = len(alerts)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_overstay_sql(connection.vendor),
+                       {"today": today, "open": AlertStatus.OPEN, "exit": BorderEventKind.EXIT})
+        created = max(cursor.rowcount, 0)
     return OverstayResult(created=created, open_total=OverstayAlert.objects.filter(status=AlertStatus.OPEN).count())

@@ -10,6 +10,7 @@ urlpatterns = [
     path("luu-tru/<slug:code>/", views.establishment, name="establishment"),
     path("luu-tru/<slug:code>/khach-di/", views.departure, name="departure"),
     path("luu-tru/<slug:code>/tep-csv/", views.csv_upload, name="csv"),
+    path("ho-chieu/", views.my_passports, name="passports"),
     path("xuat-nhap-canh/", views.police_home, name="police_home"),
     path("xuat-nhap-canh/xa/<str:commune_code>/", views.police_commune, name="police_commune"),
     path("xuat-nhap-canh/tra-cuu/", views.police_lookup, name="police_lookup"),

@@ -22,10 +22,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission, requires
+from popid.identity.actors import citizen_actor
 from popid.immigration import mrz as mrz_lib
 from popid.immigration import selectors, services
 from popid.immigration.errors import DocumentMismatch, InvalidVisa, NoOpenStay
-from popid.immigration.forms import ArrivalForm, CsvForm, DepartureForm, LookupForm, ReviewForm
+from popid.immigration.forms import ArrivalForm, CsvForm, DepartureForm, LookupForm, PassportLossForm, ReviewForm
 from popid.immigration.models import Channel, Stay
 from popid.web.shell import CitizenRequest, apply_domain_error, citizen_view, officer_view
 
@@ -159,6 +160,34 @@ def csv_upload(request: CitizenRequest, code: str) -> HttpResponse:
     return render(request, "immigration/csv_result.html", {"citizen": request.account, "code": code,
                                                            "result": result, "error": error,
                                                            "columns": services.CSV_COLUMNS}, status=status)
+
+
+# --- citizens' passports ----------------------------------------------------------------------------
+@citizen_view
+@require_http_methods(["GET", "POST"])
+def my_passports(request: CitizenRequest) -> HttpResponse:
+    """The citizen's passports (and their wards'), the wallet link, and the lost-passport form."""
+    actor = citizen_actor(request.account)
+    form = PassportLossForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                loss = services.declare_passport_lost(
+                    actor=actor, number=request.POST.get("number", ""), lost_on=form.cleaned_data["lost_on"],
+                    place=form.cleaned_data["place"], circumstances=form.cleaned_data["circumstances"])
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                status = exc.status if exc.status in {404, 409} else 422
+            else:
+                messages.success(request, _("Đã tiếp nhận trình báo mất hộ chiếu %(n)s: hộ chiếu bị hủy giá trị "
+                                            "sử dụng ngay") % {"n": loss.passport.number})
+                return redirect("immigration:passports")
+        else:
+            status = 422
+    return render(request, "immigration/passports.html", {
+        "citizen": request.account, "passports": services.passports_of(actor, request.account.person),
+        "form": form, "today": timezone.localdate()}, status=status)
 
 
 # --- police console -------------------------------------------------------------------------------

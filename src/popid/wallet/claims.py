@@ -109,7 +109,24 @@ def _health(person: Person, ref: str, today: date) -> CredentialData:
     return CredentialData(document_ref=card.number, disclosable=claims, valid_until=card.valid_until)
 
 
-BUILDERS = {"can_cuoc": _id_card, "giay_phep_lai_xe": _licence, "dang_ky_xe": _vehicle, "the_bhyt": _health}
+def _passport(person: Person, ref: str, today: date) -> CredentialData:
+    from popid.immigration.models import Passport, PassportStatus
+
+    passport = Passport.objects.filter(person=person, number=ref).first()
+    if passport is None:
+        raise DocumentUnavailable(_("Không tìm thấy hộ chiếu của bạn"), field="document")
+    if passport.status != PassportStatus.VALID or passport.expiry_date < today:
+        raise DocumentUnavailable(_("Hộ chiếu không còn giá trị (đã báo mất hoặc hết hạn)"), field="document")
+    claims = {**_person_claims(person), "sex": "Nam" if person.sex == "M" else "Nữ", "nationality": "VNM",
+              "passport_number": passport.number, "passport_type": "P",
+              "passport_issued_on": passport.issued_on.isoformat(),
+              "passport_valid_until": passport.expiry_date.isoformat(),
+              "passport_authority": "Cục Quản lý xuất nhập cảnh", **_ages(person, today)}
+    return CredentialData(document_ref=passport.number, disclosable=claims, valid_until=passport.expiry_date)
+
+
+BUILDERS = {"can_cuoc": _id_card, "giay_phep_lai_xe": _licence, "dang_ky_xe": _vehicle, "the_bhyt": _health,
+            "ho_chieu": _passport}
 
 
 def build(*, ctx: AccessContext, person: Person, config_id: str, document_ref: str = "") -> CredentialData:
@@ -135,4 +152,9 @@ def available_documents(person: Person, ctx: AccessContext | None = None) -> lis
         out.append(("dang_ky_xe", vehicle.plate, f"{vehicle.plate} — {vehicle.brand} {vehicle.model_name}"))
     for card in HealthInsuranceCard.objects.filter(person=person, is_active=True).order_by("number"):
         out.append(("the_bhyt", card.number, card.number))
+    from popid.immigration.models import Passport, PassportStatus
+
+    for passport in Passport.objects.filter(person=person, status=PassportStatus.VALID,
+                                            expiry_date__gte=timezone.localdate()).order_by("-issued_on"):
+        out.append(("ho_chieu", passport.number, f"{passport.number} (đến {passport.expiry_date:%d/%m/%Y})"))
     return out

@@ -53,6 +53,7 @@ ISSUERS = {
     "c06": Issuer("c06", "issuer-idcard", "Cục Cảnh sát quản lý hành chính về trật tự xã hội (C06), Bộ Công an"),
     "c08": Issuer("c08", "issuer-traffic", "Cục Cảnh sát giao thông (C08), Bộ Công an"),
     "bhxh": Issuer("bhxh", "issuer-health", "Bảo hiểm xã hội Việt Nam"),
+    "a08": Issuer("a08", "issuer-immigration", "Cục Quản lý xuất nhập cảnh (A08), Bộ Công an"),
 }
 
 CREDENTIAL_TYPES = {
@@ -61,6 +62,7 @@ CREDENTIAL_TYPES = {
                                        _("Giấy phép lái xe"), 365),
     "dang_ky_xe": CredentialType("dang_ky_xe", "urn:vn:popid:dang-ky-xe:1", "c08", _("Chứng nhận đăng ký xe"), 365),
     "the_bhyt": CredentialType("the_bhyt", "urn:vn:popid:the-bhyt:1", "bhxh", _("Thẻ bảo hiểm y tế"), 365),
+    "ho_chieu": CredentialType("ho_chieu", "urn:vn:popid:ho-chieu:1", "a08", _("Hộ chiếu phổ thông"), 365),
 }
 VCT_TO_TYPE = {t.vct: t for t in CREDENTIAL_TYPES.values()}
 
@@ -79,6 +81,9 @@ CLAIM_LABELS = {
     "registered_on": _("Ngày đăng ký"), "insurance_number": _("Mã số bảo hiểm xã hội"),
     "benefit_level": _("Mức hưởng"), "initial_clinic": _("Nơi đăng ký khám chữa bệnh ban đầu"),
     "valid_from": _("Giá trị từ ngày"), "valid_until": _("Giá trị đến ngày"),
+    "passport_number": _("Số hộ chiếu"), "passport_type": _("Loại hộ chiếu"),
+    "passport_issued_on": _("Ngày cấp hộ chiếu"), "passport_valid_until": _("Hộ chiếu có giá trị đến"),
+    "passport_authority": _("Cơ quan cấp hộ chiếu"),
 }
 
 

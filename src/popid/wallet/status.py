@@ -22,6 +22,7 @@ from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from popid.documents.services import TOPIC_LICENCE_STATUS
+from popid.immigration.services import TOPIC_PASSPORT_STATUS
 from popid.registry.models import OutboxEvent
 from popid.wallet.issuers import ALG, ISSUERS
 from popid.wallet.models import CredentialStatus, EventCursor, IssuedCredential, StatusList
@@ -31,7 +32,8 @@ LIST_SIZE = 1 << 17  # 131,072 credentials per list (32 KiB before compression)
 TOKEN_LIFETIME = 24 * 3600  # exp: offline verifiers may rely on a cached list this long
 TTL = 30  # seconds an online verifier may cache the list before fetching it again
 CURSOR = "registry-outbox"
-TOPICS = ("person.died", "person.id_number_reissued", "person.merged", "person.corrected", TOPIC_LICENCE_STATUS)
+TOPICS = ("person.died", "person.id_number_reissued", "person.merged", "person.corrected", TOPIC_LICENCE_STATUS,
+          TOPIC_PASSPORT_STATUS)
 IDENTITY_FIELDS = {"full_name", "birth_date", "sex"}
 
 
@@ -155,6 +157,10 @@ def apply_event(event: OutboxEvent) -> None:
         elif target == "active":
             set_status(status=CredentialStatus.VALID, reason="licence.reinstated",
                        only_from=[CredentialStatus.SUSPENDED], **filters)
+    elif event.topic == TOPIC_PASSPORT_STATUS and payload.get("status") == "lost":
+        # a lost passport's validity is cancelled (Law on Exit and Entry 2019, Art. 27.1): final
+        set_status(status=CredentialStatus.INVALID, reason="passport.lost", config_id="ho_chieu",
+                   document_ref=event.aggregate_id)
 
 
 def sync_events(batch: int = 500) -> int:
