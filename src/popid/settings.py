@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "popid.immigration",
     "popid.matching",
     "popid.police",
+    "popid.analytics",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 
