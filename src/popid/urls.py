@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("popid.immigration.urls")),
     path("so-khop/", include("popid.matching.urls")),
     path("van-hanh/", include("popid.ops.urls")),
+    path("phan-tich/", include("popid.analytics.urls")),
     path("", include("popid.police.urls")),  # /to-giac/ (public) and /cong-an/ (officers)
     *oidc_well_known,
     *wallet_well_known,

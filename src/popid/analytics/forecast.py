@@ -224,3 +224,14 @@ def detect(df: pd.DataFrame, chosen: dict[str, str], *, weeks: int, n_jobs: int 
 
 def week_monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def today() -> date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def last_complete_week(day: date | None = None) -> date:
+    """The Monday of the last whole week before ``day``'s week."""
+    return week_monday(day or today()) - timedelta(weeks=1)

@@ -33,13 +33,8 @@ DEMO_COMMUNES = 10
 ALERT_WEEKS = 4  # the periodic check looks at the last weeks only
 
 
-def today() -> date:
-    return timezone.localdate()
-
-
-def last_complete_week(day: date | None = None) -> date:
-    """The Monday of the last whole week before ``day``'s week."""
-    return fc.week_monday(day or today()) - timedelta(weeks=1)
+today = fc.today
+last_complete_week = fc.last_complete_week
 
 
 def demo_communes(count: int = DEMO_COMMUNES) -> list[str]:
