@@ -19,10 +19,11 @@ from html import escape
 
 import h3
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
 
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "popid"})
 
@@ -77,9 +78,10 @@ def weekly_lines(weeks: Sequence[date], values: Sequence[float], last_year: Sequ
                  title: str, label_now: str, label_before: str) -> str:
     fig = Figure(figsize=(8, 2.6))
     ax = fig.add_subplot()
-    ax.plot(weeks, values, color=BLUE, linewidth=1.6, label=label_now)
+    x = _dates(weeks)
+    ax.plot(x, np.asarray(values, dtype=float), color=BLUE, linewidth=1.6, label=label_now)
     if any(v is not None for v in last_year):
-        ax.plot(weeks, [v if v is not None else float("nan") for v in last_year], color=GREY, linewidth=1,
+        ax.plot(x, [v if v is not None else float("nan") for v in last_year], color=GREY, linewidth=1,
                 linestyle="--", label=label_before)
     ax.legend(loc="upper left", frameon=False)
     ax.grid(axis="y", color="#dddddd")
@@ -88,19 +90,27 @@ def weekly_lines(weeks: Sequence[date], values: Sequence[float], last_year: Sequ
     return _render(fig, title, f"{len(weeks)} tuần; bảng số liệu ở bên cạnh")
 
 
-def forecast_chart(history: Sequence[tuple[date, float]], points: Sequence[dict[str, float | date]], *,
+def _dates(days: Sequence[date]) -> np.ndarray:
+    return np.array(list(days), dtype="datetime64[D]")
+
+
+def _column(points: Sequence[dict[str, object]], key: str) -> np.ndarray:
+    return np.array([float(p[key]) for p in points], dtype=float)  # type: ignore[arg-type]
+
+
+def forecast_chart(history: Sequence[tuple[date, float]], points: Sequence[dict[str, object]], *,
                    title: str) -> str:
     fig = Figure(figsize=(8, 2.8))
     ax = fig.add_subplot()
     if history:
-        ax.plot([d for d, _ in history], [y for _, y in history], color=BLUE, linewidth=1.4, label="Thực tế")
+        ax.plot(_dates([d for d, _ in history]), np.array([y for _, y in history]), color=BLUE, linewidth=1.4, label="Thực tế")
     if points:
-        ds = [p["ds"] for p in points]
-        ax.fill_between(ds, [p["lo95"] for p in points], [p["hi95"] for p in points], color=ORANGE, alpha=0.15,
+        ds = _dates([p["ds"] for p in points])  # type: ignore[misc]
+        ax.fill_between(ds, _column(points, "lo95"), _column(points, "hi95"), color=ORANGE, alpha=0.15,
                         label="Khoảng 95%")
-        ax.fill_between(ds, [p["lo80"] for p in points], [p["hi80"] for p in points], color=ORANGE, alpha=0.3,
+        ax.fill_between(ds, _column(points, "lo80"), _column(points, "hi80"), color=ORANGE, alpha=0.3,
                         label="Khoảng 80%")
-        ax.plot(ds, [p["mean"] for p in points], color=ORANGE, linewidth=1.6, linestyle="--", label="Dự báo")
+        ax.plot(ds, _column(points, "mean"), color=ORANGE, linewidth=1.6, linestyle="--", label="Dự báo")
     ax.legend(loc="upper left", frameon=False, ncol=4)
     ax.grid(axis="y", color="#dddddd")
     ax.set_ylim(bottom=0)
@@ -117,7 +127,8 @@ def heatmap(matrix: Sequence[Sequence[int]], *, title: str) -> str:
     ax.set_yticks([i + 0.5 for i in range(7)], DAYS_VI)
     ax.set_xticks([h + 0.5 for h in range(0, 24, 2)], [f"{h}h" for h in range(0, 24, 2)])
     colorbar = fig.colorbar(image, ax=ax, fraction=0.03)
-    colorbar.solids.set_rasterized(False)  # vector, no embedded PNG
+    if colorbar.solids is not None:
+        colorbar.solids.set_rasterized(False)  # vector, no embedded PNG
     return _render(fig, title, "Số vụ theo ngày trong tuần và giờ trong ngày")
 
 

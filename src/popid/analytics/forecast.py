@@ -102,10 +102,7 @@ class Result:
 
 def _scale(y: np.ndarray, season: int) -> float:
     """MASE's denominator: in-sample mean absolute seasonal difference (1 when it is zero)."""
-    if len(y) <= season:
-        diffs = np.abs(np.diff(y))
-    else:
-        diffs = np.abs(y[season:] - y[:-season])
+    diffs = np.abs(np.diff(y)) if len(y) <= season else np.abs(y[season:] - y[:-season])
     value = float(diffs.mean()) if len(diffs) else 0.0
     return value if value > 0 else 1.0
 

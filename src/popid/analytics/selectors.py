@@ -132,7 +132,7 @@ def situation_for(actor: Actor, *, unit: str, category: str, store: Store | None
 
 def _forecast_rows(con: Any, scope: queries.Scope, category: str) -> list[dict[str, Any]]:
     rows = con.execute(
-        "SELECT commune_code, ds, mean, lo80, hi80, lo95, hi95, model, mase, mase_naive, status FROM forecasts "
+        "SELECT commune_code, ds, mean, lo80, hi80, lo95, hi95, model, mase, mase_naive, status FROM forecasts "  # noqa: S608 - checked codes
         f"WHERE {scope.where()} AND category = '{category}' ORDER BY commune_code, ds").fetchall()
     keys = ("commune_code", "ds", "mean", "lo80", "hi80", "lo95", "hi95", "model", "mase", "mase_naive", "status")
     return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -70,8 +70,8 @@ class Permission(StrEnum):
 
 _STAFF_READ = frozenset({
     Permission.REGISTRY_READ, Permission.QUALITY_READ, Permission.DOSSIER_READ, Permission.STATISTICS_READ,
-    Permission.ANALYTICS_READ, Permission.DOCUMENT_READ, Permission.TRAFFIC_READ, Permission.IMMIGRATION_READ, Permission.POLICE_READ,
-    Permission.MATCH_READ,
+    Permission.DOCUMENT_READ, Permission.TRAFFIC_READ, Permission.IMMIGRATION_READ, Permission.POLICE_READ,
+    Permission.MATCH_READ, Permission.ANALYTICS_READ,
 })
 _STAFF_WRITE = frozenset({
     Permission.REGISTRY_WRITE, Permission.DOSSIER_PROCESS, Permission.DOCUMENT_WRITE, Permission.ACCOUNT_MANAGE,
