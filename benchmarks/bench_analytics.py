@@ -134,13 +134,14 @@ def bench_queries(incidents: int, runs: int) -> dict[str, object]:
         path = store.data / "incidents-bench.parquet"
         start = time.perf_counter()
         con.execute(f"""
-            COPY (SELECT CASE WHEN random() < 0.5 THEN 'incident' ELSE 'violation' END AS category,
+            COPY (SELECT CASE WHEN r.u < 0.5 THEN 'incident' ELSE 'violation' END AS category,
                          'trom-cap' AS subcategory, p.commune_code, p.province_code,
-                         CAST(TIMESTAMP '2024-12-02' + to_hours(CAST(floor(random() * 24 * 728) AS BIGINT))
-                              AS TIMESTAMP_S) AS hour,
+                         CAST(TIMESTAMP '2024-12-02' + to_hours(r.hours) AS TIMESTAMP_S) AS hour,
                          p.h3, 'synthetic' AS source
-                  FROM range({incidents}) r
-                  JOIN pool p ON p.k = CAST(floor(random() * {len(cells)}) AS BIGINT))
+                  FROM (SELECT random() AS u, CAST(floor(random() * 24 * 728) AS BIGINT) AS hours,
+                               CAST(floor(random() * {len(cells)}) AS BIGINT) AS k
+                        FROM range({incidents})) r
+                  JOIN pool p ON p.k = r.k)
             TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)""")
         build = time.perf_counter() - start
         con.close()
