@@ -103,7 +103,8 @@ def forecast_chart(history: Sequence[tuple[date, float]], points: Sequence[dict[
     fig = Figure(figsize=(8, 2.8))
     ax = fig.add_subplot()
     if history:
-        ax.plot(_dates([d for d, _ in history]), np.array([y for _, y in history]), color=BLUE, linewidth=1.4, label="Thực tế")
+        ax.plot(_dates([d for d, _ in history]), np.array([y for _, y in history]), color=BLUE, linewidth=1.4,
+                label="Thực tế")
     if points:
         ds = _dates([p["ds"] for p in points])  # type: ignore[misc]
         ax.fill_between(ds, _column(points, "lo95"), _column(points, "hi95"), color=ORANGE, alpha=0.15,
