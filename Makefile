@@ -26,6 +26,9 @@ run: install
 	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02 --duplicate-rate 0.02
 	$(BIN)/popid quality run --quiet
 	$(BIN)/popid match registry
+	$(BIN)/popid analytics seed-history --if-empty
+	$(BIN)/popid analytics refresh
+	$(BIN)/popid analytics forecast --jobs 2 --alert-weeks 26
 	@echo "PopID officer console:   http://$(HOST):$(PORT)/"
 	@echo "Citizen account pages:   http://$(HOST):$(PORT)/tai-khoan/"
 	@echo "Demo public service (OIDC relying party): http://$(HOST):$(PORT)/demo-rp/"
@@ -34,6 +37,7 @@ run: install
 	@echo "Document wallet / verifier:               http://$(HOST):$(PORT)/vi-giay-to/  /giay-to/xac-minh/"
 	@echo "My data-access history (verifiable):      http://$(HOST):$(PORT)/so-cai/lich-su-truy-cap/"
 	@echo "Data-sharing consents / agency admin:     http://$(HOST):$(PORT)/chia-se/dong-y/  /chia-se/quan-tri/"
+	@echo "Security situation, hot spots, forecasts:  http://$(HOST):$(PORT)/phan-tich/"
 	@echo "Failed background tasks (supervisors):    http://$(HOST):$(PORT)/van-hanh/tac-vu-loi/   health: /healthz /readyz"
 	@echo "Logins are printed above and kept in var/demo-accounts.json; SMS OTPs go to var/outbox/messages.jsonl"
 	@echo "Web server + background worker (webhooks, ledger, statuses, periodic jobs); Ctrl-C stops both."

@@ -15,3 +15,4 @@ $PY benchmarks/bench_ekyc.py
 $PY benchmarks/bench_ledger.py
 $PY benchmarks/bench_wallet.py
 $PY benchmarks/bench_tasks.py
+$PY benchmarks/bench_analytics.py

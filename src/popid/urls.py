@@ -25,6 +25,7 @@ urlpatterns = [
     path("so-khop/", include("popid.matching.urls")),
     path("van-hanh/", include("popid.ops.urls")),
     path("", include("popid.records.urls")),  # /cong-an/so-hoa/ (digitised records), /cong-an/tim-kiem/
+    path("phan-tich/", include("popid.analytics.urls")),
     path("", include("popid.police.urls")),  # /to-giac/ (public) and /cong-an/ (officers)
     *oidc_well_known,
     *wallet_well_known,

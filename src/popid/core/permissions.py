@@ -67,12 +67,14 @@ class Permission(StrEnum):
     RECORDS_READ = "records.read"  # digitised records, their progress, the cross-record search
     RECORDS_WRITE = "records.write"  # upload scans, confirm/reject person links
     TASKS_ADMIN = "ops.tasks"  # failed background tasks and their retry
+    ANALYTICS_READ = "analytics.read"  # situation pages: counts, hot spots, trends, forecasts, alerts (no persons)
+    ANALYTICS_MANAGE = "analytics.manage"  # acknowledge anomaly alerts, refresh the analytics store
 
 
 _STAFF_READ = frozenset({
     Permission.REGISTRY_READ, Permission.QUALITY_READ, Permission.DOSSIER_READ, Permission.STATISTICS_READ,
     Permission.DOCUMENT_READ, Permission.TRAFFIC_READ, Permission.IMMIGRATION_READ, Permission.POLICE_READ,
-    Permission.MATCH_READ, Permission.RECORDS_READ,
+    Permission.MATCH_READ, Permission.RECORDS_READ, Permission.ANALYTICS_READ,
 })
 _STAFF_WRITE = frozenset({
     Permission.REGISTRY_WRITE, Permission.DOSSIER_PROCESS, Permission.DOCUMENT_WRITE, Permission.ACCOUNT_MANAGE,
@@ -80,7 +82,8 @@ _STAFF_WRITE = frozenset({
     Permission.RECORDS_WRITE,
     Permission.IMMIGRATION_WRITE,
 })
-_OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN})
+_OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN,
+                        Permission.ANALYTICS_MANAGE})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.OFFICER: _STAFF_READ | _STAFF_WRITE | {Permission.ACCOUNT_VERIFY},
@@ -109,6 +112,7 @@ REFUSALS: dict[Permission, Any] = {
     Permission.RECORDS_WRITE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.POLICE_AUDIT: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
     Permission.TASKS_ADMIN: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
+    Permission.ANALYTICS_MANAGE: _("Chỉ cán bộ giám sát hoặc quản trị được xác nhận cảnh báo"),
 }
 
 

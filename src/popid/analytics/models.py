@@ -1,0 +1,41 @@
+"""Alerts raised when a week's count falls far outside its forecast interval. They name a place,
+a category and a week — never a person. Acknowledged alerts are kept."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Alert(models.Model):
+    commune_code = models.CharField(max_length=5, db_index=True)
+    province_code = models.CharField(max_length=2, db_index=True)
+    category = models.CharField(max_length=12)
+    week_start = models.DateField()
+    observed = models.FloatField()
+    expected = models.FloatField()
+    lower = models.FloatField()
+    upper = models.FloatField()
+    level = models.PositiveSmallIntegerField(default=99)
+    model = models.CharField(max_length=20)
+    evidence = models.JSONField(default=dict)  # the weeks before, the interval, the model's backtest
+    raised_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True)
+    acknowledged_unit = models.CharField(max_length=200, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["commune_code", "category", "week_start"],
+                                               name="analytics_alert_once_per_week")]
+        ordering = ["-week_start", "commune_code", "category"]
+
+    def __str__(self) -> str:
+        return f"{self.commune_code} {self.category} {self.week_start}"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.observed > self.upper else "down"
