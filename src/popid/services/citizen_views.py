@@ -169,7 +169,7 @@ def payment_return(request: CitizenRequest, order_id: str) -> HttpResponse:
     """Where the gateway sends the payer back: reconcile this order, then show the outcome."""
     payment = Payment.objects.select_related("submission").filter(
         order_id=order_id, submission__applicant=request.account).first()
-    if payment is None:
+    if payment is None or payment.submission is None:
         raise Http404
     submission = submissions.reconcile_submission(payment.submission)
     payment.refresh_from_db()

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission, requires
 from popid.identity.oidc.provider import issuer_for
+from popid.services.models import Refund
 from popid.traffic import decision_pdf, selectors, services
 from popid.traffic.catalogue import get_violation
 from popid.traffic.models import (
@@ -31,8 +32,6 @@ from popid.traffic.models import (
     DetectionState,
     DriverNomination,
     EvidenceImage,
-    FinePayment,
-    FinePaymentState,
 )
 from popid.web.shell import CitizenRequest, ConsoleRequest, apply_domain_error, citizen_view, officer_view
 
@@ -207,11 +206,16 @@ def _my_fines_page(request: CitizenRequest, *, form_for: str = "", form: forms.F
                                 else AppealForm())
         decision.open_nomination = next((n for n in decision.nominations.all() if n.state != "declined"), None)
         decision.name_form = form if form is not None and decision.number == form_for else NameDriverForm()
+        decision.refunds = list(  # type: ignore[attr-defined]
+            Refund.objects.filter(payment__fine__decision=decision).select_related("payment").order_by("requested_at"))
     request.account.fine_notices.filter(read_at__isnull=True).update(read_at=services.timezone.now())
     nominations = list(DriverNomination.objects.filter(nominee_id=request.account.person_id, state="pending")
                        .select_related("decision"))
-    return render(request, "traffic/my_fines.html", {"decisions": decisions, "nominations": nominations,
-                                                     "citizen": request.account}, status=status)
+    today = services.timezone.localdate()
+    overdue = [d for d in decisions if d.state == "unpaid" and d.due_on < today]
+    return render(request, "traffic/my_fines.html", {
+        "decisions": decisions, "nominations": nominations, "citizen": request.account, "overdue": overdue,
+        "overdue_total": sum(d.amount_due(today) for d in overdue)}, status=status)
 
 
 @citizen_view
@@ -329,12 +333,16 @@ def _callback_url(request: HttpRequest) -> str:
 @never_cache
 @require_GET
 def payment_return(request: HttpRequest, order_id: str) -> HttpResponse:
-    payment = FinePayment.objects.select_related("decision").filter(order_id=order_id).first()
+    from popid.services.models import Payment, PaymentState
+
+    payment = Payment.objects.select_related("fine__decision").filter(order_id=order_id, fine__isnull=False).first()
     if payment is None:
         raise Http404
     payment = services.reconcile_payment(payment)
-    return render(request, "traffic/payment_return.html", {"payment": payment, "decision": payment.decision,
-                                                           "paid": payment.state == FinePaymentState.PAID})
+    refund = getattr(payment, "refund", None)
+    return render(request, "traffic/payment_return.html", {
+        "payment": payment, "decision": payment.fine.decision, "refund": refund,
+        "paid": payment.state == PaymentState.PAID and refund is None})
 
 
 @require_GET
