@@ -16,13 +16,23 @@ from popid.services.errors import NoticeForged, PaymentOrderNotFound, RefundNotA
 from popid.services.models import Dossier, Payment, Refund, SandboxCharge, Submission
 from popid.services.payments import ledger
 from popid.services.payments.sandbox import SandboxGateway, notice_for, sign
-from tests.services.test_services_payments import (  # noqa: F401 (fixtures)
-    _data_dir,
-    an_account,
-    an_client,
-    post_notice,
-    started,
-)
+from tests.services.test_services_payments import citizen_login, make_account, post_notice, started
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # the generated HMAC secret of this test only
+
+
+@pytest.fixture
+def an_account(family):
+    return make_account(family["an"])
+
+
+@pytest.fixture
+def an_client(client, an_account):
+    citizen_login(client, an_account)
+    return client
 
 
 def _paid_but_not_submitted(an_account, monkeypatch) -> tuple[Submission, Payment]:

@@ -64,6 +64,7 @@ class Permission(StrEnum):
     MATCH_READ = "matching.read"  # the clerical-review queue of candidate duplicates
     MATCH_DECIDE = "matching.decide"  # same / different / unsure (a merge is a registry write)
     TASKS_ADMIN = "ops.tasks"  # failed background tasks and their retry
+    PAYMENTS_RECONCILE = "payments.reconcile"  # daily reconciliation with the gateway's settlement report
 
 
 _STAFF_READ = frozenset({
@@ -75,7 +76,8 @@ _STAFF_WRITE = frozenset({
     Permission.REGISTRY_WRITE, Permission.DOSSIER_PROCESS, Permission.DOCUMENT_WRITE, Permission.ACCOUNT_MANAGE,
     Permission.TRAFFIC_DECIDE, Permission.IMMIGRATION_REVIEW, Permission.POLICE_HANDLE, Permission.MATCH_DECIDE,
 })
-_OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN})
+_OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN,
+                        Permission.PAYMENTS_RECONCILE})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.OFFICER: _STAFF_READ | _STAFF_WRITE | {Permission.ACCOUNT_VERIFY},
@@ -102,6 +104,7 @@ REFUSALS: dict[Permission, Any] = {
     Permission.MATCH_DECIDE: _("Vai trò này chỉ được xem, không được thay đổi dữ liệu"),
     Permission.POLICE_AUDIT: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
     Permission.TASKS_ADMIN: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
+    Permission.PAYMENTS_RECONCILE: _("Chỉ cán bộ giám sát hoặc quản trị được đối soát thanh toán"),
 }
 
 

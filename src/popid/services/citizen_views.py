@@ -208,7 +208,8 @@ def dossiers(request: CitizenRequest) -> HttpResponse:
                .order_by("-created_at")[:50])
     refunds = (Refund.objects.filter(payment__submission__applicant=request.account)
                .select_related("payment__submission").order_by("-requested_at")[:50])
-    return render_citizen_page(request, "services/citizen/dossiers.html", {"rows": rows, "refunds": refunds, "pending": [
+    return render_citizen_page(request, "services/citizen/dossiers.html", {
+        "rows": rows, "refunds": refunds, "pending": [
         {"submission": s, "procedure_name": procedures_by_code[s.procedure_code].name
          if s.procedure_code in procedures_by_code else s.procedure_code} for s in pending]})
 
