@@ -266,10 +266,15 @@ def test_statistics_by_week_commune_and_violation_with_csv(decided, client, offi
     client.force_login(officer_hoan_kiem)
     page = client.get(reverse("traffic:statistics"))
     assert page.status_code == 200
+    html = page.content.decode()
+    for chart in ("weekly-chart", "commune-chart", "violation-chart"):
+        assert f'id="{chart}"' in html and "<svg" in html.split(f'id="{chart}"')[1].split("</section>")[0]
+    assert "Phường Hoàn Kiếm" in html and "100,0%" in html  # names, not codes; one paid of one decision (vi)
     lines = client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().splitlines()
     assert lines[0].startswith("week,commune_code,violation_code")
     rows = {line.split(",")[2]: line.split(",")[3:] for line in lines[1:]}
-    assert rows["M07-07C"] == ["1", "1", "1", "5000000", "4"] and rows["C06-09B"] == ["1", "0", "0", "0", "0"]
+    assert rows["M07-07C"][:6] == ["1", "1", "1", "5000000", "4", "100.0"]
+    assert rows["C06-09B"][:6] == ["1", "0", "0", "0", "0", ""] and "Hoàn Kiếm" in rows["C06-09B"][6]
     client.force_login(officer_hcm)  # another province: nothing of Hoàn Kiếm
     assert client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().count("\n") == 1
 
