@@ -104,3 +104,34 @@ def test_staff_token_cannot_post_detections(client, vehicles, officer_hoan_kiem)
     response = client.post("/api/v1/traffic/detections", {"detection": "{}"}, **{
         "HTTP_" + k.upper().replace("-", "_"): v for k, v in bearer(officer_hoan_kiem).items()})
     assert response.status_code == 401
+
+
+def test_batch_of_detections_each_handled_on_its_own(client, vehicles, camera_token):
+    import base64
+    import json as jsonlib
+
+    good = {**detection_body(), "evidence": [base64.b64encode(JPEG).decode()]}
+    replay = {**detection_body(plate="29B1-12345")}
+    future = detection_body(device_id="CAM-2", detected_at=(timezone.now() + timedelta(hours=1)).isoformat())
+    not_image = {**detection_body(device_id="CAM-3"), "evidence": [base64.b64encode(b"GIF89a....").decode()]}
+    not_base64 = {**detection_body(device_id="CAM-4"), "evidence": ["***"]}
+    response = client.post("/api/v1/traffic/detections/batch",
+                           jsonlib.dumps({"detections": [good, replay, future, not_image, not_base64]}),
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {camera_token}")
+    assert response.status_code == 200, response.content
+    out = response.json()
+    assert (out["created"], out["replayed"], out["refused"]) == (1, 1, 3)
+    assert [r["status"] for r in out["results"]] == [201, 200, 422, 422, 422]
+    assert out["results"][2]["errors"][0]["field"] == "detected_at"
+    assert out["results"][3]["code"] == "invalid_evidence" == out["results"][4]["code"]
+    assert Detection.objects.count() == 1 and EvidenceImage.objects.count() == 1
+
+
+def test_batch_over_100_or_without_grant_is_refused(client, vehicles, camera_token):
+    import json as jsonlib
+
+    body = jsonlib.dumps({"detections": [detection_body(device_id=f"D{i}") for i in range(101)]})
+    response = client.post("/api/v1/traffic/detections/batch", body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {camera_token}")
+    assert response.status_code == 422 and not Detection.objects.exists()
+    assert client.post("/api/v1/traffic/detections/batch", body, content_type="application/json").status_code == 401
