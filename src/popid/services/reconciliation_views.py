@@ -5,7 +5,7 @@ is shown (order ids, purposes, amounts)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -26,8 +26,8 @@ from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view, re
 class RunForm(forms.Form):
     day = forms.DateField(label=gettext_lazy("Ngày đối soát"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean_day(self):  # type: ignore[no-untyped-def]
-        day = self.cleaned_data["day"]
+    def clean_day(self) -> date:
+        day: date = self.cleaned_data["day"]
         if day > timezone.localdate():
             raise forms.ValidationError(_("Không đối soát ngày trong tương lai"))
         return day

@@ -106,7 +106,8 @@ class SandboxGateway:
         for charge in SandboxCharge.objects.filter(refunded_at__date=day).exclude(refund_id=""):
             rows.append(["refund", charge.order_id, charge.refund_id, charge.amount, "VND", charge.refund_reference,
                          timezone.localtime(charge.refunded_at).isoformat()])
-        writer.writerows(sorted(rows, key=lambda r: (str(r[6]), str(r[1]))))
+        rows.sort(key=lambda r: (str(r[6]), str(r[1])))
+        writer.writerows(rows)
         return out.getvalue().encode()
 
     # --- the bank's side ------------------------------------------------------------------------
