@@ -41,10 +41,11 @@ def test_tampered_token_is_refused(client, vehicles, camera_token):
 
 
 def test_replayed_detection_with_altered_content_keeps_the_original(client, vehicles, camera_token):
-    first = post_detection(client, camera_token, detection_body())
+    original = detection_body()
+    first = post_detection(client, camera_token, original)
     assert first.status_code == 201
-    altered = post_detection(client, camera_token, detection_body(plate="29B1-12345", violation_code="M07-01A",
-                                                                 latitude="10.77", longitude="106.70"))
+    altered = post_detection(client, camera_token, {**original, "plate": "29B1-12345", "violation_code": "M07-01A",
+                                                    "latitude": "10.77", "longitude": "106.70"})
     assert altered.status_code == 200 and altered.json()["id"] == first.json()["id"]
     stored = Detection.objects.get()
     assert stored.violation_code == "M07-07C" and str(stored.latitude) == "21.02880"

@@ -17,7 +17,8 @@ from tests.traffic.conftest import JPEG, PNG, detection_body, make_camera_agency
 
 
 def test_detection_with_evidence_is_stored_once_and_waits_for_review(client, vehicles, camera_token):
-    response = post_detection(client, camera_token, detection_body(), images=[JPEG, PNG])
+    out_body = detection_body()
+    response = post_detection(client, camera_token, out_body, images=[JPEG, PNG])
     assert response.status_code == 201, response.content
     out = response.json()
     assert out["state"] == "pending" and out["plate"] == "29-B1 123.45" and out["created"] is True
@@ -29,7 +30,8 @@ def test_detection_with_evidence_is_stored_once_and_waits_for_review(client, veh
     owner_reads = AccessRecord.objects.filter(person_id_number=vehicles["moto"].owner.id_number, channel="traffic")
     assert owner_reads.count() == 1
     # replayed: same device, plate (any spelling) and time -> the same detection, nothing new
-    again = post_detection(client, camera_token, detection_body(plate="29B1-12345"), images=[JPEG])
+    again = post_detection(client, camera_token, {**detection_body(), "plate": "29B1-12345",
+                                                  "detected_at": out_body["detected_at"]}, images=[JPEG])
     assert again.status_code == 200 and again.json()["id"] == out["id"] and again.json()["created"] is False
     assert Detection.objects.count() == 1 and EvidenceImage.objects.count() == 2 and owner_reads.count() == 1
 
@@ -111,7 +113,7 @@ def test_batch_of_detections_each_handled_on_its_own(client, vehicles, camera_to
     import json as jsonlib
 
     good = {**detection_body(), "evidence": [base64.b64encode(JPEG).decode()]}
-    replay = {**detection_body(plate="29B1-12345")}
+    replay = {**good, "plate": "29B1-12345", "evidence": []}  # same device and time: the same detection
     future = detection_body(device_id="CAM-2", detected_at=(timezone.now() + timedelta(hours=1)).isoformat())
     not_image = {**detection_body(device_id="CAM-3"), "evidence": [base64.b64encode(b"GIF89a....").decode()]}
     not_base64 = {**detection_body(device_id="CAM-4"), "evidence": ["***"]}
