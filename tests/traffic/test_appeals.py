@@ -85,3 +85,26 @@ def test_second_pending_appeal_is_refused(setting):
     services.file_appeal(account=setting["owner"], number=setting["decision"].number, reason="x")
     with pytest.raises(services.AppealNotAllowed):
         services.file_appeal(account=setting["owner"], number=setting["decision"].number, reason="y")
+
+
+def test_fine_paid_after_cancellation_on_appeal_is_refunded(setting, client):
+    """The owner opened the bank page, then appealed; the appeal cancels the decision; the bank's
+    payment arrives afterwards: recorded, no points, refunded in full, shown to the owner."""
+    from popid.documents.models import DrivingLicence
+    from popid.services.models import Refund
+    from popid.services.payments.sandbox import SandboxGateway, notice_for
+
+    decision = setting["decision"]
+    payment, _url = services.start_fine_payment(number=decision.number, plate=decision.plate_key,
+                                                return_url="http://x/ORDER_ID", callback_url="http://127.0.0.1:9/")
+    appeal = services.file_appeal(account=setting["owner"], number=decision.number, reason="Xe đã bán")
+    services.decide_appeal(actor=setting["officer"], pk=appeal.pk, cancel=True, answer="Có hợp đồng mua bán")
+    notice = notice_for(SandboxGateway.decide(payment.order_id, paid=True))
+    services.process_fine_notice(notice.body, notice.signature)
+    decision.refresh_from_db()
+    refund = Refund.objects.get(payment=payment)
+    assert decision.state == DecisionState.CANCELLED and not decision.deducted_licence
+    assert refund.state == "refunded" and refund.amount == payment.amount and "khiếu nại" in refund.reason
+    assert DrivingLicence.objects.get(person=decision.owner).points == 12
+    citizen_login(client, setting["owner"])
+    assert payment.order_id in client.get(reverse("traffic:my_fines")).content.decode()

@@ -16,7 +16,7 @@ from popid.core.access import Actor
 from popid.core.messaging import read_outbox
 from popid.core.models import AccessRecord
 from popid.documents.models import DrivingLicence
-from popid.services.models import SandboxCharge
+from popid.services.models import Payment, Refund, SandboxCharge
 from popid.services.payments.sandbox import SIGNATURE_HEADER, SandboxGateway, notice_for, sign
 from popid.traffic import decision_pdf, services
 from popid.traffic.models import Decision, DecisionState, Detection, DetectionState, FineNotice, FinePayment
@@ -164,7 +164,8 @@ def test_anyone_with_number_and_plate_pays_and_points_are_deducted(decided, clie
         lookup.content
     response = _pay(client, decided, "29-B1 123.45")
     assert response.status_code == 302
-    payment = FinePayment.objects.get()
+    payment = FinePayment.objects.get().payment
+    assert payment.purpose == "traffic_fine" and payment.amount == 5_000_000
     assert response["Location"] == f"/dich-vu-cong/ngan-hang-thu-nghiem/{payment.order_id}/"
     notice = _bank_pays(payment.order_id)
     callback = client.post(CALLBACK, notice.body, content_type="application/json",
@@ -188,7 +189,15 @@ def test_anyone_with_number_and_plate_pays_and_points_are_deducted(decided, clie
     assert back.status_code == 200 and decided.number.encode() in back.content
 
 
-def test_paying_twice_deducts_once(decided, client, vehicles):
+def _second_order(decision: Decision, amount: int, order_id: str) -> Payment:
+    """A second order opened before the first was paid (e.g. two browser tabs)."""
+    second = Payment.objects.create(order_id=order_id, purpose="traffic_fine", amount=amount, gateway="sandbox")
+    FinePayment.objects.create(payment=second, decision=decision)
+    SandboxCharge.objects.create(order_id=order_id, amount=amount, description="x", return_url="x", callback_url="x")
+    return second
+
+
+def test_paying_twice_deducts_once_and_refunds_the_second(decided, client, vehicles):
     first, _url = services.start_fine_payment(number=decided.number, plate="29B112345", return_url="http://x/ORDER_ID",
                                               callback_url="http://127.0.0.1:9/")
     paid = _bank_pays(first.order_id)
@@ -196,16 +205,25 @@ def test_paying_twice_deducts_once(decided, client, vehicles):
     with pytest.raises(services.DecisionAlreadyPaid):
         services.start_fine_payment(number=decided.number, plate="29B112345", return_url="http://x/ORDER_ID",
                                     callback_url="http://127.0.0.1:9/")
-    # a second order opened before the first was paid, paid afterwards: recorded, no second deduction
-    second = FinePayment.objects.create(order_id="TFDUPLICATE1", decision=decided, amount=first.amount,
-                                        gateway="sandbox")
-    SandboxCharge.objects.create(order_id=second.order_id, amount=second.amount, description="x", return_url="x",
-                                 callback_url="x")
+    # a second order opened before the first was paid, paid afterwards: recorded, no second
+    # deduction, the money goes back through the gateway with a record the owner sees
+    second = _second_order(decided, first.amount, "TFDUPLICATE1")
     duplicate = _bank_pays(second.order_id)
     services.process_fine_notice(duplicate.body, duplicate.signature)
     assert DrivingLicence.objects.get(number=vehicles["licence"].number).points == 8
     second.refresh_from_db()
-    assert second.state == "declined"
+    refund = Refund.objects.get(payment=second)
+    assert second.state == "paid" and refund.state == "refunded" and refund.amount == first.amount
+    assert SandboxCharge.objects.get(order_id=second.order_id).refund_id == refund.refund_id
+    assert not Refund.objects.filter(payment=first).exists()
+    # asking again is the same refund: nothing is given back twice
+    from popid.services.payments import ledger
+
+    assert ledger.refund_payment(second, reason="x", requested_by="test").pk == refund.pk
+    assert Refund.objects.count() == 1
+    citizen_login(client, decided.owner.identity_accounts.get())
+    page = client.get(reverse("traffic:my_fines")).content.decode()
+    assert 'class="refund"' in page and second.order_id in page
 
 
 def test_forged_or_replayed_callback_changes_nothing(decided, client, vehicles):
@@ -236,6 +254,7 @@ def test_wrong_plate_finds_nothing(decided, client, plate):
     response = client.get(reverse("traffic:pay"), {"number": decided.number, "plate": plate})
     assert response.status_code == 404 and b'id="amount-due"' not in response.content
     assert _pay(client, decided, plate).status_code == 404 and not FinePayment.objects.exists()
+    assert not Payment.objects.exists()
 
 
 def test_statistics_by_week_commune_and_violation_with_csv(decided, client, officer_hoan_kiem, officer_hcm, vehicles):
@@ -247,10 +266,15 @@ def test_statistics_by_week_commune_and_violation_with_csv(decided, client, offi
     client.force_login(officer_hoan_kiem)
     page = client.get(reverse("traffic:statistics"))
     assert page.status_code == 200
+    html = page.content.decode()
+    for chart in ("weekly-chart", "commune-chart", "violation-chart"):
+        assert f'id="{chart}"' in html and "<svg" in html.split(f'id="{chart}"')[1].split("</section>")[0]
+    assert "Phường Hoàn Kiếm" in html and "100,0%" in html  # names, not codes; one paid of one decision (vi)
     lines = client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().splitlines()
     assert lines[0].startswith("week,commune_code,violation_code")
     rows = {line.split(",")[2]: line.split(",")[3:] for line in lines[1:]}
-    assert rows["M07-07C"] == ["1", "1", "1", "5000000", "4"] and rows["C06-09B"] == ["1", "0", "0", "0", "0"]
+    assert rows["M07-07C"][:6] == ["1", "1", "1", "5000000", "4", "100.0"]
+    assert rows["C06-09B"][:6] == ["1", "0", "0", "0", "0", ""] and "Hoàn Kiếm" in rows["C06-09B"][6]
     client.force_login(officer_hcm)  # another province: nothing of Hoàn Kiếm
     assert client.get(reverse("traffic:statistics"), {"format": "csv"}).content.decode().count("\n") == 1
 
@@ -260,7 +284,7 @@ def test_callback_that_is_not_json_is_a_problem_not_a_crash(client, db):
     assert response.status_code == 400 and response.json()["code"] == "payment_notice_malformed"
 
 
-def test_reconcile_recovers_a_lost_callback_and_lists_refunds(decided, vehicles):
+def test_reconcile_recovers_a_lost_callback_and_refunds_the_duplicate(decided, vehicles):
     from io import StringIO
 
     from django.core.management import call_command
@@ -268,15 +292,13 @@ def test_reconcile_recovers_a_lost_callback_and_lists_refunds(decided, vehicles)
     payment, _url = services.start_fine_payment(number=decided.number, plate="29B112345",
                                                 return_url="http://x/ORDER_ID", callback_url="http://127.0.0.1:9/")
     SandboxGateway.decide(payment.order_id, paid=True)  # the bank took the money; its callback never arrived
-    duplicate = FinePayment.objects.create(order_id="TFDUPLICATE2", decision=decided, amount=payment.amount,
-                                           gateway="sandbox")
-    SandboxCharge.objects.create(order_id=duplicate.order_id, amount=duplicate.amount, description="x",
-                                 return_url="x", callback_url="x")
+    duplicate = _second_order(decided, payment.amount, "TFDUPLICATE2")
     SandboxGateway.decide(duplicate.order_id, paid=True)
     out = StringIO()
     call_command("traffic", "reconcile", stdout=out)
-    assert "queried=2 recorded_paid=1 still_pending=0 to_refund=1" in out.getvalue()
-    assert "refund needed: TFDUPLICATE2" in out.getvalue()
+    assert "queried=2 recorded_paid=2 still_pending=0 refunds=1" in out.getvalue()  # money taken: paid, then refunded
+    assert "refund: TFDUPLICATE2" in out.getvalue()
+    assert Refund.objects.get().state == "refunded"
     decided.refresh_from_db()
     assert decided.state == DecisionState.PAID
     assert DrivingLicence.objects.get(number=vehicles["licence"].number).points == 8

@@ -17,7 +17,8 @@ from tests.traffic.conftest import JPEG, PNG, detection_body, make_camera_agency
 
 
 def test_detection_with_evidence_is_stored_once_and_waits_for_review(client, vehicles, camera_token):
-    response = post_detection(client, camera_token, detection_body(), images=[JPEG, PNG])
+    out_body = detection_body()
+    response = post_detection(client, camera_token, out_body, images=[JPEG, PNG])
     assert response.status_code == 201, response.content
     out = response.json()
     assert out["state"] == "pending" and out["plate"] == "29-B1 123.45" and out["created"] is True
@@ -29,7 +30,8 @@ def test_detection_with_evidence_is_stored_once_and_waits_for_review(client, veh
     owner_reads = AccessRecord.objects.filter(person_id_number=vehicles["moto"].owner.id_number, channel="traffic")
     assert owner_reads.count() == 1
     # replayed: same device, plate (any spelling) and time -> the same detection, nothing new
-    again = post_detection(client, camera_token, detection_body(plate="29B1-12345"), images=[JPEG])
+    again = post_detection(client, camera_token, {**detection_body(), "plate": "29B1-12345",
+                                                  "detected_at": out_body["detected_at"]}, images=[JPEG])
     assert again.status_code == 200 and again.json()["id"] == out["id"] and again.json()["created"] is False
     assert Detection.objects.count() == 1 and EvidenceImage.objects.count() == 2 and owner_reads.count() == 1
 
@@ -104,3 +106,34 @@ def test_staff_token_cannot_post_detections(client, vehicles, officer_hoan_kiem)
     response = client.post("/api/v1/traffic/detections", {"detection": "{}"}, **{
         "HTTP_" + k.upper().replace("-", "_"): v for k, v in bearer(officer_hoan_kiem).items()})
     assert response.status_code == 401
+
+
+def test_batch_of_detections_each_handled_on_its_own(client, vehicles, camera_token):
+    import base64
+    import json as jsonlib
+
+    good = {**detection_body(), "evidence": [base64.b64encode(JPEG).decode()]}
+    replay = {**good, "plate": "29B1-12345", "evidence": []}  # same device and time: the same detection
+    future = detection_body(device_id="CAM-2", detected_at=(timezone.now() + timedelta(hours=1)).isoformat())
+    not_image = {**detection_body(device_id="CAM-3"), "evidence": [base64.b64encode(b"GIF89a....").decode()]}
+    not_base64 = {**detection_body(device_id="CAM-4"), "evidence": ["***"]}
+    response = client.post("/api/v1/traffic/detections/batch",
+                           jsonlib.dumps({"detections": [good, replay, future, not_image, not_base64]}),
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {camera_token}")
+    assert response.status_code == 200, response.content
+    out = response.json()
+    assert (out["created"], out["replayed"], out["refused"]) == (1, 1, 3)
+    assert [r["status"] for r in out["results"]] == [201, 200, 422, 422, 422]
+    assert out["results"][2]["errors"][0]["field"] == "detected_at"
+    assert out["results"][3]["code"] == "invalid_evidence" == out["results"][4]["code"]
+    assert Detection.objects.count() == 1 and EvidenceImage.objects.count() == 1
+
+
+def test_batch_over_100_or_without_grant_is_refused(client, vehicles, camera_token):
+    import json as jsonlib
+
+    body = jsonlib.dumps({"detections": [detection_body(device_id=f"D{i}") for i in range(101)]})
+    response = client.post("/api/v1/traffic/detections/batch", body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {camera_token}")
+    assert response.status_code == 422 and not Detection.objects.exists()
+    assert client.post("/api/v1/traffic/detections/batch", body, content_type="application/json").status_code == 401

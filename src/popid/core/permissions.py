@@ -69,6 +69,7 @@ class Permission(StrEnum):
     TASKS_ADMIN = "ops.tasks"  # failed background tasks and their retry
     ANALYTICS_READ = "analytics.read"  # situation pages: counts, hot spots, trends, forecasts, alerts (no persons)
     ANALYTICS_MANAGE = "analytics.manage"  # acknowledge anomaly alerts, refresh the analytics store
+    PAYMENTS_RECONCILE = "payments.reconcile"  # daily reconciliation with the gateway's settlement report
 
 
 _STAFF_READ = frozenset({
@@ -83,7 +84,7 @@ _STAFF_WRITE = frozenset({
     Permission.IMMIGRATION_WRITE,
 })
 _OVERSIGHT = frozenset({Permission.QUALITY_RUN, Permission.POLICE_AUDIT, Permission.TASKS_ADMIN,
-                        Permission.ANALYTICS_MANAGE})
+                        Permission.ANALYTICS_MANAGE, Permission.PAYMENTS_RECONCILE})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.OFFICER: _STAFF_READ | _STAFF_WRITE | {Permission.ACCOUNT_VERIFY},
@@ -113,6 +114,7 @@ REFUSALS: dict[Permission, Any] = {
     Permission.POLICE_AUDIT: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
     Permission.TASKS_ADMIN: _("Chỉ cán bộ giám sát hoặc quản trị xem được trang này"),
     Permission.ANALYTICS_MANAGE: _("Chỉ cán bộ giám sát hoặc quản trị được xác nhận cảnh báo"),
+    Permission.PAYMENTS_RECONCILE: _("Chỉ cán bộ giám sát hoặc quản trị được đối soát thanh toán"),
 }
 
 

@@ -21,3 +21,11 @@ class InvalidLicenceClass(DomainError):
     code = "invalid_licence_class"
     status = 422
     title = _("Hạng giấy phép lái xe không hợp lệ")
+
+
+class VehicleOnHold(Conflict):
+    """A vehicle procedure refused while something unsettled is recorded against the vehicle
+    (e.g. an overdue traffic fine); the detail names the reason."""
+
+    code = "vehicle_on_hold"
+    title = _("Phương tiện đang bị tạm dừng giải quyết thủ tục đăng ký")

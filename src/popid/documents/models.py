@@ -88,6 +88,9 @@ class VehicleRegistration(models.Model):
     registered_on = models.DateField()
     issued_by = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    # the owner's address as printed on the certificate (empty: the owner's registered residence)
+    owner_address = models.CharField(max_length=300, blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
         return self.plate
@@ -132,5 +135,6 @@ class DocumentEvent(models.Model):
         return str(ACTION_LABELS.get(self.action, self.action))
 
 
-ACTION_LABELS = {"deduct": _("Trừ điểm"), "issue": _("Cấp"), "suspend": _("Tạm giữ"), "reinstate": _("Khôi phục"),
+ACTION_LABELS = {"transfer": _("Sang tên chủ xe"), "change_address": _("Đổi địa chỉ chủ xe"),
+                 "deduct": _("Trừ điểm"), "issue": _("Cấp"), "suspend": _("Tạm giữ"), "reinstate": _("Khôi phục"),
                  "revoke": _("Thu hồi")}

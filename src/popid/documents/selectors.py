@@ -25,6 +25,24 @@ def access_licence(*, ctx: AccessContext, number: str) -> DrivingLicence:
     return licence
 
 
+VEHICLE_FIELDS = ["vehicle_registration", "full_name", "address"]
+
+
+def access_vehicle(*, ctx: AccessContext, plate: str) -> VehicleRegistration:
+    """An active registration by plate, with its owner (jurisdiction: the owner's commune)."""
+    vehicle = (VehicleRegistration.objects.select_related("owner")
+               .filter(plate=(plate or "").strip().upper(), is_active=True).first())
+    if vehicle is None or not ctx.actor.may_read_person(vehicle.owner):
+        raise DocumentNotFound(_("Không tìm thấy đăng ký xe biển số %(p)s") % {"p": plate}, field="plate")
+    record_access(ctx=ctx, person_id_numbers=[vehicle.owner.id_number], fields=VEHICLE_FIELDS)
+    return vehicle
+
+
+def vehicle_events(*, vehicle: VehicleRegistration) -> list[DocumentEvent]:
+    return list(DocumentEvent.objects.filter(document_kind="vehicle_registration",
+                                             document_number=vehicle.plate)[:50])
+
+
 def licence_events(*, licence: DrivingLicence) -> list[DocumentEvent]:
     return list(DocumentEvent.objects.filter(document_kind="driving_licence", document_number=licence.number)[:50])
 

@@ -5,6 +5,7 @@ wallet turns the outbox event into a credential status change, see ``wallet.even
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,19 +17,22 @@ from popid.core import outbox
 from popid.core.access import Actor
 from popid.core.errors import ValidationFailed
 from popid.core.permissions import Permission
-from popid.documents.errors import DocumentNotFound, InvalidDocumentState, InvalidLicenceClass
+from popid.documents.errors import DocumentNotFound, InvalidDocumentState, InvalidLicenceClass, VehicleOnHold
 from popid.documents.models import (
     LICENCE_CLASSES,
     LICENCE_POINTS,
     DocumentEvent,
     DrivingLicence,
     LicenceStatus,
+    VehicleRegistration,
 )
 from popid.registry.errors import StaleVersion
-from popid.registry.models import Person
+from popid.registry.models import Person, PersonStatus
 
 TOPIC_LICENCE_STATUS = "documents.licence_status"
 TOPIC_LICENCE_POINTS = "documents.licence_points"
+TOPIC_VEHICLE_REGISTRATION = "documents.vehicle_registration"
+LEGAL_REF_VEHICLE = "Thông tư 79/2024/TT-BCA (đăng ký xe)"
 LEGAL_REF_SUSPENSION = "Nghị định 168/2024/NĐ-CP"
 
 
@@ -161,3 +165,87 @@ def issue_licence(*, actor: Actor, person: Person, number: str, classes: list[di
                                  person_id_number=person.id_number, action="issue", actor=actor.label,
                                  actor_unit=actor.unit_name or actor.unit_code, reason=_("Cấp mới"), legal_ref="")
     return licence
+
+
+# --- vehicle registrations ----------------------------------------------------------------------
+# Another app may hold a vehicle's procedures (traffic: an overdue fine, "tạm dừng giải quyết thủ
+# tục đăng ký xe"). A hold is a function of the locked registration that
+# returns the reasons, already translated, why no registration change may be made now; apps
+# register theirs in AppConfig.ready, so documents never imports them.
+VehicleHold = Callable[[VehicleRegistration], list[str]]
+_VEHICLE_HOLDS: list[VehicleHold] = []
+
+
+def register_vehicle_hold(hold: VehicleHold) -> None:
+    if hold not in _VEHICLE_HOLDS:
+        _VEHICLE_HOLDS.append(hold)
+
+
+def vehicle_holds(vehicle: VehicleRegistration) -> list[str]:
+    """Every reason why a procedure on this vehicle is refused now (empty: none)."""
+    return [reason for hold in _VEHICLE_HOLDS for reason in hold(vehicle)]
+
+
+@transaction.atomic
+def change_vehicle_registration(*, actor: Actor, plate: str, reason: str, new_owner_id_number: str = "",
+                                new_address: str = "", new_plate: str = "",
+                                expected_version: int | None = None) -> VehicleRegistration:
+    """Đăng ký sang tên / đổi địa chỉ (Circular 79/2024/TT-BCA): a change of owner (the buyer, a
+    living person other than the seller; the plate may change, since an identifier plate stays with
+    its owner) and/or of the owner's address printed on the certificate. Refused, with every
+    reason, while a hold is recorded against the vehicle (e.g. a traffic fine past its deadline).
+    The officer must cover the current owner's commune (outside it looks like a missing vehicle)."""
+    actor.require(Permission.DOCUMENT_WRITE)
+    reason = _require_reason(reason)
+    new_owner_id_number, new_address = (new_owner_id_number or "").strip(), (new_address or "").strip()
+    new_plate = (new_plate or "").strip().upper()
+    if not new_owner_id_number and not new_address:
+        raise ValidationFailed([{"field": "new_owner_id_number", "reason": "required",
+                                 "message": _("Cần ghi chủ xe mới hoặc địa chỉ mới")}])
+    if len(new_address) > 300 or len(new_plate) > 15:
+        raise ValidationFailed([{"field": "new_address" if len(new_address) > 300 else "new_plate",
+                                 "reason": "too_long", "message": _("Quá dài")}])
+    vehicle = (VehicleRegistration.objects.select_for_update().select_related("owner")
+               .filter(plate=(plate or "").strip().upper(), is_active=True).first())
+    if vehicle is None or not actor.covers_commune(vehicle.owner.commune_code):
+        raise DocumentNotFound(_("Không tìm thấy đăng ký xe biển số %(p)s") % {"p": plate}, field="plate")
+    if expected_version is not None and vehicle.version != expected_version:
+        raise StaleVersion(_("Phiên bản %(expected)d đã cũ, phiên bản hiện tại là %(current)d")
+                           % {"expected": expected_version, "current": vehicle.version},
+                           field="version", current_version=vehicle.version)
+    holds = vehicle_holds(vehicle)
+    if holds:
+        raise VehicleOnHold("; ".join(holds), field="plate")
+    actions, fields = [], ["version"]
+    if new_owner_id_number:
+        buyer = Person.objects.filter(id_number=new_owner_id_number, status=PersonStatus.ALIVE).first()
+        if buyer is None or buyer.pk == vehicle.owner_id:
+            raise ValidationFailed([{"field": "new_owner_id_number", "reason": "invalid",
+                                     "message": _("Chủ xe mới phải là công dân còn sống, khác chủ xe hiện tại")}])
+        if new_plate and new_plate != vehicle.plate:
+            if VehicleRegistration.objects.filter(plate=new_plate).exists():
+                raise ValidationFailed([{"field": "new_plate", "reason": "taken",
+                                         "message": _("Biển số đã được cấp cho xe khác")}])
+            vehicle.plate = new_plate
+            fields.append("plate")
+        vehicle.owner, vehicle.registered_on = buyer, timezone.localdate()
+        vehicle.owner_address = new_address
+        fields += ["owner", "registered_on", "owner_address"]
+        actions.append("transfer")
+    elif new_plate:
+        raise ValidationFailed([{"field": "new_plate", "reason": "not_allowed",
+                                 "message": _("Chỉ đổi biển số khi sang tên")}])
+    else:
+        vehicle.owner_address = new_address
+        fields.append("owner_address")
+        actions.append("change_address")
+    vehicle.version += 1
+    vehicle.save(update_fields=fields)
+    for action in actions:
+        DocumentEvent.objects.create(document_kind="vehicle_registration", document_number=vehicle.plate,
+                                     person_id_number=vehicle.owner.id_number, action=action, actor=actor.label,
+                                     actor_unit=actor.unit_name or actor.unit_code, reason=reason,
+                                     legal_ref=LEGAL_REF_VEHICLE)
+    outbox.emit(topic=TOPIC_VEHICLE_REGISTRATION, aggregate_id=str(vehicle.pk),
+                payload={"plate": vehicle.plate, "owner": vehicle.owner.id_number, "actions": actions})
+    return vehicle

@@ -117,3 +117,56 @@ def licence_action(request: ConsoleRequest, number: str, action: str) -> HttpRes
     if isinstance(form, DeductForm):
         return _detail(request, number, deduct_form=form, status=422)
     return _detail(request, number, form=form, status=422)
+
+
+# --- vehicle registrations: registration change (sang tên / đổi địa chỉ) ----------------------------
+class VehicleChangeForm(forms.Form):
+    new_owner_id_number = forms.CharField(label=gettext_lazy("Số định danh chủ xe mới (sang tên)"), max_length=12,
+                                          required=False)
+    new_plate = forms.CharField(label=gettext_lazy("Biển số mới (nếu cấp biển mới khi sang tên)"), max_length=15,
+                                required=False)
+    new_address = forms.CharField(label=gettext_lazy("Địa chỉ chủ xe ghi trên giấy đăng ký"), max_length=300,
+                                  required=False)
+    reason = forms.CharField(label=gettext_lazy("Căn cứ hồ sơ (hợp đồng mua bán, tờ khai…)"), max_length=300)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def _vehicle(request: ConsoleRequest, plate: str, form: VehicleChangeForm | None = None,
+             status: int = 200) -> HttpResponse:
+    vehicle = selectors.access_vehicle(ctx=_ctx(request), plate=plate)
+    return render(request, "documents/vehicle_detail.html", {
+        "vehicle": vehicle, "events": selectors.vehicle_events(vehicle=vehicle),
+        "holds": services.vehicle_holds(vehicle),
+        "form": form or VehicleChangeForm(initial={"version": vehicle.version}),
+        "may_write": request.actor.has(Permission.DOCUMENT_WRITE)}, status=status)
+
+
+@officer_view
+@requires(Permission.DOCUMENT_READ)
+def vehicle_detail(request: ConsoleRequest, plate: str) -> HttpResponse:
+    return _vehicle(request, plate)
+
+
+@officer_view
+@requires(Permission.DOCUMENT_WRITE)
+@require_POST
+def vehicle_change(request: ConsoleRequest, plate: str) -> HttpResponse:
+    form = VehicleChangeForm(request.POST)
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            vehicle = services.change_vehicle_registration(
+                actor=request.actor, plate=plate, reason=data["reason"],
+                new_owner_id_number=data["new_owner_id_number"], new_address=data["new_address"],
+                new_plate=data["new_plate"], expected_version=data["version"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status if exc.status in {404, 409} else 422
+        else:
+            messages.success(request, _("Đã thay đổi đăng ký xe"))
+            return redirect("documents:vehicle_detail", plate=vehicle.plate)
+    else:
+        form.domain_error = {"title": _("Dữ liệu không hợp lệ"), "detail": "", "placed": True,  # type: ignore[attr-defined]
+                             "code": "validation_failed"}
+    return _vehicle(request, plate, form=form, status=status)

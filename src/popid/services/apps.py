@@ -18,3 +18,9 @@ class ServicesConfig(AppConfig):
         from popid.services.procedures import catalogue
 
         catalogue()  # validate every definition at startup: a broken file stops the process
+
+        from popid.services.models import PaymentPurpose
+        from popid.services.payments.ledger import register_purpose
+        from popid.services.submissions import on_fee_notice
+
+        register_purpose(PaymentPurpose.DOSSIER_FEE, on_fee_notice)

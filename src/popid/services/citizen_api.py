@@ -98,7 +98,7 @@ def payment_callback(request: HttpRequest) -> dict[str, Any]:
         raise NoticeMalformed(_("Thông báo thanh toán phải là JSON (application/json)"))
     payment = submissions.process_notice(request.body, request.headers.get(SIGNATURE_HEADER, ""))
     payment = Payment.objects.select_related("submission__dossier").get(pk=payment.pk)
-    dossier = payment.submission.dossier
+    dossier = payment.submission.dossier if payment.submission else None
     return {"order_id": payment.order_id, "state": payment.state, "dossier": dossier.code if dossier else None}
 
 

@@ -32,6 +32,7 @@ from popid.services.models import (
     Notification,
     Payment,
     PaymentState,
+    Refund,
     Submission,
     SubmissionState,
 )
@@ -161,7 +162,8 @@ def submission_page(request: CitizenRequest, public_id: str) -> HttpResponse:
     procedure = get_procedure(submission.procedure_code)
     return render_citizen_page(request, "services/citizen/submission.html", {
         "submission": submission, "procedure": procedure,
-        "payments": submission.payments.order_by("-created_at"), "paid_state": SubmissionState.PAID})
+        "payments": submission.payments.select_related("refund").order_by("-created_at"),
+        "paid_state": SubmissionState.PAID})
 
 
 @citizen_view
@@ -169,7 +171,7 @@ def payment_return(request: CitizenRequest, order_id: str) -> HttpResponse:
     """Where the gateway sends the payer back: reconcile this order, then show the outcome."""
     payment = Payment.objects.select_related("submission").filter(
         order_id=order_id, submission__applicant=request.account).first()
-    if payment is None:
+    if payment is None or payment.submission is None:
         raise Http404
     submission = submissions.reconcile_submission(payment.submission)
     payment.refresh_from_db()
@@ -204,7 +206,10 @@ def dossiers(request: CitizenRequest) -> HttpResponse:
     pending = (Submission.objects.filter(applicant=request.account, dossier__isnull=True,
                                          state__in=[SubmissionState.AWAITING_PAYMENT, SubmissionState.PAID])
                .order_by("-created_at")[:50])
-    return render_citizen_page(request, "services/citizen/dossiers.html", {"rows": rows, "pending": [
+    refunds = (Refund.objects.filter(payment__submission__applicant=request.account)
+               .select_related("payment__submission").order_by("-requested_at")[:50])
+    return render_citizen_page(request, "services/citizen/dossiers.html", {
+        "rows": rows, "refunds": refunds, "pending": [
         {"submission": s, "procedure_name": procedures_by_code[s.procedure_code].name
          if s.procedure_code in procedures_by_code else s.procedure_code} for s in pending]})
 

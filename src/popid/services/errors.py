@@ -82,3 +82,14 @@ class PaymentAmountMismatch(DomainError):
     code = "payment_amount_mismatch"
     status = 422
     title = _("Số tiền thanh toán không khớp với lệ phí")
+
+
+class RefundNotAllowed(Conflict):
+    code = "refund_not_allowed"
+    title = _("Không thể hoàn tiền cho giao dịch này")
+
+
+class SettlementReportUnavailable(DomainError):
+    code = "settlement_report_unavailable"
+    status = 502
+    title = _("Không lấy được bảng kê đối soát của ngân hàng")

@@ -154,11 +154,22 @@ class PaymentState(models.TextChoices):
     DECLINED = "declined", _("Không thành công")
 
 
+class PaymentPurpose(models.TextChoices):
+    DOSSIER_FEE = "dossier_fee", _("Lệ phí hồ sơ dịch vụ công")
+    TRAFFIC_FINE = "traffic_fine", _("Nộp phạt vi phạm giao thông")
+
+
 class Payment(models.Model):
-    """One attempt to pay a submission's fee through a gateway (amount in VND, online fee)."""
+    """One attempt to pay through a gateway (amount in VND): the one payment ledger of PopID. A
+    dossier fee links its submission here; other purposes (a traffic fine) link their own row to
+    the payment (``traffic.FinePayment``). Notices, reconciliation and refunds are written once,
+    in ``services.payments.ledger``."""
 
     order_id = models.CharField(max_length=40, unique=True)
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="payments")
+    purpose = models.CharField(max_length=20, choices=PaymentPurpose.choices, default=PaymentPurpose.DOSSIER_FEE)
+    description = models.CharField(max_length=200, blank=True)
+    submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="payments")
     dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="VND")
@@ -172,13 +183,35 @@ class Payment(models.Model):
     declined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["submission"], condition=models.Q(state="paid"),
-                                    name="one_paid_payment_per_submission"),
-        ]
+        indexes = [models.Index(fields=["state", "paid_at"], name="payment_state_paid_at")]
 
     def __str__(self) -> str:
         return self.order_id
+
+
+class RefundState(models.TextChoices):
+    PENDING = "pending", _("Đang hoàn tiền")
+    REFUNDED = "refunded", _("Đã hoàn tiền")
+
+
+class Refund(models.Model):
+    """Money given back through the gateway for a paid payment that can never be delivered (a
+    fine cancelled on appeal or paid twice, a fee for a submission that never became a dossier).
+    One refund per payment, always the full amount: asking twice is the same refund."""
+
+    refund_id = models.CharField(max_length=44, unique=True)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
+    amount = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    state = models.CharField(max_length=10, choices=RefundState.choices, default=RefundState.PENDING)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.refund_id
 
 
 class PaymentNotice(models.Model):
@@ -231,6 +264,52 @@ class SandboxCharge(models.Model):
     delivery_attempts = models.PositiveIntegerField(default=0)
     last_delivery_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # the bank gives money back on the merchant's request (one full refund per charge)
+    refund_id = models.CharField(max_length=44, blank=True)
+    refund_reference = models.CharField(max_length=40, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.order_id
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of PopID's payments and refunds of a day with the gateway's settlement
+    report for that day (the report's SHA-256 kept); its lines are the mismatches and matches."""
+
+    day = models.DateField()
+    gateway = models.CharField(max_length=32)
+    report_sha256 = models.CharField(max_length=64)
+    matched = models.PositiveIntegerField(default=0)
+    mismatched = models.PositiveIntegerField(default=0)
+    ran_at = models.DateTimeField(auto_now_add=True)
+    ran_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-day", "-ran_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.day}"
+
+
+class ReconciliationLine(models.Model):
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", _("Khớp")
+        MISSING_IN_REPORT = "missing_in_report", _("Đã ghi nhận ở PopID, không có trong bảng kê của ngân hàng")
+        MISSING_HERE = "missing_here", _("Có trong bảng kê của ngân hàng, PopID không ghi nhận")
+        AMOUNT_DIFFERS = "amount_differs", _("Số tiền khác nhau")
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=10)  # payment | refund
+    order_id = models.CharField(max_length=40)
+    reference = models.CharField(max_length=100, blank=True)
+    purpose = models.CharField(max_length=20, blank=True)
+    amount_here = models.BigIntegerField(null=True, blank=True)
+    amount_in_report = models.BigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["outcome", "order_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}:{self.outcome}"

@@ -24,18 +24,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from popid.identity.models import CitizenAccount
 from popid.services import dossiers
 from popid.services.errors import (
-    NoticeReplayed,
-    NoticeStale,
-    PaymentAmountMismatch,
     PaymentNotExpected,
-    PaymentOrderNotFound,
     SubmissionNotFound,
 )
 from popid.services.models import (
@@ -43,17 +39,20 @@ from popid.services.models import (
     Dossier,
     DossierAttachment,
     Payment,
-    PaymentNotice,
+    PaymentPurpose,
     PaymentState,
     Submission,
     SubmissionAttachment,
     SubmissionState,
 )
+from popid.services.payments import ledger
 from popid.services.payments.base import Gateway, Notice, get_gateway
 from popid.services.procedures import get_procedure
 
 logger = logging.getLogger(__name__)
-NOTICE_MAX_AGE = timedelta(minutes=5)
+# A paid submission that still cannot become a dossier after this long is given up and its fee
+# refunded (the citizen sees the refund on the submission's page).
+REFUND_AFTER = timedelta(days=3)
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
@@ -115,10 +114,6 @@ def abandon(*, account: CitizenAccount, public_id: str) -> Submission:
 
 
 # --- 2. pay -------------------------------------------------------------------------------------
-def _order_id() -> str:
-    return f"DVC{timezone.now():%y%m%d}{secrets.token_hex(6).upper()}"
-
-
 def start_payment(*, account: CitizenAccount, public_id: str, return_url: str, callback_url: str,
                   gateway: Gateway | None = None) -> tuple[Payment, str]:
     """Open (or reuse the open) payment for the submission's fee; returns the payer's page."""
@@ -133,8 +128,10 @@ def start_payment(*, account: CitizenAccount, public_id: str, return_url: str, c
         payment = (Payment.objects.filter(submission=submission, state=PaymentState.PENDING, gateway=gateway.name)
                    .order_by("-created_at").first())
         if payment is None:
-            payment = Payment.objects.create(order_id=_order_id(), submission=submission, amount=submission.fee,
-                                             channel=Channel.ONLINE, gateway=gateway.name)
+            payment = ledger.open_payment(purpose=PaymentPurpose.DOSSIER_FEE, amount=submission.fee,
+                                          gateway=gateway.name, prefix="DVC", submission=submission,
+                                          channel=Channel.ONLINE,
+                                          description=f"{_('Lệ phí')}: {submission.procedure_code}")
     procedure = get_procedure(submission.procedure_code)
     url = gateway.start(order_id=payment.order_id, amount=payment.amount,
                         description=f"{_('Lệ phí')}: {procedure.name}",
@@ -146,42 +143,34 @@ def start_payment(*, account: CitizenAccount, public_id: str, return_url: str, c
 # --- 3. the gateway's notice ----------------------------------------------------------------------
 def process_notice(body: bytes, signature: str, *, source: str = "callback", gateway: Gateway | None = None,
                    now: datetime | None = None) -> Payment:
-    """Verify and apply a gateway notice; anything wrong raises before a row is written."""
-    gateway = gateway or get_gateway()
-    notice = gateway.verify(body, signature)
-    now = now or timezone.now()
-    if abs(now - notice.timestamp) > NOTICE_MAX_AGE:
-        raise NoticeStale(field="timestamp")
-    with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(order_id=notice.order_id, gateway=gateway.name).first()
-        if payment is None:
-            raise PaymentOrderNotFound(field="order_id")
-        if notice.amount != payment.amount or notice.currency != payment.currency:
-            raise PaymentAmountMismatch(field="amount")
-        try:
-            with transaction.atomic():
-                PaymentNotice.objects.create(nonce=notice.nonce, payment=payment, status=notice.status,
-                                             source=source[:10], sent_at=notice.timestamp)
-        except IntegrityError:
-            raise NoticeReplayed(field="nonce") from None
-        submission = Submission.objects.select_for_update().get(pk=payment.submission_id)
-        _record(payment, submission, notice, now)
-        after_payment_recorded(payment)
-        _submit_in_savepoint(submission)
-    return payment
+    """Verify and apply a gateway notice (any purpose: the ledger dispatches on the order)."""
+    return ledger.process_notice(body, signature, source=source, gateway=gateway, now=now)
+
+
+def on_fee_notice(payment: Payment, notice: Notice, now: datetime) -> None:
+    """The ledger's handler for dossier fees (inside its transaction, the payment locked)."""
+    assert payment.submission_id is not None
+    submission = Submission.objects.select_for_update().get(pk=payment.submission_id)
+    _record(payment, submission, notice, now)
+    after_payment_recorded(payment)
+    _submit_in_savepoint(submission)
 
 
 def _record(payment: Payment, submission: Submission, notice: Notice, now: datetime) -> None:
     if notice.status == PaymentState.PAID and payment.state != PaymentState.PAID:
-        # money taken is recorded whatever happened before (even after a decline or an abandon)
-        payment.state, payment.paid_at, payment.gateway_reference = PaymentState.PAID, now, notice.reference
-        payment.save(update_fields=["state", "paid_at", "gateway_reference", "updated_at"])
-        if submission.dossier_id is None and submission.state != SubmissionState.PAID:
+        other_paid = Payment.objects.filter(submission=submission, state=PaymentState.PAID).exclude(pk=payment.pk)
+        ledger.record_paid(payment, notice, now)
+        if other_paid.exists() or submission.state == SubmissionState.ABANDONED:
+            # the fee was paid twice (two open orders both paid), or after the citizen dropped the
+            # submission: this money buys nothing, it goes back
+            ledger.open_refund(payment, reason=str(_("Lệ phí đã được nộp cho hồ sơ này") if other_paid.exists()
+                                                  else _("Hồ sơ đã hủy trước khi thanh toán")),
+                               requested_by="system:services")
+        elif submission.dossier_id is None and submission.state != SubmissionState.PAID:
             submission.state = SubmissionState.PAID
             submission.save(update_fields=["state", "updated_at"])
-    elif notice.status == PaymentState.DECLINED and payment.state == PaymentState.PENDING:
-        payment.state, payment.declined_at = PaymentState.DECLINED, now
-        payment.save(update_fields=["state", "declined_at", "updated_at"])
+    elif notice.status == PaymentState.DECLINED:
+        ledger.record_declined(payment, now)
 
 
 def _submit_in_savepoint(submission: Submission) -> None:
@@ -230,15 +219,7 @@ def submit_paid(submission_pk: int) -> Dossier | None:
 
 def query_gateway(payment: Payment, *, gateway: Gateway | None = None) -> Payment:
     """Ask the gateway about a pending payment and apply its signed answer like a callback."""
-    gateway = gateway or get_gateway(payment.gateway)
-    answer = gateway.query(payment.order_id)
-    if answer is None:
-        return payment
-    try:
-        return process_notice(answer.body, answer.signature, source="query", gateway=gateway)
-    except NoticeReplayed:  # answered concurrently by a callback: nothing left to do
-        payment.refresh_from_db()
-        return payment
+    return ledger.query_gateway(payment, gateway=gateway)
 
 
 def reconcile_submission(submission: Submission) -> Submission:
@@ -261,13 +242,34 @@ class ReconcileReport:
     recorded_paid: int = 0
     submitted: int = 0
     still_pending: int = 0
+    refunded: int = 0
 
 
-def reconcile(*, older_than: timedelta = timedelta(0)) -> ReconcileReport:
-    """Everything: pending payments are asked about, paid submissions without a dossier submitted."""
+def give_up_and_refund(submission_pk: int, *, reason: str, requested_by: str = "system:services") -> Submission:
+    """A paid submission that never became a dossier: dropped, its paid fee refunded through the
+    gateway. Idempotent (a dropped submission's refund is the same refund)."""
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().get(pk=submission_pk)
+        if submission.dossier_id is not None:
+            raise PaymentNotExpected()
+        if submission.state != SubmissionState.ABANDONED:
+            submission.state, submission.last_error = SubmissionState.ABANDONED, reason[:500]
+            submission.save(update_fields=["state", "last_error", "updated_at"])
+        refunds = [ledger.open_refund(p, reason=reason, requested_by=requested_by)
+                   for p in Payment.objects.select_for_update().filter(submission=submission, state=PaymentState.PAID)]
+    for refund in refunds:
+        ledger.send_refund(refund)
+    return submission
+
+
+def reconcile(*, older_than: timedelta = timedelta(0), now: datetime | None = None) -> ReconcileReport:
+    """Everything: pending payments are asked about, paid submissions without a dossier submitted
+    (given up and refunded after ``REFUND_AFTER``), refunds the gateway missed sent again."""
     report = ReconcileReport()
-    cutoff = timezone.now() - older_than
-    for payment in Payment.objects.filter(state=PaymentState.PENDING, created_at__lte=cutoff).order_by("pk"):
+    now = now or timezone.now()
+    cutoff = now - older_than
+    for payment in Payment.objects.filter(state=PaymentState.PENDING, created_at__lte=cutoff,
+                                          purpose=PaymentPurpose.DOSSIER_FEE).order_by("pk"):
         report.queried += 1
         if query_gateway(payment).state == PaymentState.PAID:
             report.recorded_paid += 1
@@ -280,6 +282,13 @@ def reconcile(*, older_than: timedelta = timedelta(0)) -> ReconcileReport:
             dossier = None
         if dossier is not None:
             report.submitted += 1
+            continue
+        paid_at = (Payment.objects.filter(submission_id=pk, state=PaymentState.PAID).order_by("paid_at")
+                   .values_list("paid_at", flat=True).first())
+        if paid_at is not None and paid_at <= now - REFUND_AFTER:
+            give_up_and_refund(pk, reason=str(_("Hồ sơ không nộp được sau khi thanh toán; hoàn lệ phí")))
+            report.refunded += 1
         else:
             report.still_pending += 1
+    ledger.retry_refunds()
     return report

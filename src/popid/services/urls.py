@@ -1,10 +1,12 @@
 from django.urls import path
 
-from popid.services import counter_views, ct07_views, stats_views, views
+from popid.services import counter_views, ct07_views, reconciliation_views, stats_views, views
 
 app_name = "services"
 urlpatterns = [
     path("statistics/", stats_views.statistics_page, name="statistics"),
+    path("doi-soat/", reconciliation_views.runs, name="reconciliation"),
+    path("doi-soat/<int:pk>/", reconciliation_views.run_detail, name="reconciliation_run"),
     path("dossiers/", views.queue, name="dossier_queue"),
     path("counter/", counter_views.counter_intake, name="counter_intake"),
     path("dossiers/<str:code>/", views.dossier_detail, name="dossier_detail"),

@@ -5,6 +5,8 @@ notices to the callback. Errors are RFC 9457 problem JSON."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.http import HttpRequest
@@ -20,7 +22,14 @@ from popid.services.errors import NoticeMalformed
 from popid.services.payments.sandbox import NOTICE_OPENAPI, SIGNATURE_HEADER
 from popid.traffic import services
 from popid.traffic.errors import InvalidEvidence
-from popid.traffic.schemas import CallbackOut, DetectionIn, DetectionOut
+from popid.traffic.schemas import (
+    BatchItemOut,
+    CallbackOut,
+    DetectionBatchIn,
+    DetectionBatchOut,
+    DetectionIn,
+    DetectionOut,
+)
 
 router = Router(tags=["traffic"])
 DETECTION_FIELD = Form(..., description="the detection as JSON (DetectionIn)")
@@ -54,6 +63,41 @@ def post_detection(request: HttpRequest, detection: str = DETECTION_FIELD,
         "id": row.pk, "created": created, "state": row.state, "manual_reason": row.manual_reason,
         "plate": row.plate_display or row.plate_text, "violation_code": row.violation_code,
         "evidence_sha256": [i.sha256 for i in row.images.all()]}
+
+
+@router.post("/detections/batch", auth=AGENCY_AUTH, response={200: DetectionBatchOut, **PROBLEMS},
+             summary="Gửi tối đa 100 phát hiện một lần (JSON, ảnh base64); mỗi phát hiện được xử lý riêng")
+@operation_requires(Permission.AGENCY_EXCHANGE)
+def post_detection_batch(request: HttpRequest, body: DetectionBatchIn) -> Any:
+    """Each item goes through the same service as a single detection, in its own transaction:
+    idempotent per item (device, plate, time), a refused item writes nothing and does not stop the
+    others; the answer lists every item's outcome in order."""
+    from popid.core.errors import DomainError
+
+    subsystem = require_scope(request, Service.TRAFFIC_DETECTIONS)
+    source = f"{subsystem.agency.code}/{subsystem.code}"
+    results: list[BatchItemOut] = []
+    for index, item in enumerate(body.detections):
+        values = item.model_dump(exclude={"evidence"})
+        try:
+            images = []
+            for n, encoded in enumerate(item.evidence):
+                if len(encoded) > services.MAX_IMAGE_BYTES * 4 // 3 + 8:
+                    raise InvalidEvidence(field=f"evidence[{n}]")
+                try:
+                    content = base64.b64decode(encoded, validate=True)
+                except (binascii.Error, ValueError):
+                    raise InvalidEvidence(field=f"evidence[{n}]") from None
+                images.append(services.IncomingImage(name=f"evidence-{n}", content=content))
+            row, created = services.ingest_detection(source=source, data=services.IncomingDetection(
+                images=images, **values))
+        except DomainError as exc:
+            results.append(BatchItemOut(index=index, status=422, code=exc.code, errors=exc.errors()))
+            continue
+        results.append(BatchItemOut(index=index, status=201 if created else 200, id=row.pk, state=row.state,
+                                    manual_reason=row.manual_reason))
+    return {"created": sum(r.status == 201 for r in results), "replayed": sum(r.status == 200 for r in results),
+            "refused": sum(r.status == 422 for r in results), "results": results}
 
 
 @router.post("/payments/callback", auth=None, response={200: CallbackOut, **PROBLEMS},

@@ -151,43 +151,15 @@ class FineNotice(models.Model):
         return f"{self.account_id}:{self.decision_id}"
 
 
-class FinePaymentState(models.TextChoices):
-    PENDING = "pending", _("Chờ thanh toán")
-    PAID = "paid", _("Đã thanh toán")
-    DECLINED = "declined", _("Không thành công")
-
-
 class FinePayment(models.Model):
-    order_id = models.CharField(max_length=40, unique=True)
+    """Links one payment of the shared ledger (``services.Payment``, purpose ``traffic_fine``: its
+    order, amount, state, gateway notices and refund) to the decision it pays."""
+
+    payment = models.OneToOneField("public_services.Payment", on_delete=models.PROTECT, related_name="fine")
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="payments")
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3, default="VND")
-    gateway = models.CharField(max_length=32)
-    state = models.CharField(max_length=10, choices=FinePaymentState.choices, default=FinePaymentState.PENDING)
-    gateway_reference = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["decision"], condition=models.Q(state="paid"),
-                                               name="traffic_one_paid_payment_per_decision")]
 
     def __str__(self) -> str:
-        return self.order_id
-
-
-class FinePaymentNotice(models.Model):
-    """Every accepted gateway notice; the unique nonce makes a replayed notice fail."""
-
-    nonce = models.CharField(max_length=64, unique=True)
-    payment = models.ForeignKey(FinePayment, on_delete=models.CASCADE, related_name="notices")
-    status = models.CharField(max_length=10)
-    source = models.CharField(max_length=10)
-    sent_at = models.DateTimeField()
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.payment_id}:{self.status}"
+        return f"{self.decision_id}:{self.payment_id}"
 
 
 class NominationState(models.TextChoices):

@@ -36,3 +36,31 @@ class DetectionOut(BaseModel):
 class CallbackOut(BaseModel):
     order_id: str
     state: str
+
+
+class BatchDetectionIn(DetectionIn):
+    evidence: list[str] = Field(default_factory=list, max_length=4,
+                                description="evidence images, base64 (JPEG or PNG, at most 2 MB each)")
+
+
+class DetectionBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    detections: list[BatchDetectionIn] = Field(min_length=1, max_length=100)
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    status: int  # 201 created, 200 replay of a stored detection, 422 refused (nothing written)
+    id: int | None = None
+    state: str = ""
+    manual_reason: str = ""
+    code: str = ""
+    errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+class DetectionBatchOut(BaseModel):
+    created: int
+    replayed: int
+    refused: int
+    results: list[BatchItemOut]

@@ -6,10 +6,8 @@ Each command is keyword-only, runs in one transaction and leaves nothing behind 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,8 +23,9 @@ from popid.core.errors import ValidationFailed
 from popid.core.messaging import send_sms
 from popid.documents.models import DrivingLicence, LicenceStatus, VehicleRegistration
 from popid.identity.models import CitizenAccount
-from popid.services.errors import NoticeReplayed, NoticeStale, PaymentAmountMismatch, PaymentOrderNotFound
-from popid.services.payments.base import Gateway, get_gateway
+from popid.services.models import Payment, PaymentPurpose, PaymentState, Refund
+from popid.services.payments import ledger
+from popid.services.payments.base import Gateway, Notice, get_gateway
 from popid.traffic.catalogue import Violation, get_violation
 from popid.traffic.errors import (
     AmountOutOfRange,
@@ -52,8 +51,6 @@ from popid.traffic.models import (
     EvidenceImage,
     FineNotice,
     FinePayment,
-    FinePaymentNotice,
-    FinePaymentState,
     ManualReason,
     NominationState,
     VehicleKind,
@@ -72,7 +69,6 @@ OWNER_PURPOSE = "Xác định chủ phương tiện vi phạm giao thông (phạ
 LEGAL_BASIS = "Luật Xử lý vi phạm hành chính 2012; Nghị định 168/2024/NĐ-CP"
 OWNER_FIELDS = ["vehicle_registration", "full_name", "id_number"]
 MOTORBIKE_CLASSES = {"A1", "A", "A2", "A3", "A4"}
-NOTICE_MAX_AGE = timedelta(minutes=5)
 
 
 def _invalid(field_name: str, reason: str, message: str) -> ValidationFailed:
@@ -307,6 +303,21 @@ def _notify_owner(decision: Decision) -> None:
     transaction.on_commit(lambda: [send_sms(p, text) for p in sorted(phones)])
 
 
+def overdue_decisions(vehicle: VehicleRegistration) -> list[Decision]:
+    """Unpaid decisions on this vehicle whose payment deadline has passed."""
+    return list(Decision.objects.filter(vehicle=vehicle, state=DecisionState.UNPAID,
+                                        due_on__lt=timezone.localdate()).order_by("due_on", "pk"))
+
+
+def overdue_fine_holds(vehicle: VehicleRegistration) -> list[str]:
+    """The documents app's vehicle hold: every overdue unpaid fine refuses a registration change
+    (the registration authority waits until a camera-detected fine is settled; the article of
+    Circular 73/2024/TT-BCA that says so is not verified here, see docs/traffic.md)."""
+    return [_("Quyết định xử phạt %(n)s quá hạn nộp phạt từ %(d)s (%(a)s đồng, gồm tiền chậm nộp)") % {
+        "n": d.number, "d": d.due_on.strftime("%d/%m/%Y"), "a": f"{d.amount_due():,}".replace(",", ".")}
+        for d in overdue_decisions(vehicle)]
+
+
 # --- payment -----------------------------------------------------------------------------------------
 def decision_for_payer(*, number: str, plate: str) -> Decision:
     """Anyone holding the decision number and the plate may pay; a wrong plate looks like a
@@ -318,12 +329,9 @@ def decision_for_payer(*, number: str, plate: str) -> Decision:
     return decision
 
 
-def _order_id() -> str:
-    return f"TF{timezone.now():%y%m%d}{secrets.token_hex(6).upper()}"
-
-
 def start_fine_payment(*, number: str, plate: str, return_url: str, callback_url: str,
-                       gateway: Gateway | None = None) -> tuple[FinePayment, str]:
+                       gateway: Gateway | None = None) -> tuple[Payment, str]:
+    """Open (or reuse the open) payment of the amount due today in the shared payment ledger."""
     gateway = gateway or get_gateway()
     with transaction.atomic():
         decision = decision_for_payer(number=number, plate=plate)
@@ -333,72 +341,50 @@ def start_fine_payment(*, number: str, plate: str, return_url: str, callback_url
         if decision.state == DecisionState.CANCELLED or decision.appeals.filter(state=AppealState.PENDING).exists():
             raise AppealNotAllowed(_("Quyết định đang được giải quyết khiếu nại hoặc đã bị hủy"))
         due = decision.amount_due()
-        payment = (FinePayment.objects.filter(decision=decision, state=FinePaymentState.PENDING, amount=due,
-                                              gateway=gateway.name).order_by("-created_at").first())
+        payment = (Payment.objects.filter(fine__decision=decision, state=PaymentState.PENDING, amount=due,
+                                          gateway=gateway.name).order_by("-created_at").first())
         if payment is None:
-            payment = FinePayment.objects.create(order_id=_order_id(), decision=decision, amount=due,
-                                                 gateway=gateway.name)
-    url = gateway.start(order_id=payment.order_id, amount=payment.amount,
-                        description=f"Nộp phạt quyết định {decision.number}",
+            payment = ledger.open_payment(purpose=PaymentPurpose.TRAFFIC_FINE, amount=due, gateway=gateway.name,
+                                          prefix="TF", description=f"Nộp phạt quyết định {decision.number}")
+            FinePayment.objects.create(payment=payment, decision=decision)
+    url = gateway.start(order_id=payment.order_id, amount=payment.amount, description=payment.description,
                         return_url=return_url.replace("ORDER_ID", payment.order_id), callback_url=callback_url)
     return payment, url
 
 
 def process_fine_notice(body: bytes, signature: str, *, source: str = "callback", gateway: Gateway | None = None,
-                        now: datetime | None = None) -> FinePayment:
-    """Verify and apply a gateway notice: signature, freshness (±5 min), unseen nonce, known order,
-    exact amount. A paid notice closes the decision and deducts the points in the same transaction;
-    a second payment of a closed decision is recorded but deducts nothing twice."""
-    gateway = gateway or get_gateway()
-    notice = gateway.verify(body, signature)
-    now = now or timezone.now()
-    if abs(now - notice.timestamp) > NOTICE_MAX_AGE:
-        raise NoticeStale(field="timestamp")
-    with transaction.atomic():
-        payment = FinePayment.objects.select_for_update().filter(order_id=notice.order_id,
-                                                                 gateway=gateway.name).first()
-        if payment is None:
-            raise PaymentOrderNotFound(field="order_id")
-        if notice.amount != payment.amount or notice.currency != payment.currency:
-            raise PaymentAmountMismatch(field="amount")
-        try:
-            with transaction.atomic():
-                FinePaymentNotice.objects.create(nonce=notice.nonce, payment=payment, status=notice.status,
-                                                 source=source[:10], sent_at=notice.timestamp)
-        except IntegrityError:
-            raise NoticeReplayed(field="nonce") from None
-        if notice.status == "declined" and payment.state == FinePaymentState.PENDING:
-            payment.state = FinePaymentState.DECLINED
-            payment.save(update_fields=["state"])
-        elif notice.status == "paid" and payment.state != FinePaymentState.PAID:
-            decision = Decision.objects.select_for_update().get(pk=payment.decision_id)
-            if decision.state in {DecisionState.PAID, DecisionState.CANCELLED}:
-                # money taken twice for one fine, or for a fine cancelled on appeal: kept as a declined
-                # duplicate for the reconciliation list (refunds are not built yet)
-                payment.state, payment.gateway_reference = FinePaymentState.DECLINED, notice.reference
-                payment.save(update_fields=["state", "gateway_reference"])
-                logger.warning("duplicate payment %s for a closed decision", payment.order_id)
-                return payment
-            payment.state, payment.paid_at, payment.gateway_reference = FinePaymentState.PAID, now, notice.reference
-            payment.save(update_fields=["state", "paid_at", "gateway_reference"])
-            decision.state, decision.paid_at, decision.paid_amount = DecisionState.PAID, now, payment.amount
-            _deduct_points(decision)
-            decision.save(update_fields=["state", "paid_at", "paid_amount", "deducted_licence", "deduction_note"])
-    return payment
+                        now: datetime | None = None) -> Payment:
+    """Verify and apply a gateway notice through the shared ledger (signature, freshness ±5 min,
+    unseen nonce, known order, exact amount); the ledger calls ``on_fine_notice``."""
+    return ledger.process_notice(body, signature, source=source, gateway=gateway, now=now)
 
 
-def reconcile_payment(payment: FinePayment, *, gateway: Gateway | None = None) -> FinePayment:
+def on_fine_notice(payment: Payment, notice: Notice, now: datetime) -> None:
+    """The ledger's handler for traffic fines (inside its transaction, the payment locked). A paid
+    notice closes the decision and deducts the points; money taken for a decision already paid or
+    cancelled on appeal is recorded as paid and refunded in full through the gateway."""
+    if notice.status == "declined":
+        ledger.record_declined(payment, now)
+        return
+    if payment.state == PaymentState.PAID:
+        return
+    decision_id = FinePayment.objects.filter(payment=payment).values_list("decision_id", flat=True).get()
+    decision = Decision.objects.select_for_update().get(pk=decision_id)
+    ledger.record_paid(payment, notice, now)
+    if decision.state in {DecisionState.PAID, DecisionState.CANCELLED}:
+        reason = (_("Quyết định đã được nộp phạt trước đó") if decision.state == DecisionState.PAID
+                  else _("Quyết định đã bị hủy theo kết quả khiếu nại"))
+        ledger.open_refund(payment, reason=str(reason), requested_by="system:traffic")
+        logger.warning("payment %s for closed decision %s: refunded", payment.order_id, decision.number)
+        return
+    decision.state, decision.paid_at, decision.paid_amount = DecisionState.PAID, now, payment.amount
+    _deduct_points(decision)
+    decision.save(update_fields=["state", "paid_at", "paid_amount", "deducted_licence", "deduction_note"])
+
+
+def reconcile_payment(payment: Payment, *, gateway: Gateway | None = None) -> Payment:
     """Ask the gateway about a pending payment (the return page, or a lost callback)."""
-    gateway = gateway or get_gateway()
-    if payment.state != FinePaymentState.PENDING:
-        return payment
-    signed = gateway.query(payment.order_id)
-    if signed is None:
-        return payment
-    with contextlib.suppress(NoticeReplayed):
-        process_fine_notice(signed.body, signed.signature, source="query", gateway=gateway)
-    payment.refresh_from_db()
-    return payment
+    return ledger.query_gateway(payment, gateway=gateway)
 
 
 def responsible_licence(decision: Decision) -> DrivingLicence | None:
@@ -532,23 +518,23 @@ class ReconcileReport:
     queried: int = 0
     recorded_paid: int = 0
     still_pending: int = 0
-    to_refund: list[str] = field(default_factory=list)  # money taken for a closed or cancelled decision
+    refunds: list[str] = field(default_factory=list)  # money given back for a closed or cancelled decision
 
 
 def reconcile(*, older_than: timedelta = timedelta(0), gateway: Gateway | None = None) -> ReconcileReport:
     """Ask the gateway about every pending fine payment (a lost callback is recovered; safe to run
-    any time, it never applies a payment twice) and list the payments that took money for a
-    decision already paid or cancelled, which need a refund."""
+    any time, it never applies a payment twice), send refunds still pending, and list the refunds."""
     gateway = gateway or get_gateway()
     report = ReconcileReport()
     cutoff = timezone.now() - older_than
-    for payment in FinePayment.objects.filter(state=FinePaymentState.PENDING, gateway=gateway.name,
-                                              created_at__lte=cutoff).order_by("pk"):
+    for payment in Payment.objects.filter(purpose=PaymentPurpose.TRAFFIC_FINE, state=PaymentState.PENDING,
+                                          gateway=gateway.name, created_at__lte=cutoff).order_by("pk"):
         report.queried += 1
-        if reconcile_payment(payment, gateway=gateway).state == FinePaymentState.PAID:
+        if reconcile_payment(payment, gateway=gateway).state == PaymentState.PAID:
             report.recorded_paid += 1
-        elif payment.state == FinePaymentState.PENDING:
+        elif payment.state == PaymentState.PENDING:
             report.still_pending += 1
-    report.to_refund = list(FinePayment.objects.filter(state=FinePaymentState.DECLINED).exclude(gateway_reference="")
-                            .order_by("pk").values_list("order_id", flat=True))
+    ledger.retry_refunds(gateway=gateway)
+    report.refunds = [f"{r.payment.order_id} {r.get_state_display()}" for r in Refund.objects.filter(
+        payment__purpose=PaymentPurpose.TRAFFIC_FINE).select_related("payment").order_by("pk")]
     return report

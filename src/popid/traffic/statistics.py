@@ -11,11 +11,12 @@ from datetime import date
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncWeek
 
+from popid.core import admin_units
 from popid.core.access import Actor
 from popid.traffic.models import Detection
 
 CSV_COLUMNS = ["week", "commune_code", "violation_code", "detections", "decisions", "paid", "revenue_vnd",
-               "points_deducted"]
+               "points_deducted", "paid_rate_percent", "commune_name"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,15 @@ class Row:
     paid: int
     revenue: int
     points: int
+
+    @property
+    def paid_rate(self) -> float | None:
+        """Paid decisions per decision (%), None without a decision."""
+        return round(100 * self.paid / self.decisions, 1) if self.decisions else None
+
+    @property
+    def commune_name(self) -> str:
+        return admin_units.commune_label(self.commune_code)
 
 
 def weekly(*, actor: Actor, since: date | None = None) -> list[Row]:
@@ -51,5 +61,32 @@ def to_csv(rows: list[Row]) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         writer.writerow([r.week.isoformat(), r.commune_code, r.violation_code, r.detections, r.decisions, r.paid,
-                         r.revenue, r.points])
+                         r.revenue, r.points, "" if r.paid_rate is None else r.paid_rate, r.commune_name])
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Totals:
+    detections: int = 0
+    decisions: int = 0
+    paid: int = 0
+    revenue: int = 0
+    points: int = 0
+
+    @property
+    def paid_rate(self) -> float | None:
+        return round(100 * self.paid / self.decisions, 1) if self.decisions else None
+
+
+def totals_by(rows: list[Row], key: str) -> list[tuple[object, Totals]]:
+    """Sum the rows per ``week``, ``commune_code`` or ``violation_code`` (order of first appearance
+    for weeks, newest first; by revenue then decisions for the others)."""
+    sums: dict[object, list[int]] = {}
+    for r in rows:
+        acc = sums.setdefault(getattr(r, key), [0, 0, 0, 0, 0])
+        for i, value in enumerate((r.detections, r.decisions, r.paid, r.revenue, r.points)):
+            acc[i] += value
+    out = [(k, Totals(*v)) for k, v in sums.items()]
+    if key != "week":
+        out.sort(key=lambda item: (-item[1].revenue, -item[1].decisions, str(item[0])))
+    return out

@@ -10,19 +10,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from popid.core import admin_units
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission, requires
 from popid.identity.oidc.provider import issuer_for
+from popid.services.models import Refund
 from popid.traffic import decision_pdf, selectors, services
 from popid.traffic.catalogue import get_violation
 from popid.traffic.models import (
@@ -31,9 +36,8 @@ from popid.traffic.models import (
     DetectionState,
     DriverNomination,
     EvidenceImage,
-    FinePayment,
-    FinePaymentState,
 )
+from popid.web import charts
 from popid.web.shell import CitizenRequest, ConsoleRequest, apply_domain_error, citizen_view, officer_view
 
 
@@ -184,10 +188,55 @@ def statistics_page(request: ConsoleRequest) -> HttpResponse:
         response = HttpResponse(statistics.to_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="phat-nguoi-thong-ke.csv"'
         return response
-    totals = {"detections": sum(r.detections for r in rows), "decisions": sum(r.decisions for r in rows),
-              "paid": sum(r.paid for r in rows), "revenue": sum(r.revenue for r in rows),
-              "points": sum(r.points for r in rows)}
-    return render(request, "traffic/statistics.html", {"rows": rows[:500], "totals": totals})
+    weeks = statistics.totals_by(rows, "week")[:WEEKS_CHARTED][::-1]
+    communes = statistics.totals_by(rows, "commune_code")[:TOP_CHARTED]
+    violations = statistics.totals_by(rows, "violation_code")[:TOP_CHARTED]
+    totals = statistics.Totals(*(sum(getattr(r, f) for r in rows)
+                                 for f in ("detections", "decisions", "paid", "revenue", "points")))
+    return render(request, "traffic/statistics.html", {
+        "rows": rows[:500], "totals": totals, "may_reconcile": request.actor.has(Permission.PAYMENTS_RECONCILE),
+        "weekly_chart": _weekly_chart(weeks), "commune_chart": _money_chart(
+            [(admin_units.commune_label(str(code)), t) for code, t in communes]),
+        "violation_chart": _violation_chart(violations)})
+
+
+WEEKS_CHARTED, TOP_CHARTED = 12, 15
+DETECTION_FILL, DECISION_FILL, PAID_FILL, MONEY_FILL = "#8a97a8", "#1f5fa8", "#2e7d32", "#00838f"
+
+
+def _count_chart(items: list[tuple[str, float, str, str]]) -> charts.Chart:
+    maximum = float(max((n for _l, n, _v, _f in items), default=0))
+    return charts.bar_chart(items, maximum, [round(maximum * t) for t in (0, 0.5, 1)] if maximum else [])
+
+
+def _weekly_chart(weeks: list[tuple[object, Any]]) -> charts.Chart:
+    """Per week: detections, decisions and paid decisions (with the paid rate), one bar each."""
+    items: list[tuple[str, float, str, str]] = []
+    for week, t in weeks:
+        label = week.strftime("%d/%m/%Y") if hasattr(week, "strftime") else str(week)
+        rate = "" if t.paid_rate is None else f" ({number_format(t.paid_rate, 1)}%)"
+        items += [(_("Tuần %(w)s · phát hiện") % {"w": label}, t.detections, str(t.detections), DETECTION_FILL),
+                  (_("Tuần %(w)s · quyết định") % {"w": label}, t.decisions, str(t.decisions), DECISION_FILL),
+                  (_("Tuần %(w)s · đã nộp") % {"w": label}, t.paid, f"{t.paid}{rate}", PAID_FILL)]
+    return _count_chart(items)
+
+
+def _money_chart(items: list[tuple[str, Any]]) -> charts.Chart:
+    """Revenue (VND actually paid) per commune, with the points deducted in the label."""
+    rows = [(_("%(u)s · %(p)d điểm") % {"u": label, "p": t.points}, float(t.revenue),
+             f"{t.revenue:,}".replace(",", "."), MONEY_FILL) for label, t in items]
+    maximum = float(max((n for _l, n, _v, _f in rows), default=0))
+    return charts.bar_chart(rows, maximum, [round(maximum * t) for t in (0, 0.5, 1)] if maximum else [])
+
+
+def _violation_chart(items: list[tuple[object, Any]]) -> charts.Chart:
+    rows = []
+    for code, t in items:
+        violation = get_violation(str(code))
+        text = (violation.en if get_language() == "en" else violation.vi) if violation else ""
+        name = f"{code} · {text}" if text else str(code)
+        rows.append((name, t.decisions, str(t.decisions), DECISION_FILL))
+    return _count_chart(rows)
 
 
 # --- citizen portal ----------------------------------------------------------------------------------
@@ -207,11 +256,16 @@ def _my_fines_page(request: CitizenRequest, *, form_for: str = "", form: forms.F
                                 else AppealForm())
         decision.open_nomination = next((n for n in decision.nominations.all() if n.state != "declined"), None)
         decision.name_form = form if form is not None and decision.number == form_for else NameDriverForm()
+        decision.refunds = list(  # type: ignore[attr-defined]
+            Refund.objects.filter(payment__fine__decision=decision).select_related("payment").order_by("requested_at"))
     request.account.fine_notices.filter(read_at__isnull=True).update(read_at=services.timezone.now())
     nominations = list(DriverNomination.objects.filter(nominee_id=request.account.person_id, state="pending")
                        .select_related("decision"))
-    return render(request, "traffic/my_fines.html", {"decisions": decisions, "nominations": nominations,
-                                                     "citizen": request.account}, status=status)
+    today = services.timezone.localdate()
+    overdue = [d for d in decisions if d.state == "unpaid" and d.due_on < today]
+    return render(request, "traffic/my_fines.html", {
+        "decisions": decisions, "nominations": nominations, "citizen": request.account, "overdue": overdue,
+        "overdue_total": sum(d.amount_due(today) for d in overdue)}, status=status)
 
 
 @citizen_view
@@ -329,12 +383,16 @@ def _callback_url(request: HttpRequest) -> str:
 @never_cache
 @require_GET
 def payment_return(request: HttpRequest, order_id: str) -> HttpResponse:
-    payment = FinePayment.objects.select_related("decision").filter(order_id=order_id).first()
+    from popid.services.models import Payment, PaymentState
+
+    payment = Payment.objects.select_related("fine__decision").filter(order_id=order_id, fine__isnull=False).first()
     if payment is None:
         raise Http404
     payment = services.reconcile_payment(payment)
-    return render(request, "traffic/payment_return.html", {"payment": payment, "decision": payment.decision,
-                                                           "paid": payment.state == FinePaymentState.PAID})
+    refund = getattr(payment, "refund", None)
+    return render(request, "traffic/payment_return.html", {
+        "payment": payment, "decision": payment.fine.decision, "refund": refund,
+        "paid": payment.state == PaymentState.PAID and refund is None})
 
 
 @require_GET

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -17,7 +17,9 @@ from django.utils.module_loading import import_string
 from popid.services.errors import NoticeMalformed
 
 GATEWAYS = {"sandbox": "popid.services.payments.sandbox.SandboxGateway"}
-NOTICE_STATUSES = {"paid", "declined"}
+NOTICE_STATUSES = {"paid", "declined", "refunded"}
+# The settlement report: one CSV per day, as banks deliver them (a line per money movement).
+SETTLEMENT_COLUMNS = ["type", "order_id", "refund_id", "amount", "currency", "reference", "settled_at"]
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,11 @@ class Notice:
     order_id: str
     amount: int
     currency: str
-    status: str  # paid | declined
+    status: str  # paid | declined | refunded
     reference: str
     timestamp: datetime
     nonce: str
+    refund_id: str = ""  # a refund notice names the refund it answers
 
     @classmethod
     def from_body(cls, body: bytes) -> Notice:
@@ -47,11 +50,13 @@ class Notice:
             notice = cls(order_id=str(raw["order_id"])[:40], amount=int(raw["amount"]),
                          currency=str(raw["currency"]), status=str(raw["status"]),
                          reference=str(raw.get("reference", ""))[:100], timestamp=timestamp,
-                         nonce=str(raw["nonce"]))
+                         nonce=str(raw["nonce"]), refund_id=str(raw.get("refund_id", ""))[:44])
         except (ValueError, TypeError, KeyError, OverflowError, OSError):
             raise NoticeMalformed() from None
         if notice.status not in NOTICE_STATUSES or not 16 <= len(notice.nonce) <= 64 or isinstance(
                 raw["amount"], bool):
+            raise NoticeMalformed()
+        if notice.status == "refunded" and not notice.refund_id:
             raise NoticeMalformed()
         return notice
 
@@ -67,6 +72,13 @@ class Gateway(Protocol):
 
     def query(self, order_id: str) -> SignedNotice | None:
         """The gateway's signed answer about an order, or None while the payer has not decided."""
+
+    def refund(self, *, order_id: str, refund_id: str, amount: int) -> SignedNotice:
+        """Give a paid order's money back (idempotent on ``refund_id``); the signed answer is a
+        notice with status ``refunded``. Raises if the gateway refuses or cannot be reached."""
+
+    def settlement_report(self, day: date) -> bytes:
+        """The day's settlement report: CSV with ``SETTLEMENT_COLUMNS`` (UTF-8, header line)."""
 
 
 def gateway_name() -> str:

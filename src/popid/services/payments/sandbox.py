@@ -5,22 +5,25 @@ or declines, then a server-to-server callback to PopID with an HMAC-SHA256-signe
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 import logging
 import secrets
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from popid.services.errors import NoticeForged, PaymentOrderNotFound
+from popid.services.errors import NoticeForged, PaymentOrderNotFound, RefundNotAllowed
 from popid.services.models import PaymentState, SandboxCharge
-from popid.services.payments.base import Notice, SignedNotice
+from popid.services.payments.base import SETTLEMENT_COLUMNS, Notice, SignedNotice
 from popid.services.payments.secret import callback_secret
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,15 @@ def notice_for(charge: SandboxCharge, *, timestamp: int | None = None, nonce: st
         "status": charge.state, "reference": charge.bank_reference,
         "timestamp": int(time.time()) if timestamp is None else timestamp, "nonce": nonce or secrets.token_hex(16),
     }, separators=(",", ":"), sort_keys=True).encode()
+    return SignedNotice(body=body, signature=sign(body))
+
+
+def refund_notice_for(charge: SandboxCharge) -> SignedNotice:
+    """The bank's signed answer about a refund it made (status ``refunded``)."""
+    body = json.dumps({
+        "order_id": charge.order_id, "amount": charge.amount, "currency": "VND", "status": "refunded",
+        "refund_id": charge.refund_id, "reference": charge.refund_reference, "timestamp": int(time.time()),
+        "nonce": secrets.token_hex(16)}, separators=(",", ":"), sort_keys=True).encode()
     return SignedNotice(body=body, signature=sign(body))
 
 
@@ -63,6 +75,40 @@ class SandboxGateway:
         if charge is None or charge.state == PaymentState.PENDING:
             return None
         return notice_for(charge)
+
+    @transaction.atomic
+    def refund(self, *, order_id: str, refund_id: str, amount: int) -> SignedNotice:
+        """Give the money of a paid charge back, once: the same ``refund_id`` again answers with the
+        refund already made; another refund of the same charge, a partial one or one of an unpaid
+        charge is refused (as a bank would)."""
+        charge = SandboxCharge.objects.select_for_update().filter(order_id=order_id).first()
+        if charge is None:
+            raise PaymentOrderNotFound()
+        if charge.refund_id and charge.refund_id != refund_id:
+            raise RefundNotAllowed("the charge was already refunded under another refund id")
+        if charge.state != PaymentState.PAID or amount != charge.amount:
+            raise RefundNotAllowed("only the full amount of a paid charge is refunded")
+        if not charge.refund_id:
+            charge.refund_id, charge.refund_reference = refund_id, f"SBR{secrets.token_hex(6).upper()}"
+            charge.refunded_at = timezone.now()
+            charge.save(update_fields=["refund_id", "refund_reference", "refunded_at"])
+        return refund_notice_for(charge)
+
+    def settlement_report(self, day: date) -> bytes:
+        """The bank's CSV for one day (local time): every charge paid and every refund made that day."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SETTLEMENT_COLUMNS)
+        rows: list[list[object]] = []
+        for charge in SandboxCharge.objects.filter(state=PaymentState.PAID, decided_at__date=day):
+            rows.append(["payment", charge.order_id, "", charge.amount, "VND", charge.bank_reference,
+                         timezone.localtime(charge.decided_at).isoformat()])
+        for charge in SandboxCharge.objects.filter(refunded_at__date=day).exclude(refund_id=""):
+            rows.append(["refund", charge.order_id, charge.refund_id, charge.amount, "VND", charge.refund_reference,
+                         timezone.localtime(charge.refunded_at).isoformat()])
+        rows.sort(key=lambda r: (str(r[6]), str(r[1])))
+        writer.writerows(rows)
+        return out.getvalue().encode()
 
     # --- the bank's side ------------------------------------------------------------------------
     @staticmethod

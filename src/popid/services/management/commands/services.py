@@ -25,4 +25,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         report = reconcile(older_than=timedelta(seconds=options["older_than"]))
         self.stdout.write(f"queried={report.queried} recorded_paid={report.recorded_paid} "
-                          f"submitted={report.submitted} still_pending={report.still_pending}")
+                          f"submitted={report.submitted} still_pending={report.still_pending} "
+                          f"refunded={report.refunded}")

@@ -1,5 +1,5 @@
 """`popid traffic import-csv FILE`: import detections from a CSV file (see traffic/imports.py).
-`popid traffic reconcile`: query pending fine payments at the gateway and list refunds needed."""
+`popid traffic reconcile`: query pending fine payments at the gateway, send pending refunds, list refunds."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         imp = sub.add_parser("import-csv", help="import detections (idempotent on device, plate and time)")
         imp.add_argument("file", type=Path)
         imp.add_argument("--source", default="", help="recorded as the detections' source (default csv:<file name>)")
-        rec = sub.add_parser("reconcile", help="query pending fine payments; list payments that need a refund")
+        rec = sub.add_parser("reconcile", help="query pending fine payments; send pending refunds and list them")
         rec.add_argument("--older-than", type=int, default=0, metavar="SECONDS",
                          help="only query payments opened at least this long ago (default 0)")
 
@@ -32,9 +32,9 @@ class Command(BaseCommand):
 
             report = reconcile(older_than=timedelta(seconds=options["older_than"]))
             self.stdout.write(f"queried={report.queried} recorded_paid={report.recorded_paid} "
-                              f"still_pending={report.still_pending} to_refund={len(report.to_refund)}")
-            for order_id in report.to_refund:
-                self.stdout.write(f"refund needed: {order_id}")
+                              f"still_pending={report.still_pending} refunds={len(report.refunds)}")
+            for line in report.refunds:
+                self.stdout.write(f"refund: {line}")
             return
         path: Path = options["file"]
         if not path.is_file():
