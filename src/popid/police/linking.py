@@ -59,6 +59,7 @@ class Query:
     full_name: str
     birth_year: int
     commune_code: str = ""
+    birth_date: str = ""  # ISO, when the whole date is known (a digitised record's "sinh ngày …")
 
     def record(self) -> dict[str, Any]:
         record = empty_record("query")
@@ -67,6 +68,9 @@ class Query:
             record.update(name_exact=parts.exact, name_plain=parts.plain, name_sorted=parts.sorted_tokens,
                           family=parts.family or None, middle=parts.middle or None, given=parts.given or None)
         record["birth_year"] = self.birth_year
+        if self.birth_date:
+            known = date.fromisoformat(self.birth_date)
+            record.update(birth_date=known.isoformat(), birth_month=known.month, birth_day=known.day)
         if self.commune_code:
             record["commune"] = self.commune_code
             record["province"] = admin_units.province_of_commune(self.commune_code)

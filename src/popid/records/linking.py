@@ -7,9 +7,9 @@
 - **Names with birth dates**: a name after a label ("Họ và tên", "Họ tên", "Chủ hộ", …) with a
   birth date ("sinh ngày 12/03/1965", "năm sinh 1965") on the same line or the next two. Both sides
   become the matcher's canonical records (``matching.records``: the same normaliser that fixes
-  Telex/VNI input, splits family/middle/given names and parses partial dates), registry
-  candidates are blocked on the accent-free name and the birth year (index
-  ``person_name_year_pattern``), and each pair is scored by field agreement (``score_pair``).
+  Telex/VNI input, splits family/middle/given names and parses partial dates) and are ranked by
+  the same matcher as a case's person links (``police.linking.rank``: indexed registry candidates
+  scored by Splink's match probability).
 
 Labels are searched on an accent-free copy of each line (OCR often drops a diacritic) whose
 characters align one to one with the original, so the name keeps the diacritics it was read with.
@@ -24,7 +24,8 @@ from typing import Any
 
 from popid.core.text import normalize_text
 from popid.matching.normalise import UnparseableDate, name_parts, parse_birth_date
-from popid.matching.records import PERSON_VALUES, empty_record, record_from_person
+from popid.matching.records import empty_record
+from popid.police.linking import Query, rank
 from popid.registry.models import CancelledIdNumber, Person
 
 PROPOSE_AT = 0.7  # pairs scoring below this are not proposed
@@ -126,27 +127,6 @@ def mention_record(mention: Mention) -> dict[str, Any]:
     return record
 
 
-def score_pair(left: dict[str, Any], right: dict[str, Any]) -> float:
-    """Field agreement of two canonical records, 0–1: name (exact with diacritics 0.5, accent-free
-    0.45, same words in another order 0.35, else 0) plus birth (same full date 0.5, same year and the
-    mention knows only the year 0.35, same year with a different day/month 0.1, else 0)."""
-    if left.get("name_exact") and left["name_exact"] == right.get("name_exact"):
-        name = 0.5
-    elif left.get("name_plain") and left["name_plain"] == right.get("name_plain"):
-        name = 0.45
-    elif left.get("name_sorted") and left["name_sorted"] == right.get("name_sorted"):
-        name = 0.35
-    else:
-        name = 0.0
-    if left.get("birth_date") and left["birth_date"] == right.get("birth_date"):
-        birth = 0.5
-    elif left.get("birth_year") and left["birth_year"] == right.get("birth_year"):
-        birth = 0.35 if not left.get("birth_date") else 0.1
-    else:
-        birth = 0.0
-    return round(name + birth, 3)
-
-
 def person_for_number(number: str) -> Person | None:
     if len(number) == 12:
         person = Person.objects.filter(id_number=number).first()
@@ -177,10 +157,12 @@ def propose(mentions: list[Mention]) -> list[Proposal]:
         left = mention_record(mention)
         if not left.get("name_plain") or not left.get("birth_year"):
             continue
-        rows = (Person.objects.filter(name_norm=normalize_text(mention.name), birth_year=left["birth_year"])
-                .values(*PERSON_VALUES).order_by("pk")[:MAX_CANDIDATES])
-        for row in rows:
-            score = score_pair(left, record_from_person(row))
-            if score >= PROPOSE_AT:
-                keep(Proposal(mention=mention, person_id=int(row["id"]), score=score))
+        # The same matcher as a case's person links (police.linking: indexed candidates, Splink's
+        # Fellegi–Sunter probability), so a name read on a scan and a name told to an officer are
+        # weighed alike; only a probability at or above PROPOSE_AT becomes a proposal.
+        query = Query(full_name=mention.name, birth_year=int(left["birth_year"]),
+                      birth_date=str(left.get("birth_date") or ""))
+        for candidate in rank(query)[:MAX_CANDIDATES]:
+            if candidate.probability >= PROPOSE_AT:
+                keep(Proposal(mention=mention, person_id=candidate.person.pk, score=round(candidate.probability, 3)))
     return sorted(best.values(), key=lambda p: (-p.score, p.person_id))
