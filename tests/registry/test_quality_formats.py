@@ -302,3 +302,17 @@ def test_a_clean_seeded_population_raises_none_of_the_format_kinds() -> None:
                     "expired_temporary_residence"}
     flagged = set(run.findings.values_list("kind", flat=True)) & format_kinds
     assert flagged == set()
+
+
+def test_truth_comparison_keeps_format_kinds_out_of_the_overall_figures() -> None:
+    """The seeder never injects the format kinds, so a seeded truth cannot grade them: they are
+    listed per kind but do not lower the overall precision."""
+    from popid.registry.quality.selectors import compare_with_truth
+
+    report = {"errors": [{"id_number": "1", "kind": "unknown_religion_code"},
+                         {"id_number": "2", "kind": "invalid_phone"}], "duplicates": []}
+    truth = {"errors": [{"id_number": "1", "kind": "unknown_religion_code"}], "duplicates": []}
+    result = compare_with_truth(report, truth)
+    assert result["overall"]["precision"] == 1.0 and result["overall"]["found"] == 1
+    assert result["kinds"]["invalid_phone"] == {"expected": 0, "found": 1, "true_positives": 0, "recall": None,
+                                                "precision": 0.0}

@@ -21,7 +21,7 @@ from popid.registry.models import (
     Residence,
     VitalEvent,
 )
-from popid.registry.quality.kinds import KINDS
+from popid.registry.quality.kinds import KINDS, NOT_INJECTED
 from popid.registry.synthetic import (
     HOUSEHOLD_COLUMNS,
     PERSON_COLUMNS,
@@ -31,7 +31,6 @@ from popid.registry.synthetic import (
     person_rows,
     seed_population,
 )
-from popid.registry.synthetic.errors import NOT_INJECTED
 
 
 def _years_between(earlier: date, later: date) -> int:

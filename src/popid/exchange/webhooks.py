@@ -38,7 +38,7 @@ from joserfc import jwt
 from popid.core import keys
 from popid.core.access import Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
-from popid.core.models import Role
+from popid.core.permissions import Permission
 from popid.exchange import fields as catalogue
 from popid.exchange.access import RequestContext, access_context
 from popid.exchange.errors import ConsentRequired, GrantExpired, ServiceNotGranted
@@ -384,8 +384,7 @@ def run_once(*, timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None) -
 @transaction.atomic
 def replay(*, actor: Actor, delivery_id: int) -> Delivery:
     """A dead letter goes back to the queue with a fresh attempt budget (administrators only)."""
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Chỉ quản trị hệ thống được gửi lại"))
+    actor.require(Permission.EXCHANGE_ADMIN)
     updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.DEAD).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="", lease_until=None)
     if not updated:

@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from popid.core.admin_units import province_of_commune
@@ -365,7 +365,11 @@ def _related_records_pass(collector: _Collector, today: date) -> None:
         grouped.add((person_id, id_number, commune, province), rules.check_card(
             rules.CardRow(*card), id_number=id_number, birth_date=birth, precise_birth=precision == "day",
             died_on=died, today=today))
-    relations = FamilyRelation.objects.order_by().values_list(
+    # A relation linked to the relative's own record and copying its name, number and nationality
+    # has nothing of its own to check (the relative's record is checked as a person): SQL skips it.
+    copied = Q(relative__isnull=False, relative_name=F("relative__full_name"),
+               relative_id_number=F("relative__id_number"), relative_nationality=F("relative__nationality"))
+    relations = FamilyRelation.objects.order_by().exclude(copied).values_list(
         *PERSON_KEY, "kind", "relative_name", "relative_id_number", "relative_nationality", "relative__id_number")
     for person_id, id_number, commune, province, *relation in relations.iterator(CHUNK_SIZE):
         grouped.add((person_id, id_number, commune, province), rules.check_relation(rules.RelationRow(*relation)))

@@ -301,8 +301,13 @@ def email_problem(value: str) -> str | None:
     return None
 
 
+TEXT_OK = re.compile(r"(?:[^\W_]|[ ,./()'’:;&#+\u2013\u00a0-])*")  # the common case, without a Python loop
+
+
 def text_problem(value: str) -> str | None:
     """None for text a place, address or note may hold, else the offending characters."""
+    if TEXT_OK.fullmatch(value):
+        return None
     bad = [c for c in value if not (c.isalnum() or c == " " or unicodedata.category(c).startswith("M")
                                     or c in TEXT_PUNCTUATION)]
     if bad:
@@ -444,9 +449,10 @@ class CardRow(NamedTuple):
 
 def card_expiry(birth_date: date, issued_on: date) -> date | None:
     """The legal end of validity of a card issued on ``issued_on`` (None: does not expire)."""
+    renew_from = add_years(issued_on, 2)
     for age in CARD_MILESTONES:
         milestone = add_years(birth_date, age)
-        if milestone > add_years(issued_on, 2):
+        if milestone > renew_from:
             return milestone
     return None
 
