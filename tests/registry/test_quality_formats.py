@@ -316,3 +316,20 @@ def test_truth_comparison_keeps_format_kinds_out_of_the_overall_figures() -> Non
     assert result["overall"]["precision"] == 1.0 and result["overall"]["found"] == 1
     assert result["kinds"]["invalid_phone"] == {"expected": 0, "found": 1, "true_positives": 0, "recall": None,
                                                 "precision": 0.0}
+
+
+@pytest.mark.django_db
+def test_quality_page_shows_a_new_kind_in_vietnamese_and_english(client, supervisor_nation, family) -> None:
+    from django.urls import reverse
+
+    from popid.registry.models import Person
+
+    Person.objects.filter(pk=family["khoi"].pk).update(phone="0501234567")
+    run_quality_check()
+    client.force_login(supervisor_nation)
+    page = client.get(reverse("registry:quality"), {"kind": "invalid_phone"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "Số điện thoại không đúng định dạng Việt Nam" in html
+    assert reverse("registry:person", args=[family["khoi"].id_number]) in html
+    client.post(reverse("web:set_language"), {"language": "en"})
+    assert "Phone number is not a Vietnamese number" in client.get(reverse("registry:quality")).content.decode()
