@@ -5,9 +5,9 @@ and the officer logs in with the right password."""
 from __future__ import annotations
 
 import pytest
-from django.test.client import RequestFactory
 
 from popid.core import throttle
+from popid.core.net import Client as Caller
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,9 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def sprayed_address(transactional_db):
     """50 failed console logins on 50 accounts from 127.0.0.1, written before the browser starts."""
-    request = RequestFactory().post("/", REMOTE_ADDR="127.0.0.1")
+    caller = Caller(ip="127.0.0.1")
     for i in range(throttle.IP_FAILURES_PER_WINDOW):
-        throttle.begin_login(request, scope=throttle.CONSOLE_LOGIN, account=f"nguoi-{i}").failed()
+        throttle.begin_login(caller, scope=throttle.CONSOLE_LOGIN, account=f"nguoi-{i}").failed()
     return "127.0.0.1"
 
 

@@ -18,7 +18,8 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
-from popid.core.errors import ValidationFailed
+from popid.core.access import Actor
+from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.models import AccessRecord
 from popid.exchange import webhooks
 from popid.exchange.models import Delivery, DeliveryStatus, Grant, Subscription
@@ -182,6 +183,12 @@ def test_error_responses_are_retried_with_exponential_backoff_then_dead_letter_a
     client.force_login(admin)
     page = client.get("/chia-se/quan-tri/thu-loi/")
     assert page.status_code == 200 and f"#{delivery.outbox_event_id}".encode() in page.content
+    # only an administrator may send it again: anyone else is refused and nothing changes
+    supervisor = Actor(label="giamsat.toanquoc", role="supervisor", level="nation", unit_code="")
+    with pytest.raises(PermissionDenied):
+        webhooks.replay(actor=supervisor, delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DEAD and delivery.attempts == webhooks.MAX_ATTEMPTS
     # replay after the receiver is fixed
     receiver.mode = "ok"
     assert client.post(f"/chia-se/quan-tri/thu-loi/{delivery.pk}/gui-lai/").status_code == 302

@@ -18,6 +18,7 @@ from PIL import Image
 
 from popid.core import messaging
 from popid.core.access import AccessContext, Actor
+from popid.core.net import Client as Caller
 from popid.identity import auth, services
 from popid.identity.errors import OtpInvalid, Throttled
 from popid.identity.models import AccountStatus, CitizenAccount, Guardianship, LoginEvent, OtpPurpose
@@ -64,11 +65,11 @@ def last_otp(phone: str = PHONE) -> str:
 
 
 def make_account(person, *, level: int = 1, phone: str = PHONE) -> CitizenAccount:
-    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.1")
+    caller = Caller(ip="10.0.0.1")
     account, challenge = services.register_account(
         id_number=person.id_number, full_name=person.full_name, birth_date=person.birth_date, phone=phone,
         email="", face_photo=photo(), password=PASSWORD, passcode=PASSCODE)
-    services.confirm_phone(request=request, account=account, challenge_id=challenge.pk, code=last_otp(phone))
+    services.confirm_phone(client=caller, account=account, challenge_id=challenge.pk, code=last_otp(phone))
     if level == 2:
         CitizenAccount.objects.filter(pk=account.pk).update(level=2)
     return CitizenAccount.objects.get(pk=account.pk)
@@ -155,50 +156,50 @@ def test_second_registration_for_the_same_number_is_refused(client, family):
 
 
 # --- OTP ---------------------------------------------------------------------------------------
-def _request(ip: str = "10.0.0.9"):
-    return RequestFactory().post("/", REMOTE_ADDR=ip)
+def _request(ip: str = "10.0.0.9") -> Caller:
+    return Caller(ip=ip)
 
 
 def test_replayed_or_expired_otp_is_refused(family):
     account = make_account(family["an"])
-    challenge = services.send_otp(request=_request(), account=account, purpose=OtpPurpose.NEW_DEVICE)
+    challenge = services.send_otp(client=_request(), account=account, purpose=OtpPurpose.NEW_DEVICE)
     code = last_otp()
-    services.activate_new_device(request=_request(), account=account, challenge_id=challenge.pk, code=code)
+    services.activate_new_device(client=_request(), account=account, challenge_id=challenge.pk, code=code)
     with pytest.raises(OtpInvalid):  # replay
-        services.activate_new_device(request=_request(), account=account, challenge_id=challenge.pk, code=code)
-    challenge = services.send_otp(request=_request(), account=account, purpose=OtpPurpose.NEW_DEVICE)
+        services.activate_new_device(client=_request(), account=account, challenge_id=challenge.pk, code=code)
+    challenge = services.send_otp(client=_request(), account=account, purpose=OtpPurpose.NEW_DEVICE)
     code = last_otp()
     type(challenge).objects.filter(pk=challenge.pk).update(expires_at=challenge.created_at)
     with pytest.raises(OtpInvalid):
-        services.activate_new_device(request=_request(), account=account, challenge_id=challenge.pk, code=code)
+        services.activate_new_device(client=_request(), account=account, challenge_id=challenge.pk, code=code)
 
 
 def test_otp_guessing_backs_off_per_ip_and_dies_after_max_attempts_without_locking_the_owner(family):
     account = make_account(family["an"])
-    challenge = services.send_otp(request=_request(), account=account, purpose=OtpPurpose.NEW_DEVICE)
+    challenge = services.send_otp(client=_request(), account=account, purpose=OtpPurpose.NEW_DEVICE)
     code = last_otp()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(3):
         with pytest.raises(OtpInvalid):
-            services.activate_new_device(request=_request("203.0.113.5"), account=account,
+            services.activate_new_device(client=_request("203.0.113.5"), account=account,
                                          challenge_id=challenge.pk, code=wrong)
     with pytest.raises(OtpInvalid):
-        services.activate_new_device(request=_request("203.0.113.5"), account=account,
+        services.activate_new_device(client=_request("203.0.113.5"), account=account,
                                      challenge_id=challenge.pk, code=wrong)
     with pytest.raises(Throttled):  # the guesser now waits
-        services.activate_new_device(request=_request("203.0.113.5"), account=account,
+        services.activate_new_device(client=_request("203.0.113.5"), account=account,
                                      challenge_id=challenge.pk, code=code)
     challenge.refresh_from_db()
     assert challenge.attempts == 4
     # the owner from their own address is not slowed by the stranger and can still finish
-    services.activate_new_device(request=_request("198.51.100.1"), account=account, challenge_id=challenge.pk,
+    services.activate_new_device(client=_request("198.51.100.1"), account=account, challenge_id=challenge.pk,
                                  code=code)
     # a challenge that reached the attempt limit is dead even for the right code; a new one works
-    challenge = services.send_otp(request=_request("198.51.100.1"), account=account, purpose=OtpPurpose.NEW_DEVICE)
+    challenge = services.send_otp(client=_request("198.51.100.1"), account=account, purpose=OtpPurpose.NEW_DEVICE)
     code = last_otp()
     type(challenge).objects.filter(pk=challenge.pk).update(attempts=services.OTP_MAX_ATTEMPTS)
     with pytest.raises(OtpInvalid):
-        services.activate_new_device(request=_request("198.51.100.2"), account=account,
+        services.activate_new_device(client=_request("198.51.100.2"), account=account,
                                      challenge_id=challenge.pk, code=code)
 
 

@@ -8,9 +8,9 @@ import re
 
 import pytest
 from django.test import Client
-from django.test.client import RequestFactory
 
 from popid.core import messaging, throttle
+from popid.core.net import Client as Caller
 from popid.identity.models import LoginEvent
 from tests.identity.test_identity_accounts import PASSWORD as CITIZEN_PASSWORD
 from tests.identity.test_identity_accounts import clean_state, last_otp, login, make_account  # noqa: F401 - fixture
@@ -49,9 +49,9 @@ def attempt(password: str, ip: str, username: str = "cb.hoankiem", client: Clien
 
 def spray(scope: str, ip: str, n: int = throttle.IP_FAILURES_PER_WINDOW) -> None:
     """``n`` failed logins on ``n`` different accounts from ``ip`` (what a password spray leaves)."""
-    request = RequestFactory().post("/", REMOTE_ADDR=ip)
+    caller = Caller(ip=ip)
     for i in range(n):
-        login_attempt = throttle.begin_login(request, scope=scope, account=f"nguoi-{i}")
+        login_attempt = throttle.begin_login(caller, scope=scope, account=f"nguoi-{i}")
         assert login_attempt.verdict.allowed
         login_attempt.failed()
 
@@ -223,7 +223,7 @@ def test_unsolved_guesses_are_refused_without_revealing_the_password(family):
     assert strip.sub("", right.content.decode()) == strip.sub("", wrong.content.decode())
     assert not LoginEvent.objects.filter(account=account).exists()  # the password was never checked
     # and unsolved attempts do not raise the difficulty for the neighbours
-    assert throttle.pending_challenge_bits(RequestFactory().get("/", REMOTE_ADDR=ATTACKER),
+    assert throttle.pending_challenge_bits(Caller(ip=ATTACKER),
                                            scope=throttle.FACTOR_PASSWORD) == throttle.POW_BASE_BITS
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from ninja.testing import TestClient
 
 from popid.core.access import Actor
+from popid.core.admin_units import province_of_commune
 from popid.core.errors import PermissionDenied
 from popid.core.id_numbers import id_number_prefix
 from popid.core.text import normalize_text
@@ -67,7 +68,7 @@ def add_parent(child: Person, parent: Person, kind: str) -> None:
 
 def add_residence(person: Person, commune: str, *, kind: str = "permanent", ended_on: date | None = None) -> None:
     Residence.objects.create(person=person, kind=kind, address="12 Hàng Bạc", commune_code=commune,
-                             province_code=commune[:2] if commune != NEVER_EXISTED else "",
+                             province_code=province_of_commune(commune) or "",
                              valid_from=date(2010, 1, 1), ended_on=ended_on)
 
 

@@ -264,6 +264,6 @@ REASON_CODES = {"oversized", "malformed", "alg_none", "unsupported_alg", "wrong_
 
 
 def test_every_reason_code_has_a_vietnamese_text():
-    from popid.wallet.verifier_views import REASONS
+    from popid.wallet.reasons import REASONS
 
     assert set(REASONS) == REASON_CODES

@@ -8,6 +8,7 @@ synthetic population generator to draw realistic proportions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,12 @@ def ethnic_group_name(code: str | None) -> str:
 
 def religion_name(code: str | None) -> str:
     return RELIGIONS[code].name if code in RELIGIONS else (code or "")
+
+
+@lru_cache(maxsize=1024)
+def is_country_code(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 code of a country in force (``pycountry``'s copy of the standard);
+    nationalities and relatives' nationalities are stored this way."""
+    import pycountry  # loaded on first use: most processes never check a nationality
+
+    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None

@@ -12,9 +12,15 @@ claim and is ignored.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from django.conf import settings
 from django.http import HttpRequest
+
+# Cookies a command may need to see (the signed known-device cookies of ``core.throttle``).
+CLIENT_COOKIE_PREFIX = "popid_known_"
 
 
 def _remote_addr(request: HttpRequest) -> str:
@@ -35,3 +41,23 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:  # a proxy that writes something else is misconfigured: do not trust it
         return _remote_addr(request)
+
+
+@dataclass(frozen=True)
+class Client:
+    """The caller of a command as plain values, built by the page from its request
+    (``Client.of(request)``): commands (``identity.services``) and the throttles take this, never
+    the ``HttpRequest``, so they run the same from a page, a test or a script."""
+
+    ip: str
+    user_agent: str = ""
+    session_key: str = ""  # the caller's current session ("" when it has none)
+    cookies: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # popid_known_* only
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Client:
+        session = getattr(request, "session", None)
+        cookies = {name: value for name, value in request.COOKIES.items() if name.startswith(CLIENT_COOKIE_PREFIX)}
+        return cls(ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")[:200],
+                   session_key=(session.session_key or "") if session is not None else "",
+                   cookies=MappingProxyType(cookies))

@@ -17,6 +17,7 @@ Every text also refuses NUL (``core.middleware.ApiProblemMiddleware``), so the p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
@@ -44,10 +45,16 @@ ProvinceCode = _code("province", r"\d{2}", blank=False)
 OptionalProvinceCode = _code("province", r"\d{2}", blank=True)
 
 
+def enum_schema(values: Iterable[object]) -> WithJsonSchema:
+    """The published schema of a closed list: ``Annotated[str, enum_schema(values)]`` is a type
+    checkers accept as an alias (``OneOf(values)`` is the same type built by a call)."""
+    return WithJsonSchema({"type": "string", "enum": [str(v) for v in values]})
+
+
 def OneOf(values: Any) -> Any:
     """A text the service checks against a closed list (its own ``invalid_choice`` error), published
     as that list."""
-    return Annotated[str, WithJsonSchema({"type": "string", "enum": [str(v) for v in values]})]
+    return Annotated[str, enum_schema(values)]
 
 
 def NonBlank(max_length: int, **kwargs: Any) -> Any:

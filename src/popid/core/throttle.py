@@ -35,9 +35,10 @@ import math
 import random
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core import signing
@@ -50,6 +51,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from popid.core import net
+from popid.core.net import Client
 
 if TYPE_CHECKING:
     from popid.core.models import ThrottleCounter
@@ -347,17 +349,17 @@ CONSOLE_LOGIN = "console-login"
 FACTORS = (FACTOR_PASSWORD, FACTOR_REAUTH, FACTOR_OTP, FACTOR_PASSCODE, FACTOR_TOTP, OTP_SEND)
 
 
-def check_factor(request: HttpRequest, *, factor: str, account: str) -> Verdict:
-    """``check`` for a citizen factor, keyed on the request's client IP."""
-    return check(scope=factor, account=account, ip=client_ip(request))
+def check_factor(client: Client, *, factor: str, account: str) -> Verdict:
+    """``check`` for a citizen factor, keyed on the caller's IP address."""
+    return check(scope=factor, account=account, ip=client.ip)
 
 
-def fail_factor(request: HttpRequest, *, factor: str, account: str) -> None:
-    record_failure(scope=factor, account=account, ip=client_ip(request))
+def fail_factor(client: Client, *, factor: str, account: str) -> None:
+    record_failure(scope=factor, account=account, ip=client.ip)
 
 
-def pass_factor(request: HttpRequest, *, factor: str, account: str) -> None:
-    record_success(scope=factor, account=account, ip=client_ip(request))
+def pass_factor(client: Client, *, factor: str, account: str) -> None:
+    record_success(scope=factor, account=account, ip=client.ip)
 
 
 # --- proof of work ----------------------------------------------------------------------------
@@ -412,22 +414,22 @@ def spend_solution(*, scope: str, challenge: str, solution: str, bits: int) -> b
     return store().claim(_key("pow-spent", nonce), ttl=POW_TTL + 60) == 0
 
 
-def pending_challenge_bits(request: HttpRequest, *, scope: str) -> int:
+def pending_challenge_bits(client: Client, *, scope: str) -> int:
     """The difficulty the next attempt from this address will need (for showing the form)."""
-    return pow_bits_for(store().get(_key(f"{scope}-ip", client_ip(request))) + 1)
+    return pow_bits_for(store().get(_key(f"{scope}-ip", client.ip)) + 1)
 
 
 # --- known devices ----------------------------------------------------------------------------
 def _trust_cookie(scope: str) -> str:
-    return f"popid_known_{scope.replace('-', '_')}"
+    return f"{net.CLIENT_COOKIE_PREFIX}{scope.replace('-', '_')}"
 
 
 def _account_tag(scope: str, account: str) -> str:
     return hashlib.sha256(f"{scope}\x1f{account.lower()}".encode()).hexdigest()[:24]
 
 
-def _read_trust(request: HttpRequest, scope: str) -> dict:  # type: ignore[type-arg]
-    raw = request.COOKIES.get(_trust_cookie(scope))
+def _read_trust(cookies: Mapping[str, str], scope: str) -> dict[str, Any]:
+    raw = cookies.get(_trust_cookie(scope))
     if not raw or len(raw) > 2000:
         return {}
     try:
@@ -437,9 +439,9 @@ def _read_trust(request: HttpRequest, scope: str) -> dict:  # type: ignore[type-
     return data if isinstance(data, dict) and isinstance(data.get("a"), dict) else {}
 
 
-def known_device(request: HttpRequest, *, scope: str, account: str) -> str | None:
+def known_device(client: Client, *, scope: str, account: str) -> str | None:
     """The browser's device id if it logged in to ``account`` in the last ``TRUST_DAYS`` days."""
-    data = _read_trust(request, scope)
+    data = _read_trust(client.cookies, scope)
     seen = data.get("a", {}).get(_account_tag(scope, account))
     if not isinstance(seen, int | float) or time.time() - seen > TRUST_DAYS * 86400:
         return None
@@ -449,7 +451,7 @@ def known_device(request: HttpRequest, *, scope: str, account: str) -> str | Non
 
 def remember_device(request: HttpRequest, response: HttpResponse, *, scope: str, account: str) -> None:
     """After a successful login: this browser becomes a known device of the account."""
-    data = _read_trust(request, scope)
+    data = _read_trust(request.COOKIES, scope)
     device = data.get("d") if isinstance(data.get("d"), str) else secrets.token_urlsafe(16)
     accounts = {k: v for k, v in data.get("a", {}).items() if isinstance(v, int | float)}
     accounts[_account_tag(scope, account)] = int(time.time())
@@ -501,13 +503,13 @@ class LoginAttempt:
             counters.give_back(_key(f"{self.scope}-ip", self.ip))
 
 
-def begin_login(request: HttpRequest, *, scope: str, account: str, pow_challenge: str = "",
+def begin_login(client: Client, *, scope: str, account: str, pow_challenge: str = "",
                 pow_solution: str = "") -> LoginAttempt:
     """Decide whether a password attempt is evaluated (see the module docstring)."""
-    ip = client_ip(request)
+    ip = client.ip
     counters = store()
     name = account.lower()
-    device = known_device(request, scope=scope, account=account)
+    device = known_device(client, scope=scope, account=account)
     if device:
         wait = _backoff(_key(f"{scope}-dev", name, device), _key(f"{scope}-dev-slot", name, device))
         return LoginAttempt(scope, account, ip, device, Verdict(not wait, wait))

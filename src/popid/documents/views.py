@@ -4,6 +4,9 @@ The verifier pages (/giay-to/xac-minh/) live in ``wallet.verifier_views``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
@@ -16,8 +19,11 @@ from popid.core.access import AccessContext
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission, requires
 from popid.documents import selectors, services
-from popid.documents.models import LicenceStatus
+from popid.documents.models import DrivingLicence, LicenceStatus
 from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PURPOSE_VIEW = "Quản lý giấy phép lái xe trên giao diện cán bộ"
 
@@ -40,7 +46,7 @@ class DeductForm(StatusForm):
     field_order = ["points", "reason", "legal_ref"]
 
 
-ACTIONS = {
+ACTIONS: dict[str, tuple[Callable[..., DrivingLicence], StrOrPromise]] = {  # each a keyword-only command
     "tam-giu": (services.suspend_licence, gettext_lazy("Đã tạm giữ giấy phép lái xe")),
     "khoi-phuc": (services.reinstate_licence, gettext_lazy("Đã khôi phục giấy phép lái xe")),
     "thu-hoi": (services.revoke_licence, gettext_lazy("Đã thu hồi giấy phép lái xe")),

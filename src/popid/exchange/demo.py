@@ -87,6 +87,7 @@ def _ensure_bank() -> tuple[Agency, Subsystem]:
             manage.replace_subsystem_key(actor=ADMIN, subsystem=subsystem, jwks=jwks)
         stored = {"client_id": subsystem.client.client_id, "key": key.as_dict(private=True)}
         _write_key_file(key_file(), stored)
+    assert subsystem is not None  # key_ok needs an existing subsystem; otherwise one was just made
     until = timezone.now() + timedelta(days=365)
     for service, fields, events in GRANTS:
         if not any(g.is_active() for g in Grant.objects.filter(subsystem=subsystem, service=service,
@@ -132,7 +133,7 @@ def ensure_demo() -> list[str]:
     if not done:
         result = services.verify_identity(
             subsystem=subsystem, rc=_rc(), id_number=person.id_number,
-            attributes={"full_name": person.full_name, "birth_date": person.birth_date.isoformat(), "sex": person.sex})
+            attributes={"full_name": person.full_name, "birth_date": FIXTURE_BIRTH_DATE.isoformat(), "sex": person.sex})
         data = services.person_data(subsystem=subsystem, rc=_rc(consent.reference), id_number=person.id_number,
                                     fields=["full_name", "birth_date", "permanent_address", "phone"])
         lines.append(f"  Lượt gọi mẫu: eKYC khớp={result.match}; dữ liệu cá nhân: {', '.join(sorted(data['fields']))}")
@@ -196,7 +197,7 @@ def demo_call_over_http(base_url: str) -> list[str]:
     api = f"{base_url}/api/v1/exchange"
     status, verified = _http("POST", f"{api}/ekyc/verify", token=access, body={
         "context": context, "id_number": person.id_number, "full_name": person.full_name,
-        "birth_date": person.birth_date.isoformat(), "attributes": {"sex": person.sex}})
+        "birth_date": FIXTURE_BIRTH_DATE.isoformat(), "attributes": {"sex": person.sex}})
     lines.append(f"POST {api}/ekyc/verify → {status} {json.dumps(verified, ensure_ascii=False)}")
     status, data = _http("POST", f"{api}/persons/query", token=access, body={
         "context": {**context, "consent_ref": consent.reference if consent else ""}, "id_number": person.id_number,

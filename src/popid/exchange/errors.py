@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from popid.core.errors import DomainError, NotFound, PermissionDenied
@@ -79,7 +81,7 @@ class Throttled(DomainError):
     status = 429
     title = _("Vượt quá tần suất yêu cầu cho phép")
 
-    def __init__(self, detail: str = "", *, retry_after: int, **extra: object) -> None:
+    def __init__(self, detail: str = "", *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, retry_after=retry_after, **extra)
         self.retry_after = retry_after
 

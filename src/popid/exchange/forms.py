@@ -4,7 +4,7 @@ services validate again, so a form is only the first line of defence."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -46,7 +46,8 @@ class SubsystemForm(forms.Form):
 class GrantForm(forms.Form):
     subsystem = forms.ChoiceField(label=gettext_lazy("Hệ thống"))
     service = forms.ChoiceField(label=gettext_lazy("Dịch vụ"), choices=Service.choices)
-    fields = forms.MultipleChoiceField(
+    # not named "fields": that is the form's own field dictionary
+    released_fields = forms.MultipleChoiceField(
         label=gettext_lazy("Trường dữ liệu (trường nhạy cảm * cần công dân đồng ý)"), required=False,
         widget=forms.CheckboxSelectMultiple,
         choices=[(f.name, f"{f.label}{' *' if f.sensitive else ''}") for f in FIELDS.values()])
@@ -60,4 +61,4 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args: Any, subsystems: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["subsystem"].choices = subsystems
+        cast(forms.ChoiceField, self.fields["subsystem"]).choices = subsystems

@@ -118,7 +118,7 @@ class PersonDataOut(Schema):
 
 class LifeStatusIn(In):
     context: ContextIn
-    id_numbers: list[IdNumberText] = Field(min_length=1,  # type: ignore[valid-type]
+    id_numbers: list[IdNumberText] = Field(min_length=1,
                                            description="Tối đa 1.000 số định danh; nhiều hơn: 413")
 
 

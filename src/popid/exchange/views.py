@@ -9,6 +9,7 @@ from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -81,6 +82,7 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     action = request.POST.get("action", "")
     bound: dict[str, Any] = {}
+    form: Form
     if request.method == "POST":
         try:
             if action == "subsystem":
@@ -98,7 +100,8 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
                     expires = timezone.make_aware(datetime.combine(data["expires_on"], time(23, 59, 59)))
                     subsystem = Subsystem.objects.get(pk=data["subsystem"], agency=agency)
                     manage.create_grant(actor=actor, subsystem=subsystem,
-                                        service=data["service"], fields=data["fields"], event_types=data["event_types"],
+                                        service=data["service"], fields=data["released_fields"],
+                                        event_types=data["event_types"],
                                         legal_basis=data["legal_basis"], expires_at=expires,
                                         confidential_allowed=data["confidential_allowed"])
                     messages.success(request, _("Đã cấp quyền"))

@@ -22,6 +22,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ from joserfc import jwt
 from popid.core import keys
 from popid.core.access import Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
-from popid.core.models import Role
+from popid.core.permissions import Permission
 from popid.exchange import fields as catalogue
 from popid.exchange.access import RequestContext, access_context
 from popid.exchange.errors import ConsentRequired, GrantExpired, ServiceNotGranted
@@ -164,10 +165,23 @@ def _create_deliveries(event: OutboxEvent, subscriptions: list[Subscription]) ->
     return created
 
 
-def _enqueue_delivery(delivery_id: int, *, at: datetime | None = None) -> None:
-    from popid.exchange.tasks import deliver_webhook
+# How a delivery's task is queued. ``exchange.tasks`` (which imports this module to run the
+# sender) registers it when it loads, so the sender never imports its own task module.
+DeliveryEnqueuer = Callable[[int, datetime | None], None]
+_delivery_enqueuer: DeliveryEnqueuer | None = None
 
-    (deliver_webhook.using(run_after=at) if at is not None else deliver_webhook).enqueue(delivery_id)
+
+def set_delivery_enqueuer(enqueue: DeliveryEnqueuer) -> None:
+    """Called once by ``exchange.tasks``: ``enqueue(delivery_id, run_after)`` queues the
+    ``deliver_webhook`` task (``run_after`` None: at once), in the caller's transaction."""
+    global _delivery_enqueuer
+    _delivery_enqueuer = enqueue
+
+
+def _enqueue_delivery(delivery_id: int, *, at: datetime | None = None) -> None:
+    if _delivery_enqueuer is None:  # core.apps autodiscovers every tasks module at start-up
+        raise RuntimeError("popid.exchange.tasks is not loaded: no task to deliver webhooks with")
+    _delivery_enqueuer(delivery_id, at)
 
 
 @transaction.atomic
@@ -370,8 +384,7 @@ def run_once(*, timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None) -
 @transaction.atomic
 def replay(*, actor: Actor, delivery_id: int) -> Delivery:
     """A dead letter goes back to the queue with a fresh attempt budget (administrators only)."""
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(_("Chỉ quản trị hệ thống được gửi lại"))
+    actor.require(Permission.EXCHANGE_ADMIN)
     updated = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.DEAD).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="", lease_until=None)
     if not updated:

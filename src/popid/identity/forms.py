@@ -3,8 +3,14 @@ password and passcode strength, photo checks) lives in ``identity.services``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
@@ -12,7 +18,10 @@ CODE_WIDGET = forms.TextInput(attrs={**NUMERIC, "autocomplete": "one-time-code",
                                      "pattern": "[0-9]{6}"})
 
 
-def _id_number_field(label: str = _("Số định danh cá nhân")) -> forms.CharField:
+ID_NUMBER_LABEL = _("Số định danh cá nhân")
+
+
+def _id_number_field(label: StrOrPromise = ID_NUMBER_LABEL) -> forms.CharField:
     return forms.CharField(label=label, max_length=12, min_length=12,
                            widget=forms.TextInput(attrs={**NUMERIC, "autocomplete": "username"}))
 
@@ -65,9 +74,10 @@ class ProofOfWorkFields(forms.Form):
             return
         challenge = throttle.issue_challenge(scope=scope, bits=bits)
         if self.is_bound:
-            self.data = self.data.copy()
-            self.data[self.add_prefix("pow_challenge")] = challenge
-            self.data[self.add_prefix("pow_solution")] = ""
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data[self.add_prefix("pow_challenge")] = challenge
+            data[self.add_prefix("pow_solution")] = ""
+            self.data = data
         self.initial.update(pow_challenge=challenge, pow_solution="")
         self.fields["pow_challenge"].widget.attrs.update({"data-pow-bits": str(bits)})
         self.pow_bits = bits

@@ -21,12 +21,10 @@ import pyotp
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -36,6 +34,7 @@ from popid.core import messaging, throttle
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
+from popid.core.net import Client
 from popid.core.permissions import Permission
 from popid.core.text import normalize_text
 from popid.identity.errors import (
@@ -63,6 +62,7 @@ from popid.identity.models import (
     OtpChallenge,
     OtpPurpose,
 )
+from popid.identity.sessions import end_sessions
 from popid.registry import selectors as registry_selectors
 from popid.registry.errors import PersonNotFound
 from popid.registry.models import FamilyRelation, IdentityCard, Person, PersonStatus, RelationKind
@@ -95,8 +95,8 @@ def _event(account: CitizenAccount, kind: str, *, actor: str, actor_unit: str = 
                                 on_behalf_of=on_behalf_of, details=details)
 
 
-def _throttle(request: HttpRequest, factor: str, account: str) -> None:
-    verdict = throttle.check_factor(request, factor=factor, account=account)
+def _throttle(client: Client, factor: str, account: str) -> None:
+    verdict = throttle.check_factor(client, factor=factor, account=account)
     if not verdict.allowed:
         raise Throttled(verdict.retry_after)
 
@@ -187,16 +187,16 @@ def _issue_otp(account: CitizenAccount, purpose: str, phone: str) -> OtpChalleng
 
 
 @transaction.atomic
-def send_otp(*, request: HttpRequest, account: CitizenAccount, purpose: str) -> OtpChallenge:
+def send_otp(*, client: Client, account: CitizenAccount, purpose: str) -> OtpChallenge:
     """A new code to the account's phone; sending is throttled like a factor (SMS bombing)."""
-    _throttle(request, throttle.OTP_SEND, account.id_number)
-    throttle.fail_factor(request, factor=throttle.OTP_SEND, account=account.id_number)  # each send counts
+    _throttle(client, throttle.OTP_SEND, account.id_number)
+    throttle.fail_factor(client, factor=throttle.OTP_SEND, account=account.id_number)  # each send counts
     return _issue_otp(account, purpose, account.phone)
 
 
-def _check_otp(request: HttpRequest, *, challenge_id: int, account: CitizenAccount, purpose: str, code: str) -> None:
+def _check_otp(client: Client, *, challenge_id: int, account: CitizenAccount, purpose: str, code: str) -> None:
     """Consume the challenge or raise OtpInvalid; a wrong code costs an attempt that persists."""
-    _throttle(request, throttle.FACTOR_OTP, account.id_number)
+    _throttle(client, throttle.FACTOR_OTP, account.id_number)
     ok = False
     with transaction.atomic():
         challenge = (OtpChallenge.objects.select_for_update()
@@ -212,9 +212,9 @@ def _check_otp(request: HttpRequest, *, challenge_id: int, account: CitizenAccou
             else:
                 OtpChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
     if not ok:
-        throttle.fail_factor(request, factor=throttle.FACTOR_OTP, account=account.id_number)
+        throttle.fail_factor(client, factor=throttle.FACTOR_OTP, account=account.id_number)
         raise OtpInvalid(_("Kiểm tra lại mã trong tin nhắn mới nhất, hoặc yêu cầu gửi lại mã."), field="code")
-    throttle.pass_factor(request, factor=throttle.FACTOR_OTP, account=account.id_number)
+    throttle.pass_factor(client, factor=throttle.FACTOR_OTP, account=account.id_number)
 
 
 # --- level 1 registration ----------------------------------------------------------------------
@@ -262,10 +262,10 @@ def register_account(
     return account, _issue_otp(account, OtpPurpose.REGISTER, phone)
 
 
-def confirm_phone(*, request: HttpRequest, account: CitizenAccount, challenge_id: int, code: str) -> CitizenAccount:
+def confirm_phone(*, client: Client, account: CitizenAccount, challenge_id: int, code: str) -> CitizenAccount:
     """The OTP is checked in its own transaction first, so a wrong code's counted attempt is
     never rolled back by the refusal; then the change is one transaction."""
-    _check_otp(request, challenge_id=challenge_id, account=account, purpose=OtpPurpose.REGISTER, code=code)
+    _check_otp(client, challenge_id=challenge_id, account=account, purpose=OtpPurpose.REGISTER, code=code)
     with transaction.atomic():
         account.phone_verified_at = timezone.now()
         account.save(update_fields=["phone_verified_at"])
@@ -274,14 +274,14 @@ def confirm_phone(*, request: HttpRequest, account: CitizenAccount, challenge_id
 
 
 # --- authentication ----------------------------------------------------------------------------
-def _login_event(request: HttpRequest, *, username: str, account: CitizenAccount | None, result: str,
+def _login_event(client: Client, *, username: str, account: CitizenAccount | None, result: str,
                  method: str) -> None:
     LoginEvent.objects.create(account=account, username=username[:150], result=result, method=method,
-                              ip=throttle.client_ip(request)[:64],
-                              device=request.headers.get("User-Agent", "")[:200])
+                              ip=client.ip[:64],
+                              device=client.user_agent[:200])
 
 
-def authenticate_password(*, request: HttpRequest, id_number: str, password: str, pow_challenge: str = "",
+def authenticate_password(*, client: Client, id_number: str, password: str, pow_challenge: str = "",
                           pow_solution: str = "") -> CitizenAccount:
     """First factor. Unknown number and wrong password give the same error (and take the same
     time). ``core.throttle.begin_login`` decides first, without looking at the password: a known
@@ -290,7 +290,7 @@ def authenticate_password(*, request: HttpRequest, id_number: str, password: str
     id_number = (id_number or "").strip()
     if not ID_NUMBER_RE.match(id_number):
         raise InvalidCredentials(_("Số định danh cá nhân gồm đúng 12 chữ số"), field="id_number")
-    attempt = throttle.begin_login(request, scope=throttle.FACTOR_PASSWORD, account=id_number,
+    attempt = throttle.begin_login(client, scope=throttle.FACTOR_PASSWORD, account=id_number,
                                    pow_challenge=pow_challenge, pow_solution=pow_solution)
     if attempt.verdict.challenge_bits:
         raise ChallengeRequired(attempt.verdict.challenge_bits)
@@ -305,12 +305,12 @@ def authenticate_password(*, request: HttpRequest, id_number: str, password: str
         valid = account.user.check_password(password) and account.user.is_active
     if not valid:
         attempt.failed()
-        _login_event(request, username=id_number, account=account, result="wrong_password", method="pwd")
+        _login_event(client, username=id_number, account=account, result="wrong_password", method="pwd")
         raise InvalidCredentials(_("Số định danh hoặc mật khẩu không đúng"))
     assert account is not None
     attempt.succeeded()
     if not account.is_active:
-        _login_event(request, username=id_number, account=account, result="locked", method="pwd")
+        _login_event(client, username=id_number, account=account, result="locked", method="pwd")
         raise AccountLocked(account.get_status_display())
     return account
 
@@ -322,60 +322,43 @@ def known_device(*, account: CitizenAccount, device_id: str | None) -> Device | 
     return Device.objects.filter(account=account, public_id=device_id, revoked_at__isnull=True).first()
 
 
-def record_login(*, request: HttpRequest, account: CitizenAccount, method: str, device: Device | None) -> None:
+def record_login(*, client: Client, account: CitizenAccount, method: str, device: Device | None) -> None:
     """Login history row for a completed login; touches the device."""
     if device is not None:
         Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
-    _login_event(request, username=account.id_number, account=account, result="success", method=method)
+    _login_event(client, username=account.id_number, account=account, result="success", method=method)
 
 
-def _end_sessions(sessions: Any, session_store: type[SessionBase]) -> int:
-    count = 0
-    for row in sessions.filter(ended_at__isnull=True):
-        session_store(session_key=row.session_key).delete()
-        count += 1
-    sessions.filter(ended_at__isnull=True).update(ended_at=timezone.now())
-    return count
-
-
-def _session_store() -> type[SessionBase]:
-    from importlib import import_module
-
-    from django.conf import settings
-
-    return import_module(settings.SESSION_ENGINE).SessionStore
-
-
-def activate_new_device(*, request: HttpRequest, account: CitizenAccount, challenge_id: int, code: str) -> Device:
+def activate_new_device(*, client: Client, account: CitizenAccount, challenge_id: int, code: str) -> Device:
     """A new device proven by OTP becomes the one active device; every other device is revoked
     and its sessions end (one device logged in at a time, as in VNeID)."""
-    _check_otp(request, challenge_id=challenge_id, account=account, purpose=OtpPurpose.NEW_DEVICE, code=code)
+    _check_otp(client, challenge_id=challenge_id, account=account, purpose=OtpPurpose.NEW_DEVICE, code=code)
     with transaction.atomic():
         now = timezone.now()
         Device.objects.filter(account=account, revoked_at__isnull=True).update(revoked_at=now)
-        _end_sessions(CitizenSession.objects.filter(account=account), _session_store())
+        end_sessions(CitizenSession.objects.filter(account=account))
         device = Device.objects.create(account=account, public_id=secrets.token_urlsafe(24),
-                                       label=request.headers.get("User-Agent", "")[:200], last_seen_at=now)
+                                       label=client.user_agent[:200], last_seen_at=now)
         _event(account, "device_activated", actor=account.id_number, device=device.label[:80])
     return device
 
 
-def verify_second_factor(*, request: HttpRequest, account: CitizenAccount, code: str) -> str:
+def verify_second_factor(*, client: Client, account: CitizenAccount, code: str) -> str:
     """Passcode (6 digits) or TOTP code: returns the method name for ``amr``. Each factor has
     its own counter, so an attacker burning passcode guesses leaves TOTP untouched and vice versa."""
     code = (code or "").strip()
     if account.has_totp:
-        _throttle(request, throttle.FACTOR_TOTP, account.id_number)
+        _throttle(client, throttle.FACTOR_TOTP, account.id_number)
         if re.fullmatch(r"\d{6}", code) and pyotp.TOTP(account.totp_secret).verify(code, valid_window=1):
-            throttle.pass_factor(request, factor=throttle.FACTOR_TOTP, account=account.id_number)
+            throttle.pass_factor(client, factor=throttle.FACTOR_TOTP, account=account.id_number)
             return "totp"
-        throttle.fail_factor(request, factor=throttle.FACTOR_TOTP, account=account.id_number)
-    _throttle(request, throttle.FACTOR_PASSCODE, account.id_number)
+        throttle.fail_factor(client, factor=throttle.FACTOR_TOTP, account=account.id_number)
+    _throttle(client, throttle.FACTOR_PASSCODE, account.id_number)
     if PASSCODE_RE.match(code) and account.passcode_hash and check_password(code, account.passcode_hash):
-        throttle.pass_factor(request, factor=throttle.FACTOR_PASSCODE, account=account.id_number)
+        throttle.pass_factor(client, factor=throttle.FACTOR_PASSCODE, account=account.id_number)
         return "passcode"
-    throttle.fail_factor(request, factor=throttle.FACTOR_PASSCODE, account=account.id_number)
-    _login_event(request, username=account.id_number, account=account, result="wrong_second_factor",
+    throttle.fail_factor(client, factor=throttle.FACTOR_PASSCODE, account=account.id_number)
+    _login_event(client, username=account.id_number, account=account, result="wrong_second_factor",
                  method="passcode")
     raise InvalidCredentials(_("Mã bảo vệ hoặc mã TOTP không đúng"), field="code")
 
@@ -391,34 +374,34 @@ def _account_by_id_and_phone(id_number: str, phone: str) -> CitizenAccount | Non
 
 
 @transaction.atomic
-def start_recovery(*, request: HttpRequest, id_number: str, phone: str) -> OtpChallenge | None:
+def start_recovery(*, client: Client, id_number: str, phone: str) -> OtpChallenge | None:
     """Forgotten password: an OTP to the registered phone when number and phone match. The
     caller shows the same page either way, so the form does not reveal who has an account."""
     account = _account_by_id_and_phone(id_number, phone)
     if account is None:
         return None
-    return send_otp(request=request, account=account, purpose=OtpPurpose.RECOVERY)
+    return send_otp(client=client, account=account, purpose=OtpPurpose.RECOVERY)
 
 
-def finish_recovery(*, request: HttpRequest, challenge_id: int, account_id: int, code: str,
+def finish_recovery(*, client: Client, challenge_id: int, account_id: int, code: str,
                     new_password: str) -> CitizenAccount:
     account = CitizenAccount.objects.select_related("user").get(pk=account_id)
     check_password_strength(new_password, id_number=account.id_number, field="new_password")
-    _check_otp(request, challenge_id=challenge_id, account=account, purpose=OtpPurpose.RECOVERY, code=code)
+    _check_otp(client, challenge_id=challenge_id, account=account, purpose=OtpPurpose.RECOVERY, code=code)
     with transaction.atomic():
         account.user.set_password(new_password)
         account.user.save(update_fields=["password"])
-        _end_sessions(CitizenSession.objects.filter(account=account), _session_store())
+        end_sessions(CitizenSession.objects.filter(account=account))
         _event(account, "password_recovered", actor=account.id_number)
     return account
 
 
-def start_self_unlock(*, request: HttpRequest, id_number: str, password: str, pow_challenge: str = "",
+def start_self_unlock(*, client: Client, id_number: str, password: str, pow_challenge: str = "",
                       pow_solution: str = "") -> tuple[CitizenAccount, OtpChallenge]:
     """A citizen who locked their own account unlocks it with password + OTP. An officer's lock
     cannot be lifted this way."""
     try:
-        account = authenticate_password(request=request, id_number=id_number, password=password,
+        account = authenticate_password(client=client, id_number=id_number, password=password,
                                         pow_challenge=pow_challenge, pow_solution=pow_solution)
     except AccountLocked:
         account = CitizenAccount.objects.select_related("user").get(user__username=id_number.strip())
@@ -426,12 +409,12 @@ def start_self_unlock(*, request: HttpRequest, id_number: str, password: str, po
         raise AccountLocked(_("Tài khoản do cán bộ công an khóa; liên hệ công an xã/phường để mở khóa."))
     if account.status == AccountStatus.ACTIVE:
         raise DomainError(_("Tài khoản không bị khóa."))
-    return account, send_otp(request=request, account=account, purpose=OtpPurpose.UNLOCK)
+    return account, send_otp(client=client, account=account, purpose=OtpPurpose.UNLOCK)
 
 
-def finish_self_unlock(*, request: HttpRequest, account_id: int, challenge_id: int, code: str) -> CitizenAccount:
+def finish_self_unlock(*, client: Client, account_id: int, challenge_id: int, code: str) -> CitizenAccount:
     account = CitizenAccount.objects.get(pk=account_id)
-    _check_otp(request, challenge_id=challenge_id, account=account, purpose=OtpPurpose.UNLOCK, code=code)
+    _check_otp(client, challenge_id=challenge_id, account=account, purpose=OtpPurpose.UNLOCK, code=code)
     with transaction.atomic():
         account = CitizenAccount.objects.select_for_update().get(pk=account_id)
         if account.status != AccountStatus.LOCKED_BY_CITIZEN:
@@ -443,35 +426,34 @@ def finish_self_unlock(*, request: HttpRequest, account_id: int, challenge_id: i
 
 
 # --- security settings (the citizen on their own account) ---------------------------------------
-def _confirm_password(request: HttpRequest, account: CitizenAccount, password: str, *, field: str,
+def _confirm_password(client: Client, account: CitizenAccount, password: str, *, field: str,
                       message: str) -> None:
     """The logged-in citizen re-enters their password. Checked outside the change's transaction,
     so a wrong password's counted failure is not rolled back with the refusal (the throttle
     counters may live in the database)."""
-    _throttle(request, throttle.FACTOR_REAUTH, account.id_number)
+    _throttle(client, throttle.FACTOR_REAUTH, account.id_number)
     if not account.user.check_password(password):
-        throttle.fail_factor(request, factor=throttle.FACTOR_REAUTH, account=account.id_number)
+        throttle.fail_factor(client, factor=throttle.FACTOR_REAUTH, account=account.id_number)
         raise InvalidCredentials(message, field=field)
-    throttle.pass_factor(request, factor=throttle.FACTOR_REAUTH, account=account.id_number)
+    throttle.pass_factor(client, factor=throttle.FACTOR_REAUTH, account=account.id_number)
 
 
-def change_password(*, request: HttpRequest, account: CitizenAccount, old_password: str,
+def change_password(*, client: Client, account: CitizenAccount, old_password: str,
                     new_password: str) -> None:
-    _confirm_password(request, account, old_password, field="old_password",
+    _confirm_password(client, account, old_password, field="old_password",
                       message=_("Mật khẩu hiện tại không đúng"))
     check_password_strength(new_password, id_number=account.id_number, field="new_password")
     with transaction.atomic():
         account.user.set_password(new_password)
         account.user.save(update_fields=["password"])
-        current = request.session.session_key
-        _end_sessions(CitizenSession.objects.filter(account=account).exclude(session_key=current),
-                      _session_store())
+        current = client.session_key
+        end_sessions(CitizenSession.objects.filter(account=account).exclude(session_key=current))
         _event(account, "password_changed", actor=account.id_number)
 
 
-def change_passcode(*, request: HttpRequest, account: CitizenAccount, password: str, new_passcode: str) -> None:
+def change_passcode(*, client: Client, account: CitizenAccount, password: str, new_passcode: str) -> None:
     """A forgotten passcode is reset with the password (the password itself with an SMS OTP)."""
-    _confirm_password(request, account, password, field="password", message=_("Mật khẩu không đúng"))
+    _confirm_password(client, account, password, field="password", message=_("Mật khẩu không đúng"))
     check_passcode_format(new_passcode, field="new_passcode")
     with transaction.atomic():
         CitizenAccount.objects.filter(pk=account.pk).update(passcode_hash=make_password(new_passcode))
@@ -486,12 +468,12 @@ def totp_uri(*, account: CitizenAccount, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account.id_number, issuer_name="PopID")
 
 
-def enable_totp(*, request: HttpRequest, account: CitizenAccount, secret: str, code: str) -> None:
+def enable_totp(*, client: Client, account: CitizenAccount, secret: str, code: str) -> None:
     """Enrolment completes only when the app shows a correct code for the secret (checked before
     the transaction, so a wrong code's counted failure survives the refusal)."""
-    _throttle(request, throttle.FACTOR_TOTP, account.id_number)
+    _throttle(client, throttle.FACTOR_TOTP, account.id_number)
     if not re.fullmatch(r"[A-Z2-7]{16,64}", secret or "") or not pyotp.TOTP(secret).verify(code, valid_window=1):
-        throttle.fail_factor(request, factor=throttle.FACTOR_TOTP, account=account.id_number)
+        throttle.fail_factor(client, factor=throttle.FACTOR_TOTP, account=account.id_number)
         raise InvalidCredentials(_("Mã từ ứng dụng xác thực không đúng"), field="code")
     with transaction.atomic():
         CitizenAccount.objects.filter(pk=account.pk).update(totp_secret=secret)
@@ -499,8 +481,8 @@ def enable_totp(*, request: HttpRequest, account: CitizenAccount, secret: str, c
         _event(account, "totp_enabled", actor=account.id_number)
 
 
-def disable_totp(*, request: HttpRequest, account: CitizenAccount, code: str) -> None:
-    verify_second_factor(request=request, account=account, code=code)  # its failure log must survive
+def disable_totp(*, client: Client, account: CitizenAccount, code: str) -> None:
+    verify_second_factor(client=client, account=account, code=code)  # its failure log must survive
     with transaction.atomic():
         CitizenAccount.objects.filter(pk=account.pk).update(totp_secret="")
         account.totp_secret = ""
@@ -513,7 +495,7 @@ def lock_by_citizen(*, account: CitizenAccount, reason: str = "") -> None:
     CitizenAccount.objects.filter(pk=account.pk).update(status=AccountStatus.LOCKED_BY_CITIZEN,
                                                         status_reason=reason[:300])
     account.status = AccountStatus.LOCKED_BY_CITIZEN
-    _end_sessions(CitizenSession.objects.filter(account=account), _session_store())
+    end_sessions(CitizenSession.objects.filter(account=account))
     _event(account, "locked_by_citizen", actor=account.id_number, reason=reason[:300])
 
 
@@ -524,13 +506,13 @@ def revoke_device(*, account: CitizenAccount, device_id: int) -> None:
         return
     device.revoked_at = timezone.now()
     device.save(update_fields=["revoked_at"])
-    _end_sessions(CitizenSession.objects.filter(account=account, device=device), _session_store())
+    end_sessions(CitizenSession.objects.filter(account=account, device=device))
     _event(account, "device_revoked", actor=account.id_number, device=device.label[:80])
 
 
 @transaction.atomic
 def end_session(*, account: CitizenAccount, session_id: int) -> None:
-    _end_sessions(CitizenSession.objects.filter(account=account, pk=session_id), _session_store())
+    end_sessions(CitizenSession.objects.filter(account=account, pk=session_id))
     _event(account, "session_ended", actor=account.id_number)
 
 
@@ -586,7 +568,7 @@ def lock_by_officer(*, actor: Actor, account_id: int, reason: str) -> CitizenAcc
         raise _field_error("reason", "required", _("Nhập lý do"))
     account.status, account.status_reason = AccountStatus.LOCKED_BY_OFFICER, reason.strip()[:300]
     account.save(update_fields=["status", "status_reason"])
-    _end_sessions(CitizenSession.objects.filter(account=account), _session_store())
+    end_sessions(CitizenSession.objects.filter(account=account))
     _event(account, "locked_by_officer", actor=actor.label, actor_unit=actor.unit_name, reason=account.status_reason)
     return account
 
@@ -618,14 +600,14 @@ def guardianship_kind(*, guardian: Person, ward: Person, today: date) -> str | N
     return None
 
 
-def create_ward_account(*, request: HttpRequest, guardian: CitizenAccount, ward_id_number: str,
+def create_ward_account(*, client: Client, guardian: CitizenAccount, ward_id_number: str,
                         passcode: str) -> Guardianship:
     """A level-2 parent or guardian opens (or links) the account of a child under 14 or a
     ward. The child's account has no password of its own: it is used only through the
     guardian's login, and every action is recorded as the guardian's."""
     if not guardian.is_level2:
         raise LevelTwoRequired(_("Chỉ tài khoản mức độ 2 được đăng ký cho con hoặc người được giám hộ"))
-    verify_second_factor(request=request, account=guardian, code=passcode)  # its failure log must survive
+    verify_second_factor(client=client, account=guardian, code=passcode)  # its failure log must survive
     with transaction.atomic():
         return _link_ward(guardian=guardian, ward_id_number=ward_id_number)
 

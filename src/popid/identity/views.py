@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from popid.core import throttle
 from popid.core.errors import DomainError
+from popid.core.net import Client
 from popid.identity import auth, selectors, services
 from popid.identity.errors import ChallengeRequired
 from popid.identity.forms import (
@@ -134,7 +135,7 @@ def otp(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and "resend" in request.POST and account is not None:
         try:
-            challenge = services.send_otp(request=request, account=account, purpose=purpose)
+            challenge = services.send_otp(client=Client.of(request), account=account, purpose=purpose)
         except DomainError as exc:
             status = _fail(form_class(), exc)
             form = form_class()
@@ -161,30 +162,30 @@ def _complete_otp(request: HttpRequest, pending: dict[str, Any], account: Citize
     if account is None:  # recovery for an unknown number/phone: same page, always refused
         raise services.OtpInvalid(field="code")
     if purpose == OtpPurpose.REGISTER:
-        services.confirm_phone(request=request, account=account, challenge_id=challenge_id, code=code)
+        services.confirm_phone(client=Client.of(request), account=account, challenge_id=challenge_id, code=code)
         request.session.pop(PENDING, None)
         messages.success(request, _("Đã xác nhận số điện thoại. Tài khoản định danh điện tử mức độ 1 đã sẵn sàng; "
                                     "hãy đăng nhập."))
         return redirect("identity:login")
     if purpose == OtpPurpose.NEW_DEVICE:
-        device = services.activate_new_device(request=request, account=account, challenge_id=challenge_id,
+        device = services.activate_new_device(client=Client.of(request), account=account, challenge_id=challenge_id,
                                               code=code)
         request.session.pop(PENDING, None)
         next_url = pending.get("next") or reverse("identity:profile")
         auth.login_citizen(request, account=account, amr=["pwd", "otp"], device=device)
-        services.record_login(request=request, account=account, method="pwd+otp(new device)", device=device)
+        services.record_login(client=Client.of(request), account=account, method="pwd+otp(new device)", device=device)
         response = HttpResponseRedirect(safe_next(request, next_url))
         auth.set_device_cookie(response, device)
         return _logged_in(request, account, response)
     if purpose == OtpPurpose.RECOVERY:
-        services.finish_recovery(request=request, challenge_id=challenge_id, account_id=account.pk, code=code,
+        services.finish_recovery(client=Client.of(request), challenge_id=challenge_id, account_id=account.pk, code=code,
                                  new_password=data["new_password"])
         request.session.pop(PENDING, None)
         messages.success(request, _("Đã đặt lại mật khẩu. Hãy đăng nhập bằng mật khẩu mới."))
         # the phone's OTP proved the owner: this browser skips the account's back-off from now on,
         # so an attacker guessing this account cannot keep the owner's new device out
         return _logged_in(request, account, redirect("identity:login"))
-    services.finish_self_unlock(request=request, account_id=account.pk, challenge_id=challenge_id, code=code)
+    services.finish_self_unlock(client=Client.of(request), account_id=account.pk, challenge_id=challenge_id, code=code)
     request.session.pop(PENDING, None)
     messages.success(request, _("Đã mở khóa tài khoản. Hãy đăng nhập."))
     return redirect("identity:login")
@@ -220,8 +221,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def _offer_challenge(request: HttpRequest, form: LoginForm, bits: int = 0) -> None:
     """From an address with many failed logins the next attempt needs a solved challenge:
     put a fresh one in the form (``identity/pow.js`` solves it in the browser)."""
-    form.offer_challenge(scope=throttle.FACTOR_PASSWORD,
-                         bits=max(bits, throttle.pending_challenge_bits(request, scope=throttle.FACTOR_PASSWORD)))
+    pending = throttle.pending_challenge_bits(Client.of(request), scope=throttle.FACTOR_PASSWORD)
+    form.offer_challenge(scope=throttle.FACTOR_PASSWORD, bits=max(bits, pending))
 
 
 def _logged_in(request: HttpRequest, account: CitizenAccount, response: HttpResponse) -> HttpResponse:
@@ -233,20 +234,20 @@ def _logged_in(request: HttpRequest, account: CitizenAccount, response: HttpResp
 
 def _password_login(request: HttpRequest, form: LoginForm, next_url: str) -> HttpResponse:
     data = form.cleaned_data
-    account = services.authenticate_password(request=request, id_number=data["id_number"],
+    account = services.authenticate_password(client=Client.of(request), id_number=data["id_number"],
                                              password=data["password"], **form.pow_values())
     if account.phone_verified_at is None:
-        challenge = services.send_otp(request=request, account=account, purpose=OtpPurpose.REGISTER)
+        challenge = services.send_otp(client=Client.of(request), account=account, purpose=OtpPurpose.REGISTER)
         _set_pending(request, purpose=OtpPurpose.REGISTER, account_id=account.pk, challenge_id=challenge.pk)
         return redirect("identity:otp")
     device = services.known_device(account=account, device_id=auth.read_device_id(request))
     if device is None:
-        challenge = services.send_otp(request=request, account=account, purpose=OtpPurpose.NEW_DEVICE)
+        challenge = services.send_otp(client=Client.of(request), account=account, purpose=OtpPurpose.NEW_DEVICE)
         _set_pending(request, purpose=OtpPurpose.NEW_DEVICE, account_id=account.pk, challenge_id=challenge.pk,
                      next_url=safe_next(request, next_url))
         return redirect("identity:otp")
     auth.login_citizen(request, account=account, amr=["pwd"], device=device)
-    services.record_login(request=request, account=account, method="pwd", device=device)
+    services.record_login(client=Client.of(request), account=account, method="pwd", device=device)
     return _logged_in(request, account, redirect(safe_next(request, next_url)))
 
 
@@ -262,12 +263,14 @@ def step_up(request: CitizenRequest) -> HttpResponse:
         status = 422
         if form.is_valid():
             try:
-                method = services.verify_second_factor(request=request, account=account, code=form.cleaned_data["code"])
+                method = services.verify_second_factor(client=Client.of(request), account=account,
+                                                       code=form.cleaned_data["code"])
             except DomainError as exc:
                 status = _fail(form, exc)
             else:
                 auth.add_factor(request, account=account, method=method)
-                services.record_login(request=request, account=account, method=f"step-up:{method}", device=None)
+                services.record_login(client=Client.of(request), account=account, method=f"step-up:{method}",
+                                      device=None)
                 return redirect(safe_next(request, next_url))
     return _page(request, "step_up.html", {"form": form, "next": next_url, "account": account},
                  status=status if account.is_level2 else 403)
@@ -289,7 +292,8 @@ def recover(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            challenge = services.start_recovery(request=request, id_number=data["id_number"], phone=data["phone"])
+            challenge = services.start_recovery(client=Client.of(request), id_number=data["id_number"],
+                                                phone=data["phone"])
         except DomainError as exc:
             status = _fail(form, exc)
         else:
@@ -312,7 +316,7 @@ def unlock(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            account, challenge = services.start_self_unlock(request=request, id_number=data["id_number"],
+            account, challenge = services.start_self_unlock(client=Client.of(request), id_number=data["id_number"],
                                                             password=data["password"], **form.pow_values())
         except ChallengeRequired as exc:
             status, bits = _fail(form, exc), exc.bits
@@ -347,7 +351,7 @@ def add_ward(request: CitizenRequest) -> HttpResponse:
     form = WardForm(request.POST)
     if form.is_valid():
         try:
-            link = services.create_ward_account(request=request, guardian=request.account,
+            link = services.create_ward_account(client=Client.of(request), guardian=request.account,
                                                 ward_id_number=form.cleaned_data["ward_id_number"],
                                                 passcode=form.cleaned_data["passcode"])
         except DomainError as exc:
@@ -463,20 +467,20 @@ def security(request: CitizenRequest) -> HttpResponse:
 def _security_action(request: CitizenRequest, action: str, data: dict[str, Any]) -> HttpResponse:
     account = request.account
     if action == "password":
-        services.change_password(request=request, account=account, old_password=data["old_password"],
+        services.change_password(client=Client.of(request), account=account, old_password=data["old_password"],
                                  new_password=data["new_password"])
         messages.success(request, _("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc."))
     elif action == "passcode":
-        services.change_passcode(request=request, account=account, password=data["password"],
+        services.change_passcode(client=Client.of(request), account=account, password=data["password"],
                                  new_passcode=data["new_passcode"])
         messages.success(request, _("Đã đổi mã bảo vệ."))
     elif action == "totp_enable":
-        services.enable_totp(request=request, account=account, secret=request.session.get(TOTP_PENDING, ""),
+        services.enable_totp(client=Client.of(request), account=account, secret=request.session.get(TOTP_PENDING, ""),
                              code=data["code"])
         request.session.pop(TOTP_PENDING, None)
         messages.success(request, _("Đã bật xác thực bằng ứng dụng (TOTP)."))
     elif action == "totp_disable":
-        services.disable_totp(request=request, account=account, code=data["code"])
+        services.disable_totp(client=Client.of(request), account=account, code=data["code"])
         messages.success(request, _("Đã tắt xác thực bằng ứng dụng (TOTP)."))
     else:
         services.lock_by_citizen(account=account, reason=data["reason"])

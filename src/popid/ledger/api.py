@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
+from ninja.params.functions import Query
 
 from popid.core.permissions import Permission, operation_requires
 from popid.ledger import services

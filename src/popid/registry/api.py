@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Query, Router, Schema
+from ninja.params import functions as param
 from pydantic import ConfigDict, Field
 
 from popid.core import admin_units
@@ -37,7 +38,7 @@ from popid.registry.schemas import (
 router = Router(tags=["registry"])
 DEFAULT_PURPOSE = "Tra cứu nghiệp vụ"
 PROBLEM = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}  # problem+json: core.openapi
-IdNumberPath = Path(..., pattern=ID_NUMBER_LOOKUP, description="Số định danh (12 chữ số; số đã hủy vẫn tra được)")
+IdNumberPath = param.Path(..., pattern=ID_NUMBER_LOOKUP, description="Số định danh (12 chữ số; số đã hủy vẫn tra được)")
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -96,8 +97,8 @@ def get_person(request: HttpRequest, id_number: str = IdNumberPath) -> dict[str,
 
 @router.get("/persons/{id_number}/history", response={200: HistoryPage, **PROBLEM}, summary="Lịch sử thay đổi")
 @operation_requires(Permission.REGISTRY_READ)
-def get_history(request: HttpRequest, id_number: str = IdNumberPath, page: int = Query(1, ge=1, le=10_000),
-                page_size: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+def get_history(request: HttpRequest, id_number: str = IdNumberPath, page: int = param.Query(1, ge=1, le=10_000),
+                page_size: int = param.Query(50, ge=1, le=200)) -> dict[str, Any]:
     page, page_size = max(1, min(page, 10_000)), max(1, min(page_size, 200))
     qs = selectors.person_history(ctx=_ctx(request), id_number=id_number)
     return {"total": qs.count(), "page": page, "page_size": page_size,

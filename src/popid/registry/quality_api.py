@@ -4,16 +4,18 @@ selector or the engine, serialise. Every list is cut to ``request.actor``'s juri
 # No ``from __future__ import annotations``: @paginate wraps get_findings, and ninja must resolve
 # its query parameter types (the published choice lists) from real objects, not strings.
 from datetime import datetime
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Path, Query, Router, Schema
+from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.params.functions import Path, Query
 
 from popid.core.access import context_from_request
 from popid.core.errors import NotFound, ValidationFailed
 from popid.core.permissions import Permission, operation_requires
-from popid.core.schema_types import ID_NUMBER_LOOKUP, OneOf, OptionalProvinceCode
+from popid.core.schema_types import ID_NUMBER_LOOKUP, OptionalProvinceCode, enum_schema
 from popid.registry.quality import selectors
 from popid.registry.quality.engine import run_quality_check
 from popid.registry.quality.kinds import KINDS, Principle
@@ -22,9 +24,9 @@ from popid.registry.selectors import access_person
 
 router = Router(tags=["quality"])
 
-LevelChoice = OneOf(ScoreLevel.values)
-KindChoice = OneOf(sorted(KINDS))
-PrincipleChoice = OneOf(p.value for p in Principle)
+LevelChoice = Annotated[str, enum_schema(ScoreLevel.values)]
+KindChoice = Annotated[str, enum_schema(sorted(KINDS))]
+PrincipleChoice = Annotated[str, enum_schema(p.value for p in Principle)]
 
 
 class NoQualityRun(NotFound):
@@ -109,7 +111,7 @@ def post_run(request: HttpRequest) -> tuple[int, RunOut]:
 @operation_requires(Permission.QUALITY_READ)
 def get_scores(request: HttpRequest,
                level: LevelChoice = ScoreLevel.PROVINCE,
-               province: OptionalProvinceCode | None = None) -> list:
+               province: OptionalProvinceCode | None = None) -> list[QualityScore]:
     _check_choice(level, set(ScoreLevel.values), "level")
     if selectors.latest_run() is None:
         raise NoQualityRun()
@@ -132,7 +134,8 @@ def get_findings(request: HttpRequest,
 
 @router.get("/persons/{id_number}/findings", response=list[FindingOut])
 @operation_requires(Permission.QUALITY_READ)
-def get_person_findings(request: HttpRequest, id_number: str = Path(..., pattern=ID_NUMBER_LOOKUP)) -> list:
+def get_person_findings(request: HttpRequest,
+                        id_number: str = Path(..., pattern=ID_NUMBER_LOOKUP)) -> list[QualityFinding]:
     """A read of one person's data: jurisdiction-checked and recorded like any registry read
     (404 outside the jurisdiction, exactly as for a missing person)."""
     person = access_person(ctx=context_from_request(request), id_number=id_number, fields=["quality_findings"])

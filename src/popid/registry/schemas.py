@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -17,14 +17,14 @@ from popid.core.codes import (
     ethnic_group_name,
     religion_name,
 )
-from popid.core.schema_types import CommuneCode, NonBlank, OneOf, OptionalPersonName, PersonName
+from popid.core.schema_types import CommuneCode, NonBlank, OptionalPersonName, PersonName, enum_schema
 
 IdNumber = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân, 12 chữ số")
 Reason = Field(description="Lý do")
 ReasonText = NonBlank(500)
-EthnicityCode = OneOf([*ETHNIC_GROUPS, FOREIGN_ETHNICITY])
-ReligionCode = OneOf(RELIGIONS)
-Nationality = OneOf(NATIONALITIES)
+EthnicityCode = Annotated[str, enum_schema([*ETHNIC_GROUPS, FOREIGN_ETHNICITY])]
+ReligionCode = Annotated[str, enum_schema(RELIGIONS)]
+Nationality = Annotated[str, enum_schema(NATIONALITIES)]
 LegalRefText = NonBlank(200)
 LegalRef = Field(default="", max_length=200, description="Căn cứ pháp lý")
 

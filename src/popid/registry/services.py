@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 
 from popid.core import admin_units, outbox
@@ -29,6 +30,7 @@ from popid.registry.errors import (
     HouseholdNotFound,
     IdNumberUnavailable,
     ImpossibleDate,
+    InvalidCode,
     InvalidState,
     MergeRefused,
     PersonNotFound,
@@ -227,6 +229,7 @@ def register_birth(
         raise ValidationFailed([{"field": "hometown", "reason": "required", "message": _("Cần ghi quê quán")}])
 
     parents: dict[str, Person] = {}
+    kind: str
     for kind, id_number in ((RelationKind.FATHER, father_id_number), (RelationKind.MOTHER, mother_id_number)):
         if not id_number:
             continue
@@ -251,8 +254,8 @@ def register_birth(
         hometown=hometown.strip(), ethnicity_code=ethnicity_code, religion_code=religion_code,
         nationality=nationality, marital_status="", commune_code=unit.code, province_code=unit.province_code or "",
     )
-    for kind, parent in parents.items():
-        _relate(person, kind, parent, birth_date)
+    for parent_kind, parent in parents.items():
+        _relate(person, parent_kind, parent, birth_date)
         _relate(parent, RelationKind.CHILD, person, birth_date)
     for kind, parent_name, parent_nationality in (
         (RelationKind.FATHER, father_name, father_nationality), (RelationKind.MOTHER, mother_name, mother_nationality),
@@ -328,6 +331,7 @@ def record_death(
                    before=before, after=snapshot(person))
     for relation in FamilyRelation.objects.filter(person=person, kind=RelationKind.SPOUSE, ended_on__isnull=True,
                                                   relative__isnull=False):
+        assert relation.relative_id is not None  # filtered on relative__isnull=False
         spouse = Person.objects.select_for_update().get(pk=relation.relative_id)
         if spouse.marital_status == MaritalStatus.MARRIED:
             spouse_before = snapshot(spouse)
@@ -666,7 +670,7 @@ def _clean_changes(person: Person, changes: dict[str, Any]) -> dict[str, Any]:
                 cleaned[name] = text
         except ValidationFailed as exc:
             errors.extend(exc.errors())
-        except (ImpossibleDate, v.InvalidCode) as exc:
+        except (ImpossibleDate, InvalidCode) as exc:
             errors.extend(exc.errors() or [{"field": name, "reason": exc.code, "message": str(exc.detail)}])
         except (ValueError, TypeError):
             errors.append({"field": name, "reason": "invalid", "message": _("Giá trị không hợp lệ")})
@@ -746,9 +750,9 @@ def _person_references() -> list[tuple[Any, str]]:
     new app's references move too."""
     refs = []
     for rel in Person._meta.get_fields(include_hidden=True):
-        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
+        if isinstance(rel, ForeignObjectRel) and (rel.one_to_many or rel.one_to_one):
             model = rel.related_model
-            if model._meta.label not in _NOT_MOVED:
+            if model is not None and model._meta.label not in _NOT_MOVED:
                 refs.append((model, rel.field.name))
     return refs
 

@@ -40,6 +40,7 @@ from popid.registry.forms import (
     TemporaryResidenceForm,
 )
 from popid.registry.models import Household, Person, PersonStatus
+from popid.registry.quality.models import QualityFinding
 from popid.web import charts
 from popid.web.shell import (
     ConsoleRequest,
@@ -417,8 +418,10 @@ def quality(request: ConsoleRequest) -> HttpResponse:
     filters: dict[str, str] = {}
     if filter_form.is_valid():
         filters = {k: v for k, v in filter_form.cleaned_data.items() if v}
-    findings = quality_selectors.findings(actor=actor, **filters).select_related("person") if run else []
-    paginator = Paginator(findings, FINDINGS_PAGE_SIZE)
+    findings = quality_selectors.findings(
+        actor=actor, commune_code=filters.get("commune_code"), kind=filters.get("kind"),
+        principle=filters.get("principle")).select_related("person") if run else QualityFinding.objects.none()
+    paginator: Paginator[QualityFinding] = Paginator(findings, FINDINGS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

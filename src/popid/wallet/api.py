@@ -9,10 +9,12 @@ from typing import Any
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
+from popid.core.net import client_ip
 from popid.core.permissions import Permission, operation_requires
 from popid.wallet import sdjwt, verifier
 from popid.wallet.errors import PresentationRefused
 from popid.wallet.issuers import issuer_base
+from popid.wallet.reasons import reason_text
 from popid.wallet.verify import Result
 
 router = Router(tags=["wallet"])
@@ -51,7 +53,7 @@ class VerifyOut(Schema):
 @router.post("/verifier/sessions", response={201: SessionOut}, auth=None)
 @operation_requires(Permission.PUBLIC)
 def post_session(request, body: SessionIn):
-    verifier.throttle_sessions(request)
+    verifier.throttle_sessions(client_ip=client_ip(request))
     session = verifier.create_session(base=issuer_base(request), label=body.label)
     return 201, SessionOut(session_id=session.public_id, nonce=session.nonce, audience=session.audience,
                            expires_at=session.expires_at.isoformat())
@@ -68,7 +70,5 @@ def _out(result: Result) -> VerifyOut:
 def post_verify(request, body: VerifyIn):
     result = verifier.verify_in_session(public_id=body.session_id, payload=body.payload, base=issuer_base(request))
     if not result.accepted:
-        from popid.wallet.verifier_views import REASONS
-
-        raise PresentationRefused(result.reason, str(REASONS.get(result.reason, result.detail)))
+        raise PresentationRefused(result.reason, reason_text(result.reason, result.detail))
     return _out(result)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from joserfc.jwk import ECKey
 
 from popid.core.access import AccessContext
 from popid.registry.models import Person
@@ -72,6 +73,8 @@ def issue_credential(*, ctx: AccessContext, person: Person, config_id: str, docu
     now = int(time.time())
     visible = {"iss": issuer.iss(base), "vct": ctype.vct, "iat": now, "exp": int(expires_at.timestamp()),
                "status": {"status_list": {"idx": idx, "uri": issuer.status_uri(base, list_id)}}}
+    if not isinstance(key.key, ECKey):  # issuers sign ES256 (wallet.issuers.ALG)
+        raise RuntimeError(f"keyset {issuer.keyset} holds no EC key")
     token = sdjwt.issue(claims=visible, disclosable=data.disclosable, issuer_key=key.key, kid=key.kid,
                         holder_jwk=jwk)
     return token, record

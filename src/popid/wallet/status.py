@@ -115,6 +115,9 @@ def current_status(issuer: str, list_id: int, idx: int) -> int:
     return row["status"] if row else CredentialStatus.VALID
 
 
+LICENCE = "giay_phep_lai_xe"  # the credential type a licence's status events change
+
+
 def set_status(credentials: Iterable[IssuedCredential] | None = None, *, status: int, reason: str,
                only_from: Iterable[int] | None = None, **filters: str) -> int:
     """Change the status of the matching credentials and move their lists' versions."""
@@ -149,14 +152,16 @@ def apply_event(event: OutboxEvent) -> None:
                        person_id_number=event.aggregate_id)
     elif event.topic == TOPIC_LICENCE_STATUS:
         target = payload.get("status")
-        filters = {"config_id": "giay_phep_lai_xe", "document_ref": event.aggregate_id}
+        licence = event.aggregate_id
         if target == "suspended":
-            set_status(status=CredentialStatus.SUSPENDED, reason="licence.suspended", **filters)
+            set_status(status=CredentialStatus.SUSPENDED, reason="licence.suspended", config_id=LICENCE,
+                       document_ref=licence)
         elif target == "revoked":
-            set_status(status=CredentialStatus.INVALID, reason="licence.revoked", **filters)
+            set_status(status=CredentialStatus.INVALID, reason="licence.revoked", config_id=LICENCE,
+                       document_ref=licence)
         elif target == "active":
             set_status(status=CredentialStatus.VALID, reason="licence.reinstated",
-                       only_from=[CredentialStatus.SUSPENDED], **filters)
+                       only_from=[CredentialStatus.SUSPENDED], config_id=LICENCE, document_ref=licence)
     elif event.topic == TOPIC_PASSPORT_STATUS and payload.get("status") == "lost":
         # a lost passport's validity is cancelled (Law on Exit and Entry 2019, Art. 27.1): final
         set_status(status=CredentialStatus.INVALID, reason="passport.lost", config_id="ho_chieu",

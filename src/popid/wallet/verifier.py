@@ -8,12 +8,10 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from popid.core.errors import DomainError
-from popid.core.throttle import client_ip
 from popid.wallet import sdjwt
 from popid.wallet.errors import VerifierSessionNotFound
 from popid.wallet.models import VerifierSession
@@ -32,9 +30,9 @@ class TooManySessions(DomainError):
     title = _("Quá nhiều phiên xác minh từ địa chỉ này, hãy thử lại sau")
 
 
-def throttle_sessions(request: HttpRequest) -> None:
+def throttle_sessions(*, client_ip: str) -> None:
     """Anyone may open sessions (banks, hotels…), but one address cannot fill the table."""
-    key = f"popid:wallet:sessions:{client_ip(request)}"
+    key = f"popid:wallet:sessions:{client_ip}"
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)

@@ -36,7 +36,7 @@ from popid.wallet.issuers import ISSUERS, VCT_TO_TYPE, issuer_for_iss
 from popid.wallet.models import CredentialStatus
 
 PRESENTATION_MAX_AGE = 60  # seconds: the wallet's QR code is valid for 60 seconds (VNeID)
-STATUS_NAMES = {CredentialStatus.VALID: "valid", CredentialStatus.INVALID: "revoked",
+STATUS_NAMES: dict[int, str] = {CredentialStatus.VALID: "valid", CredentialStatus.INVALID: "revoked",
                 CredentialStatus.SUSPENDED: "suspended"}
 
 
@@ -76,7 +76,9 @@ def _keyset_key(keyset: str, kid: str | None) -> ECKey | None:
     for stored in keys.all_keys(keyset):
         if stored.kid == kid and stored.alg == "ES256":
             published = {k["kid"] for k in keys.public_jwks(keyset)["keys"]}
-            return stored.key if kid in published else None  # pruned keys no longer verify
+            if kid not in published:  # pruned keys no longer verify
+                return None
+            return stored.key if isinstance(stored.key, ECKey) else None
     return None
 
 
@@ -215,9 +217,9 @@ def verify_presentation(payload: str, *, trust: Trust, audience: str | None,
     try:
         verified = sdjwt.verify(payload, issuer_key=trust.issuer_key, audience=audience, now=now)
         claims = verified.claims
-        result.issuer, result.vct = verified.issuer, claims.get("vct")
-        if not isinstance(result.vct, str) or not result.vct:
-            result.vct = ""
+        vct = claims.get("vct")
+        result.issuer, result.vct = verified.issuer, vct if isinstance(vct, str) else ""
+        if not result.vct:
             raise sdjwt.Refused("wrong_type", "the credential has no vct")
         issuer = issuer_for_iss(verified.issuer, trust.base)
         ctype = VCT_TO_TYPE.get(result.vct)
@@ -235,7 +237,7 @@ def verify_presentation(payload: str, *, trust: Trust, audience: str | None,
         status_claim = claims.get("status")
         if issuer is None and status_claim is None:
             result.notes.append("no_status_reference")  # an external credential that cannot be revoked
-            value = CredentialStatus.VALID
+            value: int = CredentialStatus.VALID
             result.status = "none"
         else:
             ref = status_claim.get("status_list") if isinstance(status_claim, dict) else None

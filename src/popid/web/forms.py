@@ -6,11 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from popid.core import throttle
 from popid.core.models import StaffRole
+from popid.core.net import Client
 from popid.identity.forms import ProofOfWorkFields
 
 
@@ -28,7 +28,8 @@ class StaffLoginForm(AuthenticationForm, ProofOfWorkFields):
         is looked at: known devices have their own back-off, other browsers share the account's,
         and from an address with many failures a solved proof-of-work challenge is needed."""
         username = self.cleaned_data.get("username") or ""
-        attempt = throttle.begin_login(self.request or HttpRequest(), scope=throttle.CONSOLE_LOGIN,
+        client = Client.of(self.request) if self.request is not None else Client(ip="unknown")
+        attempt = throttle.begin_login(client, scope=throttle.CONSOLE_LOGIN,
                                        account=username, **self.pow_values())
         if attempt.verdict.challenge_bits:
             self.challenge_bits = attempt.verdict.challenge_bits

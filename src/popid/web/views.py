@@ -9,6 +9,7 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 
 from popid.core import throttle
+from popid.core.net import Client
 from popid.web.forms import StaffLoginForm
 from popid.web.shell import CitizenRequest, citizen_view, render_citizen_page
 
@@ -28,7 +29,7 @@ class StaffLoginView(LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         form = context["form"]
-        bits = throttle.pending_challenge_bits(self.request, scope=throttle.CONSOLE_LOGIN)
+        bits = throttle.pending_challenge_bits(Client.of(self.request), scope=throttle.CONSOLE_LOGIN)
         form.offer_challenge(scope=throttle.CONSOLE_LOGIN, bits=max(bits, form.challenge_bits))
         return context
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from popid.core.errors import NotFound, ValidationFailed
 from popid.identity.models import CitizenAccount
@@ -39,7 +39,7 @@ def _check_uri(uri: str, field: str) -> str:
 
 def _check_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
     try:
-        key_set = KeySet.import_key_set(jwks)
+        key_set = KeySet.import_key_set(cast(KeySetSerialization, jwks))  # checked by the import itself
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise _invalid("jwks", _("JWKS không hợp lệ: %(error)s") % {"error": exc}) from exc
     if not key_set.keys or any(k.key_type == "oct" or k.is_private for k in key_set.keys):

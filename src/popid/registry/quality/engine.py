@@ -28,11 +28,20 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from popid.core.admin_units import province_of_commune
-from popid.registry.models import FamilyRelation, Person, PersonStatus, Residence, ResidenceKind
+from popid.registry.models import (
+    FamilyRelation,
+    HouseholdMember,
+    IdentityCard,
+    OtherName,
+    Person,
+    PersonStatus,
+    Residence,
+    ResidenceKind,
+)
 from popid.registry.quality import rules
 from popid.registry.quality.duplicates import Candidate, pairs_in_block
 from popid.registry.quality.kinds import KINDS
@@ -115,15 +124,16 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def run_quality_check(*, progress: bool = False) -> QualityRun:
-    """Check the whole registry once and return the finished run (status ``done``)."""
+def run_quality_check(*, progress: bool = False, today: date | None = None) -> QualityRun:
+    """Check the whole registry once and return the finished run (status ``done``). ``today``
+    (default: the local date) is the day dates are judged against ("in the future", "expired")."""
     started = time.monotonic()
     run = QualityRun.objects.create(started_at=timezone.now(), status=RunStatus.RUNNING)
     try:
         total = Person.objects.count()
         meter = _Progress(progress, total)
         collector = _Collector(run=run)
-        today = timezone.localdate()
+        today = today or timezone.localdate()
         unknown_communes: UnknownCommunes = {}
 
         checked = _person_pass(collector, today, unknown_communes, meter)
@@ -131,6 +141,8 @@ def run_quality_check(*, progress: bool = False) -> QualityRun:
         _parent_age_pass(collector)
         meter.step("nơi cư trú")
         _residence_pass(collector, unknown_communes)
+        meter.step("thẻ căn cước, người thân, nơi cư trú, tên gọi khác, quan hệ với chủ hộ")
+        _related_records_pass(collector, today)
         for person_id, (id_number, commune, province, details) in unknown_communes.items():
             collector.add(person_id=person_id, id_number=id_number, commune_code=commune, province_code=province,
                           kind="unknown_commune_code", detail="Mã không tồn tại: " + "; ".join(details))
@@ -317,6 +329,64 @@ def _residence_pass(collector: _Collector, unknown_communes: UnknownCommunes) ->
         collector.add(person_id=person_id, id_number=id_number, commune_code=commune, province_code=province,
                       kind="residence_in_abolished_unit",
                       detail="Đơn vị đã bãi bỏ từ 01/7/2025: " + "; ".join(sorted(details)))
+
+
+PERSON_KEY = ("person_id", "person__id_number", "person__commune_code", "person__province_code")
+PersonKey = tuple[int, str, str, str]
+
+
+@dataclass
+class _Grouped:
+    """Findings on a person's related rows: one finding per (person, kind), details joined, so a
+    person with three bad residences counts once like everywhere else."""
+
+    items: dict[tuple[int, str], tuple[PersonKey, list[str]]] = field(default_factory=dict)
+
+    def add(self, person: PersonKey, found: Iterable[rules.Finding]) -> None:
+        for kind, detail in found:
+            self.items.setdefault((person[0], kind), (person, []))[1].append(detail)
+
+    def write(self, collector: _Collector) -> None:
+        for (_person_id, kind), (person, details) in self.items.items():
+            person_id, id_number, commune, province = person
+            collector.add(person_id=person_id, id_number=id_number, commune_code=commune, province_code=province,
+                          kind=kind, detail="; ".join(details))
+
+
+def _related_records_pass(collector: _Collector, today: date) -> None:
+    """The fields kept in their own tables (Art. 9): ID cards (14), relatives (15), residences
+    (16-18), other names (2) and the relation to the household head (22), each row against the
+    rules of ``rules.check_card`` … ``rules.check_relationship``."""
+    grouped = _Grouped()
+    cards = IdentityCard.objects.order_by().values_list(
+        *PERSON_KEY, "person__birth_date", "person__birth_date_precision", "person__died_on",
+        "card_number", "issued_on", "valid_until", "is_active")
+    for person_id, id_number, commune, province, birth, precision, died, *card in cards.iterator(CHUNK_SIZE):
+        grouped.add((person_id, id_number, commune, province), rules.check_card(
+            rules.CardRow(*card), id_number=id_number, birth_date=birth, precise_birth=precision == "day",
+            died_on=died, today=today))
+    # A relation linked to the relative's own record and copying its name, number and nationality
+    # has nothing of its own to check (the relative's record is checked as a person): SQL skips it.
+    copied = Q(relative__isnull=False, relative_name=F("relative__full_name"),
+               relative_id_number=F("relative__id_number"), relative_nationality=F("relative__nationality"))
+    relations = FamilyRelation.objects.order_by().exclude(copied).values_list(
+        *PERSON_KEY, "kind", "relative_name", "relative_id_number", "relative_nationality", "relative__id_number")
+    for person_id, id_number, commune, province, *relation in relations.iterator(CHUNK_SIZE):
+        grouped.add((person_id, id_number, commune, province), rules.check_relation(rules.RelationRow(*relation)))
+    residences = Residence.objects.order_by().values_list(
+        *PERSON_KEY, "person__birth_date", "kind", "address", "commune_code", "province_code", "valid_from",
+        "valid_until", "ended_on")
+    for person_id, id_number, commune, province, birth, *residence in residences.iterator(CHUNK_SIZE):
+        grouped.add((person_id, id_number, commune, province),
+                    rules.check_residence(rules.ResidenceRow(*residence), birth_date=birth, today=today))
+    for person_id, id_number, commune, province, name in OtherName.objects.order_by().values_list(
+            *PERSON_KEY, "name").iterator(CHUNK_SIZE):
+        grouped.add((person_id, id_number, commune, province), rules.check_other_name(name))
+    members = HouseholdMember.objects.order_by().exclude(relationship__in=sorted(rules.RELATIONSHIP_CODES))
+    for person_id, id_number, commune, province, relationship in members.values_list(
+            *PERSON_KEY, "relationship").iterator(CHUNK_SIZE):
+        grouped.add((person_id, id_number, commune, province), rules.check_relationship(relationship))
+    grouped.write(collector)
 
 
 # --- scores -----------------------------------------------------------------------------

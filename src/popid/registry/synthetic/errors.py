@@ -54,7 +54,7 @@ from popid.core.admin_units import LEGACY_COMMUNE_CODE_MAX, communes
 from popid.core.id_numbers import is_known_place_code
 from popid.core.text import normalize_text
 from popid.matching.normalise import spell_with_keystrokes
-from popid.registry.quality.kinds import KINDS
+from popid.registry.quality.kinds import KINDS, NOT_INJECTED
 from popid.registry.synthetic.generator import (
     Household,
     P,
@@ -99,7 +99,7 @@ class ErrorInjector:
             "probable_duplicate": self.probable_duplicate,
         }
         # Kinds without a handler (added to KINDS later) are not injected.
-        self.queue = [k for k in KINDS if k in self.handlers]
+        self.queue = [k for k in KINDS if k in self.handlers and k not in NOT_INJECTED]
         self.blank_turn = 0
         self.abolished: list[str] | None = None
         self.extra: list[Household] = []

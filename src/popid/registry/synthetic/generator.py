@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from random import Random
+from typing import Any
 
 from popid.core.admin_units import (
     commune_label,
@@ -90,18 +91,21 @@ PHONE_PREFIXES = (
 FIXTURE_COMMUNE = "00070"  # Phường Hoàn Kiếm
 
 
+Row = tuple[Any, ...]  # one table row in its ``*_COLUMNS`` order (dates as ISO text)
+
+
 @dataclass
 class RowBatch:
     """Rows of whole households (relations never cross a batch boundary backwards)."""
 
-    persons: list[tuple] = field(default_factory=list)
-    households: list[tuple] = field(default_factory=list)
-    members: list[tuple] = field(default_factory=list)
-    residences: list[tuple] = field(default_factory=list)
-    relations: list[tuple] = field(default_factory=list)
-    cards: list[tuple] = field(default_factory=list)
-    vital_events: list[tuple] = field(default_factory=list)
-    history: list[tuple] = field(default_factory=list)
+    persons: list[Row] = field(default_factory=list)
+    households: list[Row] = field(default_factory=list)
+    members: list[Row] = field(default_factory=list)
+    residences: list[Row] = field(default_factory=list)
+    relations: list[Row] = field(default_factory=list)
+    cards: list[Row] = field(default_factory=list)
+    vital_events: list[Row] = field(default_factory=list)
+    history: list[Row] = field(default_factory=list)
 
 
 @dataclass
@@ -115,9 +119,9 @@ class Truth:
     duplicates: list[list[str]] = field(default_factory=list)
     # duplicates with hard errors for the probabilistic matcher: {"pair": [a, b], "errors": [...]}
     duplicate_rate: float = 0.0
-    match_duplicates: list[dict] = field(default_factory=list)
+    match_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "persons": self.persons, "error_rate": self.error_rate,
                 "errors": self.errors, "duplicates": self.duplicates, "duplicate_rate": self.duplicate_rate,
                 "match_duplicates": self.match_duplicates}
@@ -163,6 +167,40 @@ class P:
         "status",
         "temp",
     )
+
+    # Set while the household is built (``PopulationGenerator.person``, ``errors``): declared here so
+    # every slot has a type.
+    absence_status: str
+    absence_until: date | None
+    birth_date: date
+    birth_place: str
+    blood_type: str
+    breg_commune: str
+    breg_province: str
+    card: bool
+    died_on: date | None
+    email: str
+    error: str | None
+    ethnicity: str
+    family_name: str
+    father_name: str
+    full_name: str
+    hometown: str
+    id_number: str
+    id_place: str
+    marital: str
+    mother_name: str
+    name_norm: str
+    old_id: str
+    perm_commune: str | None
+    phone: str
+    pid: int
+    precision: str
+    relationship: str
+    religion: str
+    sex: str
+    status: str
+    temp: tuple[str, str, date, date] | None
 
     def __init__(self) -> None:
         self.children: list[P] = []
@@ -487,9 +525,9 @@ class PopulationGenerator:
                         self.kill(dead, earliest + timedelta(days=rng.randrange(1, span)))
                         alive.marital = "widowed"
             else:
-                for grand in (head.father, head.mother):
-                    if grand is not None:
-                        grand.marital = "widowed"
+                for parent in (head.father, head.mother):
+                    if parent is not None:
+                        parent.marital = "widowed"
         if len(members) > max_size:
             del members[max_size:]
             self._detach(members)
@@ -626,7 +664,7 @@ class PopulationGenerator:
         valid_until = None
         for milestone in (25, 40, 60):
             end = add_years(p.birth_date, milestone)
-            if end > issued + timedelta(days=730):
+            if end > add_years(issued, 2):  # a card issued within 2 years of an age lasts to the next
                 valid_until = end.isoformat()
                 break
         batch.cards.append((p.pid, p.id_number, issued.isoformat(), CARD_AUTHORITY, valid_until,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from django.core.management.color import no_style
 from django.db import connections, transaction
@@ -40,7 +41,7 @@ def timestamp_text(moment: datetime, *, using: str = "default") -> str:
     return moment.isoformat()
 
 
-def _copy_batch(raw_cursor, batch: RowBatch) -> None:
+def _copy_batch(raw_cursor: Any, batch: RowBatch) -> None:  # a psycopg cursor
     for attr, (table, columns) in TABLES.items():
         rows = getattr(batch, attr)
         if not rows:
@@ -51,7 +52,7 @@ def _copy_batch(raw_cursor, batch: RowBatch) -> None:
                 write(row)
 
 
-def _insert_batch(raw_cursor, batch: RowBatch) -> None:
+def _insert_batch(raw_cursor: Any, batch: RowBatch) -> None:  # a sqlite3 cursor
     for attr, (table, columns) in TABLES.items():
         rows = getattr(batch, attr)
         if rows:
@@ -59,13 +60,17 @@ def _insert_batch(raw_cursor, batch: RowBatch) -> None:
             raw_cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608 - fixed names
 
 
-def _may_skip_fk_checks(raw_cursor) -> bool:
+def _may_skip_fk_checks(raw_cursor: Any) -> bool:
     raw_cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     row = raw_cursor.fetchone()
     return bool(row and row[0])
 
 
-def load_rows(batches: Iterable[RowBatch], *, using: str = "default", progress=None,
+class Progress(Protocol):
+    def update(self, n: int) -> object: ...
+
+
+def load_rows(batches: Iterable[RowBatch], *, using: str = "default", progress: Progress | None = None,
               skip_fk_checks: bool | None = None) -> int:
     """Write every batch in one transaction; returns the number of person rows.
 

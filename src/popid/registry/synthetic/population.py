@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from popid.registry.synthetic.errors import ErrorInjector
-from popid.registry.synthetic.generator import REFERENCE_DATE, PopulationGenerator, RowBatch, Truth
+from popid.registry.synthetic.generator import REFERENCE_DATE, PopulationGenerator, Row, RowBatch, Truth
 
 
 def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_size: int = 5000,
@@ -56,7 +57,7 @@ def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_siz
         yield batch
 
 
-def person_rows(**kwargs) -> Iterator[tuple]:
+def person_rows(**kwargs: Any) -> Iterator[Row]:
     """Only the ``registry_person`` rows of ``generate_rows(**kwargs)``, as tuples in
     ``PERSON_COLUMNS`` order (dates as ISO strings, ``other_info`` as JSON text): what a
     benchmark feeds to a raw ``COPY registry_person (PERSON_COLUMNS) FROM STDIN``."""

@@ -79,14 +79,17 @@ class Command(BaseCommand):
         if province_code:
             rows = list(scores(actor=actor, level="commune", parent_code=province_code, run=run))
             lines.append(f"Các xã của {province(province_code) or province_code}:")
-            name_of = commune_label
         else:
             rows = list(scores(actor=actor, level="nation", run=run)) + list(
                 scores(actor=actor, level="province", run=run))
 
-            def name_of(code: str) -> str:
-                return "Toàn quốc" if code == "VN" else str(province(code) or code)
+        def name_of(code: str) -> str:
+            if province_code:
+                return commune_label(code)
+            return "Toàn quốc" if code == "VN" else str(province(code) or code)
 
+        # one column per kind found in these units (35 kinds would not fit a terminal)
+        kinds = [k for k in kinds if any(s.findings_by_kind.get(k) for s in rows)]
         header = f"{'Mã':<6}{'Đơn vị':<40}{'Công dân':>10}{'Có lỗi':>9}{'Điểm':>8}  {'Xếp loại':<18}"
         lines.append(header + "".join(f"{short[k]:>{width}}" for k in kinds))
         lines.append("-" * (len(header) + width * len(kinds)))

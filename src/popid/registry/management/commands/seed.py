@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                             help="the 'today' of the generated population (default %(default)s)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         from popid.registry.models import Person
 
         persons, rate = int(options["persons"]), float(options["error_rate"])
