@@ -319,7 +319,9 @@ class ErrorInjector:
         number of persons added."""
         gen, rng = self.gen, self.rng
         added = 0
-        for child in [p for p in hh.members if p.relationship == "child"]:
+        # a child damaged by an injected error is skipped: the twin would copy the damage (a
+        # blank hometown, an impossible date) and make a rule finding the truth does not list
+        for child in [p for p in hh.members if p.relationship == "child" and p.error is None]:
             if added >= budget or rng.random() >= self.TWIN_RATE:
                 continue
             twin = gen.child_of(child.father, child.mother, age=child.age(gen.today), home_province=hh.province,
