@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from random import Random
+from typing import Any
 
 from popid.core.admin_units import (
     commune_label,
@@ -115,11 +116,11 @@ class Truth:
     duplicates: list[list[str]] = field(default_factory=list)
     # duplicates with hard errors for the probabilistic matcher: {"pair": [a, b], "errors": [...]}
     duplicate_rate: float = 0.0
-    match_duplicates: list[dict] = field(default_factory=list)
+    match_duplicates: list[dict[str, Any]] = field(default_factory=list)
     # hard negatives injected with them (twins): {"pair": [a, b], "kind": "twin"}; not duplicates
-    match_non_duplicates: list[dict] = field(default_factory=list)
+    match_non_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "persons": self.persons, "error_rate": self.error_rate,
                 "errors": self.errors, "duplicates": self.duplicates, "duplicate_rate": self.duplicate_rate,
                 "match_duplicates": self.match_duplicates, "match_non_duplicates": self.match_non_duplicates}
@@ -165,6 +166,38 @@ class P:
         "status",
         "temp",
     )
+
+    absence_status: str
+    absence_until: date | None
+    birth_date: date
+    birth_place: str
+    blood_type: str
+    breg_commune: str
+    breg_province: str
+    card: bool
+    died_on: date | None
+    email: str
+    error: str | None
+    ethnicity: str
+    family_name: str
+    father_name: str
+    full_name: str
+    hometown: str
+    id_number: str
+    id_place: str
+    marital: str
+    mother_name: str
+    name_norm: str
+    old_id: str
+    perm_commune: str | None
+    phone: str
+    pid: int
+    precision: str
+    relationship: str
+    religion: str
+    sex: str
+    status: str
+    temp: tuple[str, str, date, date] | None
 
     def __init__(self) -> None:
         self.children: list[P] = []
