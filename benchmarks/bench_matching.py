@@ -3,12 +3,20 @@
 What ``popid match registry`` does after reading the persons — build the match records, train
 (u by random sampling, m by EM), block, score and cluster — on DuckDB, against a baseline in
 the same run: exact blocking on accent-free name + birth date (what a rule finds). Optionally
-the same trained model scored on Spark local mode on a smaller population.
+the same trained model scored on Spark local mode and on DuckDB on a smaller population (the
+time ratio).
 
-The records are built from the generator's person rows with the same ``record_from_person``
-the registry command uses (the PostgreSQL read is not part of the figure).
+The records are built from the generator's person and relation rows with the same
+``record_from_person`` the registry command uses (the PostgreSQL read is not part of the
+figure: at a million persons the load alone takes longer than the matching, BENCHMARKS.md §1).
+Quality is scored against the generator's truth with ``popid.matching.evaluation`` (what
+``popid match evaluate --truth`` prints), and broken down by error kind: the false negatives
+by the errors of the second record, the false positives by what the two records share (twins
+of the same household are recorded by the generator as hard negatives).
 
-Run: .venv/bin/python benchmarks/bench_matching.py --persons 200000 [--spark-persons 20000]
+The machine is shared: the load average is printed next to every timing.
+
+Run: .venv/bin/python benchmarks/bench_matching.py --persons 1000000 --spark-persons 100000 --out result.json
 """
 
 from __future__ import annotations
@@ -19,9 +27,10 @@ import os
 import resource
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -34,40 +43,86 @@ django.setup()
 
 import pyarrow as pa  # noqa: E402
 
-from popid.matching.engine import DEFAULT_THRESHOLD, FieldSet, Matcher, spark_api  # noqa: E402
+from popid.matching.engine import DEFAULT_THRESHOLD, REVIEW_LOWER, FieldSet, Matcher, spark_api  # noqa: E402
 from popid.matching.evaluation import score_clusters, score_pairs  # noqa: E402
 from popid.matching.records import SCHEMA, record_from_person  # noqa: E402
 from popid.registry.synthetic.generator import PERSON_COLUMNS, Truth  # noqa: E402
 from popid.registry.synthetic.population import generate_rows  # noqa: E402
+
+IGNORED_IN_KIND = {"old_id_kept", "no_phone", "phone_changed"}
 
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def population(persons: int, rate: float, seed: int) -> tuple[pa.Table, dict[str, str], list[tuple[str, str]]]:
-    truth = Truth(seed=seed, persons=persons, error_rate=0.0)
-    tables, numbers = [], {}
-    for batch in generate_rows(persons=persons, seed=seed, duplicate_rate=rate, truth=truth, batch_size=20_000):
-        records = []
-        for row in batch.persons:
-            person = dict(zip(PERSON_COLUMNS, row, strict=True))
-            person["birth_date"] = date.fromisoformat(person["birth_date"])
-            numbers[str(person["id"])] = person["id_number"]
-            records.append(record_from_person(person))
-        tables.append(pa.Table.from_pylist(records, schema=SCHEMA))
-    pairs = [tuple(d["pair"]) for d in truth.match_duplicates]
-    return pa.concat_tables(tables), numbers, pairs
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def baseline(table: pa.Table, numbers: dict[str, str]) -> list[tuple[str, str]]:
+class Population:
+    def __init__(self, persons: int, rate: float, seed: int) -> None:
+        truth = Truth(seed=seed, persons=persons, error_rate=0.0)
+        tables, self.numbers, self.household = [], {}, {}
+        for batch in generate_rows(persons=persons, seed=seed, duplicate_rate=rate, truth=truth, batch_size=20_000):
+            parents = {(pid, kind): name for pid, kind, _rid, name, *_ in batch.relations
+                       if kind in ("father", "mother") and name}
+            for hid, pid, *_ in batch.members:
+                self.household[str(pid)] = hid
+            records = []
+            for row in batch.persons:
+                person = dict(zip(PERSON_COLUMNS, row, strict=True))
+                if person["status"] != "alive":  # the registry run scores living persons only
+                    continue
+                person["birth_date"] = date.fromisoformat(person["birth_date"])
+                person["father_name"] = parents.get((person["id"], "father"))
+                person["mother_name"] = parents.get((person["id"], "mother"))
+                self.numbers[str(person["id"])] = person["id_number"]
+                records.append(record_from_person(person))
+            tables.append(pa.Table.from_pylist(records, schema=SCHEMA))
+        self.table = pa.concat_tables(tables)
+        self.truth = {tuple(sorted(d["pair"])): d["errors"] for d in truth.match_duplicates}
+        self.twins = {tuple(sorted(d["pair"])) for d in truth.match_non_duplicates}
+
+    def id_pairs(self, pairs: list[dict[str, Any]], threshold: float) -> list[tuple[str, str]]:
+        return [tuple(sorted((self.numbers[str(p["unique_id_l"])], self.numbers[str(p["unique_id_r"])])))
+                for p in pairs if p["match_probability"] >= threshold]
+
+
+def baseline(pop: Population) -> list[tuple[str, str]]:
     """Exact blocking on accent-free name + birth date: every pair sharing both."""
     groups: dict[tuple, list[str]] = defaultdict(list)
+    table = pop.table
     for uid, name, born in zip(table["unique_id"].to_pylist(), table["name_plain"].to_pylist(),
                                table["birth_date"].to_pylist(), strict=True):
         if name and born:
-            groups[(name, born)].append(numbers[uid])
+            groups[(name, born)].append(pop.numbers[uid])
     return [(a, b) for ids in groups.values() for i, a in enumerate(ids) for b in ids[i + 1:]]
+
+
+def error_kind(errors: list[str]) -> str:
+    return "+".join(e for e in errors if e not in IGNORED_IN_KIND and not e.startswith("parents_")) or "none"
+
+
+def breakdown(pop: Population, predicted: set[tuple[str, str]], scored: set[tuple[str, str]]) -> dict[str, Any]:
+    """False negatives by the duplicate's name and date error (and how many were never blocked);
+    false positives by relationship (twin, same household, other)."""
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # all, missed, not blocked
+    for pair, errors in pop.truth.items():
+        row = by_kind[error_kind(errors)]
+        row[0] += 1
+        row[1] += pair not in predicted
+        row[2] += pair not in scored
+    of_number = {v: k for k, v in pop.numbers.items()}
+    false_positives: Counter[str] = Counter()
+    for pair in predicted - pop.truth.keys():
+        a, b = (of_number[x] for x in pair)
+        false_positives["twin" if pair in pop.twins else
+                        "same household" if pop.household[a] == pop.household[b] else "other"] += 1
+    return {"false_negatives_by_error": {k: {"true": v[0], "missed": v[1], "never_compared": v[2]}
+                                         for k, v in sorted(by_kind.items(), key=lambda x: -x[1][1])},
+            "false_positives_by_relation": dict(false_positives),
+            "twin_pairs": len(pop.twins), "twins_predicted": len(predicted & pop.twins)}
 
 
 def main() -> None:
@@ -78,57 +133,73 @@ def main() -> None:
     parser.add_argument("--spark-persons", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result: dict = {"persons": args.persons, "duplicate_rate": args.duplicate_rate}
+    result: dict[str, Any] = {"persons": args.persons, "duplicate_rate": args.duplicate_rate, "seed": args.seed,
+                              "cores": os.cpu_count()}
+
+    def save() -> None:
+        print(json.dumps(result, indent=1), flush=True)
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=1))
 
     started = time.perf_counter()
-    table, numbers, truth = population(args.persons, args.duplicate_rate, args.seed)
+    pop = Population(args.persons, args.duplicate_rate, args.seed)
     result["generate_s"] = round(time.perf_counter() - started, 1)
-    result["records"], result["true_pairs"] = table.num_rows, len(truth)
+    result["records"], result["true_pairs"] = pop.table.num_rows, len(pop.truth)
 
     started = time.perf_counter()
-    matcher = Matcher([table], FieldSet.registry())
-    matcher.train(max_pairs=5e6)
+    matcher = Matcher([pop.table], FieldSet.registry())
+    matcher.train()
     trained = time.perf_counter()
-    outcome = matcher.predict(threshold=0.5, cluster_threshold=DEFAULT_THRESHOLD)
+    train_load = load()
+    outcome = matcher.predict(threshold=REVIEW_LOWER, cluster_threshold=DEFAULT_THRESHOLD)
     finished = time.perf_counter()
-    result["duckdb"] = {"train_s": round(trained - started, 1), "block_score_cluster_s": round(finished - trained, 1),
+    result["duckdb"] = {"train_s": round(trained - started, 1), "load_after_train": train_load,
+                        "block_score_cluster_s": round(finished - trained, 1), "load_after_predict": load(),
                         "total_s": round(finished - started, 1), "peak_rss_mib": round(peak_mib()),
                         "comparisons": outcome.total_comparisons,
                         "rules": [(r.rule, r.comparisons) for r in outcome.rule_counts]}
-    predicted = [(numbers[str(p["unique_id_l"])], numbers[str(p["unique_id_r"])]) for p in outcome.pairs
-                 if p["match_probability"] >= DEFAULT_THRESHOLD]
-    clusters = {numbers[k]: v for k, v in outcome.clusters.items()}
+    predicted = pop.id_pairs(outcome.pairs, DEFAULT_THRESHOLD)
+    clusters = {pop.numbers[k]: v for k, v in outcome.clusters.items()}
+    truth = list(pop.truth)
     result["duckdb"]["pairs"] = score_pairs(predicted, truth).as_dict()
     result["duckdb"]["clusters"] = score_clusters(clusters, truth).as_dict()
+    result["duckdb"]["review_band"] = {  # pairs ≥ 0.5: what reaches the review queue
+        "pairs": len(outcome.pairs), "recall": score_pairs(pop.id_pairs(outcome.pairs, REVIEW_LOWER), truth).recall}
+    result["duckdb"]["breakdown"] = breakdown(pop, set(predicted), set(pop.id_pairs(outcome.pairs, 0.0)))
 
     started = time.perf_counter()
-    exact = baseline(table, numbers)
+    exact = baseline(pop)
     result["baseline"] = {"seconds": round(time.perf_counter() - started, 1),
                           "pairs": score_pairs(exact, truth).as_dict()}
-    print(json.dumps(result, indent=1), flush=True)
+    model = matcher.model_dict()
+    del matcher, outcome
+    save()
 
     if args.spark_persons:
-        small, _numbers, _ = population(args.spark_persons, args.duplicate_rate, args.seed)
+        small = Population(args.spark_persons, args.duplicate_rate, args.seed)
         started = time.perf_counter()
-        duck_small = Matcher([small], FieldSet.registry(), model=matcher.model_dict()).predict(threshold=0.5)
+        duck_small = Matcher([small.table], FieldSet.registry(), model=model).predict(threshold=REVIEW_LOWER)
         duck_s = time.perf_counter() - started
+        duck_load = load()
         from popid.matching.spark import local_session
 
         session_started = time.perf_counter()
         spark = local_session(cores=2)
         session_s = time.perf_counter() - session_started
         started = time.perf_counter()
-        spark_small = Matcher([small], FieldSet.registry(), db_api=spark_api(spark),
-                              model=matcher.model_dict()).predict(threshold=0.5)
+        spark_small = Matcher([small.table], FieldSet.registry(), db_api=spark_api(spark),
+                              model=model).predict(threshold=REVIEW_LOWER)
         spark_s = time.perf_counter() - started
         spark.stop()
+        same = set(small.id_pairs(duck_small.pairs, DEFAULT_THRESHOLD)) == set(
+            small.id_pairs(spark_small.pairs, DEFAULT_THRESHOLD))
         result["spark"] = {"persons": args.spark_persons, "duckdb_predict_s": round(duck_s, 1),
-                           "spark_session_start_s": round(session_s, 1), "spark_predict_s": round(spark_s, 1),
+                           "load_after_duckdb": duck_load, "spark_session_start_s": round(session_s, 1),
+                           "spark_predict_s": round(spark_s, 1), "load_after_spark": load(),
                            "ratio_spark_to_duckdb": round(spark_s / duck_s, 1),
-                           "pairs_duckdb": len(duck_small.pairs), "pairs_spark": len(spark_small.pairs)}
-    print(json.dumps(result, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1))
+                           "pairs_duckdb": len(duck_small.pairs), "pairs_spark": len(spark_small.pairs),
+                           "same_pairs_at_upper_threshold": same}
+        save()
 
 
 if __name__ == "__main__":

@@ -95,11 +95,25 @@ def _dedupe(path, tmp_path, *extra):
                  verbosity=0)
 
 
-def test_wrong_encoding_is_a_clear_error(tmp_path):
-    path = _write(tmp_path / "latin.csv", [{"rid": "1", "name": "Đặng Thị Ánh", "dob": "1990-01-01", "sex": "F",
-                                            "city": "Huế", "phone": "1"}], encoding="utf-16")
+@pytest.mark.parametrize(("name", "encoding"), [("Đặng Thị Ánh", "utf-16"), ("José Müller", "latin-1"),
+                                               ("Tr\u00e2\u0300n V\u0103n \u0110\u01b0\u0301c", "cp1258")])
+def test_wrong_encoding_is_a_clear_error(tmp_path, name, encoding):
+    # cp1258 (Windows Vietnamese) writes the tone marks as separate bytes after the letter
+    path = _write(tmp_path / "latin.csv", [{"rid": "1", "name": name, "dob": "1990-01-01", "sex": "F",
+                                            "city": "Huế" if encoding == "utf-16" else "Köln", "phone": "1"},
+                                           {"rid": "2", "name": name, "dob": "1990-01-01", "sex": "F",
+                                            "city": "Hue", "phone": "2"}], encoding=encoding)
     with pytest.raises(CommandError, match="UTF-8"):
         _dedupe(path, tmp_path)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_delimiter_other_than_the_data_uses_is_a_clear_error(tmp_path):
+    """Tab-separated header, comma-separated rows: the columns named by --field are not found."""
+    path = tmp_path / "mixed.csv"
+    path.write_text("rid\tname\tdob\n1,An,1990-01-01\n2,Binh,1991-02-02\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        _dedupe(path, tmp_path, "--field", "full_name=name", "--field", "birth_date=dob")
     assert not (tmp_path / "o.csv").exists()
 
 

@@ -12,7 +12,7 @@ from popid.matching.errors import PairAlreadyDecided
 from popid.matching.models import CandidatePair, PairStatus
 from popid.matching.services import decide_pair
 from popid.registry import services
-from popid.registry.errors import MergeRefused, StaleVersion
+from popid.registry.errors import MergeRefused, PersonNotFound, StaleVersion
 from popid.registry.models import (
     CancelledIdNumber,
     HistoryEntry,
@@ -141,3 +141,54 @@ def test_different_and_unsure_decisions_and_jurisdiction(family, second_an, acto
     province = Actor.for_user(officer_hanoi_province)
     decided = decide_pair(actor=province, pair_id=pair.pk, decision="different", expected_version=2)
     assert decided.status == PairStatus.DIFFERENT and not PersonMerge.objects.exists()
+
+
+def test_merge_into_a_merged_or_missing_person_is_refused(family, second_an, actor_hoan_kiem, admin_actor):
+    an, binh = family["an"], family["binh"]
+    _merge(actor_hoan_kiem, an, second_an)
+    second_an.refresh_from_db()
+    assert second_an.status == PersonStatus.MERGED
+    with pytest.raises(MergeRefused):  # the duplicate is gone: nothing can be merged into it
+        _merge(actor_hoan_kiem, second_an, binh)
+    binh.refresh_from_db()
+    with pytest.raises(PersonNotFound):  # an ID number the registry does not have
+        services.merge_persons(actor=actor_hoan_kiem, survivor_id_number="001099000000",
+                               duplicate_id_number=binh.id_number, survivor_version=1,
+                               duplicate_version=binh.version, reason="Hồ sơ trùng")
+    assert PersonMerge.objects.count() == 1
+    assert Person.objects.get(pk=binh.pk).status == PersonStatus.ALIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_deciding_the_same_pair_at_once(family, second_an, officer_hoan_kiem, officer_hanoi_province):
+    """Both open version 1 and decide together (one 'same', one 'different'): exactly one
+    decision is written, the other is refused with PairAlreadyDecided, at most one merge."""
+    import threading
+
+    from django.db import connection
+
+    pair = _pair(family["an"], second_an)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(user, decision: str) -> None:
+        barrier.wait()
+        try:
+            decide_pair(actor=Actor.for_user(user), pair_id=pair.pk, decision=decision, expected_version=1,
+                        survivor_id_number=family["an"].id_number)
+            outcomes.append("ok")
+        except PairAlreadyDecided:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=(officer_hoan_kiem, "same")),
+               threading.Thread(target=decide, args=(officer_hanoi_province, "different"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    pair.refresh_from_db()
+    assert pair.version == 2 and pair.status in (PairStatus.SAME, PairStatus.DIFFERENT)
+    assert PersonMerge.objects.count() == (1 if pair.status == PairStatus.SAME else 0)

@@ -59,3 +59,21 @@ def test_evaluate_against_the_seed_truth(seeded, tmp_path):
     out = StringIO()
     call_command("match", "evaluate", "--truth", str(truth), stdout=out)
     assert "pairs" in out.getvalue() and "recall" in out.getvalue()
+
+
+def test_saved_model_for_another_field_set_is_retrained_not_used(db, tmp_path, settings):
+    """A registry model saved by a version that compared other fields is not applied to today's
+    records (its comparisons would not line up): the run trains a new one and says so."""
+    import json
+
+    settings.DATA_DIR = tmp_path
+    seed_population(persons=400, seed=7, duplicate_rate=0.05)
+    path = registry_model_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"format": "popid-match-model/1", "fields": {"features": ["name"], "place_columns": []},
+                                "splink": {"comparisons": []}}))
+    steps: list[str] = []
+    outcome = run_registry_match(actor=Actor.system("test"), step=steps.append)
+    assert "model-outdated" in steps and outcome.run.trained
+    saved = json.loads(path.read_text())
+    assert "family" in saved["fields"]["features"]

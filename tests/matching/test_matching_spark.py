@@ -32,15 +32,19 @@ def _records(persons: int) -> tuple[list[dict], Truth]:
     truth = Truth(seed=11, persons=persons, error_rate=0.0)
     records = []
     for batch in generate_rows(persons=persons, seed=11, duplicate_rate=0.05, truth=truth, include_fixture=False):
+        # the parents' names from the relation rows, as services.registry_records reads them
+        parents = {(pid, kind): name for pid, kind, _rid, name, *_ in batch.relations if kind in ("father", "mother")}
         for row in batch.persons:
             person = dict(zip(PERSON_COLUMNS, row, strict=True))
             person["birth_date"] = date.fromisoformat(person["birth_date"])
+            person["father_name"] = parents.get((person["id"], "father"))
+            person["mother_name"] = parents.get((person["id"], "mother"))
             records.append(record_from_person(person))
     return records, truth
 
 
 def test_duckdb_model_scores_the_same_pairs_on_spark(spark):
-    records, _truth = _records(400)
+    records, _truth = _records(800)
     table = to_arrow(records)
     duck = Matcher([table], FieldSet.registry())
     duck.train(max_pairs=1e5)

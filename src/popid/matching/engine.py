@@ -30,6 +30,7 @@ MODEL_FORMAT = "popid-match-model/1"
 DEFAULT_THRESHOLD = 0.9  # upper threshold: a pair above it is a probable match
 REVIEW_LOWER = 0.5  # lower edge of the uncertain band sent to clerical review
 PREDICT_FLOOR = 0.2  # pairs below this are not kept at all
+NAME_DIFFERENT_M = 1e-9  # P(names entirely different | same person): fixed, see _name()
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +53,17 @@ def _name() -> cl.CustomComparison:
             cll.ExactMatchLevel("name_plain", term_frequency_adjustments=True).configure(
                 label_for_charts="same name without diacritics"),
             cll.ExactMatchLevel("name_sorted").configure(label_for_charts="same words in another order"),
-            cll.JaroWinklerLevel("name_plain", 0.92).configure(label_for_charts="spelling close (JW ≥ 0.92)"),
-            cll.And(cll.ExactMatchLevel("given"), cll.JaroWinklerLevel("name_plain", 0.8)).configure(
-                label_for_charts="same given name, rest similar"),
-            cll.ElseLevel(),
+            # one letter replaced, dropped or doubled; not Jaro-Winkler on the whole name, which
+            # scores siblings and twins (same family and middle name) as close
+            cll.LevenshteinLevel("name_plain", 1).configure(label_for_charts="one letter different"),
+            cll.And(cll.ExactMatchLevel("family"), cll.ExactMatchLevel("given")).configure(
+                label_for_charts="same family and given name, middle name differs or missing"),
+            # Fixed, not estimated: a person's two records whose names share neither spelling,
+            # nor words, nor family and given name, nor all but one letter. EM cannot learn it
+            # without labels: in a block on the birth date it takes twins (same parents, place,
+            # date) for duplicates and learns that different names are usual; in a block on the
+            # given name it finds no such duplicate at all (m = 0, which Splink refuses).
+            cll.ElseLevel().configure(m_probability=NAME_DIFFERENT_M, fix_m_probability=True),
         ],
     )
 
@@ -87,6 +95,8 @@ def _birth() -> cl.CustomComparison:
                 "(birth_date_l IS NULL OR birth_date_r IS NULL) AND birth_year_l = birth_year_r",
                 label_for_charts="same year, one side knows only the year"),
             cll.LevenshteinLevel("birth_date", 1).configure(label_for_charts="one digit different"),
+            cll.CustomLevel("birth_year_l = birth_year_r AND birth_month_l = birth_month_r",
+                            label_for_charts="same year and month, another day"),
             cll.ExactMatchLevel("birth_year").configure(label_for_charts="same year"),
             cll.ElseLevel(),
         ],
@@ -106,6 +116,8 @@ def _document() -> cl.CustomComparison:
             _null_any("id_new", "id_old"),
             cll.ExactMatchLevel("id_new").configure(label_for_charts="same ID number"),
             cll.ExactMatchLevel("id_old").configure(label_for_charts="same old 9-digit ID card number"),
+            cll.CustomLevel("id_old_l IS NOT NULL AND id_old_r IS NOT NULL",
+                            label_for_charts="two different old 9-digit ID card numbers"),
             cll.ElseLevel(),
         ],
     )
@@ -144,6 +156,29 @@ def _phone() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="phone", comparison_levels=[
         cll.NullLevel("phone"), cll.ExactMatchLevel("phone").configure(label_for_charts="same phone"),
         cll.ElseLevel()])
+
+
+def _family() -> cl.CustomComparison:
+    """Parents' names, birth registration place and hometown as ONE comparison: they agree
+    together (a family's children share all three), and as separate comparisons their weights
+    would be added as if independent — twins and siblings would score as duplicates."""
+    parents = cll.And(cll.ExactMatchLevel("father"), cll.ExactMatchLevel("mother"))
+    return cl.CustomComparison(
+        output_column_name="family",
+        comparison_description="parents' names (registry relations), birth registration place, hometown",
+        comparison_levels=[
+            _null_any("father", "mother", "birth_commune", "hometown"),
+            cll.And(parents, cll.ExactMatchLevel("birth_commune")).configure(
+                label_for_charts="same parents' names and birth registration commune"),
+            cll.And(cll.ExactMatchLevel("father"), cll.ExactMatchLevel("mother")).configure(
+                label_for_charts="same parents' names"),
+            cll.Or(cll.ExactMatchLevel("father"), cll.ExactMatchLevel("mother")).configure(
+                label_for_charts="one parent's name the same"),
+            cll.Or(cll.ExactMatchLevel("birth_commune"), cll.ExactMatchLevel("hometown")).configure(
+                label_for_charts="same birth registration commune or hometown"),
+            cll.ElseLevel(),
+        ],
+    )
 
 
 PLACE_ORDER = ("postcode", "locality", "region")
@@ -190,6 +225,8 @@ class FieldSet:
             out.append(_address())
         if "phone" in has:
             out.append(_phone())
+        if "family" in has:
+            out.append(_family())
         return out
 
     def blocking_rules(self) -> list[Any]:
@@ -204,8 +241,11 @@ class FieldSet:
                 block_on("birth_date", "given"),  # typo in family or middle name
                 block_on("birth_date", "family", "middle"),  # typo in given name
                 block_on("given", "middle", "birth_year", "sex"),  # family typo and a date error
-                block_on("family", "middle", "birth_year", "sex", "province"),  # given typo, date error
             ]
+            # given-name typo and a date error: the birth registration province where the
+            # registry has it (a person who moved keeps it), else the place of residence
+            place = "birth_province" if "family" in has else "province"
+            rules.append(block_on("family", "middle", "birth_year", "sex", place))
         if "document" in has:
             rules += [block_on("id_new"), block_on("id_old")]
         if "phone" in has:
@@ -221,13 +261,31 @@ class FieldSet:
         return rules
 
     def training_rules(self) -> list[Any]:
-        """EM sessions: each leaves out the columns it blocks on, so together they estimate all."""
+        """EM sessions: each leaves out the columns it blocks on, so together they estimate all.
+
+        The registry: the birth date and birth province (estimates everything but the birth
+        date), then the same family and given name and birth province (estimates the birth
+        date). Files: the birth date, then
+        the old ID number and the phone (blocks of almost only matches), or the name.
+        Blocks made only of matches (same old ID number alone) leave EM with an infinite prior;
+        such a session is skipped (``train``)."""
         has = set(self.features)
         rules: list[Any] = []
+        if {"name", "birth", "admin_unit"} <= has:
+            if "family" in has:
+                # same family and given name born in the same province: duplicates and namesakes,
+                # never twins or siblings (another given name), who would teach EM that the
+                # birth date of a duplicate may differ
+                # and the birth date with the birth province: namesakes born the same day
+                # elsewhere stay out (in a block on the date alone they outnumber the
+                # duplicates at a million persons and EM learns that parents usually differ)
+                return [block_on("birth_date", "birth_province"), block_on("family", "given", "birth_province")]
+            return [block_on("birth_date"), block_on("name_plain", "province")]
         if "birth" in has:
             rules.append(block_on("birth_date"))
-        if {"document", "phone"} <= has:  # nearly all matches: estimates birth and name well
-            rules.append("(l.id_old = r.id_old) OR (l.phone = r.phone)")
+        if {"document", "phone"} <= has:  # nearly all matches: estimates the rest
+            # two sessions, not one OR rule: an OR join is a nested loop over all pairs
+            rules += [block_on("id_old"), block_on("phone")]
         if "name" in has and "phone" in has:
             pass
         elif "name" in has and "place" in has and self.place_columns:
@@ -353,11 +411,15 @@ class Matcher:
         training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
         for rule in self.field_set.training_rules():
             step("m")
+            before = self.model_dict()
             try:
-                training.estimate_parameters_using_expectation_maximisation(
+                self.linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, estimate_without_term_frequencies=True)
-            except Exception as exc:  # too few pairs under this rule to estimate anything
-                logger.debug("EM session skipped: %s", type(exc).__name__)
+            except Exception as exc:  # too few pairs, or only matches (an infinite prior), under this rule
+                # a failed session can leave the linker without the comparisons it set aside:
+                # go on from the model as it was before it
+                logger.warning("EM session skipped (%s): %s", type(exc).__name__, rule)
+                self.linker = Linker(self.frames if self.link else self.frames[0], before, log_level=logging.ERROR)
         self.trained = True
 
     def model_dict(self) -> dict[str, Any]:

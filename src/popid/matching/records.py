@@ -38,6 +38,9 @@ SCHEMA = pa.schema([
     ("commune", pa.string()), ("province", pa.string()),
     ("postcode", pa.string()), ("locality", pa.string()), ("region", pa.string()),
     ("address", pa.string()), ("phone", pa.string()),
+    # registry only: parents' names (accent-free), birth registration place (2025 codes), hometown
+    ("father", pa.string()), ("mother", pa.string()),
+    ("birth_commune", pa.string()), ("birth_province", pa.string()), ("hometown", pa.string()),
 ])
 COLUMNS = tuple(SCHEMA.names)
 
@@ -47,7 +50,7 @@ ROLE_FEATURE = {
     "sex": "sex", "document_id": "document", "phone": "phone", "address": "address", "locality": "place",
     "region": "place", "postcode": "place",
 }
-REGISTRY_FEATURES = ("name", "birth", "sex", "document", "admin_unit", "phone")
+REGISTRY_FEATURES = ("name", "birth", "sex", "document", "admin_unit", "phone", "family")
 
 
 def features_for_roles(roles: Iterable[str]) -> tuple[str, ...]:
@@ -137,11 +140,24 @@ def record_from_person(person: Mapping[str, Any]) -> dict[str, Any]:
     record["id_old"] = person.get("old_id_number") or None
     record["commune"], record["province"] = _admin(person.get("commune_code"), person.get("province_code"))
     record["phone"] = parse_phone(person.get("phone"))
+    record["father"] = _plain_name(person.get("father_name"))
+    record["mother"] = _plain_name(person.get("mother_name"))
+    record["birth_commune"], record["birth_province"] = _admin(person.get("birth_registration_commune_code"),
+                                                              person.get("birth_registration_province_code"))
+    record["hometown"] = plain_text(person.get("hometown"))
     return record
 
 
+def _plain_name(value: str | None) -> str | None:
+    parts = name_parts(value) if value else None
+    return parts.plain if parts else None
+
+
 PERSON_VALUES = ("id", "full_name", "birth_date", "birth_year", "birth_date_precision", "sex", "id_number",
-                 "old_id_number", "commune_code", "province_code", "phone")
+                 "old_id_number", "commune_code", "province_code", "phone", "birth_registration_commune_code",
+                 "birth_registration_province_code", "hometown")
+"""Columns read from ``registry_person``; the parents' names (``father_name``, ``mother_name``)
+come from the person's father and mother ``FamilyRelation`` rows."""
 
 
 def to_arrow(records: list[dict[str, Any]]) -> pa.Table:

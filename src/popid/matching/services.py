@@ -29,7 +29,7 @@ from popid.matching.engine import (
     level_labels,
     load_model,
 )
-from popid.matching.errors import PairAlreadyDecided, PairNotFound
+from popid.matching.errors import ModelFeatureMismatch, PairAlreadyDecided, PairNotFound
 from popid.matching.models import CandidatePair, MatchRun, PairBand, PairStatus
 from popid.matching.records import PERSON_VALUES, record_from_person, to_arrow
 
@@ -38,12 +38,25 @@ def registry_model_path() -> Path:
     return Path(settings.DATA_DIR) / "matching" / "registry-model.json"
 
 
+def _parent_names() -> dict[tuple[int, str], str]:
+    """(person pk, "father" | "mother") → the relative's name, for living persons."""
+    from popid.registry.models import FamilyRelation, PersonStatus
+
+    rows = (FamilyRelation.objects.filter(kind__in=("father", "mother"), ended_on__isnull=True,
+                                          person__status=PersonStatus.ALIVE)
+            .values_list("person_id", "kind", "relative_name").order_by("pk"))
+    return {(person, kind): name for person, kind, name in rows.iterator(chunk_size=50_000) if name}
+
+
 def registry_records(*, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     from popid.registry.models import Person, PersonStatus
 
     records = []
+    parents = _parent_names()
     rows = Person.objects.filter(status=PersonStatus.ALIVE).values(*PERSON_VALUES).order_by("pk")
     for row in rows.iterator(chunk_size=20_000):
+        row["father_name"] = parents.get((row["id"], "father"))
+        row["mother_name"] = parents.get((row["id"], "mother"))
         records.append(record_from_person(row))
         if progress and len(records) % 20_000 == 0:
             progress(20_000)
@@ -74,7 +87,12 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
     say("records")
     records = registry_records(progress=progress)
     path = registry_model_path()
-    model = None if retrain or not path.exists() else load_model(path, field_set)
+    model = None
+    if not retrain and path.exists():
+        try:
+            model = load_model(path, field_set)
+        except ModelFeatureMismatch:  # saved by a version that compared other fields: train anew
+            say("model-outdated")
     matcher = Matcher([to_arrow(records)], field_set, db_api=db_api, model=model)
     if model is None:
         matcher.train(progress=say)

@@ -36,9 +36,15 @@ rule fires and no other, which keeps precision and recall honest:
 living adult a second record, in a one-person household, with one name error (typed in Telex or
 VIQR keystrokes, diacritics lost, one letter wrong, or name order swapped), often a date error
 (day and month swapped, only the year known, one digit wrong) and a place (same commune, same
-province or elsewhere); the old 9-digit ID card number is kept when the person has one. These
-pairs are what the probabilistic matcher (``popid.matching``) must find; the rule engine is not
-expected to, so they are recorded under ``truth.match_duplicates`` and not under ``errors``.
+province or elsewhere). The phone number is missing (45 %) or another number (15 %) as often
+as it is the same; the old 9-digit ID card number is copied in 70 % of the cases where the person
+has one; when the name was typed without diacritics or in keystrokes, the parents' names usually
+were too (and are not linked to the parents' records). These pairs are what the probabilistic
+matcher (``popid.matching``) must find; the rule engine is not expected to, so they are recorded
+under ``truth.match_duplicates`` and not under ``errors``. With them come the hard negatives a
+matcher must keep apart (``add_twins``): 2 % of children get a twin in the same household —
+same parents, birth date, birth place, surname, usually the same middle name — recorded under
+``truth.match_non_duplicates``.
 
 At most one date-changing error per household, so two injected errors never cancel or create
 each other. Kinds are taken in round-robin order; a kind no member is eligible for waits for
@@ -56,6 +62,7 @@ from popid.core.text import normalize_text
 from popid.matching.normalise import spell_with_keystrokes
 from popid.registry.quality.kinds import KINDS, NOT_INJECTED
 from popid.registry.synthetic.generator import (
+    PHONE_PREFIXES,
     Household,
     P,
     PopulationGenerator,
@@ -284,10 +291,15 @@ class ErrorInjector:
     NAME_ERRORS = ("telex", "viqr", "no_diacritics", "name_typo", "name_order")
     DATE_ERRORS = ("day_month_swap", "year_only", "date_digit", None)
 
+    TWIN_RATE = 0.02  # share of children born a twin (about 1 % of births are twin births)
+
     def inject_hard_duplicates(self, hh: Household, *, rate: float, budget: int) -> list[Household]:
-        """Second records with hard errors for some adult members of ``hh``."""
+        """Second records with hard errors for some adult members of ``hh``; and, as the hard
+        negatives a matcher must not merge, twins: a child of ``hh`` may get a twin in the same
+        household (``add_twins``)."""
         if hh.is_fixture:
             return []
+        budget -= self.add_twins(hh, budget=budget)
         extra: list[Household] = []
         for p in hh.members:
             if budget < 1:
@@ -299,6 +311,47 @@ class ErrorInjector:
             extra.append(self._hard_duplicate(hh, p))
             budget -= 1
         return extra
+
+    def add_twins(self, hh: Household, *, budget: int) -> int:
+        """Give some children of ``hh`` a twin: same parents, birth date, birth place, household
+        and surname, the same middle name most of the time when of the same sex, a different
+        given name. Recorded under ``truth.match_non_duplicates`` (kind ``twin``). Returns the
+        number of persons added."""
+        gen, rng = self.gen, self.rng
+        added = 0
+        # a child damaged by an injected error is skipped: the twin would copy the damage (a
+        # blank hometown, an impossible date) and make a rule finding the truth does not list
+        for child in [p for p in hh.members if p.relationship == "child" and p.error is None]:
+            if added >= budget or rng.random() >= self.TWIN_RATE:
+                continue
+            twin = gen.child_of(child.father, child.mother, age=child.age(gen.today), home_province=hh.province,
+                                mother_name=child.mother_name)
+            same_sex = rng.random() < 0.6
+            twin.sex = child.sex if same_sex else ("F" if child.sex == "M" else "M")
+            middle = child.full_name.split()[1:-1]
+            for _attempt in range(20):
+                name = gen.person_name(child.family_name, twin.sex)
+                if same_sex and middle and rng.random() < 0.7:
+                    words = name.split()
+                    name = " ".join([words[0], *middle, words[-1]])
+                siblings = {c.name_norm for c in (child.father or child.mother or child).children if c is not twin}
+                if (normalize_text(name).split()[-1] != normalize_text(child.full_name).split()[-1]
+                        and normalize_text(name) not in siblings):
+                    break
+            twin.full_name, twin.name_norm = name, normalize_text(name)
+            twin.birth_date, twin.precision = child.birth_date, child.precision
+            for attr in ("breg_commune", "breg_province", "birth_place", "hometown", "ethnicity", "religion"):
+                setattr(twin, attr, getattr(child, attr))
+            gen.reissue_id(twin)
+            twin.card = child.card
+            if child.old_id and rng.random() < 0.5:
+                twin.old_id = f"{rng.randrange(10_000_000, 400_000_000):09d}"
+            elif not child.old_id:
+                twin.old_id = ""
+            hh.members.insert(hh.members.index(child) + 1, twin)
+            self.truth.match_non_duplicates.append({"pair": [child.id_number, twin.id_number], "kind": "twin"})
+            added += 1
+        return added
 
     def _misspell(self, name: str, kind: str) -> str:
         rng = self.rng
@@ -333,13 +386,25 @@ class ErrorInjector:
                      "family_name", "phone", "old_id", "id_place"):
             setattr(d, attr, getattr(p, attr))
         errors = []
-        if rng.random() < 0.5:  # half the second records were made without the phone number
+        phone = rng.random()
+        if phone < 0.45:  # second records are often made without the phone number
             d.phone = ""
             errors.append("no_phone")
+        elif phone < 0.6 and p.phone:  # or with the number the person had then
+            d.phone = f"{rng.choice(PHONE_PREFIXES)}{rng.randrange(10_000_000):07d}"
+            errors.append("phone_changed")
         name_error = rng.choice(self.NAME_ERRORS)
         d.full_name = self._misspell(p.full_name, name_error)
         d.name_norm = normalize_text(d.full_name)
         errors.append(name_error)
+        father = p.father.full_name if p.father else p.father_name
+        mother = p.mother.full_name if p.mother else p.mother_name
+        if name_error in ("telex", "viqr", "no_diacritics") and father and mother and rng.random() < 0.7:
+            # the same clerk typed the parents' names the same way; the second record is not
+            # linked to the parents' own records
+            d.father = d.mother = None
+            d.father_name, d.mother_name = self._misspell(father, name_error), self._misspell(mother, name_error)
+            errors.append("parents_" + name_error)
         date_error = rng.choice(self.DATE_ERRORS)
         b = p.birth_date
         if date_error == "day_month_swap" and b.day <= 12 and b.day != b.month:
@@ -363,7 +428,9 @@ class ErrorInjector:
                 province = gen.province_table.draw(rng)
             commune = rng.choice(gen.communes[province])
             errors.append("moved_in_province" if where == 1 else "moved_elsewhere")
-        if p.old_id:
+        if p.old_id and rng.random() < 0.3:  # the clerk did not copy the old card number
+            d.old_id = ""
+        elif p.old_id:
             errors.append("old_id_kept")
         d.id_number = gen.new_id_number(p.id_place, d.sex, d.birth_date.year)
         d.relationship = "head"

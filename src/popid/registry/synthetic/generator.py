@@ -120,11 +120,13 @@ class Truth:
     # duplicates with hard errors for the probabilistic matcher: {"pair": [a, b], "errors": [...]}
     duplicate_rate: float = 0.0
     match_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # hard negatives injected with them (twins): {"pair": [a, b], "kind": "twin"}; not duplicates
+    match_non_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "persons": self.persons, "error_rate": self.error_rate,
                 "errors": self.errors, "duplicates": self.duplicates, "duplicate_rate": self.duplicate_rate,
-                "match_duplicates": self.match_duplicates}
+                "match_duplicates": self.match_duplicates, "match_non_duplicates": self.match_non_duplicates}
 
 
 class P:

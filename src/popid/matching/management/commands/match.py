@@ -21,7 +21,9 @@ from popid.matching.files import LoadedFile, load_csv, parse_field_options
 from popid.matching.records import to_arrow
 
 STEPS = {"prior": "ước lượng tỉ lệ trùng", "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
-         "records": "đọc hồ sơ", "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét"}
+         "records": "đọc hồ sơ",
+         "model-outdated": "mô hình đã lưu so sánh bộ trường khác: huấn luyện lại",
+         "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét"}
 
 
 class Command(BaseCommand):
