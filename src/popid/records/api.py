@@ -28,7 +28,7 @@ class SearchIn(Schema):
     date_to: date | None = None
 
 
-class HitOut(Schema):
+class RecordHitOut(Schema):
     kind: str
     key: str
     title: str
@@ -38,10 +38,10 @@ class HitOut(Schema):
     page: int | None = None
 
 
-class SearchOut(Schema):
-    pages: list[HitOut]
-    reports: list[HitOut]
-    cases: list[HitOut]
+class RecordSearchOut(Schema):
+    pages: list[RecordHitOut]
+    reports: list[RecordHitOut]
+    cases: list[RecordHitOut]
     person_id_number: str | None = None
 
 
@@ -98,7 +98,7 @@ def _hit(hit: selectors.SearchHit) -> dict[str, Any]:
             "snippet": hit.snippet, "page": hit.page}
 
 
-@router.get("/search", response={200: SearchOut}, summary="Tìm tin báo, hồ sơ vụ việc và hồ sơ số hoá")
+@router.get("/search", response={200: RecordSearchOut}, summary="Tìm tin báo, hồ sơ vụ việc và hồ sơ số hoá")
 @operation_requires(Permission.RECORDS_READ)
 def search(request: HttpRequest, filters: Query[SearchIn]) -> Any:
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:

@@ -23,7 +23,7 @@ from popid.services.payments.sandbox import NOTICE_OPENAPI, SIGNATURE_HEADER
 from popid.traffic import services
 from popid.traffic.errors import InvalidEvidence
 from popid.traffic.schemas import (
-    BatchItemOut,
+    DetectionBatchItemOut,
     CallbackOut,
     DetectionBatchIn,
     DetectionBatchOut,
@@ -76,7 +76,7 @@ def post_detection_batch(request: HttpRequest, body: DetectionBatchIn) -> Any:
 
     subsystem = require_scope(request, Service.TRAFFIC_DETECTIONS)
     source = f"{subsystem.agency.code}/{subsystem.code}"
-    results: list[BatchItemOut] = []
+    results: list[DetectionBatchItemOut] = []
     for index, item in enumerate(body.detections):
         values = item.model_dump(exclude={"evidence"})
         try:
@@ -92,9 +92,9 @@ def post_detection_batch(request: HttpRequest, body: DetectionBatchIn) -> Any:
             row, created = services.ingest_detection(source=source, data=services.IncomingDetection(
                 images=images, **values))
         except DomainError as exc:
-            results.append(BatchItemOut(index=index, status=422, code=exc.code, errors=exc.errors()))
+            results.append(DetectionBatchItemOut(index=index, status=422, code=exc.code, errors=exc.errors()))
             continue
-        results.append(BatchItemOut(index=index, status=201 if created else 200, id=row.pk, state=row.state,
+        results.append(DetectionBatchItemOut(index=index, status=201 if created else 200, id=row.pk, state=row.state,
                                     manual_reason=row.manual_reason))
     return {"created": sum(r.status == 201 for r in results), "replayed": sum(r.status == 200 for r in results),
             "refused": sum(r.status == 422 for r in results), "results": results}

@@ -49,7 +49,7 @@ class DetectionBatchIn(BaseModel):
     detections: list[BatchDetectionIn] = Field(min_length=1, max_length=100)
 
 
-class BatchItemOut(BaseModel):
+class DetectionBatchItemOut(BaseModel):
     index: int
     status: int  # 201 created, 200 replay of a stored detection, 422 refused (nothing written)
     id: int | None = None
@@ -63,4 +63,4 @@ class DetectionBatchOut(BaseModel):
     created: int
     replayed: int
     refused: int
-    results: list[BatchItemOut]
+    results: list[DetectionBatchItemOut]
