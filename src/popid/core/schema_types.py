@@ -9,6 +9,8 @@ rules the services apply to single fields are stated here as patterns and code l
 - ``ProvinceCode`` / ``OptionalProvinceCode``: a current province (34 codes);
 - ``NonBlank(max)``: text with at least one non-space character (reasons, legal references);
 - ``PersonName(max)``: a person's name: not blank, no decimal digit;
+- ``IsoDate``: a calendar date written YYYY-MM-DD, as the schema's ``format: date`` says (pydantic
+  alone would also take "0" as 1970-01-01);
 - ``ID_NUMBER_LOOKUP``: what a lookup accepts (a 12-digit number, or a shorter all-digit one
   that may resolve through a cancelled number).
 
@@ -17,10 +19,12 @@ Every text also refuses NUL (``core.middleware.ApiProblemMiddleware``), so the p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 NUL_FREE = "[^\\x00]"
 NON_BLANK_PATTERN = f"^{NUL_FREE}*[^\\s\\x00]{NUL_FREE}*$"
@@ -121,3 +125,17 @@ def code_lists() -> dict[str, dict[str, Any]]:
         "province_or_blank": {"title": "OptionalProvinceCode", "type": "string", "enum": ["", *provinces],
                               "description": "Mã tỉnh/thành phố hiện hành, hoặc rỗng (không lọc)"},
     }
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    if isinstance(value, (int, float)):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -4,7 +4,7 @@ Staff token or console session; every error is RFC 9457 problem JSON."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from popid.core.permissions import Permission, operation_requires
+from popid.core.schema_types import IsoDate
 from popid.records import selectors, services
 from popid.records.models import LinkState
 
@@ -24,8 +25,8 @@ class SearchIn(Schema):
     person: str = Field("", max_length=100)
     place: str = Field("", max_length=5)
     category: str = Field("", max_length=40)
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
 
 
 class RecordHitOut(Schema):

@@ -23,9 +23,9 @@ from popid.services.payments.sandbox import NOTICE_OPENAPI, SIGNATURE_HEADER
 from popid.traffic import services
 from popid.traffic.errors import InvalidEvidence
 from popid.traffic.schemas import (
-    DetectionBatchItemOut,
     CallbackOut,
     DetectionBatchIn,
+    DetectionBatchItemOut,
     DetectionBatchOut,
     DetectionIn,
     DetectionOut,
