@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "popid.core.logs.RequestIdMiddleware",  # first: everything after logs with the request id
     "popid.ops.health.MetricsMiddleware",  # request rate, latency and queries per view; access log
+    "popid.core.db_router.ReadYourWritesMiddleware",  # replica reads for GET unless this client just wrote
     "django.middleware.security.SecurityMiddleware",
     "popid.core.middleware.ContentSecurityPolicyMiddleware",
     "popid.core.middleware.ApiProblemMiddleware",
@@ -120,6 +121,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding lets psycopg prepare repeated statements, so PostgreSQL plans each
     # query shape once per connection instead of on every request (measured: BENCHMARKS.md).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # A connection the database dropped (restart, failover) is noticed at the next request, not
+    # reused broken: the database restarting fails the requests of the outage only.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Scale-out (docs/scaling.md): a streaming replica serving the read-only selectors
+# (core.db_router). In tests it mirrors the primary's test database (same name on the standby).
+if replica_url := os.environ.get("POPID_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        replica_url, conn_max_age=int(os.environ.get("POPID_DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["popid.core.db_router.ReplicaRouter"]
+POPID_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("POPID_REPLICA_MAX_LAG_SECONDS", "5"))
+POPID_READ_YOUR_WRITES_SECONDS = int(os.environ.get("POPID_READ_YOUR_WRITES_SECONDS", "10"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and a seed run share the file.
     DATABASES["default"]["OPTIONS"] = {
