@@ -295,7 +295,9 @@ NINJA_PAGINATION_PER_PAGE = 20
 
 # Background tasks (core.tasks): django-tasks with its database backend; rows are written in the
 # caller's transaction. `popid worker` runs them, `popid scheduler` enqueues the periodic ones.
-TASKS = {"default": {"BACKEND": "popid.core.task_backend.PopIdDatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "popid.core.task_backend.PopIdDatabaseBackend"},
+         # runs a task at once in the caller (the test suite delivers SMS this way)
+         "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 POPID_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("POPID_WORKER_HEARTBEAT_SECONDS", "5"))
 POPID_WORKER_STALE_SECONDS = float(os.environ.get("POPID_WORKER_STALE_SECONDS", "30"))
 POPID_TASK_RESULTS_KEEP_DAYS = int(os.environ.get("POPID_TASK_RESULTS_KEEP_DAYS", "7"))
@@ -303,6 +305,8 @@ POPID_WEBHOOK_TIMEOUT = float(os.environ.get("POPID_WEBHOOK_TIMEOUT", "10"))
 
 # Identity accounts: SMS/e-mail gateway ("file" writes DATA_DIR/outbox/messages.jsonl, "console" logs).
 POPID_MESSAGING_BACKEND = os.environ.get("POPID_MESSAGING_BACKEND", "file")
+# Messages are delivered by the task core.messaging.deliver_message on this TASKS backend.
+POPID_MESSAGING_TASK_BACKEND = os.environ.get("POPID_MESSAGING_TASK_BACKEND", "default")
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
 # OpenID Connect issuer: the https origin relying parties see (default: the request's origin,

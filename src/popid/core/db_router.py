@@ -219,7 +219,7 @@ class ReadYourWritesMiddleware:
         except ValueError:
             pinned_until = 0.0
         safe = (request.method or "GET") in SAFE_METHODS
-        with request_scope(allow_replica=safe and time.time() >= pinned_until) as state:
+        with request_scope(allow_replica=safe and time.time() >= pinned_until):
             response = self.get_response(request)
         if not safe:
             seconds = read_your_writes_seconds()
