@@ -42,7 +42,8 @@ def _replica_required(settings):
     if (reason := _why_not()) is not None:  # SQLite, or the main PostgreSQL run: the replica pass runs them
         pytest.skip(reason)
     if db_router.replica_lag() is None:
-        reason = f"POPID_REPLICA_DATABASE_URL: the replica at port {connections['replica'].settings_dict['PORT']} is not a reachable standby"
+        port = connections["replica"].settings_dict["PORT"]
+        reason = f"POPID_REPLICA_DATABASE_URL: the replica at port {port} is not a reachable standby"
         if os.environ.get("POPID_REQUIRE_REPLICA") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
