@@ -31,3 +31,7 @@ urlpatterns = [
     path("", include("popid.web.urls")),
     path("", include("popid.registry.urls")),
 ]
+
+# Any failure outside a view's own handling: 503 + Retry-After when the database is unavailable
+# (restart, failover), problem JSON under /api/, Django's plain 500 page elsewhere.
+handler500 = "popid.core.problems.server_error"
