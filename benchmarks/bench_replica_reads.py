@@ -30,9 +30,10 @@ from pathlib import Path
 
 os.environ.setdefault("POPID_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/popid_bench_replica")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import psycopg  # noqa: E402
-from bench_api_lookup import PORT, _http_worker, run_clients  # noqa: E402
-from common import (  # noqa: E402
+import psycopg
+
+from bench_api_lookup import PORT, _http_worker, run_clients
+from common import (
     BENCH_URL,
     ROOT,
     db_name,
