@@ -195,8 +195,6 @@ def _replica_status() -> str:
     """The replica is not a readiness condition (reads fall back to the primary): reported only."""
     from popid.core import db_router
 
-    if not db_router.replica_configured():
-        return "not configured"
     lag = db_router.replica_lag()
     if lag is None:
         return "unreachable: reads go to the primary"
@@ -246,7 +244,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
             failing.append(name)
             results[name] = f"failed: {type(exc).__name__}"
             log.warning("readyz: %s failed (%s)", name, type(exc).__name__)
-    results["replica"] = _replica_status()
+    if "replica" in settings.DATABASES:  # reported, never failing: reads fall back to the primary
+        results["replica"] = _replica_status()
     if failing:
         return _problem(503, "not_ready", "Service not ready", {
             "detail": "Failing: " + ", ".join(failing), "failing": failing, "checks": results})
