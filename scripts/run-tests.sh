@@ -75,7 +75,16 @@ sqlite_pid=$!
 if [ "${POPID_TEST_SERIAL:-0}" = "1" ]; then wait $sqlite_pid || status=1; sqlite_pid=""; fi
 if [ $PG_OK = 1 ]; then
   echo "== tests on PostgreSQL ($PG_URL)"
-  POPID_DATA_DIR="$(mktemp -d)" POPID_DATABASE_URL="$PG_URL" run_pytest >"$LOGS/postgres.log" 2>&1 &
+  # Then the replica tests (marker `replica`): the same primary with its streaming standby
+  # (deploy/replica/setup-replica.sh, port 5433) as the `replica` alias; in the main run they skip.
+  REPLICA_URL="${POPID_TEST_REPLICA_URL:-$(echo "$PG_URL" | sed -E 's#:[0-9]+/#:5433/#')}"
+  (
+    POPID_DATA_DIR="$(mktemp -d)" POPID_DATABASE_URL="$PG_URL" run_pytest; rc=$?
+    echo "== replica tests (primary $PG_URL, standby $REPLICA_URL)"
+    POPID_DATA_DIR="$(mktemp -d)" POPID_DATABASE_URL="$PG_URL" POPID_REPLICA_DATABASE_URL="$REPLICA_URL" \
+      run_pytest -m replica tests/ops/test_ops_replica.py || rc=1
+    exit $rc
+  ) >"$LOGS/postgres.log" 2>&1 &
   pg_pid=$!
 else
   echo "!! PostgreSQL not reachable at $PG_URL: the PostgreSQL run is SKIPPED"

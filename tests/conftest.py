@@ -36,6 +36,14 @@ FAST_TEST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 @pytest.fixture(autouse=True)
+def messages_delivered_at_once(settings):
+    """SMS and e-mail go through the task ``core.messaging.deliver_message``; the suite runs it on
+    django-tasks' immediate backend so a test reads its OTP at once. The queue, the worker and the
+    retries are tested on the database backend in tests/ops/test_ops_messaging.py."""
+    settings.POPID_MESSAGING_TASK_BACKEND = "immediate"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = [FAST_TEST_HASHER,
                                  *(h for h in settings.PASSWORD_HASHERS if h != FAST_TEST_HASHER)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -11,7 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from popid.core.auth import STAFF_AUTH
 from popid.core.errors import DomainError
 from popid.core.openapi import document_problems
-from popid.core.problems import domain_error_response, problem_response
+from popid.core.problems import database_unavailable_response, domain_error_response, problem_response
 from popid.registry.api import router as registry_router
 from popid.registry.quality_api import router as quality_router
 
@@ -86,6 +87,16 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return problem_response(request, status=400, code="malformed_body",
                                 title=_("Không đọc được nội dung yêu cầu"), detail=str(exc))
     return problem_response(request, status=exc.status_code, code=f"http_{exc.status_code}", title=str(exc))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database restarting or unreachable: 503 + Retry-After, not a 500."""
+    import logging
+
+    logging.getLogger("popid.database").warning("database unavailable (%s): 503", type(exc).__name__)
+    return database_unavailable_response(request)
 
 
 @api.exception_handler(Exception)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "popid.core.logs.RequestIdMiddleware",  # first: everything after logs with the request id
     "popid.ops.health.MetricsMiddleware",  # request rate, latency and queries per view; access log
+    "popid.core.db_router.ReadYourWritesMiddleware",  # replica reads for GET unless this client just wrote
     "django.middleware.security.SecurityMiddleware",
     "popid.core.middleware.ContentSecurityPolicyMiddleware",
     "popid.core.middleware.ApiProblemMiddleware",
@@ -125,6 +126,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding lets psycopg prepare repeated statements, so PostgreSQL plans each
     # query shape once per connection instead of on every request (measured: BENCHMARKS.md).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # A connection the database dropped (restart, failover) is noticed at the next request, not
+    # reused broken: the database restarting fails the requests of the outage only.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Scale-out (docs/scaling.md): a streaming replica serving the read-only selectors
+# (core.db_router). In tests it mirrors the primary's test database (same name on the standby).
+if replica_url := os.environ.get("POPID_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        replica_url, conn_max_age=int(os.environ.get("POPID_DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["popid.core.db_router.ReplicaRouter"]
+POPID_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("POPID_REPLICA_MAX_LAG_SECONDS", "5"))
+POPID_READ_YOUR_WRITES_SECONDS = int(os.environ.get("POPID_READ_YOUR_WRITES_SECONDS", "10"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and a seed run share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -286,7 +301,9 @@ NINJA_PAGINATION_PER_PAGE = 20
 
 # Background tasks (core.tasks): django-tasks with its database backend; rows are written in the
 # caller's transaction. `popid worker` runs them, `popid scheduler` enqueues the periodic ones.
-TASKS = {"default": {"BACKEND": "popid.core.task_backend.PopIdDatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "popid.core.task_backend.PopIdDatabaseBackend"},
+         # runs a task at once in the caller (the test suite delivers SMS this way)
+         "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 POPID_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("POPID_WORKER_HEARTBEAT_SECONDS", "5"))
 POPID_WORKER_STALE_SECONDS = float(os.environ.get("POPID_WORKER_STALE_SECONDS", "30"))
 POPID_TASK_RESULTS_KEEP_DAYS = int(os.environ.get("POPID_TASK_RESULTS_KEEP_DAYS", "7"))
@@ -294,6 +311,8 @@ POPID_WEBHOOK_TIMEOUT = float(os.environ.get("POPID_WEBHOOK_TIMEOUT", "10"))
 
 # Identity accounts: SMS/e-mail gateway ("file" writes DATA_DIR/outbox/messages.jsonl, "console" logs).
 POPID_MESSAGING_BACKEND = os.environ.get("POPID_MESSAGING_BACKEND", "file")
+# Messages are delivered by the task core.messaging.deliver_message on this TASKS backend.
+POPID_MESSAGING_TASK_BACKEND = os.environ.get("POPID_MESSAGING_TASK_BACKEND", "default")
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
 # OpenID Connect issuer: the https origin relying parties see (default: the request's origin,

@@ -34,7 +34,8 @@ urlpatterns = [
     path("", include("popid.registry.urls")),
 ]
 
-# The portal's own error pages (translated, in the frame, with a way back): web/http_errors.py.
+# The portal's own error pages (translated, in the frame, with a way back): web/http_errors.py;
+# the 500 handler answers 503 + Retry-After when the database is unavailable and problem JSON under /api/.
 handler400 = "popid.web.http_errors.bad_request"
 handler403 = "popid.web.http_errors.permission_denied"
 handler404 = "popid.web.http_errors.page_not_found"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from popid.core.errors import DomainError
@@ -58,3 +58,46 @@ def domain_error_response(request: HttpRequest | None, exc: DomainError) -> Json
 def not_found_response(request: HttpRequest) -> JsonResponse:
     return problem_response(request, status=404, code="not_found", title=_("Không tìm thấy"),
                             detail=_("Đường dẫn không tồn tại"))
+
+
+# --- the database unavailable (restart, failover): 503, never a crash page --------------------
+RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """A connection the database refused or dropped (restart, failover, too many clients)."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After``: problem JSON under ``/api/``, a self-contained page elsewhere (it
+    reads nothing from the database: no session, no user)."""
+    from django.template.loader import render_to_string
+
+    from popid.core import logs
+
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.path.startswith("/api/"):
+        return problem_response(request, status=503, code="database_unavailable",
+                                title=_("Cơ sở dữ liệu tạm thời không truy cập được"),
+                                detail=_("Yêu cầu chưa được thực hiện; vui lòng thử lại sau ít giây"), headers=headers)
+    html = render_to_string("core/unavailable.html", {"request_id": logs.current_request_id() or ""})
+    return HttpResponse(html, status=503, headers=headers)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: Django calls it inside the ``except`` of any view or middleware failure."""
+    import logging
+    import sys
+
+    from django.views import defaults
+
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        logging.getLogger("popid.database").warning("database unavailable (%s): 503", type(exc).__name__)
+        return database_unavailable_response(request)
+    if request.path.startswith("/api/"):
+        return problem_response(request, status=500, code="internal_error", title=_("Lỗi hệ thống"))
+    return defaults.server_error(request)

@@ -185,11 +185,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _check_database() -> str:
-    for alias in connections:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
     return "ok"
+
+
+def _replica_status() -> str:
+    """The replica is not a readiness condition (reads fall back to the primary): reported only."""
+    from popid.core import db_router
+
+    lag = db_router.replica_lag()
+    if lag is None:
+        return "unreachable: reads go to the primary"
+    state = "ok" if lag <= db_router.max_lag_seconds() else "lagging: reads go to the primary"
+    return f"{state} (replay lag {lag:.1f} s)"
 
 
 def _check_cache() -> str:
@@ -234,6 +244,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
             failing.append(name)
             results[name] = f"failed: {type(exc).__name__}"
             log.warning("readyz: %s failed (%s)", name, type(exc).__name__)
+    if "replica" in settings.DATABASES:  # reported, never failing: reads fall back to the primary
+        results["replica"] = _replica_status()
     if failing:
         return _problem(503, "not_ready", "Service not ready", {
             "detail": "Failing: " + ", ".join(failing), "failing": failing, "checks": results})

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from popid.core import admin_units
 from popid.core.access import AccessContext, Actor, record_access
+from popid.core.db_router import replica_reads
 from popid.core.errors import ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
 from popid.core.text import normalize_text
@@ -38,6 +39,7 @@ def _require_id_number(id_number: str) -> None:
                                  "message": _("Số định danh cá nhân gồm đúng 12 chữ số")}])
 
 
+@replica_reads
 def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | None = None) -> Person:
     """The person with this number (or a cancelled number of theirs), if the actor may see them."""
     well_formed = bool(ID_NUMBER_RE.match(id_number or ""))
@@ -67,6 +69,7 @@ class PersonDetail:
     cancelled_numbers: list[CancelledIdNumber]
 
 
+@replica_reads
 def person_detail(*, ctx: AccessContext, id_number: str) -> PersonDetail:
     """Everything the registry holds on one person, for the officer's person page."""
     person = access_person(ctx=ctx, id_number=id_number, fields=ALL_FIELDS)
@@ -90,6 +93,7 @@ def person_history(*, ctx: AccessContext, id_number: str) -> QuerySet[HistoryEnt
     return person.history.order_by("-at", "-id")
 
 
+@replica_reads
 def access_household(*, ctx: AccessContext, code: str) -> tuple[Household, list[HouseholdMember]]:
     household = Household.objects.select_related("head").filter(code=code).first()
     if household is None or not ctx.actor.covers_commune(household.commune_code):
@@ -100,6 +104,7 @@ def access_household(*, ctx: AccessContext, code: str) -> tuple[Household, list[
     return household, members
 
 
+@replica_reads
 def search_persons(
     *, ctx: AccessContext, name: str, birth_year: int | None = None, birth_date: date | None = None,
     commune_code: str | None = None, limit: int = 20, offset: int = 0,
@@ -130,6 +135,7 @@ def search_persons(
     return page, total
 
 
+@replica_reads
 def jurisdiction_counts(*, actor: Actor) -> dict[str, int]:
     """Aggregates for dashboards: no personal data leaves, so no access record is written."""
     counts = Person.objects.filter(actor.jurisdiction_q()).aggregate(

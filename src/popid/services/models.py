@@ -313,3 +313,25 @@ class ReconciliationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.outcome}"
+
+
+class ReminderThreshold(models.TextChoices):
+    DUE_SOON = "due_soon", _("Sắp đến hạn")
+    DUE_TODAY = "due_today", _("Đến hạn hôm nay")
+    OVERDUE = "overdue", _("Quá hạn")
+
+
+class DeadlineReminder(models.Model):
+    """One reminder per dossier and threshold (the periodic job ``services.tasks.remind_deadlines``
+    may run many times: the unique row makes it send each reminder once)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="deadline_reminders")
+    threshold = models.CharField(max_length=10, choices=ReminderThreshold.choices)
+    deadline = models.DateField()  # the deadline the reminder was about
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dossier", "threshold"], name="one_reminder_per_threshold")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}:{self.threshold}"

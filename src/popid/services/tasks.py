@@ -1,5 +1,5 @@
 """Public-service background work: payment reconciliation (pending orders every 5 minutes; the
-whole previous day against the gateway's settlement report every night)."""
+whole previous day against the gateway's settlement report every night) and deadline reminders."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from popid.core.tasks import background
+from popid.services import reminders
 from popid.services.submissions import reconcile
 
 
@@ -35,3 +36,9 @@ def reconcile_settlement() -> dict[str, Any]:
     if run.mismatched:
         logging.getLogger(__name__).warning("settlement %s: %d mismatches", run.day, run.mismatched)
     return {"day": run.day.isoformat(), "matched": run.matched, "mismatched": run.mismatched}
+
+
+@background(every=3600, max_attempts=3)
+def remind_deadlines() -> dict[str, int]:
+    """Hourly: one reminder per open dossier and threshold (due soon, due today, overdue)."""
+    return reminders.remind_deadlines().sent

@@ -8,9 +8,13 @@ could fail again), so they render a self-contained template from a fixed context
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
+
+from popid.core import problems
 
 
 def _home_for(request: HttpRequest) -> tuple[str, str]:
@@ -46,6 +50,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """A database restart or failover is 503 + Retry-After, and anything under /api/ is problem
+    JSON (``core.problems.server_error``); the rest is this page."""
+    if request.path.startswith("/api/") or problems.is_database_unavailable(sys.exc_info()[1]):
+        return problems.server_error(request)
     return _page(request, status=500, title=_("Hệ thống đang gặp sự cố"),
                  detail=_("Lỗi đã được ghi lại để xử lý. Dữ liệu bạn đã lưu trước đó không bị ảnh hưởng; "
                           "hãy thử lại sau ít phút."))
