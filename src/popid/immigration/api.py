@@ -131,7 +131,8 @@ def parse_mrz(request: HttpRequest, payload: MrzIn) -> Any:
     return mrz.parse(payload.mrz).as_json()
 
 
-@router.get("/present", response={200: list[dict], **PROBLEMS}, summary="Số người nước ngoài đang lưu trú theo xã")
+@router.get("/present", response={200: list[dict[str, Any]], **PROBLEMS},
+            summary="Số người nước ngoài đang lưu trú theo xã")
 @operation_requires(Permission.IMMIGRATION_READ)
 def present_counts(request: HttpRequest) -> Any:
     return selectors.present_counts(context_from_request(request, default_purpose="Quản lý cư trú người nước ngoài"))
@@ -161,7 +162,7 @@ def person(request: HttpRequest, payload: PersonLookupIn) -> Any:
             "stays": [_stay_out(s) for s in history.stays]}
 
 
-@router.get("/overstays", response={200: list[dict], **PROBLEMS}, summary="Cảnh báo quá hạn tạm trú")
+@router.get("/overstays", response={200: list[dict[str, Any]], **PROBLEMS}, summary="Cảnh báo quá hạn tạm trú")
 @operation_requires(Permission.IMMIGRATION_READ)
 def overstays(request: HttpRequest) -> Any:
     ctx = context_from_request(request, default_purpose="Kiểm tra quá hạn tạm trú")
@@ -183,7 +184,7 @@ def residence_card(request: HttpRequest, payload: ResidenceCardIn) -> Any:
     return 201, _card_out(card)
 
 
-@router.get("/watch-hits", response={200: list[dict], **PROBLEMS},
+@router.get("/watch-hits", response={200: list[dict[str, Any]], **PROBLEMS},
             summary="Kết quả đối chiếu danh sách theo dõi chờ xem xét")
 @operation_requires(Permission.IMMIGRATION_READ)
 def watch_hits(request: HttpRequest) -> Any:

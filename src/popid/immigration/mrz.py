@@ -160,7 +160,8 @@ def parse(text: str | list[str] | tuple[str, ...], *, today: date | None = None)
 
 def check_digit(value: str) -> str:
     """The ICAO 9303 check digit of a field (the library's 7-3-1 computation)."""
-    return hash_string(value)
+    digit: str = hash_string(value)
+    return digit
 
 
 def transliterate(name: str) -> str:

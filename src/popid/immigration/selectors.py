@@ -109,6 +109,6 @@ def watch_hits(ctx: AccessContext, *, status: str = AlertStatus.OPEN, limit: int
     return hits
 
 
-def establishments(ctx: AccessContext) -> QuerySet:
+def establishments(ctx: AccessContext) -> QuerySet[Establishment]:
     _require_officer(ctx)
     return Establishment.objects.filter(ctx.actor.jurisdiction_q()).order_by("commune_code", "name")

@@ -295,6 +295,7 @@ def _arrive(*, declarant: Declarant, establishment: Establishment, guest: GuestI
 
 
 def _record_visa(person: ForeignPerson, visa: VisaIn) -> None:
+    assert visa.valid_from is not None, "_check_visa fills valid_from"
     Visa.objects.update_or_create(person=person, number=visa.number, defaults={
         "kind": visa.kind, "entries": visa.entries, "valid_from": visa.valid_from, "valid_until": visa.valid_until})
 
@@ -640,7 +641,8 @@ def _watch_hits(stays: list[Stay], owners: dict[int, tuple[ForeignPerson, Travel
     if not entries:
         return []
     by_document = {(e.nationality, e.document_number): e for e in entries if e.document_number}
-    by_name = {(e.nationality, e.surname, e.given_names, e.birth_date): e for e in entries if e.birth_date}
+    by_name: dict[tuple[str, str, str, date | None], WatchListEntry] = {
+        (e.nationality, e.surname, e.given_names, e.birth_date): e for e in entries if e.birth_date}
     hits = []
     for stay in stays:
         person, document = owners[stay.person_id]

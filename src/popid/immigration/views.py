@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +46,7 @@ def _establishment(request: CitizenRequest, code: str) -> Any:
 
 def _fill_from_mrz(form: ArrivalForm) -> None:
     """Server-side "Đọc MRZ": parse the zone and put its fields into the form's data."""
-    data = form.data.copy()
+    data = cast(QueryDict, form.data).copy()  # bound to request.POST
     try:
         guest = services.guest_from_mrz(form.data.get("mrz", ""))
     except DomainError as exc:

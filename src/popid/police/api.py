@@ -50,7 +50,8 @@ STATES = Literal["received", "classified", "assigned", "transferred", "suspended
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    return actor
 
 
 def _report_out(report: Report, case_numbers: dict[int, str] | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,8 +28,8 @@ class Outcome:
 
 
 @cache
-def _load() -> dict:
-    data = yaml.safe_load(PATH.read_text(encoding="utf-8"))
+def _load() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(PATH.read_text(encoding="utf-8"))
     for key in ("categories", "outcomes"):
         codes = [item["code"] for item in data[key]]
         if len(codes) != len(set(codes)):

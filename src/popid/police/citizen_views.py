@@ -30,7 +30,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     return render(request, f"police/citizen/{template}", context, status=status)
 
 
-def _attachments(uploads: list[UploadedFile]) -> list[services.Attachment]:
+def _attachments(uploads: list[UploadedFile[bytes]]) -> list[services.Attachment]:
     services.check_attachment_sizes([(u.name or "", u.size or 0) for u in uploads])  # before reading anything
     return [services.Attachment(name=(u.name or "tep")[:200], content=u.read(),
                                 content_type=(u.content_type or "").split(";")[0].strip()) for u in uploads]

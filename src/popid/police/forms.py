@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,7 @@ class ReportForm(forms.Form):
     attachments = forms.FileField(label=_("Tệp đính kèm (PDF, PNG, JPEG; tối đa 10 MB mỗi tệp)"), required=False,
                                   widget=MultipleFileInput)
 
-    def __init__(self, *args, allow_anonymous_choice: bool = False, **kwargs) -> None:
+    def __init__(self, *args: Any, allow_anonymous_choice: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if allow_anonymous_choice:
             self.fields["anonymous"] = forms.BooleanField(

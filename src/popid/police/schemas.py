@@ -4,7 +4,7 @@ named in POST bodies only, never in URLs."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -97,7 +97,7 @@ class ReportOut(Schema):
 class ReportDetailOut(ReportOut):
     description: str
     anonymous: bool
-    events: list[dict]
+    events: list[dict[str, Any]]
 
 
 class CaseOut(Schema):
@@ -124,10 +124,10 @@ class CasePersonOut(Schema):
 class CaseDetailOut(CaseOut):
     investigators: list[str]
     persons: list[CasePersonOut]
-    evidence: list[dict]
-    custody: list[dict]
-    notes: list[dict]
-    documents: list[dict]
+    evidence: list[dict[str, Any]]
+    custody: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
 
 
 class CandidateOut(Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -33,6 +34,9 @@ from popid.police.models import (
     Report,
     ReportEvent,
 )
+
+if TYPE_CHECKING:
+    from popid.identity.models import CitizenAccount
 from popid.registry.models import Person
 
 CASE_LEGAL_BASIS = "BLTTHS 2015, Điều 145, 147"
@@ -103,11 +107,11 @@ def report_by_tracking_code(code: str) -> Report:
     return report
 
 
-def reports_of_account(account) -> QuerySet[Report]:
+def reports_of_account(account: CitizenAccount) -> QuerySet[Report]:
     return Report.objects.filter(reporter_account=account).order_by("-received_at")
 
 
-def report_of_account(account, code: str) -> Report:
+def report_of_account(account: CitizenAccount, code: str) -> Report:
     report = Report.objects.filter(reporter_account=account, code=code).first()
     if report is None:
         raise ReportNotFound()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -48,6 +49,10 @@ from popid.police.models import (
     ReportState,
 )
 
+if TYPE_CHECKING:
+    from popid.identity.models import CitizenAccount
+    from popid.registry.models import Person
+
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
 MIN_DESCRIPTION = 20
@@ -76,7 +81,8 @@ def deadline(report: Report) -> date:
     received = timezone.localdate(report.received_at)
     if report.extensions == 0:
         return received + timedelta(days=BASE_DAYS)
-    return received + relativedelta(months=EXTENSION_MONTHS * report.extensions)
+    extended: date = received + relativedelta(months=EXTENSION_MONTHS * report.extensions)
+    return extended
 
 
 def check_attachment_sizes(sizes: list[tuple[str, int]]) -> None:
@@ -141,20 +147,21 @@ def _event(report: Report, actor: str, action: str, *, public_text: str = "", no
                                public_text=public_text, internal_note=note)
 
 
-def submit_report(*, account=None, anonymous: bool = False, category_code: str, commune_code: str,
-                  occurred_at: datetime | None, description: str, latitude: Decimal | None = None,
-                  longitude: Decimal | None = None, attachments: list[Attachment] = (),
+def submit_report(*, account: CitizenAccount | None = None, anonymous: bool = False, category_code: str,
+                  commune_code: str, occurred_at: datetime | None, description: str, latitude: Decimal | None = None,
+                  longitude: Decimal | None = None, attachments: Sequence[Attachment] = (),
                   channel: str = Channel.ONLINE, recorded_by: Actor | None = None) -> tuple[Report, str]:
     """File a report; returns it and the tracking code (shown once, only its hash is stored).
     ``account`` is the citizen's identity account, None for anonymous reports and for reports an
     officer records at the counter or by phone (``recorded_by``)."""
-    attachments = list(attachments)
+    attachment_list = list(attachments)
     if recorded_by is not None:
         recorded_by.require_write()
         if not recorded_by.covers_commune(commune_code):
             raise PermissionDenied(_("Xã/phường ngoài địa bàn của đơn vị"))
     _validate_report(category_code=category_code, commune_code=commune_code, occurred_at=occurred_at,
-                     description=description, latitude=latitude, longitude=longitude, attachments=attachments)
+                     description=description, latitude=latitude, longitude=longitude, attachments=attachment_list)
+    assert occurred_at is not None  # _validate_report refuses a report without it
     tracking = secrets.token_urlsafe(24)
     with transaction.atomic():
         report = Report.objects.create(
@@ -165,7 +172,7 @@ def submit_report(*, account=None, anonymous: bool = False, category_code: str, 
         ReportAttachment.objects.bulk_create([
             ReportAttachment(report=report, name=a.name[:200], content_type=a.content_type, size=len(a.content),
                              sha256=hashlib.sha256(a.content).hexdigest(), content=a.content)
-            for a in attachments])
+            for a in attachment_list])
         who = recorded_by.label if recorded_by else ("anonymous" if report.anonymous else "citizen")
         _event(report, who, "received", public_text=_("Công an xã/phường đã tiếp nhận tin báo"))
     return report, tracking
@@ -211,8 +218,8 @@ def assign(*, actor: Actor, code: str, username: str) -> Report:
             officer_actor = Actor.for_user(officer)
         except PermissionDenied:
             officer_actor = None
-    if officer_actor is None or not officer_actor.may_write or not selectors.covers_unit(officer_actor,
-                                                                                         report.unit_code):
+    if (officer is None or officer_actor is None or not officer_actor.may_write
+            or not selectors.covers_unit(officer_actor, report.unit_code)):
         raise ValidationFailed([{"field": "username", "reason": "not_in_unit",
                                  "message": _("Không có cán bộ này trong đơn vị đang giải quyết tin báo")}])
     report.assigned_to = officer
@@ -307,7 +314,7 @@ def add_investigator(*, actor: Actor, number: str, username: str) -> Case:
             user_actor = Actor.for_user(user)
         except PermissionDenied:
             user_actor = None
-    if user_actor is None or not selectors.covers_unit(user_actor, case.unit_code):
+    if user is None or user_actor is None or not selectors.covers_unit(user_actor, case.unit_code):
         raise ValidationFailed([{"field": "username", "reason": "not_in_unit",
                                  "message": _("Không có cán bộ này trong đơn vị")}])
     case.investigators.add(user)
@@ -328,8 +335,8 @@ def _check_role(role: str) -> None:
         raise ValidationFailed([{"field": "role", "reason": "unknown", "message": _("Tư cách tham gia không hợp lệ")}])
 
 
-def _link(case: Case, person, *, actor: Actor, role: str, method: str = LinkMethod.ID_NUMBER,
-          query: dict | None = None, probability: float | None = None) -> CasePerson:
+def _link(case: Case, person: Person, *, actor: Actor, role: str, method: str = LinkMethod.ID_NUMBER,
+          query: dict[str, Any] | None = None, probability: float | None = None) -> CasePerson:
     link, created = CasePerson.objects.get_or_create(
         case=case, person=person, role=role,
         defaults={"id_number": person.id_number, "linked_by": actor.label, "method": method,

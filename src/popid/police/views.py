@@ -22,11 +22,11 @@ from popid.core.permissions import Permission, requires
 from popid.police import forms as pf
 from popid.police import selectors, services
 from popid.police.catalogue import categories, outcomes
-from popid.police.models import CustodyRecord, ReportState
+from popid.police.models import CustodyRecord, Report, ReportState
 from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view, render_page
 
 
-def _deadline_row(report) -> dict[str, Any]:
+def _deadline_row(report: Report) -> dict[str, Any]:
     due = services.deadline(report)
     days_left = (due - timezone.localdate()).days
     open_ = report.state in services.OPEN_STATES
@@ -122,7 +122,7 @@ def report_detail(request: ConsoleRequest, code: str) -> HttpResponse:
 @require_POST
 def report_action(request: ConsoleRequest, code: str, action: str) -> HttpResponse:
     if action == "open-case":
-        form = pf.OpenCaseForm(request.POST)
+        form: forms.Form = pf.OpenCaseForm(request.POST)
         call: Callable[..., Any] = lambda d: services.open_case(actor=request.actor, report_code=code, **d)  # noqa: E731
         success = _("Đã lập hồ sơ vụ việc %(code)s")
     elif action in REPORT_ACTIONS:

@@ -10,8 +10,9 @@ import binascii
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Form, Router
+from ninja import Router
 from ninja.files import UploadedFile
+from ninja.params import functions as param
 from pydantic import ValidationError
 
 from popid.core.errors import ValidationFailed
@@ -32,8 +33,8 @@ from popid.traffic.schemas import (
 )
 
 router = Router(tags=["traffic"])
-DETECTION_FIELD = Form(..., description="the detection as JSON (DetectionIn)")
-EVIDENCE_FIELD = File(default=None, description="evidence images, JPEG or PNG, at most 4 of 2 MB")
+DETECTION_FIELD = param.Form(..., description="the detection as JSON (DetectionIn)")
+EVIDENCE_FIELD = param.File(default=None, description="evidence images, JPEG or PNG, at most 4 of 2 MB")
 PROBLEMS = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 413: dict, 422: dict}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,14 @@ from popid.services.ct07 import FONT_DIR, qr_png
 from popid.services.ct07_signing import sign_pdf
 from popid.traffic.catalogue import get_violation
 from popid.traffic.models import Decision
+
+
+class _LineBreak(TypedDict):
+    """``multi_cell`` keyword arguments that move to the start of the next line."""
+
+    new_x: XPos
+    new_y: YPos
+
 
 KEYSET = "traffic"
 TOKEN_TYPE = "popid-traffic-decision+jwt"
@@ -84,7 +92,7 @@ def render_pdf(decision: Decision, *, verify_url: str) -> bytes:
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(20, 18, 20)
     pdf.add_page()
-    line = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+    line: _LineBreak = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
     pdf.set_font("DejaVu", "B", 10)
     pdf.multi_cell(0, 5.5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc", align="C", **line)
     pdf.set_font("DejaVu", "", 10)

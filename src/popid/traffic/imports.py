@@ -17,6 +17,7 @@ from pathlib import Path
 
 from popid.core.errors import DomainError
 from popid.traffic import services
+from popid.traffic.errors import InvalidEvidence
 
 COLUMNS = ["device_id", "plate", "vehicle_kind", "detected_at", "commune_code", "latitude", "longitude",
            "violation_code", "measured_value", "evidence"]
@@ -41,11 +42,11 @@ def _images(folder: Path, spec: str) -> list[services.IncomingImage]:
     for name in [s.strip() for s in (spec or "").split(";") if s.strip()]:
         path = (folder / name).resolve()
         if folder.resolve() not in path.parents:
-            raise services.InvalidEvidence(f"{name}: outside the CSV folder", field="evidence")
+            raise InvalidEvidence(f"{name}: outside the CSV folder", field="evidence")
         if not path.is_file():
-            raise services.InvalidEvidence(f"{name}: no such file", field="evidence")
+            raise InvalidEvidence(f"{name}: no such file", field="evidence")
         if path.stat().st_size > services.MAX_IMAGE_BYTES:
-            raise services.InvalidEvidence(f"{name}: too large", field="evidence")
+            raise InvalidEvidence(f"{name}: too large", field="evidence")
         images.append(services.IncomingImage(name=name, content=path.read_bytes()))
     return images
 

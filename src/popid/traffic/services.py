@@ -95,7 +95,7 @@ class IncomingDetection:
     images: list[IncomingImage] = field(default_factory=list)
 
 
-def registration_kind(vehicle: VehicleRegistration) -> str:
+def registration_kind(vehicle: VehicleRegistration) -> VehicleKind:
     text = vehicle.vehicle_type.lower()
     return VehicleKind.MOTORBIKE if ("mô tô" in text or "gắn máy" in text) else VehicleKind.CAR
 
@@ -300,7 +300,12 @@ def _notify_owner(decision: Decision) -> None:
     text = (f"PopID: Phuong tien {decision.plate_display} vi pham giao thong, quyet dinh {decision.number}, "
             f"phat {decision.amount} dong, han nop {decision.due_on:%d/%m/%Y}. Tra cuu tai muc Phat nguoi.")
     phones = {a.phone for a in accounts if a.phone and a.is_active}
-    transaction.on_commit(lambda: [send_sms(p, text) for p in sorted(phones)])
+
+    def send() -> None:
+        for phone in sorted(phones):
+            send_sms(phone, text)
+
+    transaction.on_commit(send)
 
 
 def overdue_decisions(vehicle: VehicleRegistration) -> list[Decision]:

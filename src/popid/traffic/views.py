@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -17,6 +18,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -70,7 +72,7 @@ class PayLookupForm(forms.Form):
     plate = forms.CharField(label=gettext_lazy("Biển số xe"), max_length=20)
 
 
-def _verify_url_for(request: HttpRequest):
+def _verify_url_for(request: HttpRequest) -> Callable[[str], str]:
     origin = issuer_for(request)
     return lambda token: origin + reverse("traffic:verify", args=[token])
 
@@ -132,8 +134,8 @@ def detection_detail(request: ConsoleRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 if form is confirm_form:
-                    decision = services.confirm_detection(actor=request.actor, pk=pk, **form.cleaned_data)
-                    messages.success(request, _("Đã ra quyết định xử phạt %(n)s") % {"n": decision.number})
+                    decided = services.confirm_detection(actor=request.actor, pk=pk, **form.cleaned_data)
+                    messages.success(request, _("Đã ra quyết định xử phạt %(n)s") % {"n": decided.number})
                 else:
                     services.reject_detection(actor=request.actor, pk=pk, reason=form.cleaned_data["reason"])
                     messages.success(request, _("Đã ghi nhận không xử phạt"))
@@ -250,18 +252,23 @@ def _my_fines_page(request: CitizenRequest, *, form_for: str = "", form: forms.F
                    appeal_for: str = "", appeal_form: forms.Form | None = None, status: int = 200) -> HttpResponse:
     decisions = list(selectors.citizen_decisions(request.account).prefetch_related("nominations__nominee", "appeals"))
     for decision in decisions:
-        decision.appeal_list = list(decision.appeals.all())
-        decision.may_appeal = decision.state == "unpaid" and not any(a.state == "pending" for a in decision.appeal_list)
-        decision.appeal_form = (appeal_form if appeal_form is not None and decision.number == appeal_for
-                                else AppealForm())
-        decision.open_nomination = next((n for n in decision.nominations.all() if n.state != "declined"), None)
-        decision.name_form = form if form is not None and decision.number == form_for else NameDriverForm()
+        # display attributes for the template, set on the model instances
+        appeal_list = list(decision.appeals.all())
+        decision.appeal_list = appeal_list  # type: ignore[attr-defined]
+        decision.may_appeal = (  # type: ignore[attr-defined]
+            decision.state == "unpaid" and not any(a.state == "pending" for a in appeal_list))
+        decision.appeal_form = (appeal_form if appeal_form is not None  # type: ignore[attr-defined]
+                                and decision.number == appeal_for else AppealForm())
+        decision.open_nomination = next(  # type: ignore[attr-defined]
+            (n for n in decision.nominations.all() if n.state != "declined"), None)
+        decision.name_form = (  # type: ignore[attr-defined]
+            form if form is not None and decision.number == form_for else NameDriverForm())
         decision.refunds = list(  # type: ignore[attr-defined]
             Refund.objects.filter(payment__fine__decision=decision).select_related("payment").order_by("requested_at"))
-    request.account.fine_notices.filter(read_at__isnull=True).update(read_at=services.timezone.now())
+    request.account.fine_notices.filter(read_at__isnull=True).update(read_at=timezone.now())
     nominations = list(DriverNomination.objects.filter(nominee_id=request.account.person_id, state="pending")
                        .select_related("decision"))
-    today = services.timezone.localdate()
+    today = timezone.localdate()
     overdue = [d for d in decisions if d.state == "unpaid" and d.due_on < today]
     return render(request, "traffic/my_fines.html", {
         "decisions": decisions, "nominations": nominations, "citizen": request.account, "overdue": overdue,

@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,6 +39,8 @@ from popid.identity.models import CitizenAccount
 PURPOSE_LOOKUP = "Tra cứu nghiệp vụ trên giao diện cán bộ"
 
 View = Callable[..., HttpResponse]
+# a decorated view answers what the view answers (a FileResponse, say) or one of the decorator's pages
+_R = TypeVar("_R", bound=HttpResponseBase)
 
 
 class ConsoleRequest(HttpRequest):
@@ -85,13 +88,13 @@ def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 
 # --- the officer console -------------------------------------------------------------------------
-def officer_view(view: View) -> View:
+def officer_view(view: Callable[..., _R]) -> Callable[..., _R | HttpResponse]:
     """Login required, staff role required (translated refusal otherwise), ``request.actor``
     set; domain errors raised by the view — 'not found' and 'not yours' from selectors alike,
     a missing permission from ``core.permissions.requires`` — render the error page, never a 500."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> _R | HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         try:
@@ -159,19 +162,22 @@ def _to(name: str, request: HttpRequest) -> HttpResponse:
 
 
 @overload
-def citizen_view(view: View, *, level2: bool = False) -> View: ...
+def citizen_view(view: Callable[..., _R], *, level2: bool = False) -> Callable[..., _R | HttpResponse]: ...
 @overload
-def citizen_view(view: None = None, *, level2: bool = False) -> Callable[[View], View]: ...
+def citizen_view(view: None = None, *,
+                 level2: bool = False) -> Callable[[Callable[..., _R]], Callable[..., _R | HttpResponse]]: ...
 
 
-def citizen_view(view: View | None = None, *, level2: bool = False) -> View | Callable[[View], View]:
+def citizen_view(
+    view: Callable[..., _R] | None = None, *, level2: bool = False,
+) -> Callable[..., _R | HttpResponse] | Callable[[Callable[..., _R]], Callable[..., _R | HttpResponse]]:
     """Citizen login required (else the login page with ``next``), ``request.account`` set, never
     cached. ``level2=True`` (the wallet) also needs a level-2 account (else a 403 page) and a
     level-2 session (else the step-up page)."""
 
-    def decorate(view: View) -> View:
+    def decorate(view: Callable[..., _R]) -> Callable[..., _R | HttpResponse]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> _R | HttpResponse:
             account = auth.current_account(request)
             if account is None:
                 if request.method == "POST":

@@ -39,10 +39,10 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
-        report = import_csv(path, source=options["source"])
-        for line, message in report.errors:
-            self.stderr.write(f"line {line}: {message}")
-        self.stdout.write(f"created={report.created} manual={report.manual} duplicates={report.duplicates} "
-                          f"errors={len(report.errors)}")
-        if report.errors and not report.created and not report.duplicates:
+        imported = import_csv(path, source=options["source"])
+        for row, message in imported.errors:
+            self.stderr.write(f"line {row}: {message}")
+        self.stdout.write(f"created={imported.created} manual={imported.manual} duplicates={imported.duplicates} "
+                          f"errors={len(imported.errors)}")
+        if imported.errors and not imported.created and not imported.duplicates:
             raise CommandError("no row imported")
