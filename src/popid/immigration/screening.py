@@ -48,11 +48,13 @@ PARAMETERS: dict[str, list[tuple[float, float] | None]] = {
     # same given name + JW ≥ 0.8, else
     "name": [None, (0.55, 1e-6), (0.20, 2e-6), (0.10, 1e-6), (0.08, 1e-4), (0.04, 1e-3), (0.03, 0.998896)],
     "middle_name": [None, (0.9, 0.01), (0.1, 0.99)],
-    # null, same date, day/month swapped, one side year only, one digit off, same year, else
-    "birth": [None, (0.85, 5e-5), (0.03, 5e-6), (0.02, 1e-3), (0.05, 4e-4), (0.045, 0.013),
+    # null, same date, day/month swapped, one side year only, one digit off, same year and month,
+    # same year, else
+    "birth": [None, (0.85, 5e-5), (0.03, 5e-6), (0.02, 1e-3), (0.05, 4e-4), (0.02, 0.0011), (0.025, 0.0119),
               (0.005, 0.985545)],
-    # null, same document number, (unused old-ID level), else
-    "document": [None, (0.9, 1e-7), (0.001, 1e-7), (0.099, 0.9999998)],
+    # null, same document number, (unused) same old-ID number, (unused) two different old-ID
+    # numbers: guests' travel documents have no old 9-digit number; else
+    "document": [None, (0.9, 1e-7), (0.001, 1e-7), (0.001, 1e-6), (0.098, 0.9999988)],
     # nationality: null, same, else
     "place": [None, (0.95, 0.05), (0.05, 0.95)],
 }

@@ -61,9 +61,9 @@ class Query:
     commune_code: str = ""
     birth_date: str = ""  # ISO, when the whole date is known (a digitised record's "sinh ngày …")
 
-    def record(self) -> dict[str, Any]:
-        record = empty_record("query")
-        parts = name_parts(self.full_name)
+    def record(self, full_name: str | None = None, unique_id: str = "query") -> dict[str, Any]:
+        record = empty_record(unique_id)
+        parts = name_parts(full_name or self.full_name)
         if parts is not None:
             record.update(name_exact=parts.exact, name_plain=parts.plain, name_sorted=parts.sorted_tokens,
                           family=parts.family or None, middle=parts.middle or None, given=parts.given or None)
@@ -135,6 +135,19 @@ def _matcher_for(candidates: list[dict[str, Any]]) -> Matcher:
     return _reference_matcher()
 
 
+def _query_orders(query: Query) -> list[dict[str, Any]]:
+    """The name as typed and, for a name written given-name first ("Văn An Nguyễn", as foreign
+    forms order it), the family name moved to the front and back: the registry writes family,
+    middle, given. The model learns word-order swaps only from the duplicates it was trained on,
+    so a candidate found by its words is scored in the order the registry uses as well."""
+    records = [query.record()]
+    words = " ".join(query.full_name.split()).split(" ")
+    if len(words) >= 2:
+        for i, order in enumerate((" ".join([words[-1], *words[:-1]]), " ".join([*words[1:], words[0]]))):
+            records.append(query.record(order, unique_id=f"query_order_{i}"))
+    return records
+
+
 def rank(query: Query) -> list[Candidate]:
     """The best candidates for ``query``, most probable first (empty when none is close)."""
     rows = registry_candidates(query)
@@ -143,11 +156,13 @@ def rank(query: Query) -> list[Candidate]:
     candidates = [record_from_person(row) for row in rows]
     matcher = _matcher_for(candidates)
     with _reference_lock:  # one DuckDB connection per matcher: no concurrent use
-        scored = matcher.linker.inference.score_pairs([query.record()], candidates).as_record_list()
+        scored = matcher.linker.inference.score_pairs(_query_orders(query), candidates).as_record_list()
     best: dict[int, tuple[float, float]] = {}
-    for pair in scored:
+    for pair in scored:  # per candidate, the word order of the name that fits it best
         pk = int(pair["unique_id_r"])
-        best[pk] = (float(pair["match_probability"]), float(pair["match_weight"]))
+        found = (float(pair["match_probability"]), float(pair["match_weight"]))
+        if pk not in best or found[1] > best[pk][1]:
+            best[pk] = found
     ranked = sorted((item for item in best.items() if item[1][0] >= MIN_PROBABILITY),
                     key=lambda item: (-item[1][1], item[0]))[:SHOWN]
     persons = Person.objects.in_bulk([pk for pk, _score in ranked])
