@@ -129,8 +129,8 @@ def lookup(request: ConsoleRequest) -> HttpResponse:
             person = selectors.access_person(ctx=console_context(request),
                                              id_number=form.cleaned_data["id_number"].strip(),
                                              fields=selectors.SEARCH_FIELDS)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
+        except DomainError as exc:  # "not found" said once, beside the number
+            form.add_error("id_number", str(exc.title))
             status = exc.status
         else:
             return redirect("registry:person", id_number=person.id_number)
