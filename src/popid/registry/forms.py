@@ -36,18 +36,17 @@ def code_select(choices: list[tuple[str, str]], *, blank: bool = False) -> forms
     return forms.Select(choices=[("", "—"), *choices] if blank else choices)
 
 
-class SearchForm(forms.Form):
-    name = forms.CharField(label=_("Họ và tên"), max_length=150, required=False,
-                           widget=forms.TextInput(attrs={"placeholder": _("Có dấu hoặc không dấu"),
-                                                         "autofocus": True}))
-    birth_year = forms.IntegerField(label=_("Năm sinh"), min_value=1850, max_value=2400, required=False)
-    birth_date = forms.DateField(label=_("Ngày sinh"), required=False, widget=DATE_WIDGET)
-    # The name or the code: a phone user types "hoan kiem" and picks from the list (no number pad).
-    commune_code = forms.CharField(label=_("Xã/phường (tên hoặc mã)"), max_length=100, required=False,
-                                   widget=forms.TextInput(attrs={"list": "communes", "autocomplete": "off"}))
+class CommuneField(forms.CharField):
+    """A commune by name or code: a phone user types "hoan kiem" and picks from the list (no number
+    pad); the cleaned value is the commune's code."""
 
-    def clean_commune_code(self) -> str:
-        typed = self.cleaned_data.get("commune_code", "").strip()
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Xã/phường (tên hoặc mã)"))
+        super().__init__(max_length=100, required=False,
+                         widget=forms.TextInput(attrs={"list": "communes", "autocomplete": "off"}), **kwargs)
+
+    def clean(self, value: Any) -> str:
+        typed = str(super().clean(value) or "").strip()
         if not typed:
             return ""
         found = admin_units.find_communes(typed)
@@ -59,6 +58,15 @@ class SearchForm(forms.Form):
                 _("Có %(count)s xã/phường trùng tên “%(typed)s”: %(names)s. Hãy chọn trong danh sách."),
                 params={"count": len(found), "typed": typed, "names": names})
         return found[0].code
+
+
+class SearchForm(forms.Form):
+    name = forms.CharField(label=_("Họ và tên"), max_length=150, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": _("Có dấu hoặc không dấu"),
+                                                         "autofocus": True}))
+    birth_year = forms.IntegerField(label=_("Năm sinh"), min_value=1850, max_value=2400, required=False)
+    birth_date = forms.DateField(label=_("Ngày sinh"), required=False, widget=DATE_WIDGET)
+    commune_code = CommuneField()
 
 
 class LookupForm(forms.Form):
@@ -199,23 +207,7 @@ class SplitHouseholdForm(CommandForm):
 
 
 class FindingFilterForm(forms.Form):
-    # The name or the code: a phone user types "hoan kiem" and picks from the list (no number pad).
-    commune_code = forms.CharField(label=_("Xã/phường (tên hoặc mã)"), max_length=100, required=False,
-                                   widget=forms.TextInput(attrs={"list": "communes", "autocomplete": "off"}))
-
-    def clean_commune_code(self) -> str:
-        typed = self.cleaned_data.get("commune_code", "").strip()
-        if not typed:
-            return ""
-        found = admin_units.find_communes(typed)
-        if not found:
-            raise forms.ValidationError(_("Không có xã/phường nào tên hoặc mã “%(typed)s”."), params={"typed": typed})
-        if len(found) > 1:
-            names = "; ".join(admin_units.commune_label(u.code) for u in found[:5])
-            raise forms.ValidationError(
-                _("Có %(count)s xã/phường trùng tên “%(typed)s”: %(names)s. Hãy chọn trong danh sách."),
-                params={"count": len(found), "typed": typed, "names": names})
-        return found[0].code
+    commune_code = CommuneField()
     principle = forms.ChoiceField(label=_("Nguyên tắc"), required=False)
     kind = forms.ChoiceField(label=_("Loại lỗi"), required=False)
 
