@@ -45,7 +45,7 @@ else
 fi
 
 run_pytest() {
-  $BIN/pytest -q -p no:cacheprovider "${MARK[@]}" "$@"
+  $BIN/pytest -q -p no:cacheprovider --durations=25 "${MARK[@]}" "$@"
   local rc=$?
   [ $rc -eq 5 ] && { echo "no tests collected"; return 1; }
   return $rc
