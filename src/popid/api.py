@@ -21,7 +21,7 @@ class PopidAPI(NinjaAPI):
     """The generated OpenAPI document is rewritten by ``core.openapi.document_problems`` so it
     describes the problem+json errors every operation really answers with."""
 
-    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):  # type: ignore[override]
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         return document_problems(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
 
 

@@ -135,7 +135,7 @@ def _files(items: list[AttachmentIn]) -> list[dossiers.IncomingFile]:
 
 
 def _account(request: HttpRequest) -> CitizenAccount:
-    return request.auth  # type: ignore[attr-defined,return-value]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -324,8 +324,8 @@ class StatisticsQuery(Schema):
     date_to: date | None = Field(default=None, description="Không trước date_from, cách date_from tối đa 3 năm "
                                                             "(ngoài ra: 422 before_start / too_long)")
     granularity: Literal["week", "month"] = "month"
-    province: OptionalProvinceCode = ""  # type: ignore[valid-type]
-    commune: OptionalCommuneCode = ""  # type: ignore[valid-type]
+    province: OptionalProvinceCode = ""
+    commune: OptionalCommuneCode = ""
 
 
 def _report(request: HttpRequest, q: StatisticsQuery) -> statistics.Report:

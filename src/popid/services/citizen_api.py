@@ -35,7 +35,7 @@ def submission_out(submission: Submission) -> dict[str, Any]:
                 for p in submission.payments.order_by("created_at")]
     return {"id": submission.public_id, "procedure": submission.procedure_code, "state": submission.state,
             "fee": submission.fee, "data": submission.data, "payments": payments,
-            "dossier": submission.dossier.code if submission.dossier_id else None,
+            "dossier": dossier.code if (dossier := submission.dossier) is not None else None,
             "attachments": [{"kind": a.kind, "name": a.original_name, "size": a.size}
                             for a in submission.attachments.all()],
             "error": submission.last_error}

@@ -18,13 +18,13 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 class IdListField(forms.CharField):
     """Twelve-digit numbers separated by commas, spaces or new lines."""
 
-    def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]  # a list, not the str of CharField
+        text = super().to_python(value) or ""
         return [part for part in text.replace(",", " ").split() if part]
 
 
 def _field(spec: FieldDef) -> forms.Field:
-    common = {"label": spec.label, "required": spec.required}
+    common: dict[str, Any] = {"label": spec.label, "required": spec.required}
     if spec.type == "text":
         return forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), **common)
     if spec.type == "date":
@@ -69,11 +69,12 @@ class ProcedureForm(forms.Form):
                 continue  # shown read-only, taken from the registry on submit
             self.fields[spec.name] = _field(spec)
             self.entered.append(spec)
-        for spec in procedure.attachments:
-            accept = ",".join(spec.types)
-            self.fields[f"file_{spec.kind}"] = forms.FileField(
-                label=spec.label, required=spec.required, widget=forms.ClearableFileInput(attrs={"accept": accept}),
-                help_text=_("PDF, JPEG hoặc PNG; tối đa %(kb)d KB") % {"kb": spec.max_size_kb})
+        for attachment in procedure.attachments:
+            accept = ",".join(attachment.types)
+            self.fields[f"file_{attachment.kind}"] = forms.FileField(
+                label=attachment.label, required=attachment.required,
+                widget=forms.ClearableFileInput(attrs={"accept": accept}),
+                help_text=_("PDF, JPEG hoặc PNG; tối đa %(kb)d KB") % {"kb": attachment.max_size_kb})
 
     def data_values(self) -> dict[str, Any]:
         return {spec.name: v for spec in self.entered

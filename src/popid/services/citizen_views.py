@@ -121,9 +121,9 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
             except DomainError as exc:
                 status = _show_error(form, exc, uploads)
             else:
-                if submission.dossier_id:
-                    messages.success(request, _("Đã nộp hồ sơ %(code)s") % {"code": submission.dossier.code})
-                    return redirect("dvc:receipt", code=submission.dossier.code)
+                if (dossier := submission.dossier) is not None:
+                    messages.success(request, _("Đã nộp hồ sơ %(code)s") % {"code": dossier.code})
+                    return redirect("dvc:receipt", code=dossier.code)
                 return redirect("dvc:submission", public_id=submission.public_id)
     labels = {f.name: f.label for f in procedure.fields}
     context.update(form=form, prefilled=[(labels[k], v) for k, v in prefilled.items() if v is not None])
@@ -157,8 +157,8 @@ def submission_page(request: CitizenRequest, public_id: str) -> HttpResponse:
             return redirect("dvc:submission", public_id=public_id)
         return redirect(url)
     submission = submissions.reconcile_submission(submission)
-    if submission.dossier_id:
-        return redirect("dvc:receipt", code=submission.dossier.code)
+    if (dossier := submission.dossier) is not None:
+        return redirect("dvc:receipt", code=dossier.code)
     procedure = get_procedure(submission.procedure_code)
     return render_citizen_page(request, "services/citizen/submission.html", {
         "submission": submission, "procedure": procedure,
@@ -175,9 +175,9 @@ def payment_return(request: CitizenRequest, order_id: str) -> HttpResponse:
         raise Http404
     submission = submissions.reconcile_submission(payment.submission)
     payment.refresh_from_db()
-    if submission.dossier_id:
-        messages.success(request, _("Thanh toán thành công. Đã nộp hồ sơ %(code)s") % {"code": submission.dossier.code})
-        return redirect("dvc:receipt", code=submission.dossier.code)
+    if (dossier := submission.dossier) is not None:
+        messages.success(request, _("Thanh toán thành công. Đã nộp hồ sơ %(code)s") % {"code": dossier.code})
+        return redirect("dvc:receipt", code=dossier.code)
     if payment.state == PaymentState.DECLINED:
         messages.error(request, _("Thanh toán không thành công. Bạn có thể thanh toán lại."))
     elif payment.state == PaymentState.PENDING:
@@ -303,7 +303,7 @@ def dossier_supplement(request: CitizenRequest, code: str) -> HttpResponse:
 
 
 @citizen_view
-def attachment_download(request: CitizenRequest, code: str, pk: int) -> HttpResponse:
+def attachment_download(request: CitizenRequest, code: str, pk: int) -> FileResponse:
     dossier = _own_dossier(request, code)
     attachment = dossier.attachments.filter(pk=pk).first()
     if attachment is None:

@@ -32,7 +32,9 @@ class ProcedureChoiceForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].choices = [(p.code, p.name) for p in catalogue().values()]
+        field = self.fields["procedure"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(p.code, p.name) for p in catalogue().values()]
 
 
 def _form_field(ftype: str, label: str, required: bool) -> forms.Field:
@@ -133,7 +135,7 @@ def counter_intake(request: ConsoleRequest) -> HttpResponse:
                     return redirect("services:dossier_detail", code=dossier.code)
         else:
             initial = {}
-            if procedure.field("commune_code") and procedure.field("commune_code").type == "commune":
+            if (commune := procedure.field("commune_code")) is not None and commune.type == "commune":
                 initial["data.commune_code"] = request.actor.unit_code if request.actor.level == "commune" else ""
             form = form_class(initial=initial)
     status = 422 if form is not None and form.is_bound else 200  # a bound form here was refused

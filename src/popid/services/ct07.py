@@ -197,7 +197,7 @@ def render_pdf(c: Confirmation, *, verify_url: str) -> bytes:
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(20, 18, 20)
     pdf.add_page()
-    line = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+    line: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
     pdf.set_font("DejaVu", "", 9)
     pdf.cell(0, 5, "Mẫu CT07 ban hành kèm theo Thông tư số 66/2023/TT-BCA", align="R", **line)
     pdf.set_font("DejaVu", "B", 10)

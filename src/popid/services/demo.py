@@ -237,7 +237,7 @@ def _one_history_dossier(rng: random.Random, unit: _Unit, accounts: dict[int, Ci
     if roll < 0.04:  # forgotten: open and overdue
         dossier = dossiers.claim(actor=unit.actor, code=dossier.code, expected_version=dossier.version)
         return _backdate(dossier, [received, _working_moment(rng, received.date(), received)], None)
-    if dossier.channel == Channel.ONLINE and roll < 0.08:
+    if dossier.channel == Channel.ONLINE and dossier.applicant is not None and roll < 0.08:
         cancelled = _working_moment(rng, received.date(), received)
         dossier = dossiers.cancel(account=dossier.applicant, code=dossier.code, expected_version=dossier.version,
                                   note="Công dân không còn nhu cầu (dữ liệu mẫu)")

@@ -17,7 +17,7 @@ dossiers into Python). Definitions (docs/services.md, "Statistics"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -133,7 +133,7 @@ def _annotations(today: date) -> dict[str, Any]:
     }
 
 
-def _figures(row: dict[str, Any]) -> Figures:
+def _figures(row: Mapping[str, Any]) -> Figures:
     avg = row.get("avg_processing")
     if isinstance(avg, (int, float)):  # some backends hand back microseconds
         avg = timedelta(microseconds=avg)

@@ -37,7 +37,7 @@ class StatisticsFilterForm(forms.Form):
 
 def trend_chart(report: statistics.Report) -> charts.Chart:
     """Online and counter dossiers per period, one bar each (grouped per period)."""
-    items = []
+    items: list[tuple[str, float, str, str]] = []
     for point in report.trend:
         f = point.figures
         items.append((_("%(period)s · trực tuyến") % {"period": point.label}, f.online, str(f.online), ONLINE_FILL))

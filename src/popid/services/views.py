@@ -115,7 +115,7 @@ def dossier_detail(request: ConsoleRequest, code: str) -> HttpResponse:
 
 @officer_view
 @requires(Permission.DOSSIER_READ)
-def attachment_download(request: ConsoleRequest, code: str, pk: int) -> HttpResponse:
+def attachment_download(request: ConsoleRequest, code: str, pk: int) -> FileResponse:
     dossier = _dossier(request.actor, code)
     attachment = dossier.attachments.filter(pk=pk).first()
     if attachment is None:
