@@ -13,6 +13,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from joserfc.jwk import ECKey
@@ -34,14 +35,15 @@ def state_file() -> Path:
     return Path(settings.DATA_DIR) / "demo-rp.json"
 
 
-def _load() -> dict:
+def _load() -> dict[str, Any]:
     try:
-        return json.loads(state_file().read_text())
+        data: dict[str, Any] = json.loads(state_file().read_text())
+        return data
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
 
 
-def _save(data: dict) -> None:
+def _save(data: dict[str, Any]) -> None:
     path = state_file()
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2))

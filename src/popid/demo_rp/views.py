@@ -42,16 +42,19 @@ def _origin(request: HttpRequest) -> str:
 def _metadata(origin: str) -> dict[str, Any]:
     response = requests.get(f"{origin}/.well-known/openid-configuration", timeout=HTTP_TIMEOUT)
     response.raise_for_status()
-    return response.json()
+    metadata: dict[str, Any] = response.json()
+    return metadata
 
 
-class ShortLivedPrivateKeyJWT(PrivateKeyJWT):
+class ShortLivedPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]  # Authlib ships no type hints
     """Authlib signs client assertions for an hour by default; PopID accepts at most 300 s,
     so sign each one for 60 s (a fresh jti every time)."""
 
     def sign(self, auth: Any, token_endpoint: str) -> bytes:
-        return private_key_jwt_sign(auth.client_secret, client_id=auth.client_id, token_endpoint=token_endpoint,
-                                    claims=self.claims, header=self.headers, alg=self.alg, expires_in=60)
+        assertion: bytes = private_key_jwt_sign(
+            auth.client_secret, client_id=auth.client_id, token_endpoint=token_endpoint,
+            claims=self.claims, header=self.headers, alg=self.alg, expires_in=60)
+        return assertion
 
 
 def _session(client: DemoClient, metadata: dict[str, Any], **kwargs: Any) -> OAuth2Session:

@@ -65,7 +65,8 @@ def _write_key_file(path: Path, data: dict[str, Any]) -> None:
 
 def _read_key_file() -> dict[str, Any] | None:
     try:
-        return json.loads(key_file().read_text())
+        data: dict[str, Any] = json.loads(key_file().read_text())
+        return data
     except (OSError, ValueError):
         return None
 

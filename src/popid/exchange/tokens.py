@@ -77,7 +77,8 @@ def require_scope(request: HttpRequest, service: str) -> Subsystem:
     scopes: frozenset[str] = getattr(request, "scopes", frozenset())
     if scope_of(service) not in scopes:
         raise InsufficientScope(_("Mã truy cập không có phạm vi %(scope)s") % {"scope": scope_of(service)})
-    return request.subsystem  # type: ignore[attr-defined]
+    subsystem: Subsystem = request.subsystem  # type: ignore[attr-defined]
+    return subsystem
 
 
 AGENCY_AUTH = [AgencyBearer()]

@@ -70,7 +70,7 @@ class EventNotGranted(PermissionDenied):
 
 def backoff(attempts: int) -> int:
     """Seconds before the next try after ``attempts`` failures: 30, 60, 120, … ≤ 6 h."""
-    return min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+    return int(min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1)))
 
 
 def allow_local_receivers() -> bool:

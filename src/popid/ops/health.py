@@ -150,7 +150,7 @@ class DatabaseCollector:
 def metrics_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)  # every gunicorn worker's counters and histograms
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # every gunicorn worker's counters and histograms
     else:
         for collector in (REQUESTS, LATENCY, QUERIES):
             registry.register(collector)
