@@ -27,8 +27,10 @@ COLUMN_RE = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
 
 
 def search_text(*parts: str | None) -> str:
-    """The accent-free, lower-case copy stored for search: the non-empty parts joined by spaces."""
-    return normalize_text(" ".join(part for part in parts if part))
+    """The accent-free, lower-case copy stored for search: the words (runs of letters and digits) of
+    the parts, one space apart. Punctuation goes, so "TG-20261207-000123" is stored as the words a
+    query for it is split into (PostgreSQL's parser would otherwise keep "-000123" as a signed number)."""
+    return " ".join(WORD_RE.findall(normalize_text(" ".join(part for part in parts if part))))
 
 
 def query_words(text: str) -> list[str]:
