@@ -219,6 +219,8 @@ def test_api_document_upload_bad_input(officer_hoan_kiem, officer_hcm, actor_hoa
     problem(_upload(api, case.number, b""), 422)
     problem(_upload(api, case.number, PDF, kind="bi-mat"), 422)  # not a document kind
     problem(_upload(api, case.number, PDF, title=""), 422)
+    extra = problem(_upload(api, case.number, PDF, uploaded_by="người khác"), 422)
+    assert extra["errors"][0]["field"] == "uploaded_by"  # unknown fields are refused, as in the JSON inputs
     no_file = api.post(f"/api/v1/police/cases/{case.number}/documents", {"kind": "record", "title": "x"})
     problem(no_file, 422)
     over = problem(_upload(api, case.number, PDF + b"\0" * (services.MAX_ATTACHMENT_BYTES + 1 - len(PDF))), 413,
