@@ -14,13 +14,19 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
+from ninja.files import UploadedFile
+from ninja.params import functions as param
 
 from popid.core.access import Actor
+from popid.core.errors import ValidationFailed
 from popid.core.permissions import Permission, operation_requires
 from popid.police import selectors, services
-from popid.police.models import Case, CasePerson, CustodyRecord, Report
+from popid.police.errors import DocumentTooLarge
+from popid.police.models import Case, CaseDocument, CasePerson, CustodyRecord, Report
 from popid.police.schemas import (
+    DOCUMENT_KIND,
     AssignIn,
     CandidateOut,
     CandidatesIn,
@@ -31,6 +37,7 @@ from popid.police.schemas import (
     ConfirmCandidateIn,
     CustodyOut,
     DecideIn,
+    DocumentOut,
     EvidenceIn,
     ExtendIn,
     HandOverIn,
@@ -46,6 +53,11 @@ from popid.police.schemas import (
 
 router = Router(tags=["police"])
 PROBLEMS = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+DOCUMENT_PROBLEMS = {**PROBLEMS, 413: dict}
+DOCUMENT_FILE = param.File(..., description="PDF, PNG hoặc JPEG (xét theo nội dung), tối đa 10 MB")
+DOCUMENT_KIND_FIELD = param.Form(..., description="Loại tài liệu")
+DOCUMENT_FIELDS = {"kind", "title"}
+DOCUMENT_TITLE_FIELD = param.Form(..., min_length=1, max_length=200, description="Tên tài liệu")
 STATES = Literal["received", "classified", "assigned", "transferred", "suspended", "resolved"]
 
 
@@ -212,6 +224,38 @@ def confirm_person(request: HttpRequest, number: str, payload: ConfirmCandidateI
 def add_note(request: HttpRequest, number: str, payload: NoteIn) -> Any:
     note = services.add_note(actor=_actor(request), number=number, text=payload.text)
     return 201, {"id": note.pk, "at": note.at, "author": note.author, "text": note.text}
+
+
+def _document_out(document: CaseDocument) -> dict[str, Any]:
+    return {"id": document.pk, "kind": document.kind, "title": document.title, "name": document.name,
+            "content_type": document.content_type, "size": document.size, "sha256": document.sha256,
+            "at": document.at, "uploaded_by": document.uploaded_by}
+
+
+@router.post("/cases/{number}/documents", response={201: DocumentOut, **DOCUMENT_PROBLEMS},
+             summary="Thêm tài liệu vào hồ sơ (multipart: kind, title, file; PDF/PNG/JPEG theo nội dung, ≤ 10 MB)",
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                 "schema": {"additionalProperties": False}}}}})
+@operation_requires(Permission.POLICE_HANDLE)
+def add_document(request: HttpRequest, number: str, kind: DOCUMENT_KIND = DOCUMENT_KIND_FIELD,
+                 title: str = DOCUMENT_TITLE_FIELD, file: UploadedFile = DOCUMENT_FILE) -> Any:
+    """The same command as the case page's upload (``services.add_document``): the type is decided
+    by the content (magic bytes), the SHA-256 is kept, documents are append-only, a closed case is
+    409, another unit's or a secret case one may not open is 404. The size is checked from the
+    upload's declared size before the file is read (413). Unknown fields are refused (422), as in
+    every JSON input of this API."""
+    unknown = sorted((set(request.POST) - DOCUMENT_FIELDS) | (set(request.FILES) - {"file"}))
+    if unknown:
+        raise ValidationFailed([{"field": name[:60], "reason": "extra_forbidden", "message": _("Trường không hợp lệ")}
+                                for name in unknown[:10]])
+    if (file.size or 0) > services.MAX_ATTACHMENT_BYTES:
+        raise DocumentTooLarge(_("Tệp vượt quá %(mb)d MB") % {"mb": services.MAX_ATTACHMENT_BYTES // 2**20},
+                               field="file")
+    document = services.add_document(
+        actor=_actor(request), number=number, kind=kind, title=title,
+        attachment=services.Attachment(name=file.name or "tai-lieu", content=file.read(),
+                                       content_type=file.content_type or ""))
+    return 201, _document_out(document)
 
 
 @router.post("/cases/{number}/evidence", response={201: CustodyOut, **PROBLEMS},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from popid.core.errors import Conflict, NotFound
+from popid.core.errors import Conflict, DomainError, NotFound
 
 
 class ReportNotFound(NotFound):
@@ -25,3 +25,12 @@ class InvalidReportState(Conflict):
 class CaseClosed(Conflict):
     code = "police_case_closed"
     title = _("Hồ sơ vụ việc đã đóng")
+
+
+class DocumentTooLarge(DomainError):
+    """A case document over ``services.MAX_ATTACHMENT_BYTES``, refused from the upload's declared
+    size before it is read (API: 413)."""
+
+    code = "police_document_too_large"
+    status = 413
+    title = _("Tài liệu vượt quá dung lượng cho phép")

@@ -47,6 +47,9 @@ class Report(models.Model):
     outcome_legal_ref = models.CharField(max_length=200, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # accent-free copy of the code, description and officers' notes for the free-text search
+    # (core.fulltext; PostgreSQL adds a generated tsvector column with a GIN index, migration 0004)
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["unit_code", "state"])]
@@ -103,6 +106,9 @@ class Case(models.Model):
     # fixed when the case opens (access records are append-only, see docs/police.md).
     sealed_until = models.DateTimeField()
     investigators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="police_cases", blank=True)
+    # accent-free copy of the number, title, report, notes, document titles and evidence for the
+    # free-text search (core.fulltext; PostgreSQL: generated tsvector + GIN index, migration 0004)
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     def __str__(self) -> str:
         return self.number

@@ -77,6 +77,21 @@ class HandOverIn(In):
     purpose: str = Field(min_length=1, max_length=300, pattern=r"\S")
 
 
+DOCUMENT_KIND = Literal["record", "decision", "statement", "expert", "photo", "other"]
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: str
+    title: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    at: datetime
+    uploaded_by: str
+
+
 class ReportOut(Schema):
     code: str
     channel: str

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from popid.core import fulltext
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.admin_units import communes_by_province, is_active_commune, province_of_commune
 from popid.core.errors import ValidationFailed
@@ -67,7 +68,7 @@ def covers_unit(actor: Actor, unit_code: str) -> bool:
     return unit_code == actor.unit_code or province_of_commune(unit_code) == actor.unit_code
 
 
-def _unit_q(actor: Actor, field: str = "unit_code") -> Q:
+def unit_q(actor: Actor, field: str = "unit_code") -> Q:
     """Queryset filter for ``covers_unit``."""
     if actor.is_citizen:
         return Q(pk__in=[])
@@ -81,7 +82,7 @@ def _unit_q(actor: Actor, field: str = "unit_code") -> Q:
 
 # --- reports -------------------------------------------------------------------------------------
 def report_queue(*, actor: Actor, state: str = "") -> QuerySet[Report]:
-    qs = Report.objects.filter(_unit_q(actor)).select_related("assigned_to").order_by("received_at")
+    qs = Report.objects.filter(unit_q(actor)).select_related("assigned_to").order_by("received_at")
     return qs.filter(state=state) if state else qs
 
 
@@ -143,15 +144,43 @@ def case_for(*, actor: Actor, number: str, record: bool = True) -> Case:
     return case
 
 
-def cases_for(*, actor: Actor) -> list[Case]:
-    """The cases the officer may see: their unit's normal cases and the secret ones assigned to them."""
-    qs = Case.objects.filter(_unit_q(actor)).order_by("-opened_at")
+def visible_cases(actor: Actor) -> QuerySet[Case]:
+    """The cases the officer may open (``may_open_case`` as a query): their unit's normal cases, the
+    secret ones assigned to them, and for a supervisor every case of the units they oversee. No
+    join on the investigators (a subquery), so no duplicates and no DISTINCT."""
+    qs = Case.objects.filter(unit_q(actor))
     if actor.role == Role.SUPERVISOR:
-        return list(qs)
+        return qs
     visible = Q(confidentiality=Confidentiality.NORMAL)
     if actor.user_id is not None:
-        visible |= Q(investigators=actor.user_id)
-    return list(qs.filter(visible).distinct())
+        assigned = Case.investigators.through.objects.filter(user_id=actor.user_id).values("case_id")
+        visible |= Q(pk__in=assigned)
+    return qs.filter(visible)
+
+
+def cases_for(*, actor: Actor) -> list[Case]:
+    """The cases the officer may see, newest first."""
+    return list(visible_cases(actor).order_by("-opened_at", "-id"))
+
+
+# --- free-text search ------------------------------------------------------------------------------
+def search_reports(*, actor: Actor, words: list[str]) -> QuerySet[Report]:
+    """Reports of the officer's units containing every word (``core.fulltext.query_words``) in
+    their accent-free ``search_text`` (``police.searchtext.report_text``): GIN-indexed tsvector on
+    PostgreSQL, substrings on SQLite. No limit: the caller orders and pages."""
+    qs = Report.objects.filter(unit_q(actor))
+    if words:
+        qs = qs.filter(fulltext.words_filter(words, column="search_text", tsv_sql="police_report.search_tsv"))
+    return qs
+
+
+def search_cases(*, actor: Actor, words: list[str]) -> QuerySet[Case]:
+    """Case files the officer may open (``visible_cases``: unit, secret cases) containing every word
+    in their ``search_text`` (``police.searchtext.case_text``). No limit: the caller orders and pages."""
+    qs = visible_cases(actor)
+    if words:
+        qs = qs.filter(fulltext.words_filter(words, column="search_text", tsv_sql="police_case.search_tsv"))
+    return qs
 
 
 def person_for_case(*, actor: Actor, case: Case, id_number: str) -> Person:
@@ -254,14 +283,14 @@ def case_document(*, actor: Actor, number: str, pk: int) -> CaseDocument:
 def case_openings(*, actor: Actor, limit: int = 500) -> list[CaseOpening]:
     """Supervisor's audit: who opened which case file (allowed or refused)."""
     actor.require(Permission.POLICE_AUDIT)
-    return list(CaseOpening.objects.select_related("case").filter(_unit_q(actor, "case__unit_code"))[:limit])
+    return list(CaseOpening.objects.select_related("case").filter(unit_q(actor, "case__unit_code"))[:limit])
 
 
 def case_person_lookups(*, actor: Actor, limit: int = 500) -> list[AccessRecord]:
     """Supervisor's audit, from the access log: every look-up of a person made for a case of the
     supervisor's jurisdiction (who, whom, when, for which case, sealed until when)."""
     actor.require(Permission.POLICE_AUDIT)
-    numbers = list(Case.objects.filter(_unit_q(actor)).order_by("-opened_at").values_list("number", flat=True)[:2000])
+    numbers = list(Case.objects.filter(unit_q(actor)).order_by("-opened_at").values_list("number", flat=True)[:2000])
     purposes = [f"{CASE_PURPOSE_PREFIX}{n}" for n in numbers]
     if not purposes:
         return []

@@ -27,7 +27,7 @@ from popid.core import admin_units
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.ledger.services import reveal_hidden
-from popid.police import selectors
+from popid.police import searchtext, selectors
 from popid.police.catalogue import categories, outcomes
 from popid.police.errors import CaseClosed, InvalidReportState
 from popid.police.models import (
@@ -143,8 +143,22 @@ def _new_report_code() -> str:
 
 
 def _event(report: Report, actor: str, action: str, *, public_text: str = "", note: str = "") -> None:
+    """A step of the report's timeline; every report command writes exactly one, so the report's
+    search text (which includes the officers' notes) is refreshed here."""
     ReportEvent.objects.create(report=report, actor=actor, action=action, public=bool(public_text),
                                public_text=public_text, internal_note=note)
+    _refresh_report_search(report)
+
+
+def _refresh_report_search(report: Report) -> None:
+    report.search_text = searchtext.report_text(report)
+    Report.objects.filter(pk=report.pk).update(search_text=report.search_text)
+
+
+def _refresh_case_search(case: Case) -> None:
+    """After every write that changes what a case file says (opened, note, document, evidence)."""
+    case.search_text = searchtext.case_text(case)
+    Case.objects.filter(pk=case.pk).update(search_text=case.search_text)
 
 
 def submit_report(*, account: CitizenAccount | None = None, anonymous: bool = False, category_code: str,
@@ -300,6 +314,7 @@ def open_case(*, actor: Actor, report_code: str, title: str, confidentiality: st
     _event(report, actor.label, "case_opened", note=case.number)
     CaseEvent.objects.create(case=case, actor=actor.label, action="opened",
                              detail=f"{case.title} ({case.get_confidentiality_display()})")
+    _refresh_case_search(case)
     return case
 
 
@@ -401,7 +416,9 @@ def add_note(*, actor: Actor, number: str, text: str) -> CaseNote:
         raise ValidationFailed([{"field": "text", "reason": "required", "message": _("Cần nội dung ghi chú")}])
     if len(text) > MAX_NOTE:
         raise ValidationFailed([{"field": "text", "reason": "too_long", "message": _("Ghi chú quá dài")}])
-    return CaseNote.objects.create(case=case, author=actor.label, text=text)
+    note = CaseNote.objects.create(case=case, author=actor.label, text=text)
+    _refresh_case_search(case)
+    return note
 
 
 @transaction.atomic
@@ -429,10 +446,12 @@ def add_document(*, actor: Actor, number: str, kind: str, title: str, attachment
                            "message": _("Tệp %(name)s không phải PDF, PNG hoặc JPEG") % {"name": attachment.name[:80]}})
     if errors or detected is None:
         raise ValidationFailed(errors)
-    return CaseDocument.objects.create(
+    document = CaseDocument.objects.create(
         case=case, kind=kind, title=title[:200], name=(attachment.name or "tai-lieu")[:200],
         content_type=detected, size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
         uploaded_by=actor.label)
+    _refresh_case_search(case)
+    return document
 
 
 @transaction.atomic
@@ -499,6 +518,7 @@ def record_evidence(*, actor: Actor, number: str, label: str, description: str, 
     item = EvidenceItem.objects.create(case=case, label=label[:40], description=description[:500])
     _append_custody(item, actor=actor, from_holder="", to_holder=_holder(holder, "holder"),
                     purpose=_("Thu giữ, lập biên bản"))
+    _refresh_case_search(case)
     return item
 
 

@@ -27,6 +27,8 @@ class SearchIn(Schema):
     category: str = Field("", max_length=40)
     date_from: IsoDate | None = None
     date_to: IsoDate | None = None
+    kind: Literal["", "pages", "reports", "cases"] = Field("", description="Chỉ một danh sách (để sang trang)")
+    page: int = Field(1, ge=1, le=selectors.MAX_PAGE, description="Trang (mỗi danh sách PAGE_SIZE kết quả)")
 
 
 class RecordHitOut(Schema):
@@ -44,6 +46,11 @@ class RecordSearchOut(Schema):
     reports: list[RecordHitOut]
     cases: list[RecordHitOut]
     person_id_number: str | None = None
+    page: int
+    page_size: int
+    more_pages: bool
+    more_reports: bool
+    more_cases: bool
 
 
 class ProgressOut(Schema):
@@ -110,7 +117,9 @@ def search(request: HttpRequest, filters: Query[SearchIn]) -> Any:
                                query=selectors.SearchQuery(**filters.dict()))
     return {"pages": [_hit(h) for h in results.pages], "reports": [_hit(h) for h in results.reports],
             "cases": [_hit(h) for h in results.cases],
-            "person_id_number": results.person.id_number if results.person else None}
+            "person_id_number": results.person.id_number if results.person else None,
+            "page": results.page, "page_size": selectors.PAGE_SIZE,
+            **{f"more_{kind}": results.more.get(kind, False) for kind in selectors.KINDS}}
 
 
 @router.get("/progress", response={200: list[ProgressOut]}, summary="Tiến độ số hoá theo đơn vị (Kế hoạch 377)")

@@ -26,6 +26,10 @@ class SearchForm(forms.Form):
     category = forms.CharField(label=_("Loại (loại hồ sơ hoặc loại tin báo)"), max_length=40, required=False)
     date_from = forms.DateField(label=_("Từ ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("Đến ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # paging links set these; a new search from the form starts again on page 1 of every list
+    kind = forms.ChoiceField(choices=[("", ""), ("pages", "pages"), ("reports", "reports"), ("cases", "cases")],
+                             required=False, widget=forms.HiddenInput)
+    page = forms.IntegerField(min_value=1, max_value=200, required=False, widget=forms.HiddenInput)
 
     def clean(self):  # type: ignore[no-untyped-def]
         data = super().clean() or {}

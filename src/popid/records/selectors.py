@@ -3,41 +3,42 @@ jurisdiction: a commune unit sees its own records, a province unit its own and i
 national staff all; outside it a record looks exactly like a missing one. Every registry person
 shown (a proposed or confirmed link, a person searched by ID number) is written to the access log.
 
-Police reports and case files are read here from the police models (read-only), with police's own
-rules: the handling unit (``police.selectors.covers_unit``) and, for a secret case, only its
-assigned investigators."""
+Police reports and case files are searched through police's own selectors
+(``police.selectors.search_reports`` / ``search_cases``): the handling unit, and for a secret case
+only its assigned investigators and the supervisors over the unit, decided there; their text is the
+accent-free ``search_text`` police keeps up to date (``police.searchtext``). Every list is paged
+(``PAGE_SIZE``) in the database."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from popid.core import fulltext
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.admin_units import communes_by_province, province_of_commune
 from popid.core.models import ScopeLevel
 from popid.core.permissions import Permission
 from popid.core.text import normalize_text
+from popid.police import searchtext
 from popid.police import selectors as police_selectors
-from popid.police.models import Case, CasePerson, Confidentiality
+from popid.police.models import CasePerson
 from popid.records.errors import RecordNotFound
 from popid.records.models import LinkState, OcrState, PersonLink, RecordPage, ScannedRecord
 from popid.registry.models import Person
 
 LEGAL_BASIS = "Luật Căn cước 2023, Điều 9; Kế hoạch 377 (số hoá hồ sơ)"
 PERSON_FIELDS = ("full_name", "birth_date", "id_number", "commune_code")
-MAX_RESULTS = 100
-WORD_RE = re.compile(r"[^\W_]+")
-REPORT_SCAN_LIMIT = 5000  # reports' free text is matched in Python (no accent-free column in police)
+PAGE_SIZE = 50  # hits per list and page
+MAX_PAGE = 200
+KINDS = ("pages", "reports", "cases")
 
 
 def province_of_unit(unit_code: str) -> str:
@@ -53,18 +54,6 @@ def unit_q(actor: Actor, prefix: str = "") -> Q:
     if actor.level == ScopeLevel.COMMUNE:
         return Q(**{f"{prefix}unit_code": actor.unit_code})
     return Q(**{f"{prefix}province_code": actor.unit_code})
-
-
-def police_unit_q(actor: Actor) -> Q:
-    """Police rows (reports, cases) of the units ``police.selectors.covers_unit`` accepts."""
-    if actor.is_citizen:
-        return Q(pk__in=[])
-    if actor.level == ScopeLevel.NATION:
-        return Q()
-    if actor.level == ScopeLevel.COMMUNE:
-        return Q(unit_code=actor.unit_code)
-    communes = [unit.code for unit in communes_by_province().get(actor.unit_code, [])]
-    return Q(unit_code=actor.unit_code) | Q(unit_code__in=communes)
 
 
 def units_of(actor: Actor) -> list[str]:
@@ -179,10 +168,12 @@ class SearchQuery:
     category: str = ""  # a record kind or a report category code
     date_from: date | None = None
     date_to: date | None = None
+    kind: str = ""  # "" = every list; "pages" | "reports" | "cases" = only that one (its next pages)
+    page: int = 1  # 1-based, PAGE_SIZE hits per list
 
     @property
     def empty(self) -> bool:
-        return not (WORD_RE.search(normalize_text(self.text)) or self.person.strip() or self.place.strip()
+        return not (fulltext.query_words(self.text) or self.person.strip() or self.place.strip()
                     or self.category.strip() or self.date_from or self.date_to)
 
 
@@ -204,32 +195,21 @@ class SearchResults:
     cases: list[SearchHit] = field(default_factory=list)
     person: Person | None = None
     seconds: float = 0.0
+    page: int = 1
+    more: dict[str, bool] = field(default_factory=dict)  # per list: is there a next page?
 
 
-def _words(text: str) -> list[str]:
-    """The accent-free words of a query: runs of letters and digits only, so nothing of the
-    officer's input reaches the tsquery as an operator."""
-    return WORD_RE.findall(normalize_text(text))[:12]
-
-
-def text_filter(words: list[str]) -> Q | RawSQL:
-    """Pages containing every word. PostgreSQL: the stored tsvector of the accent-free text
-    (``text_tsv``, GIN index ``records_page_fts``, migration 0002), each word a prefix of a text word;
-    elsewhere: substrings of the accent-free text."""
-    if connection.vendor == "postgresql":
-        tsquery = " & ".join(f"{w}:*" for w in words)
-        return RawSQL("records_recordpage.text_tsv @@ to_tsquery('simple'::regconfig, %s)",
-                      [tsquery], output_field=BooleanField())
-    q = Q()
-    for word in words:
-        q &= Q(text_norm__contains=word)
-    return q
+def text_filter(words: list[str]) -> Q | Any:
+    """Pages containing every word (``core.fulltext``): PostgreSQL the stored tsvector of the
+    accent-free text (``text_tsv``, GIN index ``records_page_fts``, migration 0002), elsewhere
+    substrings of ``text_norm``."""
+    return fulltext.words_filter(words, column="text_norm", tsv_sql="records_recordpage.text_tsv")
 
 
 def search_pages_qs(*, actor: Actor, text: str) -> QuerySet[RecordPage]:
     """Accent-free full-text search of digitised pages in the officer's jurisdiction (the query
     behind the search page and the benchmark)."""
-    words = _words(text)
+    words = fulltext.query_words(text)
     qs = RecordPage.objects.filter(unit_q(actor))
     if words:
         qs = qs.filter(text_filter(words))
@@ -249,14 +229,26 @@ def _when(value: date | None, end: bool = False) -> datetime | None:
     return timezone.make_aware(datetime.combine(value, dtime.max if end else dtime.min))
 
 
+def _page_of(qs: QuerySet[Any], page: int) -> tuple[list[Any], bool]:
+    """One page of an ordered queryset in the database (one query: PAGE_SIZE + 1 rows tell whether
+    there is a next page)."""
+    start = (page - 1) * PAGE_SIZE
+    rows = list(qs[start:start + PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
 def search(*, actor: Actor, query: SearchQuery, channel: str = "console") -> SearchResults:
     """Digitised pages, crime reports and case files matching every criterion given, within the
-    officer's jurisdiction; secret cases only for their investigators."""
+    officer's jurisdiction; secret cases only for those who may open them. Each list is one query
+    in the database, newest first, ``PAGE_SIZE`` hits a page (``query.page``; ``query.kind``
+    restricts the search to one list)."""
     started = time.perf_counter()
-    results = SearchResults()
+    page_no = min(max(query.page, 1), MAX_PAGE)
+    results = SearchResults(page=page_no)
     if query.empty:
         return results
-    words = _words(query.text)
+    words = fulltext.query_words(query.text)
+    wanted = {query.kind} if query.kind in KINDS else set(KINDS)
     person_q = query.person.strip()
     person: Person | None = None
     person_name = ""
@@ -274,7 +266,24 @@ def search(*, actor: Actor, query: SearchQuery, channel: str = "console") -> Sea
     start, end = _when(query.date_from), _when(query.date_to, end=True)
     place = query.place.strip()
 
-    # digitised pages
+    if "pages" in wanted:
+        results.pages, results.more["pages"] = _search_pages(actor, query, words, person, person_name, place,
+                                                             start, end, page_no)
+    if actor.has(Permission.POLICE_READ):
+        if "reports" in wanted:
+            results.reports, results.more["reports"] = _search_reports(actor, query, words, place, start, end,
+                                                                       page_no)
+        if "cases" in wanted:
+            results.cases, results.more["cases"] = _search_cases(actor, query, words, person, person_name, place,
+                                                                 start, end, page_no)
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def _search_pages(actor: Actor, query: SearchQuery, words: list[str], person: Person | None, person_name: str,
+                  place: str, start: datetime | None, end: datetime | None,
+                  page_no: int) -> tuple[list[SearchHit], bool]:
+    person_q = query.person.strip()
     pages = search_pages_qs(actor=actor, text=query.text).select_related("record")
     if place:
         pages = pages.filter(province_code=place) if len(place) == 2 else pages.filter(unit_code=place)
@@ -294,23 +303,17 @@ def search(*, actor: Actor, query: SearchQuery, channel: str = "console") -> Sea
         else:
             pages = pages.filter(text_norm__contains=person_q)
         pages = pages.distinct()  # a page of a record with several links would otherwise repeat
-    for page in pages.defer("record__content").order_by("-record_id", "number")[:MAX_RESULTS]:
-        results.pages.append(SearchHit(kind="page", key=str(page.record_id), title=page.record.title,
-                                       when=page.record.uploaded_at, unit_code=page.unit_code, page=page.number,
-                                       snippet=_snippet(page.text_norm, page.text, words)))
-
-    if actor.has(Permission.POLICE_READ):
-        results.reports = _search_reports(actor, query, words, person, person_name, place, start, end)
-        results.cases = _search_cases(actor, query, words, person, person_name, place, start, end)
-    results.seconds = time.perf_counter() - started
-    return results
+    rows, more = _page_of(pages.defer("record__content").order_by("-record_id", "number"), page_no)
+    return [SearchHit(kind="page", key=str(page.record_id), title=page.record.title, when=page.record.uploaded_at,
+                      unit_code=page.unit_code, page=page.number, snippet=_snippet(page.text_norm, page.text, words))
+            for page in rows], more
 
 
-def _search_reports(actor: Actor, query: SearchQuery, words: list[str], person: Person | None, person_name: str,
-                    place: str, start: datetime | None, end: datetime | None) -> list[SearchHit]:
+def _search_reports(actor: Actor, query: SearchQuery, words: list[str], place: str, start: datetime | None,
+                    end: datetime | None, page_no: int) -> tuple[list[SearchHit], bool]:
     if query.person.strip():
-        return []  # reports name no registry person (the reporter's account is not searchable here)
-    qs = police_selectors.report_queue(actor=actor)
+        return [], False  # reports name no registry person (the reporter's account is not searchable here)
+    qs = police_selectors.search_reports(actor=actor, words=words)
     if place:
         qs = qs.filter(commune_code__startswith=place) if len(place) == 2 else qs.filter(commune_code=place)
     if query.category:
@@ -319,24 +322,18 @@ def _search_reports(actor: Actor, query: SearchQuery, words: list[str], person: 
         qs = qs.filter(occurred_at__gte=start)
     if end:
         qs = qs.filter(occurred_at__lte=end)
-    hits = []
-    for report in qs.order_by("-received_at")[:REPORT_SCAN_LIMIT]:
-        norm = normalize_text(report.description)
-        if all(w in norm for w in words):
-            hits.append(SearchHit(kind="report", key=report.code, title=report.code, when=report.occurred_at,
-                                  unit_code=report.unit_code, snippet=_snippet(norm, report.description, words)))
-            if len(hits) >= MAX_RESULTS:
-                break
-    return hits
+    rows, more = _page_of(qs.only("code", "description", "occurred_at", "unit_code").order_by("-received_at", "-id"),
+                          page_no)
+    return [SearchHit(kind="report", key=report.code, title=report.code, when=report.occurred_at,
+                      unit_code=report.unit_code,
+                      snippet=_snippet(normalize_text(report.description), report.description, words))
+            for report in rows], more
 
 
 def _search_cases(actor: Actor, query: SearchQuery, words: list[str], person: Person | None, person_name: str,
-                  place: str, start: datetime | None, end: datetime | None) -> list[SearchHit]:
-    qs = Case.objects.filter(police_unit_q(actor)).select_related("report")
-    visible = Q(confidentiality=Confidentiality.NORMAL)
-    if actor.user_id is not None:
-        visible |= Q(investigators=actor.user_id)
-    qs = qs.filter(visible).distinct()
+                  place: str, start: datetime | None, end: datetime | None,
+                  page_no: int) -> tuple[list[SearchHit], bool]:
+    qs = police_selectors.search_cases(actor=actor, words=words).select_related("report")
     if place:
         qs = (qs.filter(report__commune_code__startswith=place) if len(place) == 2
               else qs.filter(Q(report__commune_code=place) | Q(unit_code=place)))
@@ -351,18 +348,15 @@ def _search_cases(actor: Actor, query: SearchQuery, words: list[str], person: Pe
     elif person_name:
         qs = qs.filter(pk__in=CasePerson.objects.filter(person__name_norm=person_name).values("case_id"))
     elif query.person.strip():
-        return []
+        return [], False
+    rows, more = _page_of(qs.defer("search_text").order_by("-opened_at", "-id"), page_no)
     hits = []
-    for case in qs.order_by("-opened_at")[:REPORT_SCAN_LIMIT]:
-        text = f"{case.number} {case.title} {case.report.description if case.report else ''}"
-        norm = normalize_text(text)
-        if all(w in norm for w in words):
-            hits.append(SearchHit(kind="case", key=case.number, title=f"{case.number} · {case.title}",
-                                  when=case.opened_at, unit_code=case.unit_code,
-                                  snippet=_snippet(norm, text, words)))
-            if len(hits) >= MAX_RESULTS:
-                break
-    return hits
+    for case in rows:
+        text = searchtext.snippet_source(case)
+        hits.append(SearchHit(kind="case", key=case.number, title=f"{case.number} · {case.title}",
+                              when=case.opened_at, unit_code=case.unit_code,
+                              snippet=_snippet(normalize_text(text), text, words)))
+    return hits, more
 
 
 def report_categories() -> dict[str, Any]:

@@ -127,6 +127,22 @@ def progress(request: ConsoleRequest) -> HttpResponse:
     return render_page(request, "records/progress.html", {"rows": rows, "totals": totals})
 
 
+def _paging(request: ConsoleRequest, results: selectors.SearchResults) -> dict[str, dict[str, str]]:
+    """Per list, the query strings of its previous and next page (the other criteria kept; a paging
+    link shows that one list only)."""
+    links: dict[str, dict[str, str]] = {}
+    for kind in selectors.KINDS:
+        pages: dict[str, str] = {}
+        for name, number, show in (("prev", results.page - 1, results.page > 1),
+                                   ("next", results.page + 1, results.more.get(kind, False))):
+            if show:
+                params = request.GET.copy()
+                params["kind"], params["page"] = kind, str(number)
+                pages[name] = params.urlencode()
+        links[kind] = pages
+    return links
+
+
 @officer_view
 @requires(Permission.RECORDS_READ)
 def search(request: ConsoleRequest) -> HttpResponse:
@@ -138,10 +154,12 @@ def search(request: ConsoleRequest) -> HttpResponse:
             data = form.cleaned_data
             query = selectors.SearchQuery(
                 text=data.get("text") or "", person=data.get("person") or "", place=data.get("place") or "",
-                category=data.get("category") or "", date_from=data.get("date_from"), date_to=data.get("date_to"))
+                category=data.get("category") or "", date_from=data.get("date_from"), date_to=data.get("date_to"),
+                kind=data.get("kind") or "", page=data.get("page") or 1)
             results = selectors.search(actor=request.actor, query=query)
         else:
             status = 422
     context: dict[str, Any] = {"form": form, "results": results, "kinds": RecordKind.choices,
-                               "categories": selectors.report_categories()}
+                               "categories": selectors.report_categories(),
+                               "paging": _paging(request, results) if results else {}}
     return render_page(request, "records/search.html", context, status=status)

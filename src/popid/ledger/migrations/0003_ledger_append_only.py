@@ -5,19 +5,19 @@
   refused, UPDATE allowed (the sequencer moves them forward each batch), but the log's size and a
   person's entry count may never go down. Their content is checked against the signed
   checkpoints and the records by ``popid ledger verify``.
+
+The append-only triggers are written through ``core.append_only`` (the same statements this
+migration first ran by hand).
 """
 
 from django.db import migrations
 
+from popid.core import append_only
+
 APPEND_ONLY = ["ledger_ledgerentry", "ledger_ledgernode", "ledger_checkpoint", "ledger_ledgerpublickey"]
 NO_DELETE = ["ledger_ledgerstate", "ledger_ledgerpersonhead", "ledger_ledgermapnode"]
 
-FUNCTIONS = """
-CREATE OR REPLACE FUNCTION popid_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
+FORWARD_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION popid_ledger_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -37,11 +37,8 @@ $$;
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(FUNCTIONS, params=None)
-    for table in APPEND_ONLY:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        schema_editor.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                              "FOR EACH ROW EXECUTE FUNCTION popid_ledger_append_only()")
+    append_only.install(schema_editor, APPEND_ONLY, function="popid_ledger_append_only")
+    schema_editor.execute(FORWARD_ONLY_FUNCTION, params=None)
     for table in NO_DELETE:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_forward_only ON {table}")
         schema_editor.execute(f"CREATE TRIGGER {table}_forward_only BEFORE UPDATE OR DELETE ON {table} "
@@ -51,8 +48,7 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for table in APPEND_ONLY:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    append_only.uninstall(schema_editor, APPEND_ONLY)
     for table in NO_DELETE:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_forward_only ON {table}")
     schema_editor.execute("DROP FUNCTION IF EXISTS popid_ledger_append_only(); "

@@ -3,18 +3,16 @@ withdrawn): the ledger's append-only trigger function (0003) on ``ledger_accessr
 
 from django.db import migrations
 
+from popid.core import append_only
+
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("DROP TRIGGER IF EXISTS ledger_accessreveal_append_only ON ledger_accessreveal")
-    schema_editor.execute("CREATE TRIGGER ledger_accessreveal_append_only BEFORE UPDATE OR DELETE ON "
-                          "ledger_accessreveal FOR EACH ROW EXECUTE FUNCTION popid_ledger_append_only()")
+    append_only.install(schema_editor, ["ledger_accessreveal"], function="popid_ledger_append_only",
+                        create_function=False)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP TRIGGER IF EXISTS ledger_accessreveal_append_only ON ledger_accessreveal")
+    append_only.uninstall(schema_editor, ["ledger_accessreveal"])
 
 
 class Migration(migrations.Migration):

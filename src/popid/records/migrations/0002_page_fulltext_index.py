@@ -2,16 +2,15 @@
 (config ``simple``: no stemming, no stop words, so Vietnamese syllables stay as they are) and a GIN
 index on it. Stored, so a plan that filters rows (e.g. walking the newest pages first) does not
 re-parse each page. Django does not know the column: rows are written as usual and PostgreSQL
-fills it. SQLite searches ``text_norm`` with substrings."""
+fills it. SQLite searches ``text_norm`` with substrings. The statements come from ``core.fulltext.tsvector_sql``
+(the same ones this migration first listed by hand)."""
 
 from django.db import migrations
 
-FORWARD = [
-    "ALTER TABLE records_recordpage ADD COLUMN text_tsv tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text_norm)) STORED",
-    "CREATE INDEX records_page_fts ON records_recordpage USING gin (text_tsv)",
-]
-BACKWARD = ["DROP INDEX IF EXISTS records_page_fts", "ALTER TABLE records_recordpage DROP COLUMN IF EXISTS text_tsv"]
+from popid.core import fulltext
+
+FORWARD, BACKWARD = fulltext.tsvector_sql(table="records_recordpage", source="text_norm", column="text_tsv",
+                                          index="records_page_fts")
 
 
 def forward(apps, schema_editor):
