@@ -10,6 +10,7 @@ feature list and Splink's own settings; loading it for another feature set is re
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -342,10 +343,26 @@ def transfer_parameters(model: dict[str, Any], field_set: FieldSet, *, link: boo
 
 
 # --- backends --------------------------------------------------------------------------------
+DUCKDB_THREADS = 2  # this project's machines: 2 vCPUs (POPID_MATCH_THREADS overrides)
+DUCKDB_MEMORY_LIMIT = "6GB"  # spills to a temporary directory beyond it (POPID_MATCH_MEMORY overrides)
+
+
 def duckdb_api() -> Any:
+    """An in-memory DuckDB for Splink with bounded threads and memory: a million persons'
+    blocked pairs spill to disk rather than take the machine's memory."""
+    import os
+    import tempfile
+
+    import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI()
+    connection = duckdb.connect(":memory:", config={
+        "threads": int(os.environ.get("POPID_MATCH_THREADS", DUCKDB_THREADS)),
+        "memory_limit": os.environ.get("POPID_MATCH_MEMORY", DUCKDB_MEMORY_LIMIT),
+        "temp_directory": tempfile.gettempdir() + "/popid-duckdb",
+        "preserve_insertion_order": False,
+    })
+    return DuckDBAPI(connection=connection)
 
 
 def spark_api(spark: Any) -> Any:
@@ -484,13 +501,19 @@ def level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:
     return labels
 
 
+@functools.cache
+def comparison_names(field_set: FieldSet) -> tuple[str, ...]:
+    """The output names of a field set's comparisons (built once: Splink's comparison objects
+    are not cheap to make once per pair)."""
+    return tuple(cast(str, c.create_output_column_name()) for c in field_set.comparisons())
+
+
 def evidence(pair: dict[str, Any], field_set: FieldSet,
              labels: dict[tuple[str, int], str] | None = None) -> list[dict[str, Any]]:
     """The waterfall of one scored pair: prior, then each comparison's weight (and its term
     frequency adjustment), as plain data for the review page."""
     rows = []
-    for comparison in field_set.comparisons():
-        name = cast(str, comparison.create_output_column_name())  # every FieldSet comparison is named
+    for name in comparison_names(field_set):
         weight = pair.get(f"mw_{name}")
         if weight is None:
             continue

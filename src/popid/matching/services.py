@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -31,38 +31,20 @@ from popid.matching.engine import (
 )
 from popid.matching.errors import ModelFeatureMismatch, PairAlreadyDecided, PairNotFound
 from popid.matching.models import CandidatePair, MatchRun, PairBand, PairStatus
-from popid.matching.records import PERSON_VALUES, record_from_person, to_arrow
+from popid.matching.records import records_from_person_table
+from popid.matching.selectors import registry_person_table
 
 
 def registry_model_path() -> Path:
     return Path(settings.DATA_DIR) / "matching" / "registry-model.json"
 
 
-def _parent_names() -> dict[tuple[int, str], str]:
-    """(person pk, "father" | "mother") → the relative's name, for living persons."""
-    from popid.registry.models import FamilyRelation, PersonStatus
-
-    rows = (FamilyRelation.objects.filter(kind__in=("father", "mother"), ended_on__isnull=True,
-                                          person__status=PersonStatus.ALIVE)
-            .values_list("person_id", "kind", "relative_name").order_by("pk"))
-    return {(person, kind): name for person, kind, name in rows.iterator(chunk_size=50_000) if name}
+def registry_match_table() -> pa.Table:
+    """Every living person as a match record (``records.SCHEMA``), read in one statement."""
+    return records_from_person_table(registry_person_table())
 
 
-def registry_records(*, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    from popid.registry.models import Person, PersonStatus
-
-    records = []
-    parents = _parent_names()
-    rows = Person.objects.filter(status=PersonStatus.ALIVE).values(*PERSON_VALUES).order_by("pk")
-    for row in rows.iterator(chunk_size=20_000):
-        row["father_name"] = parents.get((row["id"], "father"))
-        row["mother_name"] = parents.get((row["id"], "mother"))
-        records.append(record_from_person(row))
-        if progress and len(records) % 20_000 == 0:
-            progress(20_000)
-    if progress:
-        progress(len(records) % 20_000)
-    return records
+QUEUE_FIELDS = ("match_probability", "match_weight", "uncertainty", "band", "evidence", "run")
 
 
 @dataclass
@@ -85,7 +67,9 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
     say = step or (lambda _: None)
     field_set = FieldSet.registry()
     say("records")
-    records = registry_records(progress=progress)
+    table = registry_match_table()
+    if progress:
+        progress(table.num_rows)
     path = registry_model_path()
     model = None
     if not retrain and path.exists():
@@ -93,14 +77,18 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
             model = load_model(path, field_set)
         except ModelFeatureMismatch:  # saved by a version that compared other fields: train anew
             say("model-outdated")
-    matcher = Matcher([to_arrow(records)], field_set, db_api=db_api, model=model)
+    say("load")
+    matcher = Matcher([table], field_set, db_api=db_api, model=model)
     if model is None:
         matcher.train(progress=say)
         matcher.save(path)
+    say("count")
+    counts = matcher.count_comparisons()
     say("predict")
-    result = matcher.predict(threshold=lower)
+    result = matcher.predict(threshold=lower, count=False)
+    result.rule_counts, result.total_comparisons = counts, counts[-1].cumulative if counts else 0
     run = MatchRun.objects.create(
-        actor=actor.label, persons=len(records), comparisons=result.total_comparisons,
+        actor=actor.label, persons=table.num_rows, comparisons=result.total_comparisons,
         rule_counts=[{"rule": r.rule, "comparisons": r.comparisons, "cumulative": r.cumulative}
                      for r in result.rule_counts],
         pairs_found=len(result.pairs), upper_threshold=upper, lower_threshold=lower, model_file=str(path),
@@ -110,7 +98,7 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
     created = updated = skipped = 0
     with transaction.atomic():
         existing = {(p.left_id, p.right_id): p for p in CandidatePair.objects.select_for_update()}
-        new_pairs = []
+        new_pairs, changed = [], []
         for pair in result.pairs:
             a, b = sorted((int(pair["unique_id_l"]), int(pair["unique_id_r"])))
             probability = float(pair["match_probability"])
@@ -124,11 +112,12 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
             elif known.status == PairStatus.PENDING:
                 for key, value in fields.items():
                     setattr(known, key, value)
-                known.save(update_fields=[*fields])
-                updated += 1
+                changed.append(known)
             else:
                 skipped += 1
         CandidatePair.objects.bulk_create(new_pairs, batch_size=2000)
+        CandidatePair.objects.bulk_update(changed, fields=[*QUEUE_FIELDS], batch_size=500)
+        updated = len(changed)
         created = len(new_pairs)
         run.pairs_queued = created + updated
         run.finished_at = timezone.now()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
+import time
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from popid.matching.files import LoadedFile, load_csv, parse_field_options
 from popid.matching.records import to_arrow
 
 STEPS = {"prior": "ước lượng tỉ lệ trùng", "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
-         "records": "đọc hồ sơ",
+         "records": "đọc hồ sơ", "load": "nạp dữ liệu vào DuckDB", "count": "đếm số cặp theo từng quy tắc chặn",
          "model-outdated": "mô hình đã lưu so sánh bộ trường khác: huấn luyện lại",
          "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét"}
 
@@ -68,13 +70,19 @@ class Command(BaseCommand):
     def _registry(self, options: dict[str, Any]) -> None:
         from popid.matching.services import run_registry_match
 
+        timings: list[tuple[str, float]] = []
         with self._bar(options) as bar:
             def step(name: str) -> None:
+                timings.append((name, time.perf_counter()))
                 bar.set_description(STEPS.get(name, name))
                 bar.update(1)
 
             outcome = run_registry_match(actor=Actor.system("popid match registry"), upper=options["upper"],
                                          lower=options["lower"], retrain=options["retrain"], step=step)
+        timings.append(("end", time.perf_counter()))
+        if options["verbosity"] >= 2:  # where the time went, step by step
+            self.stderr.write("  ".join(f"{name} {end - start:.1f} s"
+                                        for (name, start), (_, end) in itertools.pairwise(timings)))
         run = outcome.run
         for count in run.rule_counts:
             self.stdout.write(f"  {count['comparisons']:>12,} so sánh  {count['rule']}")
@@ -105,13 +113,13 @@ class Command(BaseCommand):
         if options["registry"]:
             if len(files) != 1:
                 raise CommandError("link --registry takes exactly one file")
-            from popid.matching.services import registry_records
+            from popid.matching.services import registry_match_table
 
             loaded, field_set = self._load(options, files, [options["id_column"]])
             registry_fields = engine.FieldSet.registry()
             shared = tuple(f for f in field_set.features if f in registry_fields.features)
             field_set = engine.FieldSet(shared)
-            self._run(options, [to_arrow(loaded[0].records), to_arrow(registry_records())], field_set,
+            self._run(options, [to_arrow(loaded[0].records), registry_match_table()], field_set,
                       right_is_registry=True)
             return
         if len(files) != 2:
