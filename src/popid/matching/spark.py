@@ -55,4 +55,6 @@ def to_backend_table(db_api: Any, table: pa.Table) -> Any:
     schema = StructType([
         StructField(f.name, IntegerType() if pa.types.is_integer(f.type) else StringType(), True) for f in table.schema
     ])
-    return spark.createDataFrame(table.to_pylist(), schema=schema)
+    # PySpark 4 takes an Arrow table as it is (no Python object per value)
+    return spark.createDataFrame(table.cast(pa.schema([(f.name, pa.int32() if pa.types.is_integer(f.type)
+                                                        else pa.string()) for f in table.schema])), schema=schema)
