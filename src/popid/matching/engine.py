@@ -460,9 +460,26 @@ class Matcher:
         return [RuleCount(r["blocking_rule"], int(r["marginal_comparison_count"]),
                           int(r["cumulative_comparison_count"])) for r in records]
 
+    def block(self) -> list[RuleCount]:
+        """Make the candidate pairs once and count them per rule: the blocked pairs stay in
+        the backend and ``predict`` scores them (no second blocking pass just to count).
+        Each pair counts under the first rule that generates it, as Splink scores it."""
+        blocked = self.linker.inference.compute_blocked_pairs_for_predict()
+        frame = self.db_api.query_sql(
+            f"SELECT match_key, COUNT(*) AS n FROM {blocked.physical_name} GROUP BY match_key")  # noqa: S608
+        by_key = {int(row["match_key"]): int(row["n"]) for row in frame.as_record_list()}
+        frame.drop_table_from_database_and_remove_from_cache()
+        dialect = self.db_api.sql_dialect.sql_dialect_str
+        counts, cumulative = [], 0
+        for key, rule in enumerate(self.field_set.blocking_rules()):
+            cumulative += by_key.get(key, 0)
+            counts.append(RuleCount(rule.get_blocking_rule(dialect).blocking_rule_sql, by_key.get(key, 0),
+                                    cumulative))
+        return counts
+
     def predict(self, *, threshold: float = PREDICT_FLOOR, cluster_threshold: float | None = None,
                 count: bool = True) -> MatchResult:
-        counts = self.count_comparisons() if count else []
+        counts = self.block() if count else []
         predictions = self.linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         pairs = predictions.as_record_list()
         clusters: dict[str, str] = {}

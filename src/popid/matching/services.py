@@ -82,8 +82,8 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
     if model is None:
         matcher.train(progress=say)
         matcher.save(path)
-    say("count")
-    counts = matcher.count_comparisons()
+    say("block")
+    counts = matcher.block()  # the candidate pairs, made once and counted per rule; predict scores them
     say("predict")
     result = matcher.predict(threshold=lower, count=False)
     result.rule_counts, result.total_comparisons = counts, counts[-1].cumulative if counts else 0

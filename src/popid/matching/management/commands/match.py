@@ -23,7 +23,7 @@ from popid.matching.files import LoadedFile, load_csv, parse_field_options
 from popid.matching.records import to_arrow
 
 STEPS = {"prior": "ước lượng tỉ lệ trùng", "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
-         "records": "đọc hồ sơ", "load": "nạp dữ liệu vào DuckDB", "count": "đếm số cặp theo từng quy tắc chặn",
+         "records": "đọc hồ sơ", "load": "nạp dữ liệu vào DuckDB", "block": "tạo và đếm các cặp ứng viên theo từng quy tắc chặn",
          "model-outdated": "mô hình đã lưu so sánh bộ trường khác: huấn luyện lại",
          "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét"}
 
