@@ -179,7 +179,7 @@ def exact_baseline(table: pa.Table, numbers: dict[str, str]) -> list[tuple[str, 
     return [(a, b) for ids in groups.values() for i, a in enumerate(ids) for b in ids[i + 1:]]
 
 
-def registry_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+def registry_benchmark(args: argparse.Namespace, save: Any) -> dict[str, Any]:
     """The issue's figure: `popid match registry` on the persons `popid seed` loaded (the truth
     file it wrote), first training and scoring, then the routine run with the saved model;
     quality of the review queue; the exact-blocking baseline in the same run; optionally the
@@ -196,8 +196,11 @@ def registry_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                               "uptime_start": uptime()}
     if not args.skip_training:
         result["first_run_trains"] = timed_command("match", "registry", "--retrain", "-v", "2")
+        save(result)
     result["routine_run"] = timed_command("match", "registry", "-v", "2")
+    save(result)
     result["quality"] = registry_quality(truth, twins)
+    save(result)
 
     started = time.perf_counter()
     table = registry_match_table()
@@ -209,11 +212,13 @@ def registry_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                           "seconds_after_read": round(time.perf_counter() - started, 1),
                           "read_s": round(read_s, 1), "pairs": score_pairs(exact, truth).as_dict()}
     result["uptime_end"] = uptime()
+    save(result)
     if args.spark_persons:
         result["spark"] = spark_against_duckdb(table, numbers, truth, load_model(registry_model_path(),
                                                                                  FieldSet.registry()),
                                                args.spark_persons)
         result["uptime_end"] = uptime()
+        save(result)
     return result
 
 
@@ -268,10 +273,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.registry:
-        result = registry_benchmark(args)
-        print(json.dumps(result, indent=1), flush=True)
-        if args.out:
-            args.out.write_text(json.dumps(result, indent=1))
+        def write(partial: dict[str, Any]) -> None:
+            if args.out:
+                args.out.write_text(json.dumps(partial, indent=1))
+
+        print(json.dumps(registry_benchmark(args, write), indent=1), flush=True)
         return
     result: dict[str, Any] = {"persons": args.persons, "duplicate_rate": args.duplicate_rate, "seed": args.seed,
                               "cores": os.cpu_count()}

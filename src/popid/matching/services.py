@@ -7,6 +7,7 @@ in the same transaction.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,21 @@ class RegistryMatchOutcome:
     skipped_decided: int
 
 
+TRAIN_SAMPLE = 250_000
+"""Persons a model is trained on: a larger registry trains on a random sample of this size.
+A *random* sample of persons keeps the share of duplicate pairs among all pairs (the prior),
+unlike a contiguous slice; EM and u need far fewer than a million records."""
+
+
+def training_sample(table: pa.Table, size: int | None = TRAIN_SAMPLE, *, seed: int = 13) -> pa.Table:
+    if not size or table.num_rows <= size:
+        return table
+    rows = sorted(random.Random(seed).sample(range(table.num_rows), size))
+    return table.take(pa.array(rows))
+
+
 def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower: float = REVIEW_LOWER,
-                       retrain: bool = False, db_api: object | None = None,
+                       retrain: bool = False, train_sample: int | None = TRAIN_SAMPLE, db_api: object | None = None,
                        step: Callable[[str], None] | None = None,
                        progress: Callable[[int], None] | None = None) -> RegistryMatchOutcome:
     """Score all living persons; pairs ≥ ``lower`` go to the review queue (``band`` probable
@@ -77,11 +91,18 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
             model = load_model(path, field_set)
         except ModelFeatureMismatch:  # saved by a version that compared other fields: train anew
             say("model-outdated")
+    trained = model is None
+    if model is None:
+        sample = training_sample(table, train_sample)
+        if sample is not table:
+            say("sample")
+        trainer = Matcher([sample], field_set, db_api=db_api)
+        trainer.train(progress=say)
+        trainer.save(path)
+        model = trainer.model_dict()
+        del trainer
     say("load")
     matcher = Matcher([table], field_set, db_api=db_api, model=model)
-    if model is None:
-        matcher.train(progress=say)
-        matcher.save(path)
     say("block")
     counts = matcher.block()  # the candidate pairs, made once and counted per rule; predict scores them
     say("predict")
@@ -92,7 +113,7 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
         rule_counts=[{"rule": r.rule, "comparisons": r.comparisons, "cumulative": r.cumulative}
                      for r in result.rule_counts],
         pairs_found=len(result.pairs), upper_threshold=upper, lower_threshold=lower, model_file=str(path),
-        trained=model is None)
+        trained=trained)
     say("queue")
     labels = level_labels(matcher.model_dict())
     created = updated = skipped = 0
