@@ -195,9 +195,9 @@ def registry_benchmark(args: argparse.Namespace, save: Any) -> dict[str, Any]:
                               "true_pairs": len(truth), "twin_pairs": len(twins), "cores": os.cpu_count(),
                               "uptime_start": uptime()}
     if not args.skip_training:
-        result["first_run_trains"] = timed_command("match", "registry", "--retrain", "-v", "2")
+        result["first_run_trains"] = timed_command("match", "-v", "2", "registry", "--retrain")
         save(result)
-    result["routine_run"] = timed_command("match", "registry", "-v", "2")
+    result["routine_run"] = timed_command("match", "-v", "2", "registry")
     save(result)
     result["quality"] = registry_quality(truth, twins)
     save(result)

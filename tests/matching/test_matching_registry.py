@@ -120,3 +120,20 @@ def test_the_column_read_gives_the_records_of_the_row_by_row_build(seeded):
     assert first["father"] == "nguyen van ba" and first["phone"] is None and first["sex"] is None
     assert first["hometown"] == "xa hoa binh"
     assert any(r["birth_date"] is None and r["birth_year"] for r in got)  # year-only births kept as years
+
+
+def test_the_training_sample_is_random_and_reproducible():
+    """A large registry trains on a random sample of persons — not a contiguous slice, which
+    would keep every duplicate pair and so overstate the share of pairs that match."""
+    import pyarrow as pa
+
+    from popid.matching.services import training_sample
+
+    table = pa.table({"unique_id": [str(i) for i in range(10_000)]})
+    assert training_sample(table, 20_000) is table and training_sample(table, None) is table
+    sample = training_sample(table, 1000)
+    ids = [int(x) for x in sample["unique_id"].to_pylist()]
+    assert len(ids) == len(set(ids)) == 1000 and ids == sorted(ids)
+    assert max(ids) - min(ids) > 9000 and ids != list(range(ids[0], ids[0] + 1000))
+    assert training_sample(table, 1000)["unique_id"].to_pylist() == sample["unique_id"].to_pylist()
+    assert training_sample(table, 1000, seed=14)["unique_id"].to_pylist() != sample["unique_id"].to_pylist()

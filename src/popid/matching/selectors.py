@@ -19,6 +19,9 @@ REVIEW_FIELDS = ["full_name", "birth_date", "sex", "id_number", "old_id_number",
                  "phone", "commune_code", "residences", "relations"]
 
 
+QUEUE_COLUMNS = ("match_probability", "band", "status", "uncertainty", "left__commune_code", "right__commune_code")
+
+
 def _visible(actor: Actor) -> Q:
     return actor.jurisdiction_q("left__commune_code") | actor.jurisdiction_q("right__commune_code")
 
@@ -28,6 +31,7 @@ def review_queue(*, actor: Actor, limit: int = 100) -> QuerySet[CandidatePair]:
     provinces and the nation also see the pairs communes escalated as unsure."""
     statuses = [PairStatus.PENDING] if actor.level == ScopeLevel.COMMUNE else [PairStatus.UNSURE, PairStatus.PENDING]
     return (CandidatePair.objects.filter(_visible(actor), status__in=statuses)
+            .select_related("left", "right").only(*QUEUE_COLUMNS)  # the communes shown, no personal data
             .order_by("-status", "uncertainty", "pk")[:limit])
 
 
