@@ -143,9 +143,14 @@ def timed_command(*argv: str) -> dict[str, Any]:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{argv} failed:\n{done.stderr[-3000:]}")
-    rss = next(int(line.split(":")[1]) for line in done.stderr.splitlines() if "Maximum resident set size" in line)
+    def field(name: str) -> str:
+        return next(line.split(": ", 1)[1] for line in done.stderr.splitlines() if line.strip().startswith(name))
+
+    rss = int(field("Maximum resident set size"))
+    cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
     steps = next((line.strip() for line in done.stderr.splitlines() if line.strip().startswith("records ")), "")
     return {"command": "popid " + " ".join(argv), "wall_s": round(wall, 1), "peak_rss_mib": round(rss / 1024),
+            "cpu_s": round(cpu, 1), "cpu_share": field("Percent of CPU this job got"),
             "steps": steps, "stdout": done.stdout.strip().splitlines(), "uptime_before": before,
             "uptime_after": uptime()}
 
