@@ -199,6 +199,14 @@ def registry_benchmark(args: argparse.Namespace, save: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"mode": "registry", "database": connection.vendor, "persons": Person.objects.count(),
                               "true_pairs": len(truth), "twin_pairs": len(twins), "cores": os.cpu_count(),
                               "uptime_start": uptime()}
+    if args.spark_only:
+        table = registry_match_table()
+        numbers = {str(pk): number for pk, number in Person.objects.values_list("pk", "id_number")}
+        model = load_model(registry_model_path(), FieldSet.registry())
+        result["spark"] = spark_against_duckdb(table, numbers, truth, model, args.spark_persons)
+        result["uptime_end"] = uptime()
+        save(result)
+        return result
     if not args.skip_training:
         result["first_run_trains"] = timed_command("match", "-v", "2", "registry", "--retrain")
         save(result)
@@ -249,7 +257,7 @@ def spark_against_duckdb(table: pa.Table, numbers: dict[str, str], truth: list[t
     out["duckdb"] = {"seconds": round(duck_s, 1), "comparisons": duck.total_comparisons,
                      "pairs": score_pairs(probable(duck.pairs), small_truth).as_dict(), "uptime_after": uptime()}
     started = time.perf_counter()
-    spark = local_session(cores=2)
+    spark = local_session(cores=2, driver_memory="4g")
     out["spark_session_start_s"] = round(time.perf_counter() - started, 1)
     try:
         started = time.perf_counter()
@@ -271,6 +279,8 @@ def main() -> None:
                         help="run `popid match registry` on the seeded database (POPID_DATABASE_URL)")
     parser.add_argument("--truth", type=Path, help="with --registry: the truth JSON `popid seed --truth` wrote")
     parser.add_argument("--skip-training", action="store_true", help="with --registry: use the saved model only")
+    parser.add_argument("--spark-only", action="store_true",
+                        help="with --registry and --spark-persons: only the Spark / DuckDB comparison")
     parser.add_argument("--persons", type=int, default=200_000)
     parser.add_argument("--duplicate-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=13)

@@ -45,7 +45,11 @@ def test_registry_run_fills_the_queue_and_respects_decisions(seeded, tmp_path):
     pair.save()
     second = run_registry_match(actor=Actor.system("test"))
     assert not second.run.trained  # the saved model was reused
-    assert second.skipped_decided >= 1 and second.created == 0
+    assert second.skipped_decided >= 1 and second.created == 0 and second.updated >= 1
+    # the pending pairs were rewritten by the second run (one UPDATE per pair, in a batch)
+    pending = CandidatePair.objects.filter(status=PairStatus.PENDING)
+    assert pending.count() == second.updated and not pending.exclude(run=second.run).exists()
+    assert all(p.evidence and p.band in ("probable", "uncertain") for p in pending)
     pair.refresh_from_db()
     assert pair.status == PairStatus.DIFFERENT
 

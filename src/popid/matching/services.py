@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,21 @@ def registry_match_table() -> pa.Table:
 
 
 QUEUE_FIELDS = ("match_probability", "match_weight", "uncertainty", "band", "evidence", "run")
+
+
+def _update_pairs(pairs: list[CandidatePair]) -> None:
+    """One parameterised UPDATE per pair, sent in a batch (``executemany``; psycopg pipelines
+    it). ``bulk_update`` writes ``CASE id WHEN … END`` per column, which the database matches
+    row by row: 108 s for the 16,348 pairs of a million-person registry."""
+    if not pairs:
+        return
+    fields = [f for f in CandidatePair._meta.concrete_fields if f.name in QUEUE_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(CandidatePair._meta.db_table)} SET "  # noqa: S608 - model names, no input
+           + ", ".join(f"{quote(f.column)} = %s" for f in fields) + " WHERE id = %s")
+    rows = [[f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk] for p in pairs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 @dataclass
@@ -137,7 +152,7 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
             else:
                 skipped += 1
         CandidatePair.objects.bulk_create(new_pairs, batch_size=2000)
-        CandidatePair.objects.bulk_update(changed, fields=[*QUEUE_FIELDS], batch_size=500)
+        _update_pairs(changed)
         updated = len(changed)
         created = len(new_pairs)
         run.pairs_queued = created + updated
