@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -42,6 +43,7 @@ import django  # noqa: E402
 django.setup()
 
 import pyarrow as pa  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from popid.matching.engine import DEFAULT_THRESHOLD, REVIEW_LOWER, FieldSet, Matcher, spark_api  # noqa: E402
 from popid.matching.evaluation import score_clusters, score_pairs  # noqa: E402
@@ -125,14 +127,173 @@ def breakdown(pop: Population, predicted: set[tuple[str, str]], scored: set[tupl
             "twin_pairs": len(pop.twins), "twins_predicted": len(predicted & pop.twins)}
 
 
+# --- `popid match registry` itself, on a seeded database ----------------------------------------
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def timed_command(*argv: str) -> dict[str, Any]:
+    """One `popid` command in its own process under /usr/bin/time -v: wall time, peak RSS of
+    the whole command (interpreter, Django, DuckDB), the load average before and after."""
+    before = uptime()
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "popid.cli", *argv],
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{argv} failed:\n{done.stderr[-3000:]}")
+    def field(name: str) -> str:
+        return next(line.split(": ", 1)[1] for line in done.stderr.splitlines() if line.strip().startswith(name))
+
+    rss = int(field("Maximum resident set size"))
+    cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+    steps = next((line.strip() for line in done.stderr.splitlines() if line.strip().startswith("records ")), "")
+    return {"command": "popid " + " ".join(argv), "wall_s": round(wall, 1), "peak_rss_mib": round(rss / 1024),
+            "cpu_s": round(cpu, 1), "cpu_share": field("Percent of CPU this job got"),
+            "steps": steps, "stdout": done.stdout.strip().splitlines(), "uptime_before": before,
+            "uptime_after": uptime()}
+
+
+def registry_quality(truth: list[tuple[str, str]], twins: set[tuple[str, str]]) -> dict[str, Any]:
+    """What `popid match evaluate --truth` prints, for the review queue the run just wrote."""
+    from popid.matching.evaluation import components
+    from popid.matching.models import CandidatePair, MatchRun
+
+    def at(threshold: float) -> list[tuple[str, str]]:
+        return [tuple(sorted(p)) for p in CandidatePair.objects.filter(match_probability__gte=threshold)
+                .values_list("left__id_number", "right__id_number")]
+
+    probable = at(DEFAULT_THRESHOLD)
+    run = MatchRun.objects.order_by("-pk").first()
+    return {"pairs": score_pairs(probable, truth).as_dict(),
+            "clusters": score_clusters(components(probable), truth).as_dict(),
+            "review_queue": {"pairs": CandidatePair.objects.count(),
+                             "recall": score_pairs(at(REVIEW_LOWER), truth).recall},
+            "twins_proposed": len(set(probable) & twins), "comparisons": run.comparisons if run else None,
+            "rules": [(r["rule"], r["comparisons"]) for r in run.rule_counts] if run else []}
+
+
+def exact_baseline(table: pa.Table, numbers: dict[str, str]) -> list[tuple[str, str]]:
+    """Exact blocking on accent-free name + birth date: every pair of persons sharing both."""
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for uid, name, born in zip(table["unique_id"].to_pylist(), table["name_plain"].to_pylist(),
+                               table["birth_date"].to_pylist(), strict=True):
+        if name and born:
+            groups[(name, born)].append(numbers[uid])
+    return [(a, b) for ids in groups.values() for i, a in enumerate(ids) for b in ids[i + 1:]]
+
+
+def registry_benchmark(args: argparse.Namespace, save: Any) -> dict[str, Any]:
+    """The issue's figure: `popid match registry` on the persons `popid seed` loaded (the truth
+    file it wrote), first training and scoring, then the routine run with the saved model;
+    quality of the review queue; the exact-blocking baseline in the same run; optionally the
+    saved model on Spark local mode and on DuckDB over the first N persons."""
+    from popid.matching.engine import load_model
+    from popid.matching.services import registry_match_table, registry_model_path
+    from popid.registry.models import Person
+
+    truth_doc = json.loads(args.truth.read_text())
+    truth = [tuple(sorted(d["pair"])) for d in truth_doc["match_duplicates"]]
+    twins = {tuple(sorted(d["pair"])) for d in truth_doc.get("match_non_duplicates", [])}
+    result: dict[str, Any] = {"mode": "registry", "database": connection.vendor, "persons": Person.objects.count(),
+                              "true_pairs": len(truth), "twin_pairs": len(twins), "cores": os.cpu_count(),
+                              "uptime_start": uptime()}
+    if args.spark_only:
+        table = registry_match_table()
+        numbers = {str(pk): number for pk, number in Person.objects.values_list("pk", "id_number")}
+        model = load_model(registry_model_path(), FieldSet.registry())
+        result["spark"] = spark_against_duckdb(table, numbers, truth, model, args.spark_persons)
+        result["uptime_end"] = uptime()
+        save(result)
+        return result
+    if not args.skip_training:
+        result["first_run_trains"] = timed_command("match", "-v", "2", "registry", "--retrain")
+        save(result)
+    result["routine_run"] = timed_command("match", "-v", "2", "registry")
+    save(result)
+    result["quality"] = registry_quality(truth, twins)
+    save(result)
+
+    started = time.perf_counter()
+    table = registry_match_table()
+    read_s = time.perf_counter() - started
+    numbers = {str(pk): number for pk, number in Person.objects.values_list("pk", "id_number")}
+    started = time.perf_counter()
+    exact = exact_baseline(table, numbers)
+    result["baseline"] = {"what": "exact blocking on accent-free name + birth date",
+                          "seconds_after_read": round(time.perf_counter() - started, 1),
+                          "read_s": round(read_s, 1), "pairs": score_pairs(exact, truth).as_dict()}
+    result["uptime_end"] = uptime()
+    save(result)
+    if args.spark_persons:
+        result["spark"] = spark_against_duckdb(table, numbers, truth, load_model(registry_model_path(),
+                                                                                 FieldSet.registry()),
+                                               args.spark_persons)
+        result["uptime_end"] = uptime()
+        save(result)
+    return result
+
+
+def spark_against_duckdb(table: pa.Table, numbers: dict[str, str], truth: list[tuple[str, str]],
+                         model: dict[str, Any], persons: int) -> dict[str, Any]:
+    """The saved model scoring the first ``persons`` persons (by id: a duplicate is created
+    with its household, so the cut keeps nearly all pairs) on DuckDB, then on Spark local
+    mode, in this process; both evaluated against the truth restricted to those persons."""
+    from popid.matching.spark import local_session
+
+    small = table.slice(0, persons)
+    kept = {numbers[uid] for uid in small["unique_id"].to_pylist()}
+    small_truth = [p for p in truth if p[0] in kept and p[1] in kept]
+
+    def probable(pairs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return [tuple(sorted((numbers[str(p["unique_id_l"])], numbers[str(p["unique_id_r"])])))
+                for p in pairs if p["match_probability"] >= DEFAULT_THRESHOLD]
+
+    out: dict[str, Any] = {"persons": small.num_rows, "true_pairs": len(small_truth), "uptime_before": uptime()}
+    started = time.perf_counter()
+    duck = Matcher([small], FieldSet.registry(), model=model).predict(threshold=REVIEW_LOWER)
+    duck_s = time.perf_counter() - started
+    out["duckdb"] = {"seconds": round(duck_s, 1), "comparisons": duck.total_comparisons,
+                     "pairs": score_pairs(probable(duck.pairs), small_truth).as_dict(), "uptime_after": uptime()}
+    started = time.perf_counter()
+    spark = local_session(cores=2, driver_memory="4g")
+    out["spark_session_start_s"] = round(time.perf_counter() - started, 1)
+    try:
+        started = time.perf_counter()
+        on_spark = Matcher([small], FieldSet.registry(), db_api=spark_api(spark), model=model).predict(
+            threshold=REVIEW_LOWER)
+        spark_s = time.perf_counter() - started
+    finally:
+        spark.stop()
+    out["spark"] = {"seconds": round(spark_s, 1), "comparisons": on_spark.total_comparisons,
+                    "pairs": score_pairs(probable(on_spark.pairs), small_truth).as_dict(), "uptime_after": uptime()}
+    out["ratio_spark_to_duckdb"] = round(spark_s / duck_s, 1)
+    out["same_pairs_at_upper_threshold"] = set(probable(duck.pairs)) == set(probable(on_spark.pairs))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--registry", action="store_true",
+                        help="run `popid match registry` on the seeded database (POPID_DATABASE_URL)")
+    parser.add_argument("--truth", type=Path, help="with --registry: the truth JSON `popid seed --truth` wrote")
+    parser.add_argument("--skip-training", action="store_true", help="with --registry: use the saved model only")
+    parser.add_argument("--spark-only", action="store_true",
+                        help="with --registry and --spark-persons: only the Spark / DuckDB comparison")
     parser.add_argument("--persons", type=int, default=200_000)
     parser.add_argument("--duplicate-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--spark-persons", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.registry:
+        def write(partial: dict[str, Any]) -> None:
+            if args.out:
+                args.out.write_text(json.dumps(partial, indent=1))
+
+        print(json.dumps(registry_benchmark(args, write), indent=1), flush=True)
+        return
     result: dict[str, Any] = {"persons": args.persons, "duplicate_rate": args.duplicate_rate, "seed": args.seed,
                               "cores": os.cpu_count()}
 

@@ -45,7 +45,11 @@ def test_registry_run_fills_the_queue_and_respects_decisions(seeded, tmp_path):
     pair.save()
     second = run_registry_match(actor=Actor.system("test"))
     assert not second.run.trained  # the saved model was reused
-    assert second.skipped_decided >= 1 and second.created == 0
+    assert second.skipped_decided >= 1 and second.created == 0 and second.updated >= 1
+    # the pending pairs were rewritten by the second run (one UPDATE per pair, in a batch)
+    pending = CandidatePair.objects.filter(status=PairStatus.PENDING)
+    assert pending.count() == second.updated and not pending.exclude(run=second.run).exists()
+    assert all(p.evidence and p.band in ("probable", "uncertain") for p in pending)
     pair.refresh_from_db()
     assert pair.status == PairStatus.DIFFERENT
 
@@ -77,3 +81,63 @@ def test_saved_model_for_another_field_set_is_retrained_not_used(db, tmp_path, s
     assert "model-outdated" in steps and outcome.run.trained
     saved = json.loads(path.read_text())
     assert "family" in saved["fields"]["features"]
+
+
+def test_the_column_read_gives_the_records_of_the_row_by_row_build(seeded):
+    """``registry_match_table`` (one SQL statement, work per distinct value) against
+    ``record_from_person`` on each ORM row with its parents' relations: the same records."""
+    from datetime import date
+
+    from popid.matching.records import COLUMNS, PERSON_VALUES, record_from_person
+    from popid.matching.services import registry_match_table
+    from popid.registry.models import FamilyRelation, PersonStatus
+
+    person = Person.objects.filter(status=PersonStatus.ALIVE).order_by("pk").first()
+    # a second, later father relation wins; an ended one and an empty name are ignored
+    FamilyRelation.objects.create(person=person, kind="father", relative_name="Nguyeenx Vawn Ba")
+    FamilyRelation.objects.create(person=person, kind="father", relative_name="Trần Văn Ended",
+                                  ended_on=date(2020, 1, 1))
+    FamilyRelation.objects.create(person=person, kind="mother", relative_name="")
+    Person.objects.filter(pk=person.pk).update(phone="", sex="", hometown="Xã Hòa  Bình")
+    dead = Person.objects.filter(status=PersonStatus.ALIVE).order_by("-pk").first()
+    Person.objects.filter(pk=dead.pk).update(status=PersonStatus.DECEASED)
+
+    parents: dict[tuple[int, str], str] = {}
+    for pid, kind, name in (FamilyRelation.objects.filter(kind__in=("father", "mother"), ended_on__isnull=True)
+                            .values_list("person_id", "kind", "relative_name").order_by("pk")):
+        if name:
+            parents[(pid, kind)] = name
+    expected = []
+    for row in Person.objects.filter(status=PersonStatus.ALIVE).values(*PERSON_VALUES).order_by("pk"):
+        row["father_name"] = parents.get((row["id"], "father"))
+        row["mother_name"] = parents.get((row["id"], "mother"))
+        expected.append(record_from_person(row))
+
+    table = registry_match_table()
+    assert table.column_names == list(COLUMNS)
+    got = table.to_pylist()
+    assert len(got) == len(expected) > 2000
+    assert str(dead.pk) not in {r["unique_id"] for r in got}
+    mismatched = [(e, g) for e, g in zip(expected, got, strict=True) if e != g]
+    assert not mismatched, mismatched[:3]
+    first = got[0]
+    assert first["father"] == "nguyen van ba" and first["phone"] is None and first["sex"] is None
+    assert first["hometown"] == "xa hoa binh"
+    assert any(r["birth_date"] is None and r["birth_year"] for r in got)  # year-only births kept as years
+
+
+def test_the_training_sample_is_random_and_reproducible():
+    """A large registry trains on a random sample of persons — not a contiguous slice, which
+    would keep every duplicate pair and so overstate the share of pairs that match."""
+    import pyarrow as pa
+
+    from popid.matching.services import training_sample
+
+    table = pa.table({"unique_id": [str(i) for i in range(10_000)]})
+    assert training_sample(table, 20_000) is table and training_sample(table, None) is table
+    sample = training_sample(table, 1000)
+    ids = [int(x) for x in sample["unique_id"].to_pylist()]
+    assert len(ids) == len(set(ids)) == 1000 and ids == sorted(ids)
+    assert max(ids) - min(ids) > 9000 and ids != list(range(ids[0], ids[0] + 1000))
+    assert training_sample(table, 1000)["unique_id"].to_pylist() == sample["unique_id"].to_pylist()
+    assert training_sample(table, 1000, seed=14)["unique_id"].to_pylist() != sample["unique_id"].to_pylist()

@@ -75,3 +75,16 @@ def test_outside_jurisdiction_is_not_found_and_changes_nothing(client, officer_h
 
 def test_anonymous_is_sent_to_login(client, pair):
     assert client.get("/so-khop/").status_code == 302
+
+
+def test_every_level_and_comparison_of_the_registry_model_reads_in_vietnamese():
+    """The waterfall shows the model's levels by name: each one the registry model can produce
+    has its Vietnamese text (an English label left untranslated would show through)."""
+    from popid.matching.engine import FieldSet, comparison_names, level_labels, settings_for
+    from popid.matching.views import COMPARISONS, LEVELS
+
+    settings = settings_for(FieldSet.registry(), link=False).create_settings_dict("duckdb")
+    labels = set(level_labels(settings).values())
+    assert len(labels) > 20
+    assert labels - set(LEVELS) == set()
+    assert set(comparison_names(FieldSet.registry())) - set(COMPARISONS) == set()

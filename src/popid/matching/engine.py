@@ -10,6 +10,7 @@ feature list and Splink's own settings; loading it for another feature set is re
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -240,8 +241,15 @@ class FieldSet:
                 block_on("name_sorted", "birth_year"),  # name order swapped
                 block_on("birth_date", "given"),  # typo in family or middle name
                 block_on("birth_date", "family", "middle"),  # typo in given name
-                block_on("given", "middle", "birth_year", "sex"),  # family typo and a date error
             ]
+            if "family" in has:
+                # family typo and a date error: with the birth registration province, or with the
+                # mother's name (either may differ, not both). Without them this rule made 13.0 of
+                # the 22.2 million pairs of a million-person registry (BENCHMARKS.md §12)
+                rules += [block_on("given", "middle", "birth_year", "sex", "birth_province"),
+                          block_on("given", "middle", "birth_year", "sex", "mother")]
+            else:
+                rules.append(block_on("given", "middle", "birth_year", "sex"))  # family typo and a date error
             # given-name typo and a date error: the birth registration province where the
             # registry has it (a person who moved keeps it), else the place of residence
             place = "birth_province" if "family" in has else "province"
@@ -342,10 +350,26 @@ def transfer_parameters(model: dict[str, Any], field_set: FieldSet, *, link: boo
 
 
 # --- backends --------------------------------------------------------------------------------
+DUCKDB_THREADS = 2  # this project's machines: 2 vCPUs (POPID_MATCH_THREADS overrides)
+DUCKDB_MEMORY_LIMIT = "6GB"  # spills to a temporary directory beyond it (POPID_MATCH_MEMORY overrides)
+
+
 def duckdb_api() -> Any:
+    """An in-memory DuckDB for Splink with bounded threads and memory: a million persons'
+    blocked pairs spill to disk rather than take the machine's memory."""
+    import os
+    import tempfile
+
+    import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI()
+    connection = duckdb.connect(":memory:", config={
+        "threads": int(os.environ.get("POPID_MATCH_THREADS", DUCKDB_THREADS)),
+        "memory_limit": os.environ.get("POPID_MATCH_MEMORY", DUCKDB_MEMORY_LIMIT),
+        "temp_directory": tempfile.gettempdir() + "/popid-duckdb",
+        "preserve_insertion_order": False,
+    })
+    return DuckDBAPI(connection=connection)
 
 
 def spark_api(spark: Any) -> Any:
@@ -443,9 +467,26 @@ class Matcher:
         return [RuleCount(r["blocking_rule"], int(r["marginal_comparison_count"]),
                           int(r["cumulative_comparison_count"])) for r in records]
 
+    def block(self) -> list[RuleCount]:
+        """Make the candidate pairs once and count them per rule: the blocked pairs stay in
+        the backend and ``predict`` scores them (no second blocking pass just to count).
+        Each pair counts under the first rule that generates it, as Splink scores it."""
+        blocked = self.linker.inference.compute_blocked_pairs_for_predict()
+        frame = self.db_api.query_sql(
+            f"SELECT match_key, COUNT(*) AS n FROM {blocked.physical_name} GROUP BY match_key")  # noqa: S608
+        by_key = {int(row["match_key"]): int(row["n"]) for row in frame.as_record_list()}
+        frame.drop_table_from_database_and_remove_from_cache()
+        dialect = self.db_api.sql_dialect.sql_dialect_str
+        counts, cumulative = [], 0
+        for key, rule in enumerate(self.field_set.blocking_rules()):
+            cumulative += by_key.get(key, 0)
+            counts.append(RuleCount(rule.get_blocking_rule(dialect).blocking_rule_sql, by_key.get(key, 0),
+                                    cumulative))
+        return counts
+
     def predict(self, *, threshold: float = PREDICT_FLOOR, cluster_threshold: float | None = None,
                 count: bool = True) -> MatchResult:
-        counts = self.count_comparisons() if count else []
+        counts = self.block() if count else []
         predictions = self.linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         pairs = predictions.as_record_list()
         clusters: dict[str, str] = {}
@@ -484,13 +525,19 @@ def level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:
     return labels
 
 
+@functools.cache
+def comparison_names(field_set: FieldSet) -> tuple[str, ...]:
+    """The output names of a field set's comparisons (built once: Splink's comparison objects
+    are not cheap to make once per pair)."""
+    return tuple(cast(str, c.create_output_column_name()) for c in field_set.comparisons())
+
+
 def evidence(pair: dict[str, Any], field_set: FieldSet,
              labels: dict[tuple[str, int], str] | None = None) -> list[dict[str, Any]]:
     """The waterfall of one scored pair: prior, then each comparison's weight (and its term
     frequency adjustment), as plain data for the review page."""
     rows = []
-    for comparison in field_set.comparisons():
-        name = cast(str, comparison.create_output_column_name())  # every FieldSet comparison is named
+    for name in comparison_names(field_set):
         weight = pair.get(f"mw_{name}")
         if weight is None:
             continue

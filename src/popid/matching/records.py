@@ -7,11 +7,12 @@ columns empty, and the engine compares only the features the source has (``featu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from popid.core import admin_units
 from popid.matching.normalise import (
@@ -162,3 +163,65 @@ come from the person's father and mother ``FamilyRelation`` rows."""
 
 def to_arrow(records: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(records, schema=SCHEMA)
+
+
+# --- registry persons as a column table --------------------------------------------------------
+PERSON_TABLE_COLUMNS = (*PERSON_VALUES, "father_name", "mother_name")
+"""The raw columns ``records_from_person_table`` reads (``selectors.registry_person_table``)."""
+
+
+def _per_distinct(column: pa.ChunkedArray | pa.Array, function: Callable[[Any], tuple[Any, ...]],
+                  types: Sequence[pa.DataType]) -> list[pa.Array]:
+    """``function`` applied once per distinct value of ``column`` (names, codes and hometowns
+    repeat: a million persons have far fewer distinct values), spread back to every row, one
+    array per item of the tuple it returns. Nulls stay null."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = column.dictionary_encode()
+    results = [function(value) for value in encoded.dictionary.to_pylist()]
+    return [pa.array([r[i] for r in results], type).take(encoded.indices) for i, type in enumerate(types)]
+
+
+def _name_columns(value: str) -> tuple[str | None, ...]:
+    parts = name_parts(value)
+    if parts is None:
+        return (None,) * 6
+    return (parts.exact, parts.plain, parts.sorted_tokens, parts.family or None, parts.middle or None,
+            parts.given or None)
+
+
+def _empty_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    text = pc.cast(column, pa.string())
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def records_from_person_table(raw: pa.Table) -> pa.Table:
+    """Registry persons (columns ``PERSON_TABLE_COLUMNS``, values as the database gives them)
+    → match records (``SCHEMA``): the same values as ``record_from_person`` row by row, with
+    the Python work done once per distinct name, code pair, phone and hometown and the rest
+    as Arrow column operations."""
+    out: dict[str, Any] = {"unique_id": pc.cast(raw["id"], pa.string())}
+    names = _per_distinct(raw["full_name"], _name_columns, [pa.string()] * 6)
+    out.update(zip(("name_exact", "name_plain", "name_sorted", "family", "middle", "given"), names, strict=True))
+    births = pc.utf8_slice_codeunits(pc.cast(raw["birth_date"], pa.string()), 0, 10)
+    day_known = pc.and_kleene(pc.equal(raw["birth_date_precision"], "day"), pc.is_valid(births))
+    out["birth_date"] = pc.if_else(day_known, births, pa.scalar(None, pa.string()))
+    out["birth_month"] = pc.cast(pc.utf8_slice_codeunits(out["birth_date"], 5, 7), pa.int32())
+    out["birth_day"] = pc.cast(pc.utf8_slice_codeunits(out["birth_date"], 8, 10), pa.int32())
+    out["birth_year"] = pc.cast(raw["birth_year"], pa.int32())
+    out["sex"] = _empty_as_null(raw["sex"])
+    out["id_new"] = _empty_as_null(raw["id_number"])
+    out["id_old"] = _empty_as_null(raw["old_id_number"])
+    for commune, province, prefix in (("commune_code", "province_code", ""),
+                                      ("birth_registration_commune_code", "birth_registration_province_code",
+                                       "birth_")):
+        keys = pc.binary_join_element_wise(pc.fill_null(pc.cast(raw[commune], pa.string()), ""),
+                                           pc.fill_null(pc.cast(raw[province], pa.string()), ""), "|")
+        out[f"{prefix}commune"], out[f"{prefix}province"] = _per_distinct(
+            keys, lambda key: _admin(*(part or None for part in key.split("|"))), [pa.string()] * 2)
+    out["phone"] = _per_distinct(raw["phone"], lambda v: (parse_phone(v),), [pa.string()])[0]
+    out["father"] = _per_distinct(raw["father_name"], lambda v: (_plain_name(v or None),), [pa.string()])[0]
+    out["mother"] = _per_distinct(raw["mother_name"], lambda v: (_plain_name(v or None),), [pa.string()])[0]
+    out["hometown"] = _per_distinct(raw["hometown"], lambda v: (plain_text(v),), [pa.string()])[0]
+    empty = pa.nulls(raw.num_rows, pa.string())
+    return pa.table([out.get(f.name, empty) for f in SCHEMA], schema=SCHEMA)

@@ -18,7 +18,8 @@ def splink_udf_jar() -> str:
     return similarity_jar_location()
 
 
-def local_session(*, cores: int = 1, app_name: str = "popid-match", checkpoint_dir: str | None = None) -> Any:
+def local_session(*, cores: int = 1, app_name: str = "popid-match", checkpoint_dir: str | None = None,
+                  driver_memory: str = "1g") -> Any:
     """A local-mode session; Splink checkpoints intermediate tables, so a checkpoint directory
     is set (a temporary one unless given)."""
     import logging
@@ -36,7 +37,7 @@ def local_session(*, cores: int = 1, app_name: str = "popid-match", checkpoint_d
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
-        .config("spark.driver.memory", "1g")
+        .config("spark.driver.memory", driver_memory)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
@@ -46,13 +47,18 @@ def local_session(*, cores: int = 1, app_name: str = "popid-match", checkpoint_d
 
 
 def to_backend_table(db_api: Any, table: pa.Table) -> Any:
-    """DuckDB takes the Arrow table as it is; Spark gets a DataFrame built from it."""
+    """DuckDB takes the Arrow table as it is; Spark reads it from a Parquet file, so the rows
+    are scanned by the executors instead of sitting in the driver's query plan (a local
+    relation of 100,000 persons ran a 1 GiB driver out of heap)."""
     if db_api.sql_dialect.sql_dialect_str != "spark":
         return table
-    spark = db_api.spark
-    from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+    import tempfile
 
-    schema = StructType([
-        StructField(f.name, IntegerType() if pa.types.is_integer(f.type) else StringType(), True) for f in table.schema
-    ])
-    return spark.createDataFrame(table.to_pylist(), schema=schema)
+    import pyarrow.parquet as pq
+
+    spark = db_api.spark
+    flat = table.cast(pa.schema([(f.name, pa.int32() if pa.types.is_integer(f.type) else pa.string())
+                                 for f in table.schema]))
+    path = tempfile.mkdtemp(prefix="popid-spark-input-") + "/records.parquet"
+    pq.write_table(flat, path)
+    return spark.read.parquet(path)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
+import time
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,13 @@ from popid.matching.evaluation import score_clusters, score_pairs
 from popid.matching.files import LoadedFile, load_csv, parse_field_options
 from popid.matching.records import to_arrow
 
-STEPS = {"prior": "ước lượng tỉ lệ trùng", "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
-         "records": "đọc hồ sơ",
-         "model-outdated": "mô hình đã lưu so sánh bộ trường khác: huấn luyện lại",
-         "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét"}
+STEPS = {
+    "records": "đọc hồ sơ", "sample": "lấy mẫu ngẫu nhiên để huấn luyện", "prior": "ước lượng tỉ lệ trùng",
+    "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
+    "model-outdated": "mô hình đã lưu so sánh bộ trường khác: huấn luyện lại",
+    "load": "nạp dữ liệu vào DuckDB", "block": "tạo và đếm các cặp ứng viên theo từng quy tắc chặn",
+    "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét",
+}
 
 
 class Command(BaseCommand):
@@ -35,6 +40,8 @@ class Command(BaseCommand):
         registry.add_argument("--upper", type=float, default=engine.DEFAULT_THRESHOLD)
         registry.add_argument("--lower", type=float, default=engine.REVIEW_LOWER)
         registry.add_argument("--retrain", action="store_true", help="train a new model even if one is saved")
+        registry.add_argument("--train-sample", type=int, default=None,
+                              help="persons in the random training sample (default 250,000; 0 = all)")
         for name in ("dedupe", "link"):
             p = sub.add_parser(name, help=f"{name} CSV files by column roles")
             p.add_argument("files", nargs="+", type=Path)
@@ -68,13 +75,21 @@ class Command(BaseCommand):
     def _registry(self, options: dict[str, Any]) -> None:
         from popid.matching.services import run_registry_match
 
+        timings: list[tuple[str, float]] = []
         with self._bar(options) as bar:
             def step(name: str) -> None:
+                timings.append((name, time.perf_counter()))
                 bar.set_description(STEPS.get(name, name))
                 bar.update(1)
 
             outcome = run_registry_match(actor=Actor.system("popid match registry"), upper=options["upper"],
-                                         lower=options["lower"], retrain=options["retrain"], step=step)
+                                         lower=options["lower"], retrain=options["retrain"], step=step,
+                                         **({"train_sample": options["train_sample"]}
+                                            if options["train_sample"] is not None else {}))
+        timings.append(("end", time.perf_counter()))
+        if options["verbosity"] >= 2:  # where the time went, step by step
+            self.stderr.write("  ".join(f"{name} {end - start:.1f} s"
+                                        for (name, start), (_, end) in itertools.pairwise(timings)))
         run = outcome.run
         for count in run.rule_counts:
             self.stdout.write(f"  {count['comparisons']:>12,} so sánh  {count['rule']}")
@@ -105,13 +120,13 @@ class Command(BaseCommand):
         if options["registry"]:
             if len(files) != 1:
                 raise CommandError("link --registry takes exactly one file")
-            from popid.matching.services import registry_records
+            from popid.matching.services import registry_match_table
 
             loaded, field_set = self._load(options, files, [options["id_column"]])
             registry_fields = engine.FieldSet.registry()
             shared = tuple(f for f in field_set.features if f in registry_fields.features)
             field_set = engine.FieldSet(shared)
-            self._run(options, [to_arrow(loaded[0].records), to_arrow(registry_records())], field_set,
+            self._run(options, [to_arrow(loaded[0].records), registry_match_table()], field_set,
                       right_is_registry=True)
             return
         if len(files) != 2:
