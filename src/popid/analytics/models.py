@@ -3,6 +3,7 @@ a category and a week — never a person. Acknowledged alerts are kept."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -39,3 +40,21 @@ class Alert(models.Model):
     @property
     def direction(self) -> str:
         return "up" if self.observed > self.upper else "down"
+
+
+class AlertNotice(models.Model):
+    """An alert in a supervisor's notification list on the officer console: written by the
+    consumer of ``analytics.alert_raised`` for each supervisor whose unit covers the commune."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="analytics_notices")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="analytics_notice_once_per_user")]
+        indexes = [models.Index(fields=["user", "read_at"], name="analytics_notice_unread")]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.alert_id}"

@@ -43,6 +43,7 @@ def situation(request: ConsoleRequest) -> HttpResponse:
         "alerts": selectors.alerts_for(actor, unit=s.unit),
         "may_acknowledge": actor.has(Permission.ANALYTICS_MANAGE),
         "communes": selectors.communes_in(actor, s.unit),
+        "unread_notices": selectors.unread_notices(actor),
     }
     return render_page(request, "analytics/situation.html", context)
 
@@ -64,3 +65,35 @@ def commune_forecast(request: ConsoleRequest, commune: str, category: str) -> Ht
 def acknowledge(request: ConsoleRequest, pk: int) -> HttpResponse:
     alert = services.acknowledge_alert(actor=request.actor, alert_id=pk, note=request.POST.get("note", ""))
     return redirect(reverse("analytics:situation") + f"?don_vi={alert.commune_code}&loai={alert.category}#canh-bao")
+
+
+@officer_view
+@requires(Permission.ANALYTICS_READ)
+def staffing(request: ConsoleRequest) -> HttpResponse:
+    """Next week's dossier forecast against the officers and the legal deadlines, per commune."""
+    actor = request.actor
+    unit = request.GET.get("don_vi", selectors.default_unit(actor))
+    assumptions = selectors.StaffingAssumptions.from_query(request.GET)
+    rows = selectors.staffing_for(actor, unit=unit, assumptions=assumptions)
+    unit = selectors.check_unit(actor, unit)
+    context = {
+        "rows": rows, "unit": unit, "unit_name": selectors.unit_name(unit), "a": assumptions,
+        "procedures": selectors.procedure_rows(assumptions), "communes": selectors.communes_in(actor, unit),
+        "working_days": selectors.WORKING_DAYS_PER_WEEK,
+    }
+    return render_page(request, "analytics/staffing.html", context)
+
+
+@officer_view
+@requires(Permission.ANALYTICS_READ)
+def notices(request: ConsoleRequest) -> HttpResponse:
+    """The officer's alert notices (written for supervisors when an alert is raised)."""
+    return render_page(request, "analytics/notices.html", {"notices": selectors.notices_for(request.actor)})
+
+
+@officer_view
+@requires(Permission.ANALYTICS_READ)
+@require_POST
+def notice_read(request: ConsoleRequest, pk: int) -> HttpResponse:
+    services.mark_notice_read(actor=request.actor, notice_id=pk)
+    return redirect(reverse("analytics:notices"))
