@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CATEGORY_LABELS = {"incident": _("Vụ việc (tin báo, tố giác)"), "report": _("Tin báo tiếp nhận"),
+                   "violation": _("Vi phạm giao thông"), "dossier": _("Hồ sơ dịch vụ công")}
 
 
 class Alert(models.Model):
@@ -36,6 +40,10 @@ class Alert(models.Model):
     @property
     def is_acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+    @property
+    def category_label(self) -> str:
+        return str(CATEGORY_LABELS.get(self.category, self.category))
 
     @property
     def direction(self) -> str:

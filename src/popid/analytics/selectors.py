@@ -11,6 +11,7 @@ from typing import Any
 
 import h3
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from popid.analytics import forecast as fc
 from popid.analytics import queries
@@ -55,7 +56,7 @@ def check_category(category: str) -> str:
 
 def unit_name(code: str) -> str:
     if not code:
-        return "Toàn quốc"
+        return str(_("Toàn quốc"))
     unit = admin_units.commune(code) if len(code) == 5 else admin_units.province(code)
     return unit.name if unit else code
 
