@@ -216,9 +216,11 @@ def notify_supervisors(*, alert_id: int) -> int:
 def mark_notice_read(*, actor: Actor, notice_id: int) -> AlertNotice:
     """A supervisor marks one of their own notices read (another user's reads as missing)."""
     actor.require(Permission.ANALYTICS_READ)
+    if actor.user_id is None:  # a system process has no notices
+        raise NoticeNotFound()
     with transaction.atomic():
         notice = AlertNotice.objects.select_for_update().filter(pk=notice_id, user_id=actor.user_id).first()
-        if notice is None or actor.user_id is None:
+        if notice is None:
             raise NoticeNotFound()
         if notice.read_at is None:
             notice.read_at = timezone.now()
