@@ -1,7 +1,11 @@
-"""Weekly forecasts with statsforecast: per series (commune × category) the model is chosen by
-time-series cross-validation among seasonal naive, AutoETS, AutoARIMA and their ensemble (the
-mean of the three, intervals the mean of their bounds); the next ``HORIZON`` weeks come with
-80 % and 95 % intervals and the chosen model's backtested MASE next to seasonal naive's.
+"""Weekly forecasts: per series (commune × category) the model is chosen by time-series
+cross-validation among the run's candidates and their ensemble (the mean of the candidates,
+intervals the mean of their bounds); the next ``HORIZON`` weeks come with 80 % and 95 %
+intervals and the chosen model's backtested MASE next to seasonal naive's.
+
+Candidates (``candidates``): the full set is statsforecast's seasonal naive, AutoETS and
+AutoARIMA plus the harmonic regression of ``analytics.harmonic``; the fast set, for national
+runs, is seasonal naive and the harmonic regression, both computed for all series at once.
 
 A series shorter than ``MIN_WEEKS`` cannot be cross-validated: it is forecast by seasonal
 naive (yearly season when a year exists, else the last week repeated) and says so

@@ -22,7 +22,9 @@ from popid.analytics.store import Store
 from popid.analytics.synthetic import CATEGORIES, PLACED
 from popid.core import admin_units
 from popid.core.access import Actor
-from popid.core.models import ScopeLevel
+from popid.core.models import Role, ScopeLevel, StaffRole
+from popid.services.models import FINAL_STATES, Dossier
+from popid.services.procedures import catalogue
 
 PERIOD_WEEKS = 8
 HISTORY_WEEKS = 104
@@ -284,8 +286,6 @@ def due_share(deadline_working_days: int) -> float:
 
 
 def _deadlines() -> dict[str, int]:
-    from popid.services.procedures import catalogue
-
     return {code: p.deadline_working_days for code, p in catalogue().items()}
 
 
@@ -294,9 +294,6 @@ def staffing_for(actor: Actor, *, unit: str, assumptions: StaffingAssumptions | 
     """For each commune of ``unit`` (jurisdiction-checked): next week's dossier forecast split by
     the procedures' recent mix, the hours it needs within the legal deadlines, the open dossiers
     falling due next week, and the officers' hours available."""
-    from popid.core.models import Role, StaffRole
-    from popid.services.models import FINAL_STATES, Dossier
-
     unit = check_unit(actor, unit)
     assumptions = assumptions or StaffingAssumptions()
     store = store or Store()
@@ -369,8 +366,6 @@ def unread_notices(actor: Actor) -> int:
 
 def procedure_rows(assumptions: StaffingAssumptions) -> list[dict[str, Any]]:
     """The procedures of the assumptions form: code, name, legal deadline, hours per dossier."""
-    from popid.services.procedures import catalogue
-
     known = catalogue()
     return [{"code": code, "name": known[code].name if code in known else code,
              "deadline": known[code].deadline_working_days if code in known else DEFAULT_DEADLINE_DAYS,
