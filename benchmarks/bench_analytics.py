@@ -6,6 +6,9 @@ dashboard query latency over millions of placed incidents.
    on every series; the full pipeline (SeasonalNaive, AutoETS, AutoARIMA, ensemble, chosen by
    cross-validation) runs on ``--sample`` series and is extrapolated linearly to 50,000, reported
    as an extrapolation, unless ``--sample 50000``.
+1b. ``--only national``: the fast path (vectorised seasonal naive + harmonic regression) on all
+   50,000 series for real, seasonal naive alone in the same run, and the fast path's held-out
+   MASE against the full path's on the same ``--sample`` series (wall and CPU time).
 2. Accuracy: ``popid.analytics.services.evaluate`` on a synthetic history of ``--communes``
    communes (truth known): MASE of the chosen models vs seasonal naive on 8 held-out weeks,
    80 %/95 % interval coverage, alert precision/recall against the injected anomalies.
@@ -24,8 +27,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -97,17 +102,106 @@ def bench_forecast(sample: int, n_jobs: int) -> dict[str, object]:
     }
 
 
-def bench_accuracy(communes: int, n_jobs: int) -> dict[str, object]:
+def holdout_scores(df: pd.DataFrame, mode: str, n_jobs: int, holdout: int = fc.HORIZON) -> dict[str, object]:
+    """Forecast ``mode`` on all weeks but the last ``holdout`` and score the chosen models and
+    seasonal naive (same week last year) on them: MASE scaled by each series' in-sample
+    52-week differences, 80 %/95 % coverage. Also the wall time of the forecast."""
+    cut = df["ds"].max() - pd.Timedelta(weeks=holdout)
+    train, test = df[df["ds"] <= cut], df[df["ds"] > cut]
+    start = time.perf_counter()
+    result = fc.forecast_all(train, horizon=holdout, n_jobs=n_jobs, mode=mode)
+    seconds = time.perf_counter() - start
+    rows = pd.DataFrame(result.rows)
+    rows["unique_id"] = rows["commune_code"] + "|" + rows["category"]
+    rows["ds"] = pd.to_datetime(rows["ds"])
+    scored = rows.merge(test, on=["unique_id", "ds"])
+    wide = train.pivot(index="ds", columns="unique_id", values="y").sort_index()
+    y = wide.to_numpy()
+    scale = np.abs(y[fc.SEASON:] - y[:-fc.SEASON]).mean(axis=0)
+    scale = pd.Series(np.where(scale > 0, scale, 1.0), index=wide.columns)
+    step = ((scored["ds"] - cut).dt.days // 7).to_numpy()  # 1..holdout
+    last_year = wide.to_numpy()[len(wide) - fc.SEASON + (step - 1) % fc.SEASON,
+                                wide.columns.get_indexer(scored["unique_id"])]
+    s = scored["unique_id"].map(scale).to_numpy()
+    return {
+        "mode": mode, "series": int(train["unique_id"].nunique()), "seconds": round(seconds, 1),
+        "mase_chosen": round(float((np.abs(scored["y"] - scored["mean"]) / s).mean()), 4),
+        "mase_seasonal_naive": round(float((np.abs(scored["y"].to_numpy() - last_year) / s).mean()), 4),
+        "coverage_80": round(float(((scored["lo80"] <= scored["y"]) & (scored["y"] <= scored["hi80"])).mean()), 4),
+        "coverage_95": round(float(((scored["lo95"] <= scored["y"]) & (scored["y"] <= scored["hi95"])).mean()), 4),
+        "chosen": {m: list(result.chosen.values()).count(m) for m in sorted(set(result.chosen.values()))},
+    }
+
+
+def _timed(label: str, out: dict[str, object], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn``; record its wall time and CPU time (this process and its children) in ``out``
+    and print the partial results (a loaded machine may stop a long run before the end)."""
+    import resource
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    value = fn(*args, **kwargs)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out[f"{label}_wall_s"] = round(time.perf_counter() - wall, 1)
+    out[f"{label}_cpu_s"] = round(time.process_time() - cpu + (after.ru_utime + after.ru_stime)
+                                  - (children.ru_utime + children.ru_stime), 1)
+    out[f"{label}_load_average"] = [round(x, 1) for x in os.getloadavg()]
+    print(json.dumps({k: v for k, v in out.items() if k.startswith(label)}), flush=True)
+    return value
+
+
+def bench_national_fast(sample: int, n_jobs: int, subset: int = 5000) -> dict[str, object]:
+    """The fast path (vectorised seasonal naive + harmonic regression, chosen per series by
+    cross-validation, 8-week forecast with intervals) on all 50,000 series, timed for real;
+    seasonal naive alone in the same run (vectorised on all series; statsforecast's on
+    ``subset`` series); accuracy on the last 8 weeks held out: the fast path against the full
+    path (statsforecast's three + the harmonic regression) on the same ``sample`` series (every
+    category), and the fast path on ``subset`` series."""
+    from popid.analytics import harmonic
+
+    df = national_frame()
+    out: dict[str, object] = {"series": int(df["unique_id"].nunique()), "weeks": WEEKS, "n_jobs": n_jobs}
+    fast = _timed("fast_all", out, fc.forecast_all, df, mode="fast")
+    out["fast_all_chosen"] = {m: list(fast.chosen.values()).count(m) for m in sorted(set(fast.chosen.values()))}
+    out["fast_all_rows"] = len(fast.rows)
+
+    def naive(frame: pd.DataFrame) -> None:
+        harmonic.cross_validation(frame, h=fc.HORIZON, n_windows=fc.CV_WINDOWS, step_size=fc.HORIZON,
+                                  levels=fc.LEVELS, models=("SeasonalNaive",))
+        harmonic.forecast(frame, h=fc.HORIZON, levels=fc.LEVELS, models=("SeasonalNaive",))
+
+    _timed("naive_vectorised_all", out, naive, df)
+    fast_wall, naive_wall = float(out["fast_all_wall_s"]), float(out["naive_vectorised_all_wall_s"])  # type: ignore[arg-type]
+    out["ratio_fast_vs_naive_vectorised_wall"] = round(fast_wall / max(naive_wall, 0.1), 1)
+    communes = sample // N_CATEGORIES
+    ids = [f"{c:05d}|cat{k}" for c in range(0, N_COMMUNES, N_COMMUNES // communes)[:communes]
+           for k in range(N_CATEGORIES)]
+    part = df[df["unique_id"].isin(ids)]
+    out["holdout_sample_fast"] = holdout_scores(part, "fast", n_jobs)
+    print(json.dumps(out["holdout_sample_fast"]), flush=True)
+    out["holdout_sample_full"] = _timed("full_sample", out, holdout_scores, part, "full", n_jobs)
+    print(json.dumps(out["holdout_sample_full"]), flush=True)
+    first = df["unique_id"].unique()[:subset]
+    sub = df[df["unique_id"].isin(first)]
+    _timed("naive_statsforecast_subset", out, seasonal_naive_only, sub, n_jobs)
+    _timed("fast_subset", out, fc.forecast_all, sub, mode="fast")
+    out["subset_series"] = subset
+    out["holdout_subset_fast"] = holdout_scores(sub, "fast", n_jobs)
+    print(json.dumps(out["holdout_subset_fast"]), flush=True)
+    return out
+
+
+def bench_accuracy(communes: int, n_jobs: int, mode: str = "full", seed: int = 11) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "analytics")
         today = fc.today()
-        history = synthetic.generate(communes=services.demo_communes(communes), end=today, weeks=104, seed=11,
+        history = synthetic.generate(communes=services.demo_communes(communes), end=today, weeks=104, seed=seed,
                                      placed_events=False)
         staged = Staged()
         store.stage("daily", history.daily, staged)
         store.publish(staged, truth=history.truth.to_json())
         start = time.perf_counter()
-        report = services.evaluate(store=store, n_jobs=n_jobs)
+        report = services.evaluate(store=store, n_jobs=n_jobs, mode=mode)
         report["evaluate_s"] = round(time.perf_counter() - start, 1)
         return report
 
@@ -174,7 +268,8 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--only", choices=["forecast", "accuracy", "queries"], default=None)
+    parser.add_argument("--only", choices=["forecast", "national", "accuracy", "queries"], default=None)
+    parser.add_argument("--mode", choices=["full", "fast"], default="full", help="accuracy: candidate set")
     args = parser.parse_args()
     out: dict[str, object] = {"load_average": os.getloadavg(), "cpus": os.cpu_count()}
     if args.only in (None, "queries"):
@@ -183,13 +278,17 @@ def main() -> None:
     if args.only in (None, "forecast"):
         out["forecast"] = bench_forecast(args.sample, args.jobs)
         print(json.dumps(out["forecast"]), flush=True)
+    if args.only in (None, "national"):
+        out["national"] = bench_national_fast(args.sample, args.jobs)
+        print(json.dumps(out["national"]), flush=True)
     if args.only in (None, "accuracy"):
-        out["accuracy"] = bench_accuracy(args.communes, args.jobs)
+        out["accuracy"] = bench_accuracy(args.communes, args.jobs, args.mode)
         print(json.dumps(out["accuracy"], default=str), flush=True)
     out["load_average_after"] = os.getloadavg()
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "analytics.json").write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
+    name = f"analytics-{args.only}.json" if args.only else "analytics.json"
+    (results / name).write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
     print(json.dumps(out, indent=1, default=str))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -53,7 +54,8 @@ def test_model_is_chosen_by_cross_validation_with_intervals(history_hoan_kiem):
     df = fc.fill_weeks(weekly.groupby("ds", as_index=False)["n"].sum().rename(columns={"n": "y"}).assign(
         unique_id="00070|dossier", y=lambda d: d["y"].astype(float)), LAST_WEEK)
     result = fc.forecast_all(df, province_of={"00070": "01"})
-    assert result.chosen["00070|dossier"] in {"SeasonalNaive", "AutoETS", "AutoARIMA", "Ensemble"}
+    assert result.chosen["00070|dossier"] in {"SeasonalNaive", "AutoETS", "AutoARIMA", "Harmonic", "Ensemble"}
+    assert result.models == fc.FULL_MODELS  # few series: statsforecast's three and the harmonic regression
     maes = result.cv_mae["00070|dossier"]
     assert maes[result.chosen["00070|dossier"]] == min(maes.values())
     assert len(result.rows) == fc.HORIZON
@@ -116,3 +118,45 @@ def test_commune_with_no_data_and_outside_jurisdiction(store, history_hoan_kiem,
         selectors.situation_for(province, unit="79", category="incident", store=store)
     s = selectors.situation_for(province, unit="00004", category="incident", store=store, as_of=AS_OF)
     assert not s.has_data
+
+
+def test_harmonic_regression_recovers_a_season_a_trend_and_tet_despite_an_outlier():
+    from popid.analytics import harmonic
+
+    weeks = pd.date_range(end=pd.Timestamp(LAST_WEEK), periods=104, freq=fc.FREQ)
+    future = pd.date_range(weeks[-1], periods=9, freq=fc.FREQ)[1:]
+    every = weeks.append(future)
+    x = harmonic.design(every, every[0])
+    tet = x[:, -1]  # the share of the week in the seven days from the first day of Tết
+    assert tet.max() > 0.5 and (tet > 0).sum() >= 2  # two Tết in two years, from the official calendar
+    truth = 20 + 4 * x[:, 1] + 5 * x[:, 2] - 3 * x[:, 3] - 12 * tet
+    y = truth[:104].copy()
+    y[80] *= 4  # an anomaly in the history must not bend the fit
+    out = harmonic.harmonic(y[:, None], weeks, future, (80, 95))
+    assert np.allclose(out["mean"][0], truth[104:], atol=0.5)
+    assert (out["lo-95"] <= out["lo-80"]).all() and (out["hi-80"] <= out["hi-95"]).all()
+
+
+def test_fast_path_series_of_different_lengths_short_and_too_short():
+    rng = np.random.default_rng(5)
+    long_a = _frame("00070|incident", list(rng.poisson(20, 104).astype(float)))
+    long_b = _frame("00004|incident", list(rng.poisson(9, 80).astype(float)))  # starts later: another group
+    short = _frame("00007|incident", [3, 5, 4, 6, 5, 7, 6, 8.0])
+    zeros = _frame("00008|incident", [0.0] * 90)  # a commune whose counts are all zero
+    df = pd.concat([long_a, long_b, short, zeros, _frame("00010|incident", [2.0])])
+    result = fc.forecast_all(df, mode="fast")
+    assert result.models == fc.FAST_MODELS
+    assert set(result.chosen) == {"00070|incident", "00004|incident", "00007|incident", "00008|incident"}
+    assert result.short == ["00007|incident"] and result.too_short == ["00010|incident"]
+    assert {result.chosen[u] for u in ("00070|incident", "00004|incident")} <= {"SeasonalNaive", "Harmonic",
+                                                                                "Ensemble"}
+    by = {}
+    for r in result.rows:
+        by.setdefault(r["commune_code"], []).append(r)
+    assert all(len(v) == fc.HORIZON for v in by.values())
+    assert all(r["lo95"] <= r["lo80"] <= r["mean"] <= r["hi80"] <= r["hi95"] for r in result.rows)
+    assert {r["status"] for r in by["00007"]} == {"short"} and by["00007"][0]["mase"] is None
+    assert all(r["mean"] == 0 and r["mase"] is not None for r in by["00008"])
+    assert 10 < by["00070"][0]["mean"] < 30 and by["00070"][0]["mase"] > 0
+    with pytest.raises(ValueError):
+        fc.forecast_all(long_a, mode="quick")

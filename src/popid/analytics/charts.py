@@ -20,6 +20,8 @@ from html import escape
 import h3
 import matplotlib
 import numpy as np
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
@@ -28,7 +30,8 @@ from matplotlib.patches import Polygon
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "popid"})
 
 BLUE, ORANGE, GREY = "#1f5fa8", "#d35400", "#5b6b7f"
-DAYS_VI = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+DAYS_VI = (gettext_lazy("T2"), gettext_lazy("T3"), gettext_lazy("T4"), gettext_lazy("T5"), gettext_lazy("T6"),
+           gettext_lazy("T7"), gettext_lazy("CN"))  # Monday..Sunday
 
 _STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>", re.S)
 _STYLE_ATTR = re.compile(r'style="([^"]*)"')
@@ -87,7 +90,7 @@ def weekly_lines(weeks: Sequence[date], values: Sequence[float], last_year: Sequ
     ax.grid(axis="y", color="#dddddd")
     ax.set_ylim(bottom=0)
     fig.autofmt_xdate()
-    return _render(fig, title, f"{len(weeks)} tuần; bảng số liệu ở bên cạnh")
+    return _render(fig, title, _("%(n)d tuần; bảng số liệu ở bên cạnh") % {"n": len(weeks)})
 
 
 def _dates(days: Sequence[date]) -> np.ndarray:
@@ -104,19 +107,19 @@ def forecast_chart(history: Sequence[tuple[date, float]], points: Sequence[dict[
     ax = fig.add_subplot()
     if history:
         ax.plot(_dates([d for d, _ in history]), np.array([y for _, y in history]), color=BLUE, linewidth=1.4,
-                label="Thực tế")
+                label=_("Thực tế"))
     if points:
         ds = _dates([p["ds"] for p in points])  # type: ignore[misc]
         ax.fill_between(ds, _column(points, "lo95"), _column(points, "hi95"), color=ORANGE, alpha=0.15,
-                        label="Khoảng 95%")
+                        label=_("Khoảng 95%"))
         ax.fill_between(ds, _column(points, "lo80"), _column(points, "hi80"), color=ORANGE, alpha=0.3,
-                        label="Khoảng 80%")
-        ax.plot(ds, _column(points, "mean"), color=ORANGE, linewidth=1.6, linestyle="--", label="Dự báo")
+                        label=_("Khoảng 80%"))
+        ax.plot(ds, _column(points, "mean"), color=ORANGE, linewidth=1.6, linestyle="--", label=_("Dự báo"))
     ax.legend(loc="upper left", frameon=False, ncol=4)
     ax.grid(axis="y", color="#dddddd")
     ax.set_ylim(bottom=0)
     fig.autofmt_xdate()
-    return _render(fig, title, "Số thực tế các tuần trước và dự báo với khoảng tin cậy 80% và 95%")
+    return _render(fig, title, _("Số thực tế các tuần trước và dự báo với khoảng tin cậy 80% và 95%"))
 
 
 def heatmap(matrix: Sequence[Sequence[int]], *, title: str) -> str:
@@ -125,12 +128,12 @@ def heatmap(matrix: Sequence[Sequence[int]], *, title: str) -> str:
     # pcolormesh draws vector cells (imshow would embed a PNG as a data: URI, which the CSP blocks)
     image = ax.pcolormesh(matrix, cmap="Oranges", edgecolors="white", linewidth=0.2)
     ax.invert_yaxis()
-    ax.set_yticks([i + 0.5 for i in range(7)], DAYS_VI)
+    ax.set_yticks([i + 0.5 for i in range(7)], [str(d) for d in DAYS_VI])
     ax.set_xticks([h + 0.5 for h in range(0, 24, 2)], [f"{h}h" for h in range(0, 24, 2)])
     colorbar = fig.colorbar(image, ax=ax, fraction=0.03)
     if colorbar.solids is not None:
         colorbar.solids.set_rasterized(False)  # vector, no embedded PNG
-    return _render(fig, title, "Số vụ theo ngày trong tuần và giờ trong ngày")
+    return _render(fig, title, _("Số vụ theo ngày trong tuần và giờ trong ngày"))
 
 
 def hex_map(cells: Sequence[tuple[str, int]], outline_cells: Sequence[str], *, title: str) -> str:
@@ -153,4 +156,4 @@ def hex_map(cells: Sequence[tuple[str, int]], outline_cells: Sequence[str], *, t
         ax.add_patch(Polygon(ring, closed=True, facecolor=cmap(0.15 + 0.85 * n / top), edgecolor="white",
                              linewidth=0.3))
     ax.autoscale_view()
-    return _render(fig, title, f"{len(cells)} ô lục giác H3 có sự việc; màu đậm là nhiều sự việc")
+    return _render(fig, title, _("%(n)d ô lục giác H3 có sự việc; màu đậm là nhiều sự việc") % {"n": len(cells)})

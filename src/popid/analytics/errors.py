@@ -31,3 +31,15 @@ class AlertNotFound(DomainError):
     code = "analytics_alert_not_found"
     status = 404
     title = _("Không tìm thấy cảnh báo")
+
+
+class NoticeNotFound(DomainError):
+    code = "analytics_notice_not_found"
+    status = 404
+    title = _("Không tìm thấy thông báo")
+
+
+class BadStaffingAssumption(DomainError):
+    code = "analytics_bad_staffing_assumption"
+    status = 422
+    title = _("Giả định tính nhân lực không hợp lệ")

@@ -1,7 +1,11 @@
-"""Weekly forecasts with statsforecast: per series (commune × category) the model is chosen by
-time-series cross-validation among seasonal naive, AutoETS, AutoARIMA and their ensemble (the
-mean of the three, intervals the mean of their bounds); the next ``HORIZON`` weeks come with
-80 % and 95 % intervals and the chosen model's backtested MASE next to seasonal naive's.
+"""Weekly forecasts: per series (commune × category) the model is chosen by time-series
+cross-validation among the run's candidates and their ensemble (the mean of the candidates,
+intervals the mean of their bounds); the next ``HORIZON`` weeks come with 80 % and 95 %
+intervals and the chosen model's backtested MASE next to seasonal naive's.
+
+Candidates (``candidates``): the full set is statsforecast's seasonal naive, AutoETS and
+AutoARIMA plus the harmonic regression of ``analytics.harmonic``; the fast set, for national
+runs, is seasonal naive and the harmonic regression, both computed for all series at once.
 
 A series shorter than ``MIN_WEEKS`` cannot be cross-validated: it is forecast by seasonal
 naive (yearly season when a year exists, else the last week repeated) and says so
@@ -29,7 +33,11 @@ CV_WINDOWS = 2
 MIN_WEEKS = SEASON + CV_WINDOWS * HORIZON  # 68: a year to learn the season, two windows to test
 MIN_SHORT = 2  # below this nothing is forecast
 FREQ = "W-MON"
-MODEL_NAMES = ("SeasonalNaive", "AutoETS", "AutoARIMA")
+SF_MODELS = ("SeasonalNaive", "AutoETS", "AutoARIMA")  # fitted by statsforecast, one series at a time
+FULL_MODELS = (*SF_MODELS, "Harmonic")
+FAST_MODELS = ("SeasonalNaive", "Harmonic")  # computed for all series at once (analytics.harmonic)
+MODEL_NAMES = FULL_MODELS
+FULL_MAX_SERIES = 1000  # above this, mode "auto" takes the fast path (see docs/analytics.md, Scale)
 ALERT_LEVEL = 99
 ALERT_MIN_EXCESS = 3.0  # a count must also differ from the forecast by this many events
 
@@ -52,13 +60,56 @@ def _sf(models: list[Any], n_jobs: int) -> Any:
     return StatsForecast(models=models, freq=FREQ, n_jobs=n_jobs)
 
 
-def _with_ensemble(frame: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
+def _with_ensemble(frame: pd.DataFrame, levels: tuple[int, ...], names: tuple[str, ...]) -> pd.DataFrame:
     frame = frame.copy()
-    frame["Ensemble"] = frame[list(MODEL_NAMES)].mean(axis=1)
+    frame["Ensemble"] = frame[list(names)].mean(axis=1)
     for level in levels:
         for side in ("lo", "hi"):
-            frame[f"Ensemble-{side}-{level}"] = frame[[f"{m}-{side}-{level}" for m in MODEL_NAMES]].mean(axis=1)
+            frame[f"Ensemble-{side}-{level}"] = frame[[f"{m}-{side}-{level}" for m in names]].mean(axis=1)
     return frame
+
+
+def candidates(mode: str, series: int) -> tuple[str, ...]:
+    """The models a run chooses among: ``full`` (statsforecast's three and the harmonic
+    regression), ``fast`` (seasonal naive and the harmonic regression, vectorised), ``auto``
+    (full up to ``FULL_MAX_SERIES`` series, fast above)."""
+    if mode == "auto":
+        mode = "full" if series <= FULL_MAX_SERIES else "fast"
+    if mode not in ("full", "fast"):
+        raise ValueError(f"unknown forecast mode {mode!r}")
+    return FULL_MODELS if mode == "full" else FAST_MODELS
+
+
+def _own(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The candidates computed by ``analytics.harmonic`` (all of the fast path's)."""
+    return names if names == FAST_MODELS else tuple(m for m in names if m not in SF_MODELS)
+
+
+def _cross_validation(df: pd.DataFrame, names: tuple[str, ...], *, h: int, n_windows: int, step_size: int,
+                      levels: tuple[int, ...], n_jobs: int, refit: bool = True) -> pd.DataFrame:
+    from popid.analytics import harmonic
+
+    # the vectorised models are cheap: they are refitted at every window even when statsforecast's are not
+    cv = harmonic.cross_validation(df, h=h, n_windows=n_windows, step_size=step_size, levels=levels,
+                                   models=_own(names))
+    if names != FAST_MODELS:
+        sf = _sf(_models(), n_jobs).cross_validation(df=df, h=h, n_windows=n_windows, step_size=step_size,
+                                                     level=list(levels), refit=refit)
+        sf["ds"], sf["cutoff"] = pd.to_datetime(sf["ds"]), pd.to_datetime(sf["cutoff"])
+        cv = sf.merge(cv.drop(columns=["y"]), on=["unique_id", "ds", "cutoff"], how="left")
+    return _with_ensemble(cv, levels, names)
+
+
+def _forecast(df: pd.DataFrame, names: tuple[str, ...], *, h: int, levels: tuple[int, ...],
+              n_jobs: int) -> pd.DataFrame:
+    from popid.analytics import harmonic
+
+    out = harmonic.forecast(df, h=h, levels=levels, models=_own(names))
+    if names != FAST_MODELS:
+        sf = _sf(_models(), n_jobs).forecast(df=df, h=h, level=list(levels))
+        sf["ds"] = pd.to_datetime(sf["ds"])
+        out = sf.merge(out, on=["unique_id", "ds"], how="left")
+    return _with_ensemble(out, levels, names)
 
 
 def series_id(commune_code: str, category: str) -> str:
@@ -98,6 +149,7 @@ class Result:
     short: list[str] = field(default_factory=list)
     too_short: list[str] = field(default_factory=list)
     cv_mae: dict[str, dict[str, float]] = field(default_factory=dict)
+    models: tuple[str, ...] = ()
 
 
 def _scale(y: np.ndarray, season: int) -> float:
@@ -108,8 +160,9 @@ def _scale(y: np.ndarray, season: int) -> float:
 
 
 def forecast_all(df: pd.DataFrame, *, horizon: int = HORIZON, n_jobs: int = 1,
-                 province_of: dict[str, str] | None = None) -> Result:
-    """``df``: unique_id ("commune|category"), ds (Mondays), y, zero-filled (``fill_weeks``)."""
+                 province_of: dict[str, str] | None = None, mode: str = "auto") -> Result:
+    """``df``: unique_id ("commune|category"), ds (Mondays), y, zero-filled (``fill_weeks``).
+    ``mode``: see ``candidates``."""
     result = Result()
     if df.empty:
         return result
@@ -117,28 +170,27 @@ def forecast_all(df: pd.DataFrame, *, horizon: int = HORIZON, n_jobs: int = 1,
     long_ids = lengths[lengths >= MIN_WEEKS].index
     short_ids = lengths[(lengths < MIN_WEEKS) & (lengths >= MIN_SHORT)].index
     result.too_short = sorted(lengths[lengths < MIN_SHORT].index)
-    levels = list(LEVELS)
+    levels = LEVELS
+    names = result.models = candidates(mode, len(long_ids))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if len(long_ids):
             long = df[df["unique_id"].isin(long_ids)]
-            sf = _sf(_models(), n_jobs)
-            cv = _with_ensemble(sf.cross_validation(df=long, h=horizon, n_windows=CV_WINDOWS, step_size=horizon,
-                                                    level=levels), LEVELS)
-            first_cutoff = cv.groupby("unique_id")["cutoff"].min()
-            scales = {uid: _scale(g[g["ds"] <= first_cutoff[uid]]["y"].to_numpy(), SEASON)
-                      for uid, g in long.groupby("unique_id")}
-            for uid, g in cv.groupby("unique_id"):
-                maes = {m: float(np.abs(g["y"] - g[m]).mean()) for m in (*MODEL_NAMES, "Ensemble")}
+            cv = _cross_validation(long, names, h=horizon, n_windows=CV_WINDOWS, step_size=horizon, levels=levels,
+                                   n_jobs=n_jobs)
+            scales = _scales(long, cv.groupby("unique_id")["cutoff"].min())
+            err = cv[["unique_id"]].copy()
+            for m in (*names, "Ensemble"):
+                err[m] = (cv["y"] - cv[m]).abs()
+            maes_by_series = err.groupby("unique_id").mean()
+            for uid, row in zip(maes_by_series.index, maes_by_series.to_dict("records"), strict=True):
+                maes = {str(m): float(v) for m, v in row.items()}
                 result.cv_mae[str(uid)] = maes
                 result.chosen[str(uid)] = min(maes, key=lambda m: (maes[m], m != "SeasonalNaive"))
-            fc = _with_ensemble(sf.forecast(df=long, h=horizon, level=levels), LEVELS)
-            for uid, g in fc.groupby("unique_id"):
-                model = result.chosen[str(uid)]
-                maes = result.cv_mae[str(uid)]
-                scale = scales[str(uid)]
-                result.rows += _rows(str(uid), g, model, maes[model] / scale, maes["SeasonalNaive"] / scale, "ok",
-                                     province_of)
+            fc = _forecast(long, names, h=horizon, levels=levels, n_jobs=n_jobs)
+            mase = {u: (m[result.chosen[u]] / scales[u], m["SeasonalNaive"] / scales[u])
+                    for u, m in result.cv_mae.items()}
+            result.rows += _rows(fc, result.chosen, mase, "ok", province_of)
         if len(short_ids):
             short = df[df["unique_id"].isin(short_ids)]
             for season, ids in ((SEASON, [u for u in short_ids if lengths[u] > SEASON]),
@@ -146,29 +198,49 @@ def forecast_all(df: pd.DataFrame, *, horizon: int = HORIZON, n_jobs: int = 1,
                 if not ids:
                     continue
                 sf = _sf([_models(season)[0]], n_jobs)
-                fc = sf.forecast(df=short[short["unique_id"].isin(ids)], h=horizon, level=levels)
-                for uid, g in fc.groupby("unique_id"):
-                    result.chosen[str(uid)] = "SeasonalNaive"
-                    result.short.append(str(uid))
-                    result.rows += _rows(str(uid), g, "SeasonalNaive", None, None, "short", province_of)
+                fc = sf.forecast(df=short[short["unique_id"].isin(ids)], h=horizon, level=list(levels))
+                chosen = {str(u): "SeasonalNaive" for u in ids}
+                result.chosen.update(chosen)
+                result.short += sorted(chosen)
+                result.rows += _rows(fc, chosen, {}, "short", province_of)
     return result
 
 
-def _rows(uid: str, g: pd.DataFrame, model: str, mase: float | None, mase_naive: float | None, status: str,
+def _scales(long: pd.DataFrame, first_cutoff: pd.Series) -> dict[str, float]:
+    """``_scale`` of every series on its weeks up to its first cross-validation cutoff."""
+    frame = long.sort_values(["unique_id", "ds"])
+    frame = frame[frame["ds"] <= frame["unique_id"].map(first_cutoff)]
+    grouped = frame.groupby("unique_id")["y"]
+    seasonal = (frame["y"] - grouped.shift(SEASON)).abs().groupby(frame["unique_id"]).mean()
+    weekly = (frame["y"] - grouped.shift(1)).abs().groupby(frame["unique_id"]).mean()
+    value = seasonal.where(grouped.size() > SEASON, weekly).fillna(0.0)
+    return {str(u): (float(v) if v > 0 else 1.0) for u, v in value.items()}
+
+
+def _rows(fc: pd.DataFrame, chosen: dict[str, str], mase: dict[str, tuple[float, float]], status: str,
           province_of: dict[str, str] | None) -> list[dict[str, Any]]:
-    commune, category = split_id(uid)
-    province = (province_of or {}).get(commune, "")
-    rows = []
-    for _, r in g.sort_values("ds").iterrows():
-        rows.append({
-            "category": category, "commune_code": commune, "province_code": province,
-            "ds": pd.Timestamp(r["ds"]).date(),
-            "mean": max(0.0, float(r[model])),
-            "lo80": max(0.0, float(r[f"{model}-lo-80"])), "hi80": max(0.0, float(r[f"{model}-hi-80"])),
-            "lo95": max(0.0, float(r[f"{model}-lo-95"])), "hi95": max(0.0, float(r[f"{model}-hi-95"])),
-            "model": model, "mase": None if mase is None else round(mase, 4),
-            "mase_naive": None if mase_naive is None else round(mase_naive, 4), "status": status,
-        })
+    """The store's forecast rows: each series' chosen model's mean and bounds (floored at 0)."""
+    if fc.empty:
+        return []
+    fc = fc.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    model = fc["unique_id"].map(chosen)
+    out = pd.DataFrame({"unique_id": fc["unique_id"], "ds": pd.to_datetime(fc["ds"]).dt.date})
+    for key, suffix in (("mean", ""), ("lo80", "-lo-80"), ("hi80", "-hi-80"), ("lo95", "-lo-95"), ("hi95", "-hi-95")):
+        values = np.zeros(len(fc))
+        for m in model.unique():
+            mask = (model == m).to_numpy()
+            values[mask] = fc.loc[mask, f"{m}{suffix}"].to_numpy(dtype=float)
+        out[key] = np.maximum(values, 0.0)
+    split = out["unique_id"].str.split("|", n=1, expand=True)
+    out["commune_code"], out["category"] = split[0], split[1]
+    out["province_code"] = out["commune_code"].map(lambda c: (province_of or {}).get(c, ""))
+    out["model"] = model
+    out["mase"] = out["unique_id"].map(lambda u: round(mase[u][0], 4) if u in mase else None)
+    out["mase_naive"] = out["unique_id"].map(lambda u: round(mase[u][1], 4) if u in mase else None)
+    out["status"] = status
+    columns = ["category", "commune_code", "province_code", "ds", "mean", "lo80", "hi80", "lo95", "hi95", "model",
+               "mase", "mase_naive", "status"]
+    rows: list[dict[str, Any]] = out[columns].astype(object).where(out[columns].notna(), None).to_dict("records")
     return rows
 
 
@@ -184,7 +256,7 @@ class Outlier:
 
 
 def detect(df: pd.DataFrame, chosen: dict[str, str], *, weeks: int, n_jobs: int = 1,
-           level: int = ALERT_LEVEL) -> list[Outlier]:
+           level: int = ALERT_LEVEL, models: tuple[str, ...] = FULL_MODELS) -> list[Outlier]:
     """Weeks among the last ``weeks`` whose count lies outside the chosen model's one-week-ahead
     ``level`` % interval by at least ``ALERT_MIN_EXCESS`` events. Only series long enough to have
     been cross-validated are checked."""
@@ -200,9 +272,8 @@ def detect(df: pd.DataFrame, chosen: dict[str, str], *, weeks: int, n_jobs: int 
         return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cv = _sf(_models(), n_jobs).cross_validation(df=data, h=1, n_windows=windows, step_size=1, level=[level],
-                                                     refit=False)
-    cv = _with_ensemble(cv, (level,))
+        cv = _cross_validation(data, models, h=1, n_windows=windows, step_size=1, levels=(level,), n_jobs=n_jobs,
+                               refit=False)
     found: list[Outlier] = []
     for uid, g in cv.groupby("unique_id"):
         model = chosen[str(uid)]

@@ -3,7 +3,12 @@ a category and a week — never a person. Acknowledged alerts are kept."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CATEGORY_LABELS = {"incident": _("Vụ việc (tin báo, tố giác)"), "report": _("Tin báo tiếp nhận"),
+                   "violation": _("Vi phạm giao thông"), "dossier": _("Hồ sơ dịch vụ công")}
 
 
 class Alert(models.Model):
@@ -37,5 +42,27 @@ class Alert(models.Model):
         return self.acknowledged_at is not None
 
     @property
+    def category_label(self) -> str:
+        return str(CATEGORY_LABELS.get(self.category, self.category))
+
+    @property
     def direction(self) -> str:
         return "up" if self.observed > self.upper else "down"
+
+
+class AlertNotice(models.Model):
+    """An alert in a supervisor's notification list on the officer console: written by the
+    consumer of ``analytics.alert_raised`` for each supervisor whose unit covers the commune."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="analytics_notices")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="analytics_notice_once_per_user")]
+        indexes = [models.Index(fields=["user", "read_at"], name="analytics_notice_unread")]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.alert_id}"

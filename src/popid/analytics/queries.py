@@ -48,19 +48,24 @@ def _period(column: str, start: date, end: date) -> str:
     return f"{column} >= DATE '{start.isoformat()}' AND {column} < DATE '{end.isoformat()}'"
 
 
+# the daily table's "count by columns" queries: name -> (columns, ORDER BY, limited)
+_GROUPED: dict[str, tuple[str, str, bool]] = {
+    "by_category": ("category", "category", False),
+    "by_subcategory": ("subcategory", "n DESC, subcategory", True),
+    "by_commune": ("commune_code", "n DESC, commune_code", True),
+    "by_commune_subcategory": ("commune_code, subcategory", "commune_code, subcategory", False),
+}
+
+
 def sql(name: str, *, scope: Scope, start: date, end: date, category: str | None = None,
         engine: str = "duckdb", limit: int = 200) -> str:
     d = DIALECTS[engine]
     where = f"{scope.where()} AND {_category(category)}"
-    if name == "by_category":
-        return (f"SELECT category, CAST(sum(n) AS BIGINT) AS n FROM daily WHERE {where} AND "  # noqa: S608 - checked codes
-                f"{_period('day', start, end)} GROUP BY category ORDER BY category")
-    if name == "by_subcategory":
-        return (f"SELECT subcategory, CAST(sum(n) AS BIGINT) AS n FROM daily WHERE {where} AND "  # noqa: S608 - checked codes
-                f"{_period('day', start, end)} GROUP BY subcategory ORDER BY n DESC, subcategory LIMIT {int(limit)}")
-    if name == "by_commune":
-        return (f"SELECT commune_code, CAST(sum(n) AS BIGINT) AS n FROM daily WHERE {where} AND "  # noqa: S608 - checked codes
-                f"{_period('day', start, end)} GROUP BY commune_code ORDER BY n DESC, commune_code LIMIT {int(limit)}")
+    if name in _GROUPED:
+        columns, order, limited = _GROUPED[name]
+        tail = f" LIMIT {int(limit)}" if limited else ""
+        return (f"SELECT {columns}, CAST(sum(n) AS BIGINT) AS n FROM daily WHERE {where} AND "  # noqa: S608 - checked codes
+                f"{_period('day', start, end)} GROUP BY {columns} ORDER BY {order}{tail}")
     if name == "weekly":
         return (f"SELECT {d['week']} AS week, CAST(sum(n) AS BIGINT) AS n FROM daily WHERE {where} AND "  # noqa: S608 - checked codes
                 f"{_period('day', start, end)} GROUP BY 1 ORDER BY 1")

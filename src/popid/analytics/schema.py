@@ -43,7 +43,7 @@ PATTERNS: dict[str, str] = {
     "province_code": r"[0-9]{2}",
     "h3": r"8[0-9a-f]{14}",
     "source": r"synthetic|operational",
-    "model": r"SeasonalNaive|AutoETS|AutoARIMA|Ensemble",
+    "model": r"SeasonalNaive|AutoETS|AutoARIMA|Harmonic|Ensemble",
     "status": r"ok|short",
 }
 

@@ -17,13 +17,14 @@ from django.utils import timezone
 
 from popid.analytics import forecast as fc
 from popid.analytics import synthetic
-from popid.analytics.errors import AlertNotFound
+from popid.analytics.errors import AlertNotFound, NoticeNotFound
 from popid.analytics.exporters import export
-from popid.analytics.models import Alert
+from popid.analytics.models import Alert, AlertNotice
 from popid.analytics.schema import SCHEMAS
 from popid.analytics.store import Staged, Store
 from popid.core import admin_units, outbox
 from popid.core.access import Actor
+from popid.core.models import Role, ScopeLevel, StaffRole
 from popid.core.permissions import Permission
 
 log = logging.getLogger(__name__)
@@ -117,13 +118,13 @@ class ForecastRun:
 
 
 def run_forecasts(*, actor: Actor, store: Store | None = None, n_jobs: int = 1, alert_weeks: int = ALERT_WEEKS,
-                  last_week: date | None = None) -> ForecastRun:
+                  last_week: date | None = None, mode: str = "auto") -> ForecastRun:
     """Forecast every series in the store, publish the forecasts, raise alerts for the last weeks."""
     actor.require(Permission.ANALYTICS_MANAGE)
     store = store or Store()
     last_week = last_week or last_complete_week()
     df = weekly_frame(store, last_week=last_week)
-    result = fc.forecast_all(df, n_jobs=n_jobs, province_of=_province_map(df))
+    result = fc.forecast_all(df, n_jobs=n_jobs, province_of=_province_map(df), mode=mode)
     staged = Staged(replace={"forecasts"})
     store.stage("forecasts", pa.Table.from_pylist(result.rows, schema=SCHEMAS["forecasts"]), staged)
     store.publish(staged)
@@ -137,7 +138,7 @@ def run_forecasts(*, actor: Actor, store: Store | None = None, n_jobs: int = 1, 
 
 
 def raise_alerts(*, df: pd.DataFrame, result: fc.Result, weeks: int, n_jobs: int = 1) -> int:
-    outliers = fc.detect(df, result.chosen, weeks=weeks, n_jobs=n_jobs)
+    outliers = fc.detect(df, result.chosen, weeks=weeks, n_jobs=n_jobs, models=result.models or fc.FULL_MODELS)
     mase = {}
     for row in result.rows:
         mase[fc.series_id(row["commune_code"], row["category"])] = (row["mase"], row["mase_naive"])
@@ -183,9 +184,53 @@ def acknowledge_alert(*, actor: Actor, alert_id: int, note: str = "") -> Alert:
     return alert
 
 
+# --- supervisors' notifications ----------------------------------------------------------
+def supervisors_for(commune_code: str) -> list[int]:
+    """The users to tell about an alert in ``commune_code``: the supervisors of the commune's
+    police and of its province's; when neither unit has one, the national supervisors (an alert
+    never goes unseen). Inactive accounts are left out."""
+    province = admin_units.province_of_commune(commune_code) or ""
+    active = StaffRole.objects.filter(role=Role.SUPERVISOR, user__is_active=True)
+    local = active.filter(level=ScopeLevel.COMMUNE, unit_code=commune_code) | active.filter(
+        level=ScopeLevel.PROVINCE, unit_code=province)
+    users = sorted(set(local.values_list("user_id", flat=True)))
+    if not users:
+        users = sorted(set(active.filter(level=ScopeLevel.NATION).values_list("user_id", flat=True)))
+    return users
+
+
+def notify_supervisors(*, alert_id: int) -> int:
+    """One notice per supervisor covering the alert's commune (idempotent: run twice, written
+    once). Returns the notices written by this call."""
+    alert = Alert.objects.filter(pk=alert_id).first()
+    if alert is None:  # the alert is gone: nothing to tell
+        return 0
+    made = 0
+    with transaction.atomic():
+        for user_id in supervisors_for(alert.commune_code):
+            _, created = AlertNotice.objects.get_or_create(alert=alert, user_id=user_id)
+            made += int(created)
+    return made
+
+
+def mark_notice_read(*, actor: Actor, notice_id: int) -> AlertNotice:
+    """A supervisor marks one of their own notices read (another user's reads as missing)."""
+    actor.require(Permission.ANALYTICS_READ)
+    if actor.user_id is None:  # a system process has no notices
+        raise NoticeNotFound()
+    with transaction.atomic():
+        notice = AlertNotice.objects.select_for_update().filter(pk=notice_id, user_id=actor.user_id).first()
+        if notice is None:
+            raise NoticeNotFound()
+        if notice.read_at is None:
+            notice.read_at = timezone.now()
+            notice.save(update_fields=["read_at"])
+    return notice
+
+
 # --- evaluation --------------------------------------------------------------------------
 def evaluate(*, store: Store | None = None, holdout: int = fc.HORIZON, alert_weeks: int = 52,
-             n_jobs: int = 1, last_week: date | None = None) -> dict[str, Any]:
+             n_jobs: int = 1, last_week: date | None = None, mode: str = "auto") -> dict[str, Any]:
     """Honest figures on the store's data: models chosen on the weeks before a held-out
     horizon, scored on it (MASE against seasonal naive, interval coverage); alerts over the last
     ``alert_weeks`` weeks scored against the injected anomalies of the synthetic truth."""
@@ -197,7 +242,7 @@ def evaluate(*, store: Store | None = None, holdout: int = fc.HORIZON, alert_wee
         return {"series": 0, "note": "the store holds no data"}
     cut = pd.Timestamp(last_week) - pd.Timedelta(weeks=holdout)
     train, test = df[df["ds"] <= cut], df[df["ds"] > cut]
-    result = fc.forecast_all(train, horizon=holdout, n_jobs=n_jobs, province_of=_province_map(train))
+    result = fc.forecast_all(train, horizon=holdout, n_jobs=n_jobs, province_of=_province_map(train), mode=mode)
     naive = _seasonal_naive(train, holdout)
     rows = pd.DataFrame(result.rows)
     ok = rows[rows["status"] == "ok"].copy() if not rows.empty else rows
@@ -219,6 +264,7 @@ def evaluate(*, store: Store | None = None, holdout: int = fc.HORIZON, alert_wee
     report: dict[str, Any] = {
         "series": int(df["unique_id"].nunique()),
         "series_short": len(result.short),
+        "candidates": list(result.models),
         "holdout_weeks": holdout,
         "chosen_models": {m: list(result.chosen.values()).count(m) for m in sorted(set(result.chosen.values()))},
         "mase_chosen": round(float(np.mean(errors_model)), 4) if errors_model else None,
@@ -231,8 +277,8 @@ def evaluate(*, store: Store | None = None, holdout: int = fc.HORIZON, alert_wee
         report["mase_ratio"] = round(report["mase_chosen"] / report["mase_seasonal_naive"], 4)
     truth = manifest.get("truth")
     if truth:
-        full = fc.forecast_all(df, n_jobs=n_jobs)
-        outliers = fc.detect(df, full.chosen, weeks=alert_weeks, n_jobs=n_jobs)
+        full = fc.forecast_all(df, n_jobs=n_jobs, mode=mode)
+        outliers = fc.detect(df, full.chosen, weeks=alert_weeks, n_jobs=n_jobs, models=full.models)
         first = pd.Timestamp(last_week) - pd.Timedelta(weeks=alert_weeks - 1)
         injected = {(a["commune_code"], a["category"], a["week_start"]) for a in truth["anomalies"]
                     if pd.Timestamp(a["week_start"]) >= first}

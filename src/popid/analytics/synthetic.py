@@ -31,7 +31,7 @@ SUBCATEGORIES: dict[str, tuple[str, ...]] = {
     "incident": ("trom-cap", "lua-dao", "cuop-giat", "co-y-gay-thuong-tich", "danh-bac"),
     "report": ("online", "counter", "phone"),
     "violation": ("speed", "red-light", "wrong-lane"),
-    "dossier": ("thuong_tru", "tam_tru", "xac_nhan_cu_tru"),
+    "dossier": ("permanent_residence", "temporary_residence", "residence_confirmation"),  # procedure codes
 }
 BASE_PER_DAY: dict[str, float] = {"incident": 2.5, "report": 1.6, "violation": 6.0, "dossier": 3.0}
 # Monday..Sunday multipliers

@@ -26,9 +26,12 @@ class Command(BaseCommand):
         forecast = sub.add_parser("forecast", help="forecast every series, raise alerts for the last weeks")
         forecast.add_argument("--jobs", type=int, default=1)
         forecast.add_argument("--alert-weeks", type=int, default=services.ALERT_WEEKS)
+        forecast.add_argument("--mode", choices=["auto", "full", "fast"], default="auto",
+                              help="candidate models: full (statsforecast + harmonic), fast (vectorised), auto")
         evaluate = sub.add_parser("evaluate", help="print backtested MASE, interval coverage, alert precision/recall")
         evaluate.add_argument("--jobs", type=int, default=1)
         evaluate.add_argument("--alert-weeks", type=int, default=52)
+        evaluate.add_argument("--mode", choices=["auto", "full", "fast"], default="auto")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system("popid analytics")
@@ -53,9 +56,11 @@ class Command(BaseCommand):
                 self.stderr.write(f"refused {len(report.future_refused)} row(s) dated in the future: "
                                   + ", ".join(f"{r['source']}#{r['id']}" for r in report.future_refused[:20]))
         elif action == "forecast":
-            run = services.run_forecasts(actor=actor, n_jobs=options["jobs"], alert_weeks=options["alert_weeks"])
+            run = services.run_forecasts(actor=actor, n_jobs=options["jobs"], alert_weeks=options["alert_weeks"],
+                                         mode=options["mode"])
             self.stdout.write(f"analytics: {run.series} series forecast ({run.short} short, seasonal naive), "
                               f"{run.too_short} too short, models {run.chosen}, {run.alerts} new alert(s)")
         else:
-            self.stdout.write(services.dump(services.evaluate(n_jobs=options["jobs"],
-                                                              alert_weeks=options["alert_weeks"])))
+            figures = services.evaluate(n_jobs=options["jobs"], alert_weeks=options["alert_weeks"],
+                                        mode=options["mode"])
+            self.stdout.write(services.dump(figures))
