@@ -44,6 +44,18 @@ def messages_delivered_at_once(settings):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's language: a request served in English (LocaleMiddleware
+    activates per thread and nothing resets it) must not turn the next test's messages English."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = [FAST_TEST_HASHER,
                                  *(h for h in settings.PASSWORD_HASHERS if h != FAST_TEST_HASHER)]
