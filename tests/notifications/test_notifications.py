@@ -24,7 +24,7 @@ from popid.traffic import services as traffic_services
 from tests.exchange.test_exchange_services import make_bank, rc
 from tests.ops.test_ops_tasks import run_worker
 from tests.services.test_services_citizen import PDF, form_data, login, make_account
-from tests.traffic.conftest import ingest, vehicles  # noqa: F401 - the fixture
+from tests.traffic.conftest import ingest
 
 
 @pytest.fixture(autouse=True)
