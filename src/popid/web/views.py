@@ -95,7 +95,7 @@ def offline(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def favicon(request: HttpRequest) -> HttpResponse:
+def favicon(request: HttpRequest) -> FileResponse:
     """``/favicon.ico`` (browsers ask for it whatever the page links), drawn by scripts/make_app_icons.py."""
     path = finders.find("web/icons/favicon.ico")
     if not path:
