@@ -23,6 +23,7 @@ from tests.ledger.test_ledger_history import make_account, session_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+ARTEFACTS = Path(os.environ.get("POPID_ARTEFACTS", "var/artefacts")) / "screenshots"
 PDF = b"%PDF-1.4\n% test\n"
 
 
@@ -67,6 +68,11 @@ def _axe_serious(page) -> list[str]:
         return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(' | '));
     }"""))
+
+
+def _shot(page, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"pwa-{name}-390.png"), full_page=True)
 
 
 def _controlled(page) -> None:
@@ -131,17 +137,20 @@ def test_wallet_receipt_history_and_notifications_offline_then_gone_after_logout
     page.goto(f"{live_server.url}/vi-giay-to/")
     assert document_ref in page.inner_text("#wallet-credentials")
     assert page.is_visible("#offline-banner") and "cần có mạng để tạo mã mới" in page.inner_text("#offline-banner")
+    _shot(page, "wallet-offline")
     page.goto(f"{live_server.url}{credential_path}")
     assert document_ref in page.inner_text("h1") and page.is_disabled("#present-form button[type=submit]")
     page.goto(f"{live_server.url}{receipt}")
     assert citizen["code"] in page.inner_text("main")
     page.goto(f"{live_server.url}/so-cai/lich-su-truy-cap/")
     assert "Lịch sử truy cập dữ liệu" in page.inner_text("h1")
+    _shot(page, "access-history-offline")
     page.goto(f"{live_server.url}/thong-bao/")
     assert "Thông báo" in page.inner_text("h1")
     page.goto(f"{live_server.url}/tai-khoan/thiet-bi/")  # never visited: the offline page
     assert "Không có kết nối mạng" in page.inner_text("h1")
     assert citizen["id_number"] not in page.content()
+    _shot(page, "offline-page")
     assert _axe_serious(page) == []
 
     phone.set_offline(False)
@@ -157,7 +166,7 @@ def test_wallet_receipt_history_and_notifications_offline_then_gone_after_logout
         assert document_ref not in html and citizen["code"] not in html and citizen["id_number"] not in html, path
 
 
-def test_notifications_page_in_the_bottom_bar_passes_axe(live_server, citizen, phone):
+def test_notifications_page_counts_unread_in_both_bars_and_passes_axe(live_server, citizen, phone):
     from tests.ops.test_ops_tasks import run_worker
 
     run_worker()  # the dossier's "received" notification
@@ -167,7 +176,11 @@ def test_notifications_page_in_the_bottom_bar_passes_axe(live_server, citizen, p
     assert citizen["code"] in page.inner_text("#notifications")
     box = page.locator("#bottom-inbox").bounding_box()
     assert box is not None and box["height"] >= 44 and box["width"] >= 44
+    _shot(page, "notifications")
     assert _axe_serious(page) == []
+    page.set_viewport_size({"width": 1280, "height": 900})  # the wide screen: the top navigation's count
+    assert page.inner_text("#unread-count").strip() == "1" and _axe_serious(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
     page.click("#notifications a.btn-primary")
     page.wait_for_url(f"**/dich-vu-cong/ho-so/{citizen['code']}/")
     page.goto(f"{live_server.url}/thong-bao/")

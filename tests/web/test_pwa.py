@@ -100,6 +100,7 @@ def test_offline_page_is_translated_and_carries_no_personal_data(client, family)
     assert family["an"].id_number not in html and family["an"].full_name not in html
     assert "/vi-giay-to/" in html and "/so-cai/lich-su-truy-cap/" in html and "/dich-vu-cong/ho-so/" in html
     assert_no_inline_code(html)
+    assert 'id="offline-banner"' not in html  # the page itself says it: no "saved copy" banner
     client.post("/i18n/setlang/", {"language": "en", "next": "/ngoai-tuyen/"})
     assert "You are offline" in client.get("/ngoai-tuyen/").content.decode()
 

@@ -86,7 +86,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 def offline(request: HttpRequest) -> HttpResponse:
     """The page the service worker shows when a portal page is neither reachable nor kept. It is
     cached for everyone on the device, so it carries no personal data (no ``citizen`` here)."""
-    return render(request, "web/offline.html", {"citizen": None, "offline_links": [
+    return render(request, "web/offline.html", {"citizen": None, "offline_page": True, "offline_links": [
         (reverse("wallet:index"), _("Ví giấy tờ")),
         (reverse("ledger:history"), _("Lịch sử truy cập dữ liệu")),
         (reverse("dvc:dossiers"), _("Hồ sơ của tôi và biên nhận")),
