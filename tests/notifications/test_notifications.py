@@ -175,3 +175,23 @@ def test_english_reader_gets_english_words(client, an_account, actor_hoan_kiem):
     an.post("/i18n/setlang/", {"language": "en", "next": "/thong-bao/"})
     text = page(an)
     assert "Notifications" in text and f"Dossier {dossier.code}" in text
+
+
+def test_opening_the_page_a_notification_points_to_reads_it(client, vehicles, actor_hoan_kiem, an_account, family):
+    """The dossier page, the fines page and the consent requests page read their notifications,
+    as the bottom bar's count expects; another dossier's stay unread."""
+    first, second = submit(an_account), submit(an_account)
+    traffic_services.confirm_detection(actor=actor_hoan_kiem, pk=ingest().pk, amount=5_000_000, reason="Ảnh rõ")
+    _agency, subsystem, _key = make_bank()
+    exchange_services.request_consent(subsystem=subsystem, rc=rc(), id_number=family["an"].id_number,
+                                      fields=["blood_type"], valid_until=timezone.now() + timedelta(days=30))
+    run_worker()
+    unread = Notification.objects.filter(account=an_account, read_at__isnull=True)
+    assert unread.count() == 4
+    an = login(client, an_account)
+    page(an, f"/dich-vu-cong/ho-so/{first.code}/")
+    assert set(unread.values_list("subject", flat=True)) == {second.code} | set(
+        Notification.objects.exclude(kind=Kind.DOSSIER_STATUS).values_list("subject", flat=True))
+    page(an, "/phat-nguoi/cua-toi/")
+    page(an, "/chia-se/dong-y/")
+    assert list(unread.values_list("subject", flat=True)) == [second.code]

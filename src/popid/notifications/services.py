@@ -38,3 +38,12 @@ def mark_read(*, account: CitizenAccount, pk: int | None = None) -> int:
     if pk is not None:
         rows = rows.filter(pk=pk)
     return rows.update(read_at=timezone.now())
+
+
+def mark_read_about(*, account: CitizenAccount, kind: Kind, subject: str | None = None) -> int:
+    """The page a notification points to was opened (the dossier, the fines, the consent requests):
+    its notifications are read, as the services inbox's dossier notices always were."""
+    rows = Notification.objects.filter(account=account, kind=kind, read_at__isnull=True)
+    if subject is not None:
+        rows = rows.filter(subject=subject)
+    return rows.update(read_at=timezone.now())
