@@ -185,3 +185,24 @@ def test_notifications_page_counts_unread_in_both_bars_and_passes_axe(live_serve
     page.wait_for_url(f"**/dich-vu-cong/ho-so/{citizen['code']}/")
     page.goto(f"{live_server.url}/thong-bao/")
     assert page.locator("#bottom-unread-count").count() == 0
+
+
+def test_offline_page_follows_the_citizens_language(live_server, citizen, phone):
+    """Switched to English, the next page tells the worker, which keeps the English offline page."""
+    page = _login(phone, live_server, citizen)
+    page.goto(f"{live_server.url}/tai-khoan/")
+    _controlled(page)
+    page.click(".lang-switch button[value=en]")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    page.wait_for_function("""async () => {
+        for (const name of await caches.keys()) {
+            if (!name.startsWith('popid-shell-')) continue;
+            const offline = await (await caches.open(name)).match('/ngoai-tuyen/');
+            if (offline && offline.headers.get('Content-Language') === 'en') return true;
+        }
+        return false;
+    }""")
+    phone.set_offline(True)
+    page.goto(f"{live_server.url}/tai-khoan/bao-mat/")
+    assert page.inner_text("h1") == "You are offline"
+    assert page.get_attribute("html", "lang") == "en"
