@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "popid.records",  # before police: its `popid records` command supersedes police's OCR-only one
     "popid.police",
     "popid.analytics",
+    "popid.notifications",
     "popid.ledger",  # last: its seed_demo commits the access records the other apps' demos made
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("vi-giay-to/", include("popid.wallet.urls")),
     path("dich-vu-cong/", include("popid.services.citizen_urls")),
     path("phat-nguoi/", include("popid.traffic.urls")),
+    path("thong-bao/", include("popid.notifications.urls")),
     path("", include("popid.immigration.urls")),
     path("so-khop/", include("popid.matching.urls")),
     path("van-hanh/", include("popid.ops.urls")),

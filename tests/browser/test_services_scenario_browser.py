@@ -109,7 +109,10 @@ def test_citizen_submits_and_pays_officer_approves_registry_shows_residence(
     record = officer.inner_text("main")
     assert "5 Hàng Gai" in record and "Hàng Bạc" in record
 
-    # the citizen sees the approval and the unread notifications
+    # the citizen sees the approval and the unread notifications (written by the outbox consumer: the worker runs)
+    from tests.ops.test_ops_tasks import run_worker
+
+    run_worker()
     page.goto(f"{live_server.url}/dich-vu-cong/ho-so/")
     assert code in page.inner_text("main") and "Đã duyệt" in page.inner_text("main")
     assert int(page.inner_text("#unread-count")) >= 3

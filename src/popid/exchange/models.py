@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from popid.identity.oidc.models import RelyingParty
 from popid.registry.models import Person
 
+TOPIC_CONSENT_REQUESTED = "exchange.consent_requested"  # outbox topic of an agency's request (notifications app)
+
 
 class Service(models.TextChoices):
     EKYC = "ekyc", _("Xác thực thông tin (eKYC)")

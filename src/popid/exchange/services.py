@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popid.core import messaging
+from popid.core import messaging, outbox
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
@@ -38,7 +38,7 @@ from popid.exchange.errors import (
     GrantExpired,
     ServiceNotGranted,
 )
-from popid.exchange.models import ConsentStatus, DataConsent, Grant, Service, Subsystem
+from popid.exchange.models import TOPIC_CONSENT_REQUESTED, ConsentStatus, DataConsent, Grant, Service, Subsystem
 from popid.registry.errors import PersonNotFound
 from popid.registry.models import Person
 
@@ -207,6 +207,7 @@ def request_consent(*, subsystem: Subsystem, rc: RequestContext, id_number: str,
         reference=f"DY-{secrets.token_hex(6).upper()}", agency=subsystem.agency, person=person, fields=names,
         purpose=rc.purpose, valid_until=valid_until, requested_by=f"{rc.official} — {subsystem}"[:200])
     transaction.on_commit(lambda: _notify_citizen(consent))
+    outbox.emit(topic=TOPIC_CONSENT_REQUESTED, aggregate_id=consent.reference, payload={"consent": consent.pk})
     return consent
 
 

@@ -26,6 +26,8 @@ from popid.exchange.fields import FIELDS, labels
 from popid.exchange.forms import AgencyForm, GrantForm, LimitsForm, SubsystemForm
 from popid.exchange.models import Agency, ConsentStatus, Grant, Subsystem
 from popid.identity import auth
+from popid.notifications import services as notifications
+from popid.notifications.models import Kind as NotificationKind
 from popid.web.shell import apply_domain_error, officer_view
 
 
@@ -179,5 +181,6 @@ def citizen_consents(request: HttpRequest) -> HttpResponse:
         return redirect("exchange:citizen_consents")
     rows = [(c, labels(c.fields), c.status == ConsentStatus.APPROVED and c.is_expired)
             for c in selectors.consents_for_citizen(actor)]
+    notifications.mark_read_about(account=account, kind=NotificationKind.CONSENT_REQUESTED)
     return render(request, "exchange/citizen_consents.html", {
         "rows": rows, "citizen": account, "acting_for": auth.acting_for(request), "fields": FIELDS})

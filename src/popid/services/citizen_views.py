@@ -21,6 +21,8 @@ from popid.core.errors import DomainError
 from popid.identity import auth
 from popid.identity.models import CitizenAccount
 from popid.identity.selectors import wards_of
+from popid.notifications import services as notifications
+from popid.notifications.models import Kind as NotificationKind
 from popid.services import dossiers as dossier_commands
 from popid.services import selectors, submissions
 from popid.services.citizen_api import callback_url
@@ -244,6 +246,7 @@ def dossier_detail(request: CitizenRequest, code: str) -> HttpResponse:
     dossier = _own_dossier(request, code)
     Notification.objects.filter(account=request.account, dossier=dossier, read_at__isnull=True).update(
         read_at=timezone.now())
+    notifications.mark_read_about(account=request.account, kind=NotificationKind.DOSSIER_STATUS, subject=dossier.code)
     return render_citizen_page(request, "services/citizen/detail.html", _detail_context(request, dossier))
 
 

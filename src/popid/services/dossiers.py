@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from popid.core import outbox
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, PermissionDenied, ValidationFailed
 from popid.core.permissions import Permission
@@ -52,7 +53,15 @@ from popid.services.errors import (
     StaleDossier,
     TransitionNotAllowed,
 )
-from popid.services.models import Channel, Dossier, DossierAttachment, DossierEvent, DossierState, Notification
+from popid.services.models import (
+    TOPIC_DOSSIER_STATE,
+    Channel,
+    Dossier,
+    DossierAttachment,
+    DossierEvent,
+    DossierState,
+    Notification,
+)
 from popid.services.procedures import EXTERNAL_COMMANDS, Procedure, get_procedure
 from popid.services.selectors import (
     access_dossier_for_officer,
@@ -206,6 +215,10 @@ def _event(dossier: Dossier, *, actor: str, unit: str = "", from_state: str = ""
     recipients = {pk for pk in (dossier.applicant_id, dossier.on_behalf_of_id) if pk}
     Notification.objects.bulk_create([Notification(account_id=pk, dossier=dossier, from_state=from_state,
                                                     to_state=dossier.state, note=note) for pk in sorted(recipients)])
+    if recipients:  # the citizen's notifications (popid.notifications) follow from the event
+        outbox.emit(topic=TOPIC_DOSSIER_STATE, aggregate_id=str(dossier.pk), payload={
+            "code": dossier.code, "procedure": dossier.procedure_code, "from_state": from_state,
+            "to_state": dossier.state, "note": note, "accounts": sorted(recipients)})
 
 
 def receive_dossier(*, procedure: Procedure, subject: Person, applicant: CitizenAccount | None,

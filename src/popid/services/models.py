@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+TOPIC_DOSSIER_STATE = "dossier.state_changed"  # outbox topic of every transition (notifications app)
+
 
 class DossierState(models.TextChoices):
     SUBMITTED = "submitted", _("Đã tiếp nhận")

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from popid.documents.models import VehicleRegistration
 from popid.registry.models import Person
 
+TOPIC_FINE_ISSUED = "traffic.fine_issued"  # outbox topic of a penalty decision (notifications app)
+
 PAYMENT_DAYS = 10  # Law on Handling Administrative Violations Art. 73: pay within 10 days of the notice
 LATE_RATE_PER_DAY = 0.0005  # 0.05 % of the fine per day late (same law, Art. 78)
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popid.core import admin_units
+from popid.core import admin_units, outbox
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import ValidationFailed
 from popid.core.messaging import send_sms
@@ -41,6 +41,7 @@ from popid.traffic.errors import (
 )
 from popid.traffic.models import (
     APPEAL_DAYS,
+    TOPIC_FINE_ISSUED,
     Appeal,
     AppealState,
     Decision,
@@ -291,6 +292,7 @@ def confirm_detection(*, actor: Actor, pk: int, amount: int, reason: str, plate:
     record_access(ctx=AccessContext(actor=actor, purpose=OWNER_PURPOSE, legal_basis=LEGAL_BASIS, channel="console"),
                   person_id_numbers=[owner.id_number], fields=OWNER_FIELDS)
     _notify_owner(decision)
+    outbox.emit(topic=TOPIC_FINE_ISSUED, aggregate_id=str(decision.pk), payload={"decision": decision.pk})
     return decision
 
 

@@ -29,6 +29,8 @@ from popid.core import admin_units
 from popid.core.errors import DomainError
 from popid.core.permissions import Permission, requires
 from popid.identity.oidc.provider import issuer_for
+from popid.notifications import services as notifications
+from popid.notifications.models import Kind as NotificationKind
 from popid.services.models import Refund
 from popid.traffic import decision_pdf, selectors, services
 from popid.traffic.catalogue import get_violation
@@ -266,6 +268,7 @@ def _my_fines_page(request: CitizenRequest, *, form_for: str = "", form: forms.F
         decision.refunds = list(  # type: ignore[attr-defined]
             Refund.objects.filter(payment__fine__decision=decision).select_related("payment").order_by("requested_at"))
     request.account.fine_notices.filter(read_at__isnull=True).update(read_at=timezone.now())
+    notifications.mark_read_about(account=request.account, kind=NotificationKind.FINE_ISSUED)
     nominations = list(DriverNomination.objects.filter(nominee_id=request.account.person_id, state="pending")
                        .select_related("decision"))
     today = timezone.localdate()
