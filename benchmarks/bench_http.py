@@ -214,7 +214,7 @@ def assertions(client_id: str, key_dict: dict, n: int, audience: str) -> list[st
 # --- load generators --------------------------------------------------------------------------------
 def wrk(script: str, args: list[str], *, seconds: float, connections: int, threads: int,
         env: dict | None = None) -> dict:
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
            "-s", str(WRK_DIR / script), ORIGIN, "--", *args]
     out = subprocess.run(cmd, check=True, text=True, capture_output=True, env={**os.environ, **(env or {})})
     line = next((x for x in out.stdout.splitlines() if x.startswith("WRKJSON ")), None)
@@ -268,7 +268,10 @@ def load_average() -> list[float]:
 # --- the server ---------------------------------------------------------------------------------------
 def start_server(workers: int | None, threads: int | None) -> subprocess.Popen:
     env = {**popid_env(), "PYTHONPATH": str(ROOT / "src"), "POPID_BIND": f"{HOST}:{PORT}",
-           "POPID_LOG_LEVEL": "WARNING", "POPID_BASE_URL": ORIGIN, "POPID_DEMO_RP": "0"}
+           "POPID_LOG_LEVEL": "WARNING", "POPID_BASE_URL": ORIGIN, "POPID_DEMO_RP": "0",
+           # no `popid worker` runs beside the server: the setup's OTP SMS are written at once
+           # (only the untimed first logins send one); other tasks stay queued as rows
+           "POPID_MESSAGING_TASK_BACKEND": "immediate"}
     if workers:
         env["POPID_WEB_WORKERS"] = str(workers)
     if threads:
