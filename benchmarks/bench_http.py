@@ -320,6 +320,7 @@ def main() -> None:
     parser.add_argument("--flow-vus", type=int, default=8)
     parser.add_argument("--workers", type=int, default=None, help="POPID_WEB_WORKERS (default: the config's)")
     parser.add_argument("--threads", type=int, default=None, help="POPID_WEB_THREADS (default: the config's)")
+    parser.add_argument("--worker-class", default=None, help="POPID_WEB_WORKER_CLASS (default: the config's)")
     parser.add_argument("--only", nargs="*", default=None, help="endpoint names to run")
     parser.add_argument("--label", default="http", help="result file name (benchmarks/results/LABEL.json)")
     args = parser.parse_args()
@@ -368,6 +369,8 @@ def main() -> None:
     (WORK / "submissions.jsonl").write_text("".join(submission_body(s["commune"], k) + "\n"
                                                     for k, s in enumerate(sessions)))
 
+    if args.worker_class:
+        os.environ["POPID_WEB_WORKER_CLASS"] = args.worker_class
     server = start_server(args.workers, args.threads)
     results: dict[str, Any] = {"rounds": []}
     load_before = load_average()
@@ -502,7 +505,8 @@ def main() -> None:
 def server_description(args: argparse.Namespace) -> str:
     workers = args.workers or min(8, 2 * (os.cpu_count() or 1) + 1)
     threads = args.threads or 4
-    return f"popid serve (gunicorn gthread, {workers} workers x {threads} threads, Redis cache, PostgreSQL)"
+    kind = args.worker_class or "gthread"
+    return f"popid serve (gunicorn {kind}, {workers} workers x {threads} threads, Redis cache, PostgreSQL)"
 
 
 def offline_verification(objects: dict, seconds: float) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import bench_http  # noqa: E402,F401 - sets the benchmark's environment
+import bench_http  # noqa: E402 - sets the benchmark's environment
 from common import setup_django  # noqa: E402
 
 PROFILES = HERE / "profiles"
@@ -35,9 +35,10 @@ def main() -> None:
     os.environ["POPID_MESSAGING_TASK_BACKEND"] = "immediate"
     os.environ["POPID_LOG_LEVEL"] = "WARNING"
     setup_django()
-    import bench_ekyc
     from django.db import connection
     from django.test import Client
+
+    import bench_ekyc
 
     work = bench_http.WORK
     bench_ekyc.STATE_FILE = work / "agency.json"
@@ -98,7 +99,7 @@ def main() -> None:
             assert response.status_code == status, (name, response.status_code, response.content[:300])
         statements: list[str] = []
 
-        def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        def capture(execute, sql, params, many, context, statements=statements):  # type: ignore[no-untyped-def]
             statements.append(sql)
             return execute(sql, params, many, context)
 

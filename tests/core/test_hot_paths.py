@@ -63,7 +63,8 @@ def test_ekyc_queries(client, bank, family, django_assert_max_num_queries):
     token = get_token(client, subsystem, key)
     with django_assert_max_num_queries(11):  # first call: token and grants read, today's usage row made
         assert call(client, token, "/ekyc/verify", ekyc_body(family["an"])).status_code == 200
-    with django_assert_max_num_queries(5):  # person; access record + quota charge in one transaction (+ SAVEPOINT, RELEASE)
+    # person; access record + quota charge in one transaction (+ its SAVEPOINT, RELEASE)
+    with django_assert_max_num_queries(5):
         response = call(client, token, "/ekyc/verify", ekyc_body(family["an"]))
     assert response.status_code == 200 and response.json()["match"] is True
     assert AccessRecord.objects.filter(channel="ekyc", person_id_number=family["an"].id_number).count() == 2
@@ -103,7 +104,9 @@ def oidc_tokens(client, family):
 
 def test_userinfo_queries(client, oidc_tokens, django_assert_max_num_queries):
     _rp, _key, tokens = oidc_tokens
-    with django_assert_max_num_queries(6):
+    # token with client, account, user and person (one join); the account's wards; the guarded
+    # person read, its access record; the address
+    with django_assert_max_num_queries(5):
         response = client.get("/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert response.status_code == 200 and response.json()["name"]
 
