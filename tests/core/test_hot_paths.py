@@ -199,3 +199,49 @@ def test_hot_cache_expires_and_can_be_switched_off(settings):
     assert cache.get("k") == 1
     hotcache.invalidate("test.hot")
     assert cache.get("k") is None
+
+
+# --- the direct ES256 path of the wallet's verifier ---------------------------------------------
+def _sign_raw(header: dict, key) -> str:
+    """A compact ES256 JWS with any header (joserfc refuses to make some of the bad ones)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(b'{}')}"
+    r, s = decode_dss_signature(key.private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def test_direct_es256_verification_accepts_exactly_valid_compact_jws():
+    from joserfc import jws
+    from joserfc.jwk import ECKey
+
+    from popid.wallet.sdjwt import Refused, _verify_jws
+
+    key = ECKey.generate_key("P-256", private=True)
+    public = ECKey.import_key(key.as_dict(private=False))
+    token = jws.serialize_compact({"alg": "ES256"}, b'{"a": 1}', key, algorithms=["ES256"])
+    _verify_jws(token, public, "bad_signature")  # accepted
+    _verify_jws(_sign_raw({"alg": "ES256"}, key), public, "bad_signature")  # the raw signer is right
+    head, body, sig = token.split(".")
+    flipped = sig[:10] + ("A" if sig[10] != "A" else "B") + sig[11:]
+    other = ECKey.generate_key("P-256", private=True)
+    crit = _sign_raw({"alg": "ES256", "crit": ["x"], "x": 1}, key)
+    p384 = ECKey.generate_key("P-384", private=True)
+    es384 = jws.serialize_compact({"alg": "ES384"}, b"{}", p384, algorithms=["ES384"])
+    refused = [
+        (f"{head}.{body}.{flipped}", public),  # changed signature
+        (f"{head}.{body[:-2]}.{sig}", public),  # changed payload
+        (token, ECKey.import_key(other.as_dict(private=False))),  # another key
+        (f"{head}.{body}.{sig}==", public),  # padding, not strict base64url
+        (f"{head}.{body}.{sig}.x", public),  # not three parts
+        (crit, public),  # a critical header nobody understands
+        (es384, ECKey.import_key(p384.as_dict(private=False))),  # another algorithm
+    ]
+    for bad, verify_key in refused:
+        with pytest.raises(Refused):
+            _verify_jws(bad, verify_key, "bad_signature")
