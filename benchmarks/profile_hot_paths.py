@@ -120,7 +120,8 @@ def main() -> None:
         stats.sort_stats("tottime").print_stats(25)
         (PROFILES / f"{name}.txt").write_text(out.getvalue())
         total = stats.total_tt / args.requests * 1000
-        print(f"{name}: {len(statements)} queries, {total:.2f} ms per request under cProfile (wall, includes waiting for PostgreSQL)")
+        print(f"{name}: {len(statements)} queries, {total:.2f} ms per request under cProfile "
+              "(wall clock, includes waiting for PostgreSQL)")
 
 
 if __name__ == "__main__":
