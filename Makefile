@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PERSONS ?= 3000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-http clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Hot paths over HTTP against the framework floor (issue #18): popid serve (gunicorn) on PostgreSQL +
+# Redis, wrk (apt: wrk) and pgbench; results in benchmarks/results/http.{json,md}.
+bench-http: install
+	$(BIN)/python benchmarks/bench_http.py

@@ -16,3 +16,4 @@ $PY benchmarks/bench_ledger.py
 $PY benchmarks/bench_wallet.py
 $PY benchmarks/bench_tasks.py
 $PY benchmarks/bench_analytics.py
+$PY benchmarks/bench_http.py  # own database popid_perf_bench (seeds 100,000 persons when empty)

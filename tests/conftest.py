@@ -56,6 +56,17 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def fresh_hot_caches():
+    """The per-process credential caches (core.hotcache) start empty in every test: row ids are
+    reused after a test's rollback on SQLite, so an entry must not outlive its test."""
+    from popid.core import hotcache
+
+    hotcache.invalidate()
+    yield
+    hotcache.invalidate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = [FAST_TEST_HASHER,
                                  *(h for h in settings.PASSWORD_HASHERS if h != FAST_TEST_HASHER)]

@@ -8,6 +8,7 @@ from popid.wallet.urls import well_known as wallet_well_known
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/db", health.healthz_db, name="healthz-db"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("api/v1/", api.urls),

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from joserfc.jwk import ECKey
 
+from popid.core import hotcache
 from popid.core.access import Actor
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.models import AccessRecord
@@ -181,6 +182,7 @@ def test_hidden_until_needs_a_confidential_grant(bank, family):
         services.person_data(subsystem=subsystem, rc=rc(hidden_until=later), id_number=family["an"].id_number,
                              fields=["full_name"])
     Grant.objects.filter(subsystem=subsystem, service="person_data").update(confidential_allowed=True)
+    hotcache.invalidate()  # a grant changed in SQL: seen after POPID_HOT_CACHE_SECONDS, at once here
     services.person_data(subsystem=subsystem, rc=rc(hidden_until=later), id_number=family["an"].id_number,
                          fields=["full_name"])
     record = AccessRecord.objects.get(person_id_number=family["an"].id_number, channel="exchange")

@@ -4,7 +4,7 @@
     gunicorn -c python:popid.deploy.gunicorn popid.wsgi   # the same, by hand
 
 Environment (docs/operations.md): POPID_BIND (127.0.0.1:8000), POPID_WEB_WORKERS (2 × cores + 1,
-at most 8), POPID_WEB_THREADS (4), POPID_WEB_TIMEOUT (30 s), POPID_FORWARDED_ALLOW_IPS
+at most 8), POPID_WEB_THREADS (4), POPID_WEB_WORKER_CLASS (gthread), POPID_WEB_TIMEOUT (30 s), POPID_FORWARDED_ALLOW_IPS
 (127.0.0.1), PROMETHEUS_MULTIPROC_DIR (default DATA_DIR/prometheus: every worker's request metrics
 are aggregated at /metrics). gunicorn's own access log is off: ``popid.access`` writes one JSON line
 per request with the view name, never the path (paths hold ID numbers).
@@ -21,7 +21,7 @@ _cores = os.cpu_count() or 1
 bind = os.environ.get("POPID_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("POPID_WEB_WORKERS", str(min(8, 2 * _cores + 1))))
 threads = int(os.environ.get("POPID_WEB_THREADS", "4"))
-worker_class = "gthread"
+worker_class = os.environ.get("POPID_WEB_WORKER_CLASS", "gthread")  # "sync" compared in BENCHMARKS.md §21
 timeout = int(os.environ.get("POPID_WEB_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

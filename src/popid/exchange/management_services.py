@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from popid.core import hotcache
 from popid.core.access import Actor
 from popid.core.errors import ValidationFailed
 from popid.core.permissions import Permission
@@ -21,6 +22,8 @@ from popid.exchange import fields as catalogue
 from popid.exchange.errors import AgencyNotFound
 from popid.exchange.models import Agency, AgencyToken, EventType, Grant, Service, Subsystem
 from popid.identity.oidc.models import AuthMethod, RelyingParty
+
+HOT_CACHES = ("exchange.tokens", "exchange.grants")
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
@@ -79,12 +82,20 @@ def create_agency(*, actor: Actor, code: str, name: str, kind: str = "", rate_pe
                                  daily_quota=daily_quota, created_by=actor.label)
 
 
+def _forget_cached_credentials() -> None:
+    """Tokens, subsystems and grants cached for the hot paths (core.hotcache): forgotten in this
+    process now and again at commit; other processes see the change within the cache's seconds."""
+    hotcache.invalidate(*HOT_CACHES)
+    transaction.on_commit(lambda: hotcache.invalidate(*HOT_CACHES))
+
+
 @transaction.atomic
 def update_limits(*, actor: Actor, agency: Agency, rate_per_minute: int, daily_quota: int) -> Agency:
     _require_admin(actor)
     if rate_per_minute < 1 or daily_quota < 1:
         raise _invalid("rate_per_minute", _("Tần suất và hạn mức phải lớn hơn 0"))
     Agency.objects.filter(pk=agency.pk).update(rate_per_minute=rate_per_minute, daily_quota=daily_quota)
+    _forget_cached_credentials()
     agency.refresh_from_db()
     return agency
 
@@ -96,6 +107,7 @@ def set_agency_active(*, actor: Actor, agency: Agency, active: bool) -> Agency:
     Agency.objects.filter(pk=agency.pk).update(is_active=active)
     if not active:
         AgencyToken.objects.filter(subsystem__agency=agency, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _forget_cached_credentials()
     agency.refresh_from_db()
     return agency
 
@@ -123,6 +135,7 @@ def create_subsystem(*, actor: Actor, agency: Agency, code: str, name: str, jwks
 def replace_subsystem_key(*, actor: Actor, subsystem: Subsystem, jwks: Any) -> Subsystem:
     _require_admin(actor)
     RelyingParty.objects.filter(pk=subsystem.client_id).update(jwks=check_public_jwks(jwks))
+    _forget_cached_credentials()
     subsystem.client.refresh_from_db()
     return subsystem
 
@@ -159,6 +172,7 @@ def create_grant(*, actor: Actor, subsystem: Subsystem, service: str, fields: li
         raise _invalid("legal_basis", _("Căn cứ pháp lý bắt buộc, tối đa 200 ký tự"))
     if expires_at <= timezone.now():
         raise _invalid("expires_at", _("Thời hạn phải ở tương lai"))
+    _forget_cached_credentials()
     return Grant.objects.create(subsystem=subsystem, service=service, fields=fields, event_types=events,
                                 legal_basis=legal_basis, expires_at=expires_at,
                                 confidential_allowed=confidential_allowed, created_by=actor.label[:150])
@@ -169,5 +183,6 @@ def revoke_grant(*, actor: Actor, grant: Grant) -> Grant:
     """Takes effect on the next call: every service checks the grant, not the token's scope alone."""
     _require_admin(actor)
     Grant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _forget_cached_credentials()
     grant.refresh_from_db()
     return grant

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popid.core import messaging, outbox
+from popid.core import hotcache, messaging, outbox
 from popid.core.access import AccessContext, Actor, record_access
 from popid.core.errors import PermissionDenied, ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
@@ -61,7 +61,11 @@ def active_grant(subsystem: Subsystem, service: str, *, at: datetime | None = No
     """403 ``service_not_granted`` when there never was (or no longer is) a grant, 403
     ``grant_expired`` when the only grants have expired."""
     at = at or timezone.now()
-    grants = list(Grant.objects.filter(subsystem=subsystem, service=service, revoked_at__isnull=True))
+    cached = hotcache.cache("exchange.grants")  # ≤ POPID_HOT_CACHE_SECONDS; revoke_grant forgets it
+    grants = cached.get((subsystem.pk, service))
+    if grants is None:
+        grants = list(Grant.objects.filter(subsystem=subsystem, service=service, revoked_at__isnull=True))
+        cached.put((subsystem.pk, service), grants)
     if not grants:
         raise ServiceNotGranted(_("Hệ thống %(s)s chưa được cấp dịch vụ %(svc)s") % {"s": subsystem, "svc": service})
     live = [g for g in grants if g.is_active(at)]

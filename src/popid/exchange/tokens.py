@@ -2,8 +2,11 @@
 to a subsystem for the services it holds active grants for, and checked on every API call.
 
 Tokens are opaque and looked up by SHA-256, so suspending an agency or a subsystem stops its
-tokens at once; the services additionally re-check the grant itself on every call, so a grant
-revoked or expired after the token was issued is refused too.
+tokens; the services additionally re-check the grant itself on every call, so a grant
+revoked or expired after the token was issued is refused too. What a token resolves to (its
+subsystem with agency and client, scopes, expiry) is kept per process for at most
+``POPID_HOT_CACHE_SECONDS`` (``core.hotcache``, issue #18): a revocation through
+``management_services`` applies at once in its process and within those seconds everywhere.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
+from popid.core import hotcache
 from popid.core.errors import PermissionDenied
 from popid.core.permissions import AGENCY_ROLE, mark_principal
 from popid.exchange.models import SCOPE_PREFIX, AgencyToken, Grant, Subsystem, scope_of
@@ -63,8 +67,14 @@ class AgencyBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Subsystem | None:
         if not token or len(token) > 100:
             return None
-        row = (AgencyToken.objects.select_related("subsystem__agency", "subsystem__client")
-               .filter(token_hash=digest(token)).first())
+        key = digest(token)
+        tokens = hotcache.cache("exchange.tokens")
+        row: AgencyToken | None = tokens.get(key)
+        if row is None:
+            row = (AgencyToken.objects.select_related("subsystem__agency", "subsystem__client")
+                   .filter(token_hash=key).first())
+            if row is not None:
+                tokens.put(key, row)
         if row is None or row.revoked_at or row.expires_at <= timezone.now() or not row.subsystem.usable:
             return None
         request.subsystem = row.subsystem  # type: ignore[attr-defined]

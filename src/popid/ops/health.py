@@ -1,6 +1,7 @@
 """Health, readiness and Prometheus metrics.
 
 - ``/healthz``: the process answers (no dependency is touched): for the load balancer's liveness.
+- ``/healthz/db``: the same plus one ``SELECT 1`` on the process's database connection.
 - ``/readyz``: database, cache, key store and a worker heartbeat within
   ``POPID_WORKER_STALE_SECONDS``; a failing dependency gives 503 problem JSON naming it.
   ``POPID_READYZ_REQUIRE_WORKER=0`` drops the worker check (a web-only node during maintenance).
@@ -182,6 +183,14 @@ def _problem(status: int, code: str, title: str, extra: dict[str, Any]) -> JsonR
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def healthz_db(request: HttpRequest) -> JsonResponse:
+    """The process answers and its database connection runs ``SELECT 1``: a liveness check that
+    includes the connection, and the *framework floor* of ``make bench-http`` (the same server,
+    middleware and connection handling as every endpoint, with one trivial query)."""
+    return JsonResponse({"status": "ok", "database": _check_database()})
 
 
 def _check_database() -> str:

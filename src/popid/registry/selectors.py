@@ -73,11 +73,12 @@ class PersonDetail:
 def person_detail(*, ctx: AccessContext, id_number: str) -> PersonDetail:
     """Everything the registry holds on one person, for the officer's person page."""
     person = access_person(ctx=ctx, id_number=id_number, fields=ALL_FIELDS)
-    membership = (HouseholdMember.objects.select_related("household", "household__head")
-                  .filter(person=person, left_on__isnull=True).first())
-    household = membership.household if membership else None
-    members = (list(household.members.filter(left_on__isnull=True).select_related("person").order_by("joined_on"))
-               if household else [])
+    # One query for the household view: the current members of the household the person
+    # currently belongs to, each with the household (and its head) and the member's person row.
+    current = HouseholdMember.objects.filter(person=person, left_on__isnull=True).values("household_id")
+    members = list(HouseholdMember.objects.filter(household_id__in=current, left_on__isnull=True)
+                   .select_related("household", "household__head", "person").order_by("joined_on", "pk"))
+    household = members[0].household if members else None
     return PersonDetail(
         person=person,
         residences=list(person.residences.select_related("household").order_by("ended_on", "-valid_from")),

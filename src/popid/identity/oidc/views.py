@@ -224,7 +224,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         response = _json_error("invalid_token", "Bearer access token required.", 401)
         response["WWW-Authenticate"] = 'Bearer realm="popid"'
         return response
-    row = (Token.objects.select_related("client", "account__person", "actor_account")
+    row = (Token.objects.select_related("client", "account__person", "account__user", "actor_account")
            .filter(access_token_hash=digest(value.strip())).first())
     if (row is None or row.revoked_at or row.is_expired() or not row.client.is_active
             or not row.account.is_active):

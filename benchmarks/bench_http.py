@@ -1,0 +1,598 @@
+"""Hot paths over HTTP against the framework floor, measured in the same run (issue #18,
+``make bench-http``).
+
+The production server configuration: ``popid serve`` (gunicorn with ``popid.deploy.gunicorn``,
+gthread workers, the packaged settings) on PostgreSQL with Redis as the shared cache, exactly as
+``deploy/`` runs it, on its own database (``popid_perf_bench``, seeded once with --persons) and
+port. Load comes from ``wrk`` (compiled, Debian's package) with the Lua scripts in
+``benchmarks/wrk/``, so the client takes little of the server's CPU.
+
+For every round (``--rounds``, default 2) and every endpoint, interleaved, each ``--seconds``:
+1. the framework floor: ``GET /healthz/db`` (same server, middleware and database connection,
+   one ``SELECT 1``), same connections;
+2. the endpoint;
+3. where there is one, the raw SQL floor of the same data access: ``pgbench`` (compiled) with a
+   custom script from ``benchmarks/pgbench/``, same number of clients, prepared statements.
+Then the complete login flow (a Python driver: authorize → login → consent remembered → token →
+userinfo; it takes CPU from the server, which only lowers the flow rate) right before the
+argon2id hash rate at the project's parameters in as many processes as there are vCPUs, and the
+offline presentation verification against bare ES256 verification (one process, interleaved
+slices, per CPU-second: bench_wallet.py's method).
+
+Endpoints: eKYC verify; officer person lookup (full view with household and access record);
+userinfo; client-credentials grant (private_key_jwt, a fresh assertion per request); refresh-token
+grant (private_key_jwt, rotation: each refresh token presented once); dossier submission with a
+16 KB attachment (citizen session + CSRF, fresh Idempotency-Key).
+
+Writes benchmarks/results/http.json and benchmarks/results/http.md (the table).
+Run: make bench-http  (or: python benchmarks/bench_http.py [--seconds 8] [--rounds 2])
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("POPID_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/popid_perf_bench")
+os.environ.setdefault("POPID_BENCH_DATA_DIR", "/tmp/popid-perf-bench")
+os.environ.setdefault("POPID_REDIS_URL", os.environ.get("POPID_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+os.environ.setdefault("POPID_SECURE_COOKIES", "0")  # plain HTTP on loopback
+os.environ.setdefault("POPID_MAX_BODY_BYTES", str(1024 * 1024))
+
+import common  # noqa: E402
+from common import BENCH_DATA_DIR, BENCH_URL, ROOT, person_count, popid_env, setup_django, write_result  # noqa: E402
+
+PORT = int(os.environ.get("POPID_BENCH_HTTP_PORT", "8137"))
+HOST = "127.0.0.1"
+ORIGIN = f"http://{HOST}:{PORT}"
+WRK_DIR = HERE / "wrk"
+PG_DIR = HERE / "pgbench"
+WORK = BENCH_DATA_DIR / "http"
+PY = sys.executable
+ACCOUNTS = 24
+SUBMIT_MARK = "bench-http-submit"
+
+
+def popid_cmd(*args: str, capture: bool = False) -> str:
+    env = {**popid_env(), "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run([PY, "-m", "popid.cli", *args], env=env, check=True, text=True,
+                            stdout=subprocess.PIPE if capture else None)
+    return result.stdout or ""
+
+
+# --- setup ----------------------------------------------------------------------------------------
+def ensure_database(persons: int) -> int:
+    count = person_count()
+    if count == 0:
+        common.recreate_database()
+        popid_cmd("migrate", "--noinput", "-v", "0")
+        popid_cmd("seed", "--persons", str(persons), "--seed", "1")
+        count = person_count()
+    else:
+        popid_cmd("migrate", "--noinput", "-v", "0")
+    return count
+
+
+def staff_token() -> str:
+    if "bench.api" not in popid_cmd("staff", "list", capture=True):
+        popid_cmd("staff", "create", "bench.api", "--role", "supervisor", "--level", "nation")
+    return popid_cmd("staff", "token", "bench.api", "--name", "bench-http", capture=True).strip()
+
+
+def lookup_ids(n: int) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(BENCH_URL) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT id_number FROM registry_person TABLESAMPLE SYSTEM (10) WHERE id_number ~ '^[0-9]{12}$' LIMIT %s",
+            [n]).fetchall()]
+
+
+def submission_sessions(n: int) -> list[dict]:
+    """Citizen sessions made server-side (as bench_submissions.py), in the configured session
+    engine (the cache when Redis is set, as in production)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.utils import timezone
+
+    from popid.identity.auth import SESSION_ACR
+    from popid.identity.models import CitizenAccount
+    from popid.registry.models import Person, PersonStatus, ResidenceKind
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    user_model = get_user_model()
+    accounts = list(CitizenAccount.objects.select_related("user", "person").filter(user__first_name=SUBMIT_MARK)
+                    .order_by("pk")[:n])
+    if len(accounts) < n:
+        taken = set(CitizenAccount.objects.values_list("person_id", flat=True))
+        adults = (Person.objects.filter(status=PersonStatus.ALIVE, birth_date__lte=date(2004, 1, 1),
+                                        residences__kind=ResidenceKind.PERMANENT, residences__ended_on__isnull=True,
+                                        id_number__regex=r"^[0-9]{12}$")
+                  .exclude(pk__in=taken).exclude(id_number__in=user_model.objects.values("username"))
+                  .distinct().order_by("?")[: n - len(accounts)])
+        for person in adults:
+            user = user_model(username=person.id_number, first_name=SUBMIT_MARK)
+            user.set_unusable_password()
+            user.save()
+            accounts.append(CitizenAccount.objects.create(user=user, person=person, level=1,
+                                                          phone=f"09{person.pk % 10**8:08d}",
+                                                          phone_verified_at=timezone.now()))
+    sessions = []
+    for account in accounts:
+        store = store_class()
+        store[SESSION_KEY] = str(account.user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = account.user.get_session_auth_hash()
+        store[SESSION_ACR] = "level-1"
+        store.create()
+        sessions.append({"session": store.session_key, "csrf": secrets.token_hex(16),
+                         "commune": account.person.commune_code})
+    return sessions
+
+
+def submission_body(commune: str, k: int) -> str:
+    from bench_submissions import PDF
+
+    start = date.today()
+    return json.dumps({
+        "procedure": "temporary_residence",
+        "data": {"commune_code": commune, "address": f"{k + 1} đường Trần Hưng Đạo (nhà thuê)",
+                 "valid_from": start.isoformat(), "valid_until": (start + timedelta(days=365)).isoformat(),
+                 "reason": "Đi làm, thuê nhà ở (benchmark)"},
+        "attachments": [{"kind": "proof_of_residence", "name": "hop-dong-thue-nha.pdf",
+                         "content_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode()}],
+    }, ensure_ascii=False)
+
+
+def wallet_objects() -> dict:
+    """One named citizen with a driving licence and a level-2 account (bench_wallet.py's), made once."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from popid.core.access import Actor
+    from popid.documents import services as documents
+    from popid.documents.models import DrivingLicence
+    from popid.identity.models import CitizenAccount
+    from popid.registry import services as registry
+
+    number = "019923456789"
+    licence = DrivingLicence.objects.select_related("person").filter(number=number).first()
+    if licence is None:
+        admin = Actor.system("bench-http")
+        person = registry.register_birth(
+            actor=admin, full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M", birth_place="Hà Nội",
+            birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
+            father_name="Nguyễn Văn Bình", mother_name="Lê Thị Hoa")
+        registry.register_permanent_residence(actor=admin, id_number=person.id_number, commune_code="00070",
+                                              address="12 Hàng Bạc", valid_from=date(2016, 1, 1), reason="Thường trú")
+        licence = documents.issue_licence(
+            actor=admin, person=person, number=number,
+            classes=[{"class": "A1", "issued_on": "2010-06-01"},
+                     {"class": "B", "issued_on": "2015-03-01", "valid_until": "2035-03-01"}],
+            issued_on=date(2010, 6, 1), valid_until=date(2035, 3, 1), issued_by="Phòng CSGT Hà Nội")
+    person = licence.person
+    account = CitizenAccount.objects.filter(person=person).first()
+    if account is None:
+        user = get_user_model().objects.create_user(username=person.id_number, password="bench-wallet-1")
+        account = CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678",
+                                                phone_verified_at=timezone.now(), level2_activated_at=timezone.now())
+    return {"account": account, "licence": licence}
+
+
+def assertions(client_id: str, key_dict: dict, n: int, audience: str) -> list[str]:
+    """n private_key_jwt assertions (ES256, single-use jti, 290 s lifetime), signed before the run."""
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    key = ECKey.import_key(key_dict)
+    now = int(time.time())
+    header = {"alg": "ES256", "kid": key.kid}
+    return [jwt.encode(header, {"iss": client_id, "sub": client_id, "aud": audience, "iat": now, "exp": now + 290,
+                                "jti": uuid.uuid4().hex}, key, algorithms=["ES256"]) for _ in range(n)]
+
+
+# --- load generators --------------------------------------------------------------------------------
+def wrk(script: str, args: list[str], *, seconds: float, connections: int, threads: int,
+        env: dict | None = None) -> dict:
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+           "-s", str(WRK_DIR / script), ORIGIN, "--", *args]
+    out = subprocess.run(cmd, check=True, text=True, capture_output=True, env={**os.environ, **(env or {})})
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary: {out.stdout} {out.stderr}")
+    data = json.loads(line[len("WRKJSON "):])
+    ok = data["requests"] - data["status_errors"]
+    data["per_second"] = round(ok / (data["duration_us"] / 1e6), 1)
+    return data
+
+
+def pgbench(script: str, *, seconds: float, clients: int, variables: dict[str, Any]) -> dict:
+    cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)),
+           "-f", str(PG_DIR / script), *[f"-D{k}={v}" for k, v in variables.items()], "-r",
+           "-h", "127.0.0.1", "-U", "postgres", common.db_name()]
+    out = subprocess.run(cmd, check=True, text=True, capture_output=True)
+    tps = re.search(r"tps = ([\d.]+)", out.stdout)
+    lat = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    return {"per_second": round(float(tps.group(1)), 1) if tps else 0.0,
+            "mean_ms": float(lat.group(1)) if lat else None}
+
+
+def _argon2_worker(params: dict, seconds: float, out: mp.Queue) -> None:
+    from argon2 import PasswordHasher, Type
+
+    ph = PasswordHasher(time_cost=params["time_cost"], memory_cost=params["memory_cost"],
+                        parallelism=params["parallelism"], type=Type.ID)
+    encoded = ph.hash("Mat-khau-benchmark-2026")
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        ph.verify(encoded, "Mat-khau-benchmark-2026")
+        count += 1
+    out.put(count)
+
+
+def argon2_rate(params: dict, seconds: float, processes: int) -> dict:
+    queue: mp.Queue = mp.Queue()
+    procs = [mp.Process(target=_argon2_worker, args=(params, seconds, queue)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    total = sum(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return {"processes": processes, "hashes": total, "per_second": round(total / seconds, 1)}
+
+
+def load_average() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+# --- the server ---------------------------------------------------------------------------------------
+def start_server(workers: int | None, threads: int | None) -> subprocess.Popen:
+    env = {**popid_env(), "PYTHONPATH": str(ROOT / "src"), "POPID_BIND": f"{HOST}:{PORT}",
+           "POPID_LOG_LEVEL": "WARNING", "POPID_BASE_URL": ORIGIN, "POPID_DEMO_RP": "0",
+           # no `popid worker` runs beside the server: the setup's OTP SMS are written at once
+           # (only the untimed first logins send one); other tasks stay queued as rows
+           "POPID_MESSAGING_TASK_BACKEND": "immediate"}
+    if workers:
+        env["POPID_WEB_WORKERS"] = str(workers)
+    if threads:
+        env["POPID_WEB_THREADS"] = str(threads)
+    server = subprocess.Popen([PY, "-m", "popid.cli", "serve"], env=env, start_new_session=True)
+    for _ in range(300):
+        try:
+            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            conn.request("GET", "/healthz/db")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError("the server did not start")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def check(method: str, path: str, *, body: bytes | None = None, headers: dict | None = None,
+          expect: int = 200) -> bytes:
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    if response.status != expect:
+        raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+    return data
+
+
+# --- main -----------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=100_000, help="seeded when the database is empty")
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--flow-vus", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=None, help="POPID_WEB_WORKERS (default: the config's)")
+    parser.add_argument("--threads", type=int, default=None, help="POPID_WEB_THREADS (default: the config's)")
+    parser.add_argument("--worker-class", default=None, help="POPID_WEB_WORKER_CLASS (default: the config's)")
+    parser.add_argument("--only", nargs="*", default=None, help="endpoint names to run")
+    parser.add_argument("--label", default="http", help="result file name (benchmarks/results/LABEL.json)")
+    args = parser.parse_args()
+    for tool in ("wrk", "pgbench"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is missing: apt-get install {'wrk' if tool == 'wrk' else 'postgresql-contrib'}")
+    WORK.mkdir(parents=True, exist_ok=True)
+    persons = ensure_database(args.persons)
+    setup_django()
+    import bench_ekyc
+    import bench_oidc
+
+    for module in (bench_ekyc, bench_oidc):  # their helpers, pointed at this server
+        module.PORT, module.HOST = PORT, HOST
+    bench_oidc.ORIGIN, bench_oidc.TOKEN_URL = ORIGIN, f"{ORIGIN}/oidc/token"
+    bench_ekyc.STATE_FILE = WORK / "agency.json"
+    bench_oidc.STATE_FILE = WORK / "oidc-client.json"
+    from django.contrib.auth.hashers import get_hasher
+    from django.db import connection, connections
+
+    hasher = get_hasher("default")
+    argon2_params = {"time_cost": hasher.time_cost, "memory_cost": hasher.memory_cost,
+                     "parallelism": hasher.parallelism}
+    token = staff_token()
+    agency_state = bench_ekyc.ensure_agency()
+    from popid.exchange.models import Agency
+
+    agency_id = Agency.objects.get(code=bench_ekyc.AGENCY).pk
+    ekyc_persons = bench_ekyc.sample_persons(5000)
+    ids = lookup_ids(5000)
+    accounts = bench_oidc.ensure_accounts(ACCOUNTS)
+    client_state = bench_oidc.ensure_client()
+    sessions = submission_sessions(32)
+    wallet = wallet_objects()
+    with connection.cursor() as cur:
+        cur.execute("SELECT max(id) FROM registry_person")
+        maxid = cur.fetchone()[0]
+        # a fresh start for the login throttles: every login of the benchmark comes from 127.0.0.1
+        cur.execute("DELETE FROM core_throttlecounter")
+    from django.core.cache import cache
+
+    cache.clear()  # the benchmark's own Redis database (POPID_BENCH_REDIS_URL, default db 13)
+    connections.close_all()
+
+    (WORK / "ids.txt").write_text("\n".join(ids) + "\n")
+    (WORK / "ekyc.jsonl").write_text("".join(json.dumps({
+        "context": bench_ekyc.CONTEXT, "id_number": p["id_number"], "full_name": p["full_name"],
+        "birth_date": p["birth_date"], "attributes": {"sex": p["sex"]}}, ensure_ascii=False) + "\n"
+        for p in ekyc_persons))
+    (WORK / "sessions.txt").write_text("".join(f"{s['session']} {s['csrf']}\n" for s in sessions))
+    (WORK / "submissions.jsonl").write_text("".join(submission_body(s["commune"], k) + "\n"
+                                                    for k, s in enumerate(sessions)))
+
+    if args.worker_class:
+        os.environ["POPID_WEB_WORKER_CLASS"] = args.worker_class
+    server = start_server(args.workers, args.threads)
+    results: dict[str, Any] = {"rounds": []}
+    load_before = load_average()
+    try:
+        # citizens: one password + OTP login each on a new device (device cookie kept), consent given
+        client = bench_oidc._load_client(client_state)
+        devices_file = WORK / "devices.json"
+        devices = json.loads(devices_file.read_text()) if devices_file.exists() else {}
+        vus = []
+        for account in accounts:
+            device = devices.get(account["id_number"])
+            if device is None:  # new device: password + OTP and consent, once per account
+                browser = bench_oidc.Browser()
+                bench_oidc.login_flow(browser, client, account, otp_for=account["phone"])
+                device = devices[account["id_number"]] = browser.cookies["popid_device"]
+                devices_file.write_text(json.dumps(devices))
+            vus.append({**account, "device": device})
+
+        def user_tokens(n: int) -> list[dict]:
+            out = []
+            for k in range(n):
+                vu = vus[k % len(vus)]
+                out.append(bench_oidc.login_flow(bench_oidc.Browser(vu["device"]), client, vu))
+            return out
+
+        token_url = f"{ORIGIN}/oidc/token"
+        agency_token = bench_ekyc.get_token(agency_state)
+        # one answer each, checked, before any timing
+        check("GET", "/healthz/db")
+        body = check("POST", "/api/v1/exchange/ekyc/verify", body=(WORK / "ekyc.jsonl").read_text().splitlines()[0]
+                     .encode(), headers={"Authorization": f"Bearer {agency_token}",
+                                         "Content-Type": "application/json"})
+        assert json.loads(body)["match"] is True, body
+        check("GET", f"/api/v1/persons/{ids[0]}", headers={"Authorization": f"Bearer {token}"})
+        access_tokens = [t["access_token"] for t in user_tokens(len(vus))]
+        (WORK / "access_tokens.txt").write_text("\n".join(access_tokens) + "\n")
+        check("GET", "/oidc/userinfo", headers={"Authorization": f"Bearer {access_tokens[0]}"})
+        check("POST", "/api/v1/services/dossiers", body=(WORK / "submissions.jsonl").read_text().splitlines()[0]
+              .encode(), headers={"Cookie": f"sessionid={sessions[0]['session']}; csrftoken={sessions[0]['csrf']}",
+                                  "X-CSRFToken": sessions[0]["csrf"], "Content-Type": "application/json",
+                                  "Idempotency-Key": secrets.token_hex(12)}, expect=201)
+        refresh_pool = WORK / "refresh.txt"
+        refresh_pool.write_text("\n".join(t["refresh_token"] for t in user_tokens(args.connections + 8)) + "\n")
+
+        c, t, s = args.connections, args.wrk_threads, args.seconds
+        floor_args = ["/healthz/db"]
+
+        def endpoint_runs() -> dict[str, dict]:
+            nonlocal agency_token
+            agency_token = bench_ekyc.get_token(agency_state)  # a fresh token per round (10 min life)
+            runs: dict[str, dict] = {}
+            plan = {
+                "ekyc": (lambda: wrk("post.lua", ["/api/v1/exchange/ekyc/verify", str(WORK / "ekyc.jsonl"),
+                                                  "application/json", agency_token], seconds=s, connections=c,
+                                     threads=t),
+                         ("ekyc.sql", {"maxid": maxid, "agency": agency_id})),
+                "lookup": (lambda: wrk("get.lua", ["/api/v1/persons/", f"{token}", str(WORK / "ids.txt")],
+                                       seconds=s, connections=c, threads=t),
+                           ("lookup.sql", {"maxid": maxid})),
+                "userinfo": (lambda: wrk("get.lua", ["/oidc/userinfo", f"@{WORK / 'access_tokens.txt'}"],
+                                         seconds=s, connections=c, threads=t), None),
+                "client_credentials": (lambda: _token_run("client_credentials"), None),
+                "refresh": (lambda: _token_run("refresh_token"), None),
+                "submission": (lambda: wrk("post.lua", ["/api/v1/services/dossiers",
+                                                        str(WORK / "submissions.jsonl"), "application/json", "-",
+                                                        str(WORK / "sessions.txt")],
+                                           seconds=s, connections=c, threads=t), None),
+            }
+            for name, (run, sql) in plan.items():
+                if args.only and name not in args.only:
+                    continue
+                entry = {"load_average": load_average()}
+                entry["floor"] = wrk("get.lua", floor_args, seconds=s, connections=c, threads=t)
+                entry["endpoint"] = run()
+                if sql:
+                    entry["raw_sql"] = pgbench(sql[0], seconds=s, clients=c, variables=sql[1])
+                entry["ratio_vs_floor"] = round(entry["endpoint"]["per_second"] / entry["floor"]["per_second"], 3)
+                if sql:
+                    entry["ratio_vs_raw_sql"] = round(entry["endpoint"]["per_second"] / entry["raw_sql"]["per_second"],
+                                                      4)
+                print(name, json.dumps({k: v for k, v in entry.items()}), flush=True)
+                runs[name] = entry
+            return runs
+
+        def _token_run(grant: str) -> dict:
+            if grant == "client_credentials":
+                cid, key = agency_state["client_id"], agency_state["key"]
+                extra = ["exchange.ekyc"]
+            else:
+                cid, key = client_state["client_id"], client_state["key"]
+                extra = ["-", str(refresh_pool)]
+            n = int(s * 600) + 500
+            (WORK / "assertions.txt").write_text("\n".join(assertions(cid, key, n, token_url)) + "\n")
+            result = wrk("token.lua", ["/oidc/token", str(WORK / "assertions.txt"), str(t), grant, *extra],
+                         seconds=s, connections=c, threads=t,
+                         env={"POPID_WRK_POOL_OUT": str(WORK / "refresh-left.txt")})
+            if grant == "refresh_token":
+                left = [x for x in (WORK / "refresh-left.txt").read_text().splitlines() if x]
+                if len(left) < c + 4:  # a chain broke (counted as errors): start new ones
+                    left += [x["refresh_token"] for x in user_tokens(c + 8 - len(left))]
+                refresh_pool.write_text("\n".join(left) + "\n")
+            return result
+
+        # warm every worker and thread
+        wrk("get.lua", floor_args, seconds=3, connections=c, threads=t)
+        wrk("get.lua", ["/api/v1/persons/", token, str(WORK / "ids.txt")], seconds=3, connections=c, threads=t)
+
+        def flows(seconds: float) -> dict:
+            return bench_oidc.run_load("flow", vus[:args.flow_vus], client_state, seconds, 2)
+
+        for round_no in range(1, args.rounds + 1):
+            rnd: dict[str, Any] = {"round": round_no, "endpoints": endpoint_runs()}
+            if not args.only or "login" in args.only:
+                login = {"load_average": load_average(), "flows": flows(s),
+                         "argon2id": argon2_rate(argon2_params, s, os.cpu_count() or 1)}
+                login["ratio_vs_argon2id"] = round(login["flows"]["per_second"] / login["argon2id"]["per_second"], 3)
+                print("login", json.dumps(login), flush=True)
+                rnd["login"] = login
+            results["rounds"].append(rnd)
+    finally:
+        stop_server(server)
+
+    if not args.only or "offline" in args.only:
+        setup_django()
+        results["offline_verification"] = offline_verification(wallet, args.seconds)
+        print("offline", json.dumps(results["offline_verification"]), flush=True)
+    results["load_average_before"] = load_before
+    results["load_average_after"] = load_average()
+    payload = {"persons_in_database": persons, "server": server_description(args),
+               "connections": args.connections, "wrk_threads": args.wrk_threads, "seconds": args.seconds,
+               "argon2id_parameters": argon2_params, **results}
+    write_result(args.label, payload)
+    table = markdown(payload)
+    (common.RESULTS / f"{args.label}.md").write_text(table)
+    print(table)
+
+
+def server_description(args: argparse.Namespace) -> str:
+    workers = args.workers or min(8, 2 * (os.cpu_count() or 1) + 1)
+    threads = args.threads or 4
+    kind = args.worker_class or "gthread"
+    return f"popid serve (gunicorn {kind}, {workers} workers x {threads} threads, Redis cache, PostgreSQL)"
+
+
+def offline_verification(objects: dict, seconds: float) -> dict:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from bench_wallet import interleaved
+    from popid.wallet import services as wallet_services
+    from popid.wallet import verifier
+    from popid.wallet.verify import CachedTrust, build_cache, verify_presentation
+
+    account, licence = objects["account"], objects["licence"]
+    private = ec.generate_private_key(ec.SECP256R1())
+    message = os.urandom(600)
+    signature = private.sign(message, ec.ECDSA(hashes.SHA256()))
+    public = private.public_key()
+    held = wallet_services.add_to_wallet(account=account, config_id="giay_phep_lai_xe",
+                                         document_ref=licence.number, base=ORIGIN)
+    trust = CachedTrust(json.loads(json.dumps(build_cache(ORIGIN))))
+    session = verifier.create_session(base=ORIGIN)
+    payload = wallet_services.present(account=account, pk=held.pk, claims=["age_over_18", "full_name",
+                                                                          "driving_classes"],
+                                      nonce=session.nonce, audience=session.audience)
+
+    def offline() -> None:
+        result = verify_presentation(payload, trust=trust, audience=session.audience,
+                                     nonce_check=lambda n: None, max_age=3600)
+        assert result.accepted, result.reason
+
+    rounds = []
+    for _ in range(2):
+        cpu = interleaved({"es256": lambda: public.verify(signature, message, ec.ECDSA(hashes.SHA256())),
+                           "offline": offline}, seconds / 2)
+        rounds.append({"es256_per_cpu_s": round(cpu["es256"]["per_cpu_s"], 1),
+                       "offline_per_cpu_s": round(cpu["offline"]["per_cpu_s"], 1),
+                       "ratio": round(cpu["offline"]["per_cpu_s"] / cpu["es256"]["per_cpu_s"], 3),
+                       "load_average": load_average()})
+    return {"presentation_bytes": len(payload), "rounds": rounds}
+
+
+TARGETS = {"ekyc": 0.5, "lookup": 0.3, "userinfo": 0.5, "client_credentials": 0.5, "refresh": 0.5,
+           "submission": 0.2}
+NAMES = {"ekyc": "eKYC verify", "lookup": "officer person lookup (full view)", "userinfo": "userinfo",
+         "client_credentials": "client-credentials grant (private_key_jwt)",
+         "refresh": "refresh-token grant (private_key_jwt)", "submission": "dossier submission, 16 KB attachment"}
+
+
+def markdown(payload: dict) -> str:
+    lines = ["| round | endpoint | floor req/s | endpoint req/s | p50 / p99 ms | errors | ratio vs floor "
+             "| target | raw SQL tx/s (pgbench) | ratio vs raw SQL | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for rnd in payload["rounds"]:
+        for name, e in rnd["endpoints"].items():
+            ep = e["endpoint"]
+            raw = e.get("raw_sql")
+            raw_rate = f"{raw['per_second']:,.0f}" if raw else "—"
+            raw_ratio = f"{e['ratio_vs_raw_sql']:.4f}" if raw else "—"
+            lines.append(
+                f"| {rnd['round']} | {NAMES[name]} | {e['floor']['per_second']:,.0f} | {ep['per_second']:,.1f} | "
+                f"{ep['p50_ms']:.0f} / {ep['p99_ms']:.0f} | {ep['status_errors'] + ep['socket_errors']} | "
+                f"**{e['ratio_vs_floor']:.2f}** | ≥ {TARGETS[name]} | "
+                f"{raw_rate} | {raw_ratio} | {e['load_average'][0]:.1f} |")
+        if "login" in rnd:
+            lg = rnd["login"]
+            lines.append(
+                f"| {rnd['round']} | complete login flow (Python driver, {lg['flows']['vus']} VUs) | "
+                f"argon2id {lg['argon2id']['per_second']:,.1f} hashes/s | {lg['flows']['per_second']:,.1f} flows/s | "
+                f"{lg['flows']['p50_ms']:.0f} / {lg['flows']['p99_ms']:.0f} | {lg['flows']['errors']} | "
+                f"**{lg['ratio_vs_argon2id']:.2f}** (vs argon2id) | ≥ 0.6 | — | — | {lg['load_average'][0]:.1f} |")
+    for k, r in enumerate(payload.get("offline_verification", {}).get("rounds", []), 1):
+        lines.append(f"| {k} | offline presentation verification (per CPU-s) | ES256 {r['es256_per_cpu_s']:,.0f}/CPU-s "
+                     f"| {r['offline_per_cpu_s']:,.0f}/CPU-s | — | 0 | **{r['ratio']:.2f}** (vs ES256) | ≥ 0.4 | — | — "
+                     f"| {r['load_average'][0]:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

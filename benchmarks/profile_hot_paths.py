@@ -1,0 +1,128 @@
+"""Where a hot path's time goes: each endpoint of bench_http.py called in-process through Django's
+test client (the same middleware, settings and database as the server) under cProfile, with the
+number of SQL queries per request. Writes benchmarks/profiles/<endpoint>.txt (queries, the
+statements, the top functions by cumulative and by own time): small text files kept in git.
+
+Run after bench_http.py has prepared its database (it reuses its state files):
+    python benchmarks/profile_hot_paths.py [--requests 200] [--only ekyc lookup]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import secrets
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import bench_http  # noqa: E402 - sets the benchmark's environment
+from common import setup_django  # noqa: E402
+
+PROFILES = HERE / "profiles"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    os.environ["POPID_MESSAGING_TASK_BACKEND"] = "immediate"
+    os.environ["POPID_LOG_LEVEL"] = "WARNING"
+    setup_django()
+    from django.db import connection
+    from django.test import Client
+
+    import bench_ekyc
+
+    work = bench_http.WORK
+    bench_ekyc.STATE_FILE = work / "agency.json"
+    ekyc_bodies = (work / "ekyc.jsonl").read_text().splitlines()
+    ids = (work / "ids.txt").read_text().split()
+    access_tokens = (work / "access_tokens.txt").read_text().split()
+    sessions = [line.split() for line in (work / "sessions.txt").read_text().splitlines() if line]
+    submissions = (work / "submissions.jsonl").read_text().splitlines()
+    staff_token = bench_http.popid_cmd("staff", "token", "bench.api", "--name", "profile", capture=True).strip()
+    client = Client(SERVER_NAME="127.0.0.1")
+
+    from popid.exchange.models import AgencyToken
+    from popid.identity.oidc.models import digest
+
+    agency_state = json.loads((work / "agency.json").read_text())
+    raw_agency_token = secrets.token_urlsafe(32)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from popid.exchange.models import Subsystem
+
+    subsystem = Subsystem.objects.get(client__client_id=agency_state["client_id"])
+    AgencyToken.objects.create(subsystem=subsystem, token_hash=digest(raw_agency_token), scope="exchange.ekyc",
+                               expires_at=timezone.now() + timedelta(minutes=30))
+
+    def ekyc(k: int):
+        return client.post("/api/v1/exchange/ekyc/verify", data=ekyc_bodies[k % len(ekyc_bodies)],
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw_agency_token}")
+
+    def lookup(k: int):
+        return client.get(f"/api/v1/persons/{ids[k % len(ids)]}", HTTP_AUTHORIZATION=f"Bearer {staff_token}")
+
+    def userinfo(k: int):
+        return client.get("/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {access_tokens[k % len(access_tokens)]}")
+
+    def floor(k: int):
+        return client.get("/healthz/db")
+
+    def submission(k: int):
+        session, csrf = sessions[k % len(sessions)]
+        client.cookies["sessionid"], client.cookies["csrftoken"] = session, csrf
+        try:
+            return client.post("/api/v1/services/dossiers", data=submissions[k % len(submissions)],
+                               content_type="application/json", HTTP_X_CSRFTOKEN=csrf,
+                               HTTP_IDEMPOTENCY_KEY=secrets.token_hex(12))
+        finally:
+            client.cookies.clear()
+
+    endpoints = {"floor": (floor, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
+                 "submission": (submission, 201)}
+    PROFILES.mkdir(exist_ok=True)
+    for name, (call, status) in endpoints.items():
+        if args.only and name not in args.only:
+            continue
+        for k in range(5):  # warm
+            response = call(k)
+            assert response.status_code == status, (name, response.status_code, response.content[:300])
+        statements: list[str] = []
+
+        def capture(execute, sql, params, many, context, statements=statements):  # type: ignore[no-untyped-def]
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(capture):
+            call(7)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for k in range(args.requests):
+            call(k)
+        profiler.disable()
+        out = io.StringIO()
+        out.write(f"# {name}: {len(statements)} SQL queries per request, "
+                  f"{args.requests} requests profiled in-process (Django test client)\n")
+        for sql in statements:
+            out.write(f"#   {sql[:200]}\n")
+        stats = pstats.Stats(profiler, stream=out)
+        stats.strip_dirs().sort_stats("cumulative").print_stats(35)
+        stats.sort_stats("tottime").print_stats(25)
+        (PROFILES / f"{name}.txt").write_text(out.getvalue())
+        total = stats.total_tt / args.requests * 1000
+        print(f"{name}: {len(statements)} queries, {total:.2f} ms per request under cProfile "
+              "(wall clock, includes waiting for PostgreSQL)")
+
+
+if __name__ == "__main__":
+    main()
