@@ -57,7 +57,7 @@ def _update_pairs(pairs: list[CandidatePair]) -> None:
     fields = [f for f in CandidatePair._meta.concrete_fields if f.name in QUEUE_FIELDS]
     quote = connection.ops.quote_name
     sql = (f"UPDATE {quote(CandidatePair._meta.db_table)} SET "  # noqa: S608 - model names, no input
-           + ", ".join(f"{quote(f.column)} = %s" for f in fields) + " WHERE id = %s")
+           + ", ".join(f"{quote(str(f.column))} = %s" for f in fields) + " WHERE id = %s")
     rows = [[f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk] for p in pairs]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
