@@ -96,9 +96,13 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
                                "communes": communes()}
     blocked: DomainError | None = None
     prefilled: dict[str, Any] = {}
+    # The draft: one idempotency key from the first display of the form to its submission, so the
+    # pre-fill is recorded in the access history once per draft (issue #19 item 5).
+    draft = (request.POST.get("idempotency_key", "") if request.method == "POST" else "")[:100] \
+        or secrets.token_urlsafe(18)
     try:
         dossier_commands.require_entitled(account, procedure, ward)
-        prefilled = selectors.prefilled_fields(account=account, procedure=procedure, subject=ward)
+        prefilled = selectors.prefilled_fields(account=account, procedure=procedure, subject=ward, draft=draft)
     except DomainError as exc:
         blocked = exc
     if blocked is not None:
@@ -106,7 +110,7 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
         return render_citizen_page(request, "services/citizen/form.html",
                                    context, status=blocked.status if request.method == "POST" else 200)
     form = ProcedureForm(request.POST or None, request.FILES or None, procedure=procedure, prefilled=prefilled,
-                         initial={"idempotency_key": secrets.token_urlsafe(18)})
+                         initial={"idempotency_key": draft})
     status = 200
     if request.method == "POST":
         status = 422
