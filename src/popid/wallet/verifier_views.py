@@ -102,8 +102,9 @@ def verifier_session(request: HttpRequest, session_id: str) -> HttpResponse:
                      "wallet_qr": _qr(f"{issuer_base(request)}/vi-giay-to/?phien={session.public_id}")}
     status = 200
     if request.method == "POST" and form.is_valid():
-        result = verifier_service.verify_in_session(public_id=session.public_id, payload=form.cleaned_data["payload"],
-                                            base=issuer_base(request))
+        result = verifier_service.verify_payload_in_session(public_id=session.public_id,
+                                                            payload=form.cleaned_data["payload"],
+                                                            base=issuer_base(request))
         context.update(describe(result))
         status = 200 if result.accepted else 422
     elif request.method == "POST":

@@ -23,7 +23,7 @@ from popid.core.access import AccessContext
 from popid.core.errors import DomainError
 from popid.identity.auth import citizen_actor
 from popid.wallet import claims as claim_builders
-from popid.wallet import oid4vci, services, verifier
+from popid.wallet import compact, oid4vci, services, verifier
 from popid.wallet.errors import DocumentUnavailable
 from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
 from popid.wallet.models import CredentialStatus
@@ -138,7 +138,8 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                     prefix, signing_input = services.prepare_browser_presentation(
                         account=account, pk=pk, claims=data["claims"], nonce=nonce, audience=audience)
                     request.session[PENDING_SIGNATURE] = {"pk": pk, "prefix": prefix, "input": signing_input,
-                                                          "claims": data["claims"], "at": int(time.time())}
+                                                          "claims": data["claims"], "at": int(time.time()),
+                                                          "aud": audience}
                     return render_citizen_page(request, "wallet/sign.html", {
                         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "signing_input": signing_input})
                 payload = services.present(account=account, pk=pk, claims=data["claims"], nonce=nonce,
@@ -147,7 +148,7 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                 apply_domain_error(form, exc)
             else:
                 if len(payload) <= QR_MAX_BYTES:
-                    return _presentation(request, item, payload, data["claims"])
+                    return _presentation(request, item, payload, data["claims"], audience)
                 form.add_error("claims", _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): "
                                            "hãy bỏ bớt") % {"n": len(payload), "max": QR_MAX_BYTES})
     return render_citizen_page(request, "wallet/credential.html", {
@@ -155,11 +156,16 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
         "status": CredentialStatus(item.issued.status).label}, status=status)
 
 
-def _presentation(request: HttpRequest, item: Any, payload: str, claims: list[str]) -> HttpResponse:
+def _presentation(request: HttpRequest, item: Any, payload: str, claims: list[str], audience: str) -> HttpResponse:
+    """The compact QR code first (a short address a phone scans easily, issue #19 item 6), the
+    full one (for verifiers without network) and both texts for pasting."""
     expires = int(time.time()) + PRESENTATION_MAX_AGE
+    compact_text = compact.share(payload=payload, audience=audience, base=issuer_base(request)) if audience else ""
     return render_citizen_page(request, "wallet/presentation.html", {
         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "payload": payload,
-        "qr": _svg_data_uri(payload), "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
+        "qr": _svg_data_uri(compact_text or payload), "compact": compact_text,
+        "full_qr": _svg_data_uri(payload) if compact_text else "",
+        "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
         "claims": [CLAIM_LABELS.get(c, c) for c in claims], "size": len(payload)})
 
 
@@ -185,7 +191,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): hãy bỏ bớt")
                        % {"n": len(payload), "max": QR_MAX_BYTES})
         return redirect("wallet:credential", pk=pk)
-    return _presentation(request, item, payload, pending["claims"])
+    return _presentation(request, item, payload, pending["claims"], pending.get("aud", ""))
 
 
 @wallet_view

@@ -1,4 +1,5 @@
-"""``popid verify <payload|file>``: verify a wallet presentation offline, from a cached JWKS and
+"""``popid verify <payload|file>``: verify a wallet presentation offline (a compact one's full text is
+fetched first, with ``--audience``), from a cached JWKS and
 status list, and say how old the cache is. ``--refresh-cache`` rebuilds the cache first (from this
 installation, or over HTTP with ``--from https://popid.example``), adding the JWKS of every external
 issuer in ``POPID_TRUSTED_VC_ISSUERS`` (SD-JWT VC metadata discovery) and the external status lists
@@ -17,7 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from popid.wallet import compact
 from popid.wallet.issuers import issuer_base
+from popid.wallet.sdjwt import Refused
 from popid.wallet.verify import PRESENTATION_MAX_AGE, add_external_issuers, build_cache, fetch_cache, verify_offline
 
 
@@ -70,6 +73,13 @@ class Command(BaseCommand):
             raw = sys.stdin.read()
         elif len(raw) < 4096 and "~" not in raw and Path(raw).is_file():
             raw = Path(raw).read_text(encoding="utf-8")
+        if compact.is_compact(raw):
+            # a compact presentation (issue #19 item 6): fetch the full one for this audience first
+            try:
+                raw = compact.fetch(raw, audience=options["audience"] or "")
+            except Refused as exc:
+                self.stdout.write(f"KHÔNG CHẤP NHẬN: {exc.reason} {exc.detail}")
+                sys.exit(1)
         if not cache.exists():
             self.stderr.write(f"Chưa có bộ nhớ đệm {cache}: chạy popid verify --refresh-cache")
             sys.exit(2)
