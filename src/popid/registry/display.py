@@ -247,7 +247,8 @@ def principle_totals(by_kind: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return list(totals.items())
 
 
-TIER_CLASSES = {"meets_standard": "tier-good", "needs_fixing": "tier-fix", "rebuild": "tier-rebuild"}
+TIER_CLASSES = {"meets_standard": "tier-good", "needs_fixing": "tier-fix", "rebuild": "tier-rebuild",
+                "too_few_records": "tier-few"}
 
 
 @dataclass(frozen=True)
