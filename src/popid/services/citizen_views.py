@@ -36,7 +36,14 @@ from popid.services.models import (
     Submission,
     SubmissionState,
 )
-from popid.services.procedures import Procedure, catalogue, get_procedure
+from popid.services.procedures import (
+    Procedure,
+    attachment_label,
+    catalogue,
+    data_rows,
+    file_type_label,
+    get_procedure,
+)
 from popid.services.uploads import incoming_files
 from popid.web.shell import CitizenRequest, citizen_view, render_citizen_page
 
@@ -221,13 +228,13 @@ def dossiers(request: CitizenRequest) -> HttpResponse:
 def _detail_context(request: CitizenRequest, dossier: Dossier, *, supplement_form: forms.Form | None = None,
                     cancel_form: forms.Form | None = None) -> dict[str, Any]:
     procedure = catalogue().get(dossier.procedure_code)
-    labels = {f.name: f.label for f in procedure.fields} if procedure else {}
     status, left = selectors.deadline_status(dossier)
     context: dict[str, Any] = {
         "dossier": dossier, "procedure": procedure, "deadline_status": status, "working_days_left": left,
         "projected_deadline": selectors.projected_deadline(dossier),
-        "data_rows": [(labels.get(k, k), v) for k, v in dossier.data.items()],
-        "attachments": dossier.attachments.all(), "events": dossier.events.all(),
+        "data_rows": data_rows(procedure, dossier.data),
+        "attachments": [{"a": a, "label": attachment_label(procedure, a.kind), "type": file_type_label(a.content_type)}
+                        for a in dossier.attachments.all()], "events": dossier.events.all(),
         "payments": Payment.objects.filter(dossier=dossier).order_by("created_at"),
         "can_cancel": dossier.state in OPEN_STATES, "closed": dossier.state in FINAL_STATES,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import qrcode
 import qrcode.image.svg
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from popid.core import formatting
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, PermissionDenied
 from popid.core.net import client_ip
@@ -55,6 +57,8 @@ def _shown(value: object) -> object:
         return ", ".join(str(_shown(v)) for v in value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        return formatting.date_vn(value)  # people read dd/mm/yyyy (issue #19 item 4)
     return value
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from popid.core import formatting
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
 from popid.identity.auth import citizen_actor
@@ -32,6 +34,7 @@ from popid.web.shell import apply_domain_error, citizen_view, render_citizen_pag
 
 wallet_view = citizen_view(level2=True)  # a level-2 account in a level-2 session
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 QR_MAX_BYTES = 2953  # QR version 40, error correction L, byte mode
 PENDING_SIGNATURE = "popid_wallet_pending_signature"
 PURPOSE_LIST = "Công dân xem danh sách giấy tờ của mình trong ví giấy tờ"
@@ -102,12 +105,19 @@ def add(request: HttpRequest) -> HttpResponse:
     return redirect("wallet:credential", pk=credential.pk)
 
 
+def _shown_text(value: Any) -> Any:
+    """An ISO date claim (``1990-05-12``) as dd/mm/yyyy; anything else as it is."""
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return formatting.date_vn(value)
+    return value
+
+
 def _claim_choices(credential: Any) -> list[tuple[str, str]]:
     values = services.credential_claims(credential)
     choices = []
     for name, value in values.items():
         shown = ", ".join(value) if isinstance(value, list) else (
-            (_("Có") if value else _("Không")) if isinstance(value, bool) else value)
+            (_("Có") if value else _("Không")) if isinstance(value, bool) else _shown_text(value))
         choices.append((name, f"{CLAIM_LABELS.get(name, name)}: {shown}"))
     return choices
 
