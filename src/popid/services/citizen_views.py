@@ -43,6 +43,7 @@ from popid.services.procedures import (
     data_rows,
     file_type_label,
     get_procedure,
+    shown_value,
 )
 from popid.services.uploads import incoming_files
 from popid.web.shell import CitizenRequest, citizen_view, render_citizen_page
@@ -136,8 +137,9 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
                     messages.success(request, _("Đã nộp hồ sơ %(code)s") % {"code": submission.dossier.code})
                     return redirect("dvc:receipt", code=submission.dossier.code)
                 return redirect("dvc:submission", public_id=submission.public_id)
-    labels = {f.name: f.label for f in procedure.fields}
-    context.update(form=form, prefilled=[(labels[k], v) for k, v in prefilled.items() if v is not None])
+    specs = {f.name: f for f in procedure.fields}
+    context.update(form=form, prefilled=[(specs[k].label, shown_value(specs[k].type, v))
+                                         for k, v in prefilled.items() if v is not None])
     return render_citizen_page(request, "services/citizen/form.html", context, status=status)
 
 
