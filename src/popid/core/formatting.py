@@ -47,7 +47,7 @@ def date_vn(value: date | datetime | str | None) -> str:
         return DASH
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
         except ValueError:
             return value
     if isinstance(value, datetime):
