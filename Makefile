@@ -23,7 +23,7 @@ export POPID_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	@$(BIN)/python -m popid.core.portcheck $(HOST) $(PORT)
 	$(BIN)/popid migrate --noinput
-	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02 --duplicate-rate 0.02
+	$(BIN)/popid seed --if-empty --persons $(DEMO_PERSONS) --seed 1 --error-rate 0.02 --duplicate-rate 0.02 --demo-commune-share 0.06
 	$(BIN)/popid quality run --quiet
 	$(BIN)/popid match registry
 	$(BIN)/popid analytics seed-history --if-empty

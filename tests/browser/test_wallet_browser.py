@@ -122,6 +122,7 @@ def test_citizen_shows_licence_qr_verifier_accepts_then_refuses_after_suspension
     officer.fill("#id_username", "cb.hoankiem")
     officer.fill("#id_password", "Mat-khau-thu-nghiem-1")
     officer.click("button[type=submit]:has-text('Đăng nhập')")
+    officer.click("nav summary:has-text('Giấy tờ')")  # the documents area's menu
     officer.click("nav >> text=Giấy phép lái xe")
     officer.click(f"text={demo_seeded['licence_number']}")
     officer.fill("#id_reason", "Tước quyền sử dụng giấy phép 3 tháng")

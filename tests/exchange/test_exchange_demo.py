@@ -56,3 +56,17 @@ def test_demo_call_over_http(live_server, transactional_db, family, data_dir):
     assert lines[3].endswith("403 field_not_granted")
     after = AccessRecord.objects.filter(person_id_number=family["an"].id_number, actor_unit="Ngân hàng demo").count()
     assert after == before + 2
+
+
+def test_demo_event_grant_includes_births_and_residence_changes(family, data_dir):
+    """Issue #19 item 11: the webhook demo shows every life event; an older seed is widened."""
+    from popid.exchange.models import Grant
+
+    demo.ensure_demo()
+    grant = Grant.objects.get(subsystem__agency__code=demo.AGENCY_CODE, service="events", revoked_at__isnull=True)
+    assert {"birth", "residence_change", "death"} <= set(grant.event_types)
+    grant.event_types = ["death"]  # as seeded before
+    grant.save(update_fields=["event_types"])
+    demo.ensure_demo()
+    current = Grant.objects.get(subsystem__agency__code=demo.AGENCY_CODE, service="events", revoked_at__isnull=True)
+    assert current.pk != grant.pk and {"birth", "residence_change"} <= set(current.event_types)

@@ -273,7 +273,8 @@ def test_tiers_follow_thresholds(settings) -> None:
 
 
 @pytest.mark.django_db
-def test_scores_per_commune_province_and_nation() -> None:
+def test_scores_per_commune_province_and_nation(settings) -> None:
+    settings.POPID_QUALITY_MIN_PERSONS = 1  # the formula on small units (the minimum sample: below)
     # Hoàn Kiếm: 20 people, one with a critical finding (future birth) and a low one -> 95
     for i in range(19):
         make_person(f"Nguyễn Văn An {chr(65 + i)}".title())
@@ -299,6 +300,26 @@ def test_scores_per_commune_province_and_nation() -> None:
     assert by_unit[("province", "79")].tier == "meets_standard"
     assert by_unit[("nation", "VN")].persons == 25
     assert run.persons_checked == 25 and run.finding_count == 3
+
+
+def test_tier_needs_a_minimum_sample(settings) -> None:
+    """Issue #19 item 11: one finding among one person is not 'rebuild' but 'too few records'."""
+    assert tier_for(0.0, persons=1) == "too_few_records"
+    assert tier_for(0.0, persons=29) == "too_few_records" and tier_for(0.0, persons=30) == "rebuild"
+    assert tier_for(100.0, persons=29) == "too_few_records"  # a perfect score on 29 people says as little
+    settings.POPID_QUALITY_MIN_PERSONS = 5
+    assert tier_for(50.0, persons=5) == "rebuild" and tier_for(50.0, persons=4) == "too_few_records"
+
+
+@pytest.mark.django_db
+def test_small_units_get_too_few_records_on_the_page(client, officer_hoan_kiem) -> None:
+    make_person("Lê Văn Em", ethnicity_code="77")  # Hoàn Kiếm: one person, one finding
+    run = run_quality_check()
+    hoan_kiem = QualityScore.objects.get(run=run, level="commune", unit_code=HOAN_KIEM)
+    assert hoan_kiem.score == 50.0 and hoan_kiem.tier == "too_few_records"
+    client.force_login(officer_hoan_kiem)
+    body = client.get("/quality/").content.decode()
+    assert "Quá ít hồ sơ để xếp loại" in body and "dưới 30 người" in body
 
 
 @pytest.mark.django_db

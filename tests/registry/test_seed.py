@@ -167,3 +167,33 @@ def test_second_seed_appends_without_collisions():
     assert Person.objects.filter(full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12)).count() == 1
     Person.objects.create(id_number="001090999999", full_name="Lê Văn Bình", name_norm="le van binh",
                           birth_year=1990, sex="M")  # sequences moved past the loaded ids
+
+
+def test_no_demo_commune_share_keeps_the_population_unchanged():
+    """The demo communes draw from their own random stream: without them nothing moves."""
+    assert list(person_rows(persons=300, seed=11)) == list(person_rows(persons=300, seed=11, focus_share=0.0,
+                                                                         focus_communes=()))
+    moved = list(person_rows(persons=300, seed=11, focus_communes=("00070",), focus_share=0.3))
+    assert moved != list(person_rows(persons=300, seed=11)) and len(moved) == 300
+
+
+@pytest.mark.django_db
+def test_demo_commune_officer_gets_enough_people_and_findings(data_dir, client):
+    """Issue #19 item 10: the commune officer's demo commune has its own figures (persons above the
+    quality minimum sample, findings), as `make run` seeds it."""
+    from popid.core.demo_accounts import accounts_file
+    from popid.registry.quality.engine import run_quality_check
+    from popid.registry.quality.models import QualityFinding, QualityScore
+    from popid.registry.quality.scoring import min_persons
+
+    call_command("seed", persons=800, seed=1, error_rate=0.05, demo_commune_share=0.12, no_progress=True)
+    assert Person.objects.filter(commune_code="00070").count() >= min_persons()
+    run = run_quality_check()
+    score = QualityScore.objects.get(run=run, level="commune", unit_code="00070")
+    assert score.persons >= min_persons() and score.tier != "too_few_records"
+    assert QualityFinding.objects.filter(run=run, commune_code="00070").exists()
+    accounts = json.loads(accounts_file().read_text(encoding="utf-8"))
+    login = next(a for a in accounts if a["username"] == "canbo.hoankiem")
+    assert client.post("/login/", {"username": login["username"], "password": login["password"]}).status_code == 302
+    page = client.get("/quality/").content.decode()
+    assert "Phường Hoàn Kiếm" in page and "Quá ít hồ sơ để xếp loại</span>" not in page

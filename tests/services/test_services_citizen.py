@@ -290,3 +290,40 @@ def test_officer_sees_whether_the_fee_was_paid_online(an_client, an_account, off
     assert "chưa thanh toán trực tuyến" in officer.get(f"/services/dossiers/{unpaid.code}/").content.decode()
     body = officer.get(f"/api/v1/services/officer/dossiers/{paid.code}", headers=bearer(officer_hoan_kiem)).json()
     assert body["fee_paid_online"] is True and body["paused_working_days"] == 0
+
+
+# --- issue #19 item 5: a pre-fill is recorded once per draft -------------------------------------
+def _prefill_records(person):
+    from popid.core.models import AccessRecord
+
+    return AccessRecord.objects.filter(person_id_number=person.id_number, purpose__startswith="Điền sẵn hồ sơ")
+
+
+def test_a_prefill_is_recorded_once_per_draft_not_once_per_display(an_client, family):
+    """Show the form, send it with an error, send it again, pay: one draft, one entry in the
+    citizen's access history (before: one per display plus one per intake check)."""
+    an = family["an"]
+    page = an_client.get(f"{BASE}/thu-tuc/temporary_residence/").content.decode()
+    draft = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    assert _prefill_records(an).count() == 1
+    invalid = an_client.post(f"{BASE}/thu-tuc/temporary_residence/", form_data(idempotency_key=draft, address=None))
+    assert invalid.status_code == 422 and f'value="{draft}"' in invalid.content.decode()  # the same draft
+    response = an_client.post(f"{BASE}/thu-tuc/temporary_residence/", form_data(idempotency_key=draft))
+    assert response.status_code == 302
+    pay_through_the_sandbox(an_client, response["Location"])
+    assert Dossier.objects.get().data["full_name"] == "Nguyễn Văn An"  # the pre-filled values are still used
+    records = list(_prefill_records(an))
+    assert len(records) == 1 and "full_name" in records[0].fields
+    # a new display of the form is a new draft: recorded again, once
+    an_client.get(f"{BASE}/thu-tuc/temporary_residence/")
+    assert _prefill_records(an).count() == 2
+
+
+def test_a_draft_submitted_without_a_display_is_still_recorded_once(an_account, family):
+    """A submission that never showed the form (API, another channel) reads and records once."""
+    data = {"purpose": "Nhập học cho con"}
+    dossiers.submit_dossier(account=an_account, procedure_code="residence_confirmation", data=data,
+                            idempotency_key="api-draft-1")
+    dossiers.submit_dossier(account=an_account, procedure_code="residence_confirmation", data=data,
+                            idempotency_key="api-draft-1")  # the same request repeated
+    assert _prefill_records(family["an"]).count() == 1

@@ -260,7 +260,9 @@ REASON_CODES = {"oversized", "malformed", "alg_none", "unsupported_alg", "wrong_
                 "misplaced_disclosure", "forbidden_claim_name", "claim_name_collision", "duplicate_disclosure",
                 "duplicate_digest", "unreferenced_disclosure", "credential_expired", "credential_not_yet_valid",
                 "status_unavailable", "status_unknown", "revoked", "suspended", "wrong_nonce", "nonce_replayed",
-                "verifier_session_expired", "presentation_expired", "presentation_from_future"}
+                "verifier_session_expired", "presentation_expired", "presentation_from_future",
+                # compact presentations (issue #19 item 6, tests/wallet/test_wallet_compact.py)
+                "reference_unknown", "reference_expired", "reference_unavailable"}
 
 
 def test_every_reason_code_has_a_vietnamese_text():

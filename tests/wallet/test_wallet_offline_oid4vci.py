@@ -205,3 +205,47 @@ def test_chip_card_checked_against_registry_for_officers_only(client, family, of
     client.force_login(officer_hcm)
     outside = client.post("/giay-to/xac-minh-the-can-cuoc/", {"qr": qr})
     assert outside.status_code == 404
+
+
+# --- issue #19 item 11: a chip-card QR checked offline, and test cards made by a command ---------
+def _verify_chip(text: str) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("verify", text, "--chip-card", stdout=out)
+    except SystemExit as exit_info:
+        return int(exit_info.code), out.getvalue()
+    return 0, out.getvalue()
+
+
+def test_test_card_qr_is_made_and_checked_offline(tmp_path):
+    out = StringIO()
+    call_command("verify", "--make-chip-card", "--name", "Trần Thị Bình", "--birth", "03/04/1992", "--sex", "F",
+                 "--issued", "10/08/2021", "--svg", str(tmp_path / "card.svg"), stdout=out, stderr=StringIO())
+    text = out.getvalue().strip()
+    card = parse_chip_qr(text)
+    assert card.full_name == "Trần Thị Bình" and card.sex == "F" and card.id_number.startswith("001192")
+    assert (tmp_path / "card.svg").read_text().startswith("<?xml")
+    code, output = _verify_chip(text)
+    assert code == 0 and "NHẤT QUÁN" in output and "10/08/2021" in output and "03/04/2032" in output  # renew at 40
+    assert "không có chữ ký số" in output  # it says what an offline check cannot prove
+
+
+def test_offline_chip_check_finds_inconsistent_and_expired_cards():
+    from datetime import date
+
+    from popid.wallet.chipqr import check_offline, make_chip_qr
+
+    good = make_chip_qr(full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M",
+                        permanent_address="12 Hàng Bạc", issued_on=date(2021, 7, 1), id_number="001090012345")
+    assert check_offline(parse_chip_qr(good), today=date(2026, 12, 7)).consistent
+    wrong_sex = good.replace("|Nam|", "|Nữ|")
+    problems = check_offline(parse_chip_qr(wrong_sex), today=date(2026, 12, 7)).problems
+    assert [c for c, _t in problems] == ["sex_mismatch"]
+    wrong_year = good.replace("12051990", "12051991")
+    assert _verify_chip(wrong_year)[0] == 1 and "năm sinh" in _verify_chip(wrong_year)[1]
+    expired = check_offline(parse_chip_qr(good), today=date(2030, 5, 13))  # 40 on 12/05/2030
+    assert [c for c, _t in expired.problems] == ["card_expired"] and expired.valid_until == date(2030, 5, 12)
+    late = make_chip_qr(full_name="Lê Thị Hoa", birth_date=date(1962, 3, 4), sex="F", permanent_address="Hà Nội",
+                        issued_on=date(2021, 7, 1), id_number="001162012345")
+    assert check_offline(parse_chip_qr(late), today=date(2040, 1, 1)).valid_until is None  # issued at 59: for life
+    assert _verify_chip("not|a|card")[0] == 1

@@ -40,10 +40,16 @@ def local(value: datetime) -> datetime:
     return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
-def date_vn(value: date | datetime | None) -> str:
-    """dd/mm/yyyy, the format on Vietnamese documents, for dates and (local) times alike."""
+def date_vn(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy, the format on Vietnamese documents, for dates and (local) times alike; an ISO
+    date kept as text (JSON fields: a licence's classes) is read first."""
     if not value:
         return DASH
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = local(value)
     return value.strftime("%d/%m/%Y")
@@ -59,11 +65,19 @@ def commune(code: str | None) -> str:
     return admin_units.commune_label(code) if code else DASH
 
 
+# ICAO 9303 / ISO 3166 alpha-3 codes of travel documents for the countries of codes.NATIONALITIES
+# ("D" is Germany on ICAO documents, "GBD"… British categories).
+ALPHA3 = {"VNM": "VN", "USA": "US", "FRA": "FR", "CHN": "CN", "KOR": "KR", "JPN": "JP", "LAO": "LA", "KHM": "KH",
+          "THA": "TH", "AUS": "AU", "DEU": "DE", "D": "DE", "GBR": "GB", "GBD": "GB", "GBN": "GB", "CAN": "CA",
+          "RUS": "RU", "TWN": "TW"}
+
+
 def country(code: str | None) -> str:
-    """"VN" → "Việt Nam"."""
+    """"VN" (or a passport's "VNM") → "Việt Nam"; an unknown code stays as it is."""
     if not code:
         return DASH
-    return codes.NATIONALITIES.get(code.upper(), code)
+    key = code.strip().upper()
+    return codes.NATIONALITIES.get(ALPHA3.get(key, key), code)
 
 
 def login_level(acr: str | None) -> str:

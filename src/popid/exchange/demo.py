@@ -48,7 +48,9 @@ GRANTS: list[tuple[str, list[str], list[str]]] = [
     (Service.BATCH_VERIFY, ["full_name", "birth_date", "sex"], []),
     (Service.PERSON_DATA, ["full_name", "birth_date", "sex", "permanent_address", "phone"], []),
     (Service.LIFE_STATUS, [], []),
-    (Service.EVENTS, ["full_name", "birth_date", "life_status"], ["death", "id_reissue", "merge"]),
+    # every life event, so the webhook demo shows births and moves too (issue #19 item 11)
+    (Service.EVENTS, ["full_name", "birth_date", "life_status"],
+     ["birth", "death", "residence_change", "id_reissue", "merge"]),
 ]
 
 
@@ -91,8 +93,12 @@ def _ensure_bank() -> tuple[Agency, Subsystem]:
     assert subsystem is not None  # key_ok needs an existing subsystem; otherwise one was just made
     until = timezone.now() + timedelta(days=365)
     for service, fields, events in GRANTS:
-        if not any(g.is_active() for g in Grant.objects.filter(subsystem=subsystem, service=service,
-                                                               revoked_at__isnull=True)):
+        active = [g for g in Grant.objects.filter(subsystem=subsystem, service=service, revoked_at__isnull=True)
+                  if g.is_active()]
+        for grant in [g for g in active if not set(events) <= set(g.event_types)]:
+            manage.revoke_grant(actor=ADMIN, grant=grant)  # seeded by an older version: widen it
+            active.remove(grant)
+        if not active:
             manage.create_grant(actor=ADMIN, subsystem=subsystem, service=service, fields=fields, event_types=events,
                                 legal_basis=LEGAL_BASIS, expires_at=until)
     return agency, subsystem

@@ -129,6 +129,31 @@ class LoginEvent(models.Model):
         return f"{self.username} {self.result} {self.at}"
 
 
+# What each account event is called on the citizen's and the officer's pages (issue #19 item 3:
+# words, not codes such as ``device_activated``).
+ACCOUNT_EVENT_LABELS = {
+    "registered": _("Đăng ký tài khoản"),
+    "registered_by_guardian": _("Người giám hộ đăng ký tài khoản"),
+    "phone_confirmed": _("Xác nhận số điện thoại"),
+    "device_activated": _("Kích hoạt thiết bị mới"),
+    "device_revoked": _("Gỡ thiết bị"),
+    "session_ended": _("Kết thúc phiên đăng nhập"),
+    "password_recovered": _("Lấy lại mật khẩu"),
+    "password_changed": _("Đổi mật khẩu"),
+    "passcode_changed": _("Đổi mã PIN"),
+    "totp_enabled": _("Bật ứng dụng xác thực"),
+    "totp_disabled": _("Tắt ứng dụng xác thực"),
+    "locked_by_citizen": _("Công dân tự khóa tài khoản"),
+    "unlocked_by_citizen": _("Công dân mở khóa tài khoản"),
+    "locked_by_officer": _("Cán bộ khóa tài khoản"),
+    "unlocked_by_officer": _("Cán bộ mở khóa tài khoản"),
+    "level2_activated": _("Kích hoạt mức độ 2"),
+    "guardianship_started": _("Bắt đầu giám hộ"),
+    "acting_started": _("Người giám hộ bắt đầu thao tác thay"),
+    "acting_ended": _("Người giám hộ kết thúc thao tác thay"),
+}
+
+
 class AccountEvent(models.Model):
     """Audit trail of account changes: who did it (an officer, the citizen, or a guardian
     acting for a ward), from which unit, why."""
@@ -144,6 +169,11 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        label = ACCOUNT_EVENT_LABELS.get(self.kind)
+        return str(label) if label is not None else self.kind.replace("_", " ")
 
 
 class GuardianshipKind(models.TextChoices):

@@ -72,7 +72,17 @@ def _field_labels(field_lists: Iterable[Iterable[str]]) -> dict[str, str]:
     """People read "Họ, chữ đệm và tên" and "Toàn bộ hồ sơ", not ``full_name`` and ``*``. The same
     map goes to the page's script, which checks the shown labels against the verified record."""
     codes = {code for fields in field_lists for code in fields}
-    return {code: str(_("Toàn bộ hồ sơ") if code == "*" else field_label(code)) for code in sorted(codes)}
+    return {code: str(_("Toàn bộ hồ sơ") if code == "*" else _access_field_label(code)) for code in sorted(codes)}
+
+
+def _access_field_label(code: str) -> str:
+    """A registry field, or a claim a wallet credential carried (``age_over_18``): never the code."""
+    from popid.wallet.issuers import CLAIM_LABELS
+
+    label = field_label(code)
+    if label == code and code in CLAIM_LABELS:
+        return str(CLAIM_LABELS[code])
+    return label if label != code else code.replace("_", " ")
 
 
 @citizen_view

@@ -52,6 +52,10 @@ FIELD_LABELS: dict[str, Any] = {
     "commune_code": gettext_lazy("Xã/phường quản lý"),
     "province_code": gettext_lazy("Tỉnh/thành phố quản lý"),
     "permanent_residence": gettext_lazy("Nơi thường trú"),
+    # the names public-service forms pre-fill from (services/selectors.py), as the access history shows them
+    "permanent_address": gettext_lazy("Nơi thường trú"),
+    "permanent_commune_code": gettext_lazy("Xã/phường thường trú"),
+    "household_code": gettext_lazy("Mã hộ gia đình"),
     "temporary_residence": gettext_lazy("Nơi tạm trú"),
     "current_residence": gettext_lazy("Nơi ở hiện tại"),
     "household": gettext_lazy("Hộ gia đình"),
@@ -247,7 +251,8 @@ def principle_totals(by_kind: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return list(totals.items())
 
 
-TIER_CLASSES = {"meets_standard": "tier-good", "needs_fixing": "tier-fix", "rebuild": "tier-rebuild"}
+TIER_CLASSES = {"meets_standard": "tier-good", "needs_fixing": "tier-fix", "rebuild": "tier-rebuild",
+                "too_few_records": "tier-few"}
 
 
 @dataclass(frozen=True)

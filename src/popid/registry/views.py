@@ -41,6 +41,7 @@ from popid.registry.forms import (
 )
 from popid.registry.models import Household, Person, PersonStatus
 from popid.registry.quality.models import QualityFinding
+from popid.registry.quality.scoring import min_persons as quality_min_persons
 from popid.web import charts
 from popid.web.shell import (
     ConsoleRequest,
@@ -435,7 +436,7 @@ def quality(request: ConsoleRequest) -> HttpResponse:
                                          for k in by_kind if k["count"]]),
         "by_kind": by_kind, "filter_form": filter_form, "page": page, "query": query.urlencode(),
         "may_run": run_quality_check is not None and actor.has(Permission.QUALITY_RUN),
-        "communes": commune_datalist(actor),
+        "communes": commune_datalist(actor), "min_persons": quality_min_persons(),
     })
 
 

@@ -38,7 +38,15 @@ from popid.services.models import (
     Submission,
     SubmissionState,
 )
-from popid.services.procedures import Procedure, catalogue, get_procedure
+from popid.services.procedures import (
+    Procedure,
+    attachment_label,
+    catalogue,
+    data_rows,
+    file_type_label,
+    get_procedure,
+    shown_value,
+)
 from popid.services.uploads import incoming_files
 from popid.web.shell import CitizenRequest, citizen_view, render_citizen_page
 
@@ -98,9 +106,13 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
                                "communes": communes()}
     blocked: DomainError | None = None
     prefilled: dict[str, Any] = {}
+    # The draft: one idempotency key from the first display of the form to its submission, so the
+    # pre-fill is recorded in the access history once per draft (issue #19 item 5).
+    draft = (request.POST.get("idempotency_key", "") if request.method == "POST" else "")[:100] \
+        or secrets.token_urlsafe(18)
     try:
         dossier_commands.require_entitled(account, procedure, ward)
-        prefilled = selectors.prefilled_fields(account=account, procedure=procedure, subject=ward)
+        prefilled = selectors.prefilled_fields(account=account, procedure=procedure, subject=ward, draft=draft)
     except DomainError as exc:
         blocked = exc
     if blocked is not None:
@@ -108,7 +120,7 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
         return render_citizen_page(request, "services/citizen/form.html",
                                    context, status=blocked.status if request.method == "POST" else 200)
     form = ProcedureForm(request.POST or None, request.FILES or None, procedure=procedure, prefilled=prefilled,
-                         initial={"idempotency_key": secrets.token_urlsafe(18)})
+                         initial={"idempotency_key": draft})
     status = 200
     if request.method == "POST":
         status = 422
@@ -127,8 +139,9 @@ def procedure_form(request: CitizenRequest, code: str) -> HttpResponse:
                     messages.success(request, _("Đã nộp hồ sơ %(code)s") % {"code": dossier.code})
                     return redirect("dvc:receipt", code=dossier.code)
                 return redirect("dvc:submission", public_id=submission.public_id)
-    labels = {f.name: f.label for f in procedure.fields}
-    context.update(form=form, prefilled=[(labels[k], v) for k, v in prefilled.items() if v is not None])
+    specs = {f.name: f for f in procedure.fields}
+    context.update(form=form, prefilled=[(specs[k].label, shown_value(specs[k].type, v))
+                                         for k, v in prefilled.items() if v is not None])
     return render_citizen_page(request, "services/citizen/form.html", context, status=status)
 
 
@@ -219,13 +232,13 @@ def dossiers(request: CitizenRequest) -> HttpResponse:
 def _detail_context(request: CitizenRequest, dossier: Dossier, *, supplement_form: forms.Form | None = None,
                     cancel_form: forms.Form | None = None) -> dict[str, Any]:
     procedure = catalogue().get(dossier.procedure_code)
-    labels = {f.name: f.label for f in procedure.fields} if procedure else {}
     status, left = selectors.deadline_status(dossier)
     context: dict[str, Any] = {
         "dossier": dossier, "procedure": procedure, "deadline_status": status, "working_days_left": left,
         "projected_deadline": selectors.projected_deadline(dossier),
-        "data_rows": [(labels.get(k, k), v) for k, v in dossier.data.items()],
-        "attachments": dossier.attachments.all(), "events": dossier.events.all(),
+        "data_rows": data_rows(procedure, dossier.data),
+        "attachments": [{"a": a, "label": attachment_label(procedure, a.kind), "type": file_type_label(a.content_type)}
+                        for a in dossier.attachments.all()], "events": dossier.events.all(),
         "payments": Payment.objects.filter(dossier=dossier).order_by("created_at"),
         "can_cancel": dossier.state in OPEN_STATES, "closed": dossier.state in FINAL_STATES,
     }

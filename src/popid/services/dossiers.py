@@ -269,7 +269,7 @@ class Application:
 
 def check_application(*, account: CitizenAccount, procedure_code: str, data: dict[str, Any],
                       on_behalf_of: CitizenAccount | None = None,
-                      attachments: list[IncomingFile] | None = None) -> Application:
+                      attachments: list[IncomingFile] | None = None, draft: str = "") -> Application:
     """The intake checks every online channel makes (direct submission, the paid submission
     flow): entitlement, the form merged with what the registry already knows (not re-entered),
     the attachments, and a receiving unit. Raises the domain error; writes nothing."""
@@ -278,8 +278,8 @@ def check_application(*, account: CitizenAccount, procedure_code: str, data: dic
         on_behalf_of = None
     require_entitled(account, procedure, on_behalf_of)
     subject_account = on_behalf_of or account
-    prefilled = {k: val for k, val in prefilled_fields(account=account, procedure=procedure,
-                                                        subject=subject_account).items() if val is not None}
+    prefilled = {k: val for k, val in prefilled_fields(account=account, procedure=procedure, subject=subject_account,
+                                                        draft=draft).items() if val is not None}
     cleaned = validate_data(procedure, {**data, **prefilled})
     files = attachments or []
     check_attachments(procedure, files)
@@ -326,7 +326,7 @@ def submit_dossier(
 
     def create(key: str) -> Dossier:
         app = check_application(account=account, procedure_code=procedure_code, data=data,
-                                on_behalf_of=on_behalf_of, attachments=attachments)
+                                on_behalf_of=on_behalf_of, attachments=attachments, draft=key)
         return receive_dossier(procedure=app.procedure, subject=app.subject, applicant=account,
                                on_behalf_of=app.on_behalf_of, channel=Channel.ONLINE, data=app.data,
                                files=app.files, idempotency_key=key, actor_label=account.id_number,

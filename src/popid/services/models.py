@@ -337,3 +337,20 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}:{self.threshold}"
+
+
+class PrefillRead(models.Model):
+    """One draft of a form (its idempotency key) whose pre-filled fields were read from the
+    registry: the read is recorded in the access history once per draft, not once per display
+    of the form or per intake check of the same draft (issue #19 item 5)."""
+
+    applicant = models.ForeignKey("identity.CitizenAccount", on_delete=models.CASCADE, related_name="+")
+    draft_key = models.CharField(max_length=100)
+    procedure_code = models.CharField(max_length=40)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["applicant", "draft_key"], name="one_prefill_read_per_draft")]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_id}:{self.draft_key}"

@@ -209,3 +209,48 @@ def get_procedure(code: str) -> Procedure:
         return catalogue()[code]
     except KeyError:
         raise ProcedureNotFound(field="procedure") from None
+
+
+# --- showing a dossier's data to people (issue #19 items 3–4) ------------------------------------
+FILE_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def shown_value(field_type: str, value: Any) -> str:
+    """A form value as people read it: dates dd/mm/yyyy, communes by name, yes/no."""
+    from django.utils.translation import gettext as _
+
+    from popid.core import formatting
+
+    if value is None or value == "":
+        return formatting.DASH
+    if isinstance(value, bool):
+        return str(_("Có") if value else _("Không"))
+    if field_type == "date":
+        return formatting.date_vn(value)
+    if field_type == "commune":
+        return formatting.commune(str(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def data_rows(procedure: Procedure | None, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, shown value) for each field of a dossier's data, in the order stored."""
+    fields = {f.name: f for f in procedure.fields} if procedure else {}
+    rows = []
+    for name, value in data.items():
+        spec = fields.get(name)
+        rows.append((spec.label if spec else name.replace("_", " "), shown_value(spec.type if spec else "", value)))
+    return rows
+
+
+def attachment_label(procedure: Procedure | None, kind: str) -> str:
+    """The attachment's name in the procedure (``proof_of_residence`` → its label)."""
+    for item in procedure.attachments if procedure else ():
+        if item.kind == kind:
+            return item.label
+    return kind.replace("_", " ")
+
+
+def file_type_label(content_type: str) -> str:
+    return FILE_TYPES.get(content_type, content_type.split("/")[-1].upper() if content_type else "")

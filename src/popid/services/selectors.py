@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from popid.core.access import AccessContext, Actor, record_access
 from popid.identity.actors import citizen_actor
 from popid.identity.models import CitizenAccount
 from popid.registry import selectors as registry_selectors
+from popid.registry.errors import PersonNotFound
 from popid.registry.models import HouseholdMember, Person, Residence, ResidenceKind
 from popid.registry.validation import today as registry_today
 from popid.services.calendar import LOCAL_TZ, add_working_days, working_days_between
@@ -47,14 +49,36 @@ def prefill_values(*, person: Person, procedure: Procedure) -> dict[str, Any]:
     return {f.name: _source_value(person, f.prefill) for f in procedure.fields if f.prefill}
 
 
+def _already_read_for_draft(account: CitizenAccount, procedure: Procedure, draft: str) -> bool:
+    """True when this draft's pre-fill was already recorded; otherwise marks it (the unique row
+    decides between two requests racing on the same draft)."""
+    from popid.services.models import PrefillRead
+
+    try:
+        with transaction.atomic():
+            _row, created = PrefillRead.objects.get_or_create(applicant=account, draft_key=draft[:100],
+                                                              defaults={"procedure_code": procedure.code[:40]})
+    except IntegrityError:
+        return True
+    return not created
+
+
 def prefilled_fields(*, account: CitizenAccount, procedure: Procedure, subject: CitizenAccount | None = None,
-                     channel: str = "portal") -> dict[str, Any]:
+                     channel: str = "portal", draft: str = "") -> dict[str, Any]:
     """What the state already knows about the applicant (or the ward), read through the registry
-    selectors so the read is recorded with its purpose."""
+    selectors so the read is recorded with its purpose — once per ``draft`` (the form's
+    idempotency key): showing the same draft again, or checking it at submission, reads the same
+    fields for the same purpose and adds no entry to the citizen's access history."""
     target = subject or account
-    ctx = AccessContext(actor=citizen_actor(account), purpose=f"Điền sẵn hồ sơ: {procedure.name}"[:200],
-                        legal_basis="Luật Cư trú 2020; Nghị định 107/2021/NĐ-CP", channel=channel)
     sources = sorted({f.prefill for f in procedure.fields if f.prefill})
+    actor = citizen_actor(account)
+    if draft and account.pk and _already_read_for_draft(account, procedure, draft):
+        person = Person.objects.filter(pk=target.person_id).first() if target.person_id else None
+        if person is None or not actor.may_read_person(person):
+            raise PersonNotFound(field="id_number")
+        return prefill_values(person=person, procedure=procedure)
+    ctx = AccessContext(actor=actor, purpose=f"Điền sẵn hồ sơ: {procedure.name}"[:200],
+                        legal_basis="Luật Cư trú 2020; Nghị định 107/2021/NĐ-CP", channel=channel)
     person = registry_selectors.access_person(ctx=ctx, id_number=target.id_number, fields=sources)
     return prefill_values(person=person, procedure=procedure)
 

@@ -71,7 +71,7 @@ def prepare_submission(
 
     def create(key: str) -> Submission:
         app = dossiers.check_application(account=account, procedure_code=procedure_code, data=data,
-                                         on_behalf_of=on_behalf_of, attachments=attachments)
+                                         on_behalf_of=on_behalf_of, attachments=attachments, draft=key)
         fee = app.procedure.fee(Channel.ONLINE)
         submission = Submission.objects.create(
             public_id=secrets.token_urlsafe(16), applicant=account, on_behalf_of=app.on_behalf_of,

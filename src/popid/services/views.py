@@ -22,7 +22,7 @@ from popid.core.permissions import Permission, requires
 from popid.services import dossiers, selectors
 from popid.services.forms import ApproveForm, QueueFilterForm, RejectForm, SupplementForm, VersionForm
 from popid.services.models import Dossier, DossierState, PaymentState
-from popid.services.procedures import catalogue
+from popid.services.procedures import attachment_label, catalogue, data_rows, file_type_label
 from popid.web.shell import ConsoleRequest, apply_domain_error, officer_view, render_page
 
 S = DossierState
@@ -83,7 +83,6 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
                     bound: tuple[str, forms.Form] | None = None) -> dict[str, Any]:
     procedures = catalogue()
     procedure = procedures.get(dossier.procedure_code)
-    labels = {f.name: f.label for f in procedure.fields} if procedure else {}
     status, left = selectors.deadline_status(dossier)
     labels_state = dict(DossierState.choices)
     actions = []
@@ -98,8 +97,9 @@ def _detail_context(request: ConsoleRequest, dossier: Dossier,
             actions.append({"action": action, "form": form})
     return {
         "dossier": dossier, "procedure": procedure, "deadline_status": status, "working_days_left": left,
-        "data_rows": [(labels.get(k, k), v) for k, v in dossier.data.items()],
-        "attachments": dossier.attachments.all(), "actions": actions,
+        "data_rows": data_rows(procedure, dossier.data),
+        "attachments": [{"a": a, "label": attachment_label(procedure, a.kind), "type": file_type_label(a.content_type)}
+                        for a in dossier.attachments.all()], "actions": actions,
         "paid_payment": dossier.payments.filter(state=PaymentState.PAID).first(),
         "events": [{"event": e, "from_label": labels_state.get(e.from_state, e.from_state),
                     "to_label": labels_state.get(e.to_state, e.to_state)} for e in dossier.events.all()],

@@ -68,7 +68,8 @@ def _out(result: Result) -> VerifyOut:
 @router.post("/verifier/verify", response=VerifyOut, auth=None)
 @operation_requires(Permission.PUBLIC)
 def post_verify(request, body: VerifyIn):
-    result = verifier.verify_in_session(public_id=body.session_id, payload=body.payload, base=issuer_base(request))
+    result = verifier.verify_payload_in_session(public_id=body.session_id, payload=body.payload,
+                                              base=issuer_base(request))
     if not result.accepted:
         raise PresentationRefused(result.reason, reason_text(result.reason, result.detail))
     return _out(result)

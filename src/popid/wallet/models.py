@@ -149,3 +149,19 @@ class VerifierSession(models.Model):
 
     def __str__(self) -> str:
         return self.public_id
+
+
+class PresentationReference(models.Model):
+    """A compact presentation (issue #19 item 6): the full key-bound presentation kept for its
+    60-second life under an unguessable reference, so the QR code carries a short address instead
+    of ~2,000 characters. Only a verifier naming the presentation's own audience (its session) gets
+    it back; it is then verified exactly like a pasted one (signatures, nonce, audience, expiry)."""
+
+    ref = models.CharField(max_length=32, unique=True)
+    payload = models.TextField()
+    audience = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.ref

@@ -120,3 +120,20 @@ def credential(request: HttpRequest) -> HttpResponse:
                                         base=issuer_base(request)))
     except oid4vci.OAuthError as exc:
         return _oauth_error(exc)
+
+
+@never_cache
+@require_GET
+def compact_presentation(request: HttpRequest, ref: str) -> HttpResponse:
+    """A compact presentation's full text for the verifier that names its audience
+    (``?aud=``): what a verifier of another installation, or ``popid verify``, fetches before
+    verifying (issue #19 item 6). 404 for unknown or another verifier's, 410 once expired."""
+    from popid.wallet import compact
+    from popid.wallet.sdjwt import Refused
+
+    try:
+        payload = compact.resolve(ref, audience=request.GET.get("aud", "")[:300])
+    except Refused as exc:
+        status = 410 if exc.reason == "reference_expired" else 404
+        return HttpResponse(exc.reason, status=status, content_type="text/plain; charset=utf-8")
+    return HttpResponse(payload, content_type="application/dc+sd-jwt")

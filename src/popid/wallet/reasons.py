@@ -43,6 +43,9 @@ REASONS: dict[str, Promise] = {
     "verifier_session_expired": _("Phiên xác minh đã hết hạn"),
     "presentation_expired": _("Mã QR đã quá 60 giây"),
     "presentation_from_future": _("Thời điểm tạo bản trình bày không hợp lệ"),
+    "reference_unknown": _("Mã QR rút gọn không tồn tại hoặc không dành cho phiên xác minh này"),
+    "reference_expired": _("Mã QR rút gọn đã quá 60 giây"),
+    "reference_unavailable": _("Không tải được bản trình bày của mã QR rút gọn"),
 }
 
 

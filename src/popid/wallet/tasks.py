@@ -19,3 +19,11 @@ def apply_registry_event(event: Any) -> None:
 def sync_statuses() -> int:
     """Catch-up over the wallet's cursor (events older than the consumer, replays)."""
     return status.sync_events()
+
+
+@background(every=60, max_attempts=1)
+def prune_compact_presentations() -> int:
+    """Compact presentations hold disclosed claims: delete them once their 60 seconds are over."""
+    from popid.wallet import compact
+
+    return compact.prune()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("to-chuc/<slug:slug>", public_views.issuer_home, name="issuer"),
     path("to-chuc/<slug:slug>/jwks", public_views.issuer_jwks, name="issuer_jwks"),
     path("to-chuc/<slug:slug>/trang-thai/<int:list_id>", public_views.status_list, name="status_list"),
+    path("p/<str:ref>", public_views.compact_presentation, name="compact_presentation"),
     path("oid4vci/token", public_views.token, name="oid4vci_token"),
     path("oid4vci/nonce", public_views.nonce, name="oid4vci_nonce"),
     path("oid4vci/credential", public_views.credential, name="oid4vci_credential"),

@@ -81,3 +81,20 @@ def verify_in_session(*, public_id: str, payload: str, base: str) -> Result:
                           "claims": sorted(result.disclosed)}
         session.save(update_fields=["used_at", "result"])
     return result
+
+
+def verify_payload_in_session(*, public_id: str, payload: str, base: str) -> Result:
+    """``verify_in_session`` for what a verifier scanned: a full presentation, or a compact one
+    (issue #19 item 6) resolved first for this session's audience — unknown, another verifier's
+    or expired references are refused without touching the session (its nonce stays usable)."""
+    from popid.wallet import compact
+
+    ref = compact.reference_of(payload, base)
+    if ref is None:
+        return verify_in_session(public_id=public_id, payload=payload, base=base)
+    session = find_session(public_id)
+    try:
+        full = compact.resolve(ref, audience=session.audience)
+    except sdjwt.Refused as exc:
+        return Result(accepted=False, reason=exc.reason, detail=exc.detail)
+    return verify_in_session(public_id=public_id, payload=full, base=base)

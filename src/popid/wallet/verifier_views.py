@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import qrcode
 import qrcode.image.svg
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from popid.core import formatting
 from popid.core.access import AccessContext, Actor
 from popid.core.errors import DomainError, PermissionDenied
 from popid.core.net import client_ip
@@ -55,6 +57,8 @@ def _shown(value: object) -> object:
         return ", ".join(str(_shown(v)) for v in value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        return formatting.date_vn(value)  # people read dd/mm/yyyy (issue #19 item 4)
     return value
 
 
@@ -102,8 +106,9 @@ def verifier_session(request: HttpRequest, session_id: str) -> HttpResponse:
                      "wallet_qr": _qr(f"{issuer_base(request)}/vi-giay-to/?phien={session.public_id}")}
     status = 200
     if request.method == "POST" and form.is_valid():
-        result = verifier_service.verify_in_session(public_id=session.public_id, payload=form.cleaned_data["payload"],
-                                            base=issuer_base(request))
+        result = verifier_service.verify_payload_in_session(public_id=session.public_id,
+                                                            payload=form.cleaned_data["payload"],
+                                                            base=issuer_base(request))
         context.update(describe(result))
         status = 200 if result.accepted else 422
     elif request.method == "POST":

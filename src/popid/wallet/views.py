@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -19,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from popid.core import formatting
 from popid.core.access import AccessContext
 from popid.core.errors import DomainError
 from popid.identity.auth import citizen_actor
 from popid.wallet import claims as claim_builders
-from popid.wallet import oid4vci, services, verifier
+from popid.wallet import compact, oid4vci, services, verifier
 from popid.wallet.errors import DocumentUnavailable
 from popid.wallet.issuers import CLAIM_LABELS, CREDENTIAL_TYPES, issuer_base
 from popid.wallet.models import CredentialStatus
@@ -32,6 +34,7 @@ from popid.web.shell import apply_domain_error, citizen_view, render_citizen_pag
 
 wallet_view = citizen_view(level2=True)  # a level-2 account in a level-2 session
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 QR_MAX_BYTES = 2953  # QR version 40, error correction L, byte mode
 PENDING_SIGNATURE = "popid_wallet_pending_signature"
 PURPOSE_LIST = "Công dân xem danh sách giấy tờ của mình trong ví giấy tờ"
@@ -102,12 +105,19 @@ def add(request: HttpRequest) -> HttpResponse:
     return redirect("wallet:credential", pk=credential.pk)
 
 
+def _shown_text(value: Any) -> Any:
+    """An ISO date claim (``1990-05-12``) as dd/mm/yyyy; anything else as it is."""
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return formatting.date_vn(value)
+    return value
+
+
 def _claim_choices(credential: Any) -> list[tuple[str, str]]:
     values = services.credential_claims(credential)
     choices = []
     for name, value in values.items():
         shown = ", ".join(value) if isinstance(value, list) else (
-            (_("Có") if value else _("Không")) if isinstance(value, bool) else value)
+            (_("Có") if value else _("Không")) if isinstance(value, bool) else _shown_text(value))
         choices.append((name, f"{CLAIM_LABELS.get(name, name)}: {shown}"))
     return choices
 
@@ -138,7 +148,8 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                     prefix, signing_input = services.prepare_browser_presentation(
                         account=account, pk=pk, claims=data["claims"], nonce=nonce, audience=audience)
                     request.session[PENDING_SIGNATURE] = {"pk": pk, "prefix": prefix, "input": signing_input,
-                                                          "claims": data["claims"], "at": int(time.time())}
+                                                          "claims": data["claims"], "at": int(time.time()),
+                                                          "aud": audience}
                     return render_citizen_page(request, "wallet/sign.html", {
                         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "signing_input": signing_input})
                 payload = services.present(account=account, pk=pk, claims=data["claims"], nonce=nonce,
@@ -147,7 +158,7 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
                 apply_domain_error(form, exc)
             else:
                 if len(payload) <= QR_MAX_BYTES:
-                    return _presentation(request, item, payload, data["claims"])
+                    return _presentation(request, item, payload, data["claims"], audience)
                 form.add_error("claims", _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): "
                                            "hãy bỏ bớt") % {"n": len(payload), "max": QR_MAX_BYTES})
     return render_citizen_page(request, "wallet/credential.html", {
@@ -155,11 +166,16 @@ def credential(request: HttpRequest, pk: int) -> HttpResponse:
         "status": CredentialStatus(item.issued.status).label}, status=status)
 
 
-def _presentation(request: HttpRequest, item: Any, payload: str, claims: list[str]) -> HttpResponse:
+def _presentation(request: HttpRequest, item: Any, payload: str, claims: list[str], audience: str) -> HttpResponse:
+    """The compact QR code first (a short address a phone scans easily, issue #19 item 6), the
+    full one (for verifiers without network) and both texts for pasting."""
     expires = int(time.time()) + PRESENTATION_MAX_AGE
+    compact_text = compact.share(payload=payload, audience=audience, base=issuer_base(request)) if audience else ""
     return render_citizen_page(request, "wallet/presentation.html", {
         "item": item, "type": CREDENTIAL_TYPES[item.config_id].name, "payload": payload,
-        "qr": _svg_data_uri(payload), "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
+        "qr": _svg_data_uri(compact_text or payload), "compact": compact_text,
+        "full_qr": _svg_data_uri(payload) if compact_text else "",
+        "expires_at": expires, "max_age": PRESENTATION_MAX_AGE,
         "claims": [CLAIM_LABELS.get(c, c) for c in claims], "size": len(payload)})
 
 
@@ -185,7 +201,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Quá nhiều thông tin cho một mã QR (%(n)d ký tự, tối đa %(max)d): hãy bỏ bớt")
                        % {"n": len(payload), "max": QR_MAX_BYTES})
         return redirect("wallet:credential", pk=pk)
-    return _presentation(request, item, payload, pending["claims"])
+    return _presentation(request, item, payload, pending["claims"], pending.get("aud", ""))
 
 
 @wallet_view

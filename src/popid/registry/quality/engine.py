@@ -46,7 +46,7 @@ from popid.registry.quality import rules
 from popid.registry.quality.duplicates import Candidate, pairs_in_block
 from popid.registry.quality.kinds import KINDS
 from popid.registry.quality.models import QualityFinding, QualityRun, QualityScore, RunStatus, ScoreLevel
-from popid.registry.quality.scoring import kind_weights, tier_for, tier_thresholds, unit_score
+from popid.registry.quality.scoring import kind_weights, min_persons, tier_for, tier_thresholds, unit_score
 
 logger = logging.getLogger(__name__)
 UnknownCommunes = dict[int, tuple[str, str, str, list[str]]]  # person id → (id number, commune, province, details)
@@ -395,6 +395,7 @@ def _related_records_pass(collector: _Collector, today: date) -> None:
 def _write_scores(run: QualityRun, collector: _Collector) -> None:
     """Commune, province and nation rows, with the formula of ``scoring``."""
     thresholds = tier_thresholds()
+    minimum = min_persons()
     persons: Counter[tuple[str, str]] = Counter()
     for commune, province, count in (
         Person.objects.order_by().values_list("commune_code", "province_code").annotate(n=Count("id"))
@@ -444,7 +445,8 @@ def _write_scores(run: QualityRun, collector: _Collector) -> None:
             run=run, level=level, unit_code=code, commune_code=commune_code, province_code=province_code,
             persons=unit["persons"], persons_with_findings=unit["flagged"], findings=unit["findings"],
             findings_by_principle=dict(sorted(unit["principles"].items())),
-            findings_by_kind=dict(sorted(unit["kinds"].items())), score=score, tier=tier_for(score, thresholds),
+            findings_by_kind=dict(sorted(unit["kinds"].items())), score=score,
+            tier=tier_for(score, thresholds, persons=unit["persons"], minimum=minimum),
         )
 
     rows = [row(ScoreLevel.NATION, NATION_CODE, nation)]

@@ -31,6 +31,8 @@ class Tier(models.TextChoices):
     MEETS_STANDARD = "meets_standard", _("Đạt chuẩn")
     NEEDS_FIXING = "needs_fixing", _("Cần chỉnh sửa")
     REBUILD = "rebuild", _("Phải xây dựng lại")
+    # below the minimum sample (scoring.min_persons) a score says little: no tier (issue #19 item 11)
+    TOO_FEW_RECORDS = "too_few_records", _("Quá ít hồ sơ để xếp loại")
 
 
 class QualityRun(models.Model):

@@ -57,7 +57,8 @@ def fixture_citizen_exists() -> bool:
 
 def seed_population(*, persons: int, seed: int, error_rate: float = 0.0, progress: bool = False,
                     batch_size: int = 5000, reference_date: date = REFERENCE_DATE,
-                    duplicate_rate: float = 0.0) -> SeedResult:
+                    duplicate_rate: float = 0.0, focus_communes: tuple[str, ...] = (),
+                    focus_share: float = 0.0) -> SeedResult:
     """Generate ``persons`` people and load them; ID numbers already in the table are avoided
     and the Nguyễn Văn An fixture family is added only if missing (it counts in ``persons``)."""
     from tqdm import tqdm
@@ -73,6 +74,7 @@ def seed_population(*, persons: int, seed: int, error_rate: float = 0.0, progres
         created_at=timestamp_text(timezone.now()), person_id_start=person_start,
         household_id_start=household_start, include_fixture=not fixture_citizen_exists(),
         reserved_id_numbers=reserved, truth=truth, duplicate_rate=duplicate_rate,
+        focus_communes=focus_communes, focus_share=focus_share,
     )
     households = 0
 

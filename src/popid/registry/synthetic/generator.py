@@ -249,9 +249,16 @@ class PopulationGenerator:
     """Streams households; ``errors.inject`` may damage members before rows are emitted."""
 
     def __init__(self, *, seed: int, error_rate: float = 0.0, reference_date: date = REFERENCE_DATE,
-                 reserved_id_numbers: set[str] | None = None) -> None:
+                 reserved_id_numbers: set[str] | None = None, focus_communes: tuple[str, ...] = (),
+                 focus_share: float = 0.0) -> None:
         self.rng = Random(seed)
         self.seed = seed
+        # Demo communes (issue #19 item 10): this share of households lives in one of them, so a
+        # commune officer's demo has enough people for its own figures. Drawn from a separate
+        # stream: with no focus the population is exactly what it was.
+        self.focus_communes = tuple(c for c in focus_communes if c)
+        self.focus_share = focus_share if self.focus_communes else 0.0
+        self.focus_rng = Random(f"popid-focus-{seed}")
         self.error_rate = error_rate
         self.today = reference_date
         self.used_ids: set[str] = set(reserved_id_numbers or ())
@@ -429,6 +436,9 @@ class PopulationGenerator:
         rng = self.rng
         province = self.province_table.draw(rng)
         commune = rng.choice(self.communes[province])
+        if self.focus_share and self.focus_rng.random() < self.focus_share:
+            commune = self.focus_rng.choice(self.focus_communes)
+            province = commune_province(commune)
         head_age = self.head_ages.draw(rng)
         kind = self.household_kind(head_age)
         if max_size <= 2 and kind not in ("single", "couple"):

@@ -15,7 +15,8 @@ def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_siz
                   reference_date: date = REFERENCE_DATE, created_at: str = "2026-11-01 00:00:00+00:00",
                   person_id_start: int = 1, household_id_start: int = 1, include_fixture: bool = True,
                   reserved_id_numbers: set[str] | None = None, truth: Truth | None = None,
-                  duplicate_rate: float = 0.0) -> Iterator[RowBatch]:
+                  duplicate_rate: float = 0.0, focus_communes: tuple[str, ...] = (),
+                  focus_share: float = 0.0) -> Iterator[RowBatch]:
     """Yield ``RowBatch``es of whole households until exactly ``persons`` person rows exist.
 
     Deterministic for equal arguments. Person ids run from ``person_id_start`` and household
@@ -24,10 +25,12 @@ def generate_rows(*, persons: int, seed: int, error_rate: float = 0.0, batch_siz
     ``truth`` is given, injected errors and duplicate pairs are recorded into it.
     ``duplicate_rate``: share of persons who get a second record with hard errors (typed
     without an input method, swapped name order, day/month swapped, year only, moved...), for
-    the probabilistic matcher; recorded under ``truth.match_duplicates``.
+    the probabilistic matcher; recorded under ``truth.match_duplicates``. ``focus_share`` of the
+    households are placed in ``focus_communes`` (the demo staff's communes).
     """
     gen = PopulationGenerator(seed=seed, error_rate=error_rate, reference_date=reference_date,
-                              reserved_id_numbers=reserved_id_numbers)
+                              reserved_id_numbers=reserved_id_numbers, focus_communes=focus_communes,
+                              focus_share=focus_share)
     injector = ErrorInjector(gen, truth if truth is not None else Truth(seed, persons, error_rate))
     injector.truth.duplicate_rate = duplicate_rate
     next_pid, next_hid, remaining = person_id_start, household_id_start, persons

@@ -1,6 +1,7 @@
 """``popid wallet sync [--follow]``: apply registry events to credential statuses (the web
 process also does it before serving a status list or verifying); ``popid wallet prune``: delete
-expired verifier sessions, issuance nonces, offers and tokens."""
+expired verifier sessions, issuance nonces, offers and tokens (and compact presentations
+at once)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from popid.wallet import compact
 from popid.wallet.models import CredentialOffer, IssuanceNonce, IssuanceToken, VerifierSession
 from popid.wallet.status import sync_events
 
@@ -35,6 +37,8 @@ class Command(BaseCommand):
                 "nonces": IssuanceNonce.objects.filter(expires_at__lt=cutoff).delete()[0],
                 "tokens": IssuanceToken.objects.filter(expires_at__lt=cutoff).delete()[0],
                 "offers": CredentialOffer.objects.filter(expires_at__lt=cutoff).delete()[0],
+                # compact presentations hold disclosed data: gone as soon as their 60 s are over
+                "compact_presentations": compact.prune(),
             }
             self.stdout.write(", ".join(f"{k}: {v}" for k, v in counts.items()))
             return

@@ -15,8 +15,10 @@
       const left = Math.max(0, Math.round((expires - Date.now()) / 1000));
       counter.textContent = template.replace(/\d+/, String(left));
       if (left <= 0) {
-        const qr = document.getElementById("presentation-qr");
-        if (qr) qr.classList.add("expired");
+        for (const id of ["presentation-qr", "presentation-qr-full"]) {
+          const qr = document.getElementById(id);
+          if (qr) qr.classList.add("expired");
+        }
         const text = document.getElementById("qr-expired-text");
         if (text) text.hidden = false;
         return;

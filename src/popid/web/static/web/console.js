@@ -7,3 +7,22 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// Area menus of the navigation (<details>): one open at a time, closed by Escape or a click elsewhere.
+document.addEventListener("toggle", (event) => {
+  const group = event.target;
+  if (!(group instanceof HTMLDetailsElement) || !group.matches(".nav-group") || !group.open) return;
+  document.querySelectorAll(".nav-group[open]").forEach((other) => { if (other !== group) other.open = false; });
+}, true);
+document.addEventListener("click", (event) => {
+  if (event.target.closest(".nav-group")) return;
+  document.querySelectorAll(".nav-group[open]").forEach((group) => { group.open = false; });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = document.querySelector(".nav-group[open]");
+  if (open) {
+    open.open = false;
+    open.querySelector("summary").focus();
+  }
+});
