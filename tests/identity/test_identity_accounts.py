@@ -325,8 +325,10 @@ def test_totp_enrolment_with_server_side_qr_then_step_up_with_totp(family):
     secret = browser.session["popid_totp_pending"]
     qr = browser.get("/tai-khoan/bao-mat/totp.svg")
     assert qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
-    # The QR is drawn on the server: the page runs only the portal's own small script, no QR library.
-    assert re.findall(r"<script[^>]*>", page.content.decode()) == ['<script src="/static/web/portal.js" defer>']
+    # The QR is drawn on the server: the page runs only the portal's own small scripts (the portal
+    # and the installable app's), no QR library.
+    assert re.findall(r"<script[^>]*>", page.content.decode()) == ['<script src="/static/web/portal.js" defer>',
+                                                                 '<script src="/static/web/pwa.js" defer>']
     assert browser.post("/tai-khoan/bao-mat/", {"action": "totp_enable", "code": "000000"}).status_code == 401
     code = pyotp.TOTP(secret).now()
     assert browser.post("/tai-khoan/bao-mat/", {"action": "totp_enable", "code": code}).status_code == 302

@@ -77,8 +77,10 @@ def pay_through_the_sandbox(client, submission_url: str) -> str:
 
 # --- the whole citizen path --------------------------------------------------------------------
 def test_pages_require_login(client):
-    response = client.get(f"{BASE}/")
-    assert response.status_code == 302 and "/tai-khoan/dang-nhap/" in response["Location"]
+    """All but the public catalogue (test_the_catalogue_is_public_...)."""
+    for path in (f"{BASE}/ho-so/", f"{BASE}/thu-tuc/temporary_residence/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/tai-khoan/dang-nhap/" in response["Location"], path
 
 
 def test_catalogue_lists_procedures_with_fees(an_client):
@@ -108,6 +110,7 @@ def test_submit_pay_and_receive_a_receipt(an_client, family):
     assert receipt == f"{BASE}/ho-so/{dossier.code}/bien-nhan/"
     body = an_client.get(receipt).content.decode()
     assert dossier.code in body and "đã thanh toán" in body
+    assert "data-print hidden" in body  # "print or save as PDF", shown by portal.js
     assert SandboxCharge.objects.get().delivery_attempts == 1  # the callback was tried (no server in this test)
     assert Payment.objects.get().state == "paid" and Payment.objects.get().dossier == dossier
     # the same form posted again (double click, back button) gives the same dossier
@@ -327,3 +330,24 @@ def test_a_draft_submitted_without_a_display_is_still_recorded_once(an_account, 
     dossiers.submit_dossier(account=an_account, procedure_code="residence_confirmation", data=data,
                             idempotency_key="api-draft-1")  # the same request repeated
     assert _prefill_records(family["an"]).count() == 1
+
+
+def test_the_catalogue_is_public_and_a_procedure_asks_for_the_login(client, db):
+    """Issue #19 item 7: a visitor reads procedures, fees and deadlines before logging in."""
+    response = client.get(f"{BASE}/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Đăng ký tạm trú" in body and f'href="/tai-khoan/dang-nhap/?next={BASE}/"' in body
+    assert "chưa đủ mức độ" not in body  # no account: no entitlement remark
+    opened = client.get(f"{BASE}/thu-tuc/temporary_residence/")
+    assert opened.status_code == 302 and "next=" in opened["Location"]
+
+
+def test_the_commune_is_typed_by_its_name(an_client, family):
+    """Issue #19 item 7: no number pad; "hoan kiem" without diacritics is the commune 00070."""
+    page = an_client.get(f"{BASE}/thu-tuc/temporary_residence/").content.decode()
+    field = re.search(r'<input[^>]*name="commune_code"[^>]*>', page).group(0)
+    assert 'inputmode="numeric"' not in field and 'list="communes"' in field
+    response = an_client.post(f"{BASE}/thu-tuc/temporary_residence/", form_data(commune_code="phuong hoan kiem"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Submission.objects.get().data["commune_code"] == HOAN_KIEM

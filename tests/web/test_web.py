@@ -226,7 +226,7 @@ def test_temporary_residence_with_unknown_commune_is_refused(officer_client, fam
         "commune_code": "99999", "address": "5 Lý Thái Tổ", "valid_from": "2025-08-01", "valid_until": "2026-08-01",
         "reason": "Tạm trú", "legal_ref": "", "version": str(an.version)})
     assert response.status_code == 422
-    assert "không phải là đơn vị hành chính cấp xã" in response.content.decode()
+    assert "Không có xã/phường nào tên hoặc mã “99999”" in response.content.decode()  # typed by name or code
     assert not an.residences.filter(kind="temporary").exists()
 
 

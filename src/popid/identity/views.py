@@ -65,12 +65,15 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     """A portal page of this app. Login, OTP and step-up forms continuing an OIDC authorization end
     with a redirect to the relying party: the page's CSP form-action must name exactly that
     client's registered redirect origin (issue #10, finding 1)."""
-    response = render_citizen_page(request, f"identity/{template}", context, status=status)
     next_url = context.get("next") or (request.session.get(PENDING) or {}).get("next") or ""
-    if next_url:
-        from popid.identity.oidc.continuation import allow_continuation
+    if not next_url:
+        return render_citizen_page(request, f"identity/{template}", context, status=status)
+    from popid.identity.oidc.continuation import allow_continuation, continuing_client
 
-        allow_continuation(request, response, next_url)
+    found = continuing_client(request, next_url)
+    context = {**context, "asking_service": found[0].name if found else ""}
+    response = render_citizen_page(request, f"identity/{template}", context, status=status)
+    allow_continuation(request, response, next_url)
     return response
 
 

@@ -9,9 +9,9 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from popid.core import admin_units
 from popid.core.codes import ETHNIC_GROUPS, FOREIGN_ETHNICITY, NATIONALITIES, RELIGIONS
 from popid.registry.models import HouseholdRelationship, MaritalStatus, Sex
+from popid.web.fields import CommuneField
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 REQUIRED = {"required": True}
@@ -34,30 +34,6 @@ def code_select(choices: list[tuple[str, str]], *, blank: bool = False) -> forms
     """A select for a code list whose posted value the *service* validates (not the form),
     so an unknown code gets the registry's own message next to the field."""
     return forms.Select(choices=[("", "—"), *choices] if blank else choices)
-
-
-class CommuneField(forms.CharField):
-    """A commune by name or code: a phone user types "hoan kiem" and picks from the list (no number
-    pad); the cleaned value is the commune's code."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", _("Xã/phường (tên hoặc mã)"))
-        super().__init__(max_length=100, required=False,
-                         widget=forms.TextInput(attrs={"list": "communes", "autocomplete": "off"}), **kwargs)
-
-    def clean(self, value: Any) -> str:
-        typed = str(super().clean(value) or "").strip()
-        if not typed:
-            return ""
-        found = admin_units.find_communes(typed)
-        if not found:
-            raise forms.ValidationError(_("Không có xã/phường nào tên hoặc mã “%(typed)s”."), params={"typed": typed})
-        if len(found) > 1:
-            names = "; ".join(admin_units.commune_label(u.code) for u in found[:5])
-            raise forms.ValidationError(
-                _("Có %(count)s xã/phường trùng tên “%(typed)s”: %(names)s. Hãy chọn trong danh sách."),
-                params={"count": len(found), "typed": typed, "names": names})
-        return found[0].code
 
 
 class SearchForm(forms.Form):
@@ -135,8 +111,7 @@ class DeathForm(VersionedCommandForm):
 
 
 class ResidenceForm(VersionedCommandForm):
-    commune_code = forms.CharField(label=_("Mã xã/phường"), max_length=5,
-                                   widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}))
+    commune_code = CommuneField(label=_("Xã/phường (tên hoặc mã)"), required=True)
     address = forms.CharField(label=_("Địa chỉ (số nhà, đường, thôn/tổ)"), max_length=300, required=False)
     valid_from = forms.DateField(label=_("Từ ngày"), widget=DATE_WIDGET)
 
@@ -169,9 +144,7 @@ class MarriageForm(CommandForm):
 class ReissueForm(VersionedCommandForm):
     sex = forms.ChoiceField(label=_("Giới tính đúng"), required=False, choices=[("", "—"), *Sex.choices])
     birth_date = forms.DateField(label=_("Ngày sinh đúng"), required=False, widget=DATE_WIDGET)
-    birth_registration_commune_code = forms.CharField(
-        label=_("Nơi đăng ký khai sinh đúng (mã xã/phường)"), max_length=5, required=False,
-        widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}))
+    birth_registration_commune_code = CommuneField(label=_("Nơi đăng ký khai sinh đúng (xã/phường, tên hoặc mã)"))
     field_order = ["sex", "birth_date", "birth_registration_commune_code", "reason", "legal_ref", "version"]
 
 
@@ -180,9 +153,8 @@ class BirthForm(CommandForm):
     birth_date = forms.DateField(label=_("Ngày sinh"), widget=DATE_WIDGET)
     sex = forms.ChoiceField(label=_("Giới tính"), choices=Sex.choices)
     birth_place = forms.CharField(label=_("Nơi sinh"), max_length=300, required=False)
-    birth_registration_commune_code = forms.CharField(
-        label=_("Nơi đăng ký khai sinh (mã xã/phường)"), max_length=5,
-        widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}))
+    birth_registration_commune_code = CommuneField(label=_("Nơi đăng ký khai sinh (xã/phường, tên hoặc mã)"),
+                                                   required=True)
     hometown = forms.CharField(label=_("Quê quán"), max_length=300, required=False)
     ethnicity_code = forms.CharField(label=_("Dân tộc"), initial="01", widget=code_select(ethnicity_choices()))
     religion_code = forms.CharField(label=_("Tôn giáo"), initial="00", widget=code_select(religion_choices()))

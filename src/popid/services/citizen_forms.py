@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from popid.core import admin_units
 from popid.services.procedures import FieldDef, Procedure
+from popid.web.fields import CommuneField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -40,8 +41,7 @@ def _field(spec: FieldDef) -> forms.Field:
         return IdListField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("Các số định danh, cách nhau bởi dấu phẩy hoặc xuống dòng"), **common)
     if spec.type == "commune":
-        return forms.CharField(max_length=5, widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}),
-                               help_text=_("Mã xã/phường (5 chữ số), chọn từ danh sách"), **common)
+        return CommuneField(help_text=_("Gõ tên xã/phường (có dấu hoặc không) rồi chọn trong danh sách"), **common)
     return forms.CharField(max_length=500, **common)
 
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from popid.core.errors import DomainError
@@ -74,11 +75,14 @@ def _show_error(form: forms.Form, exc: DomainError, uploads: list[tuple[str, Any
 
 
 # --- catalogue and form ---------------------------------------------------------------------------
-@citizen_view
-def procedures(request: CitizenRequest) -> HttpResponse:
+@never_cache
+@require_http_methods(["GET"])
+def procedures(request: HttpRequest) -> HttpResponse:
+    """The catalogue is public (issue #19 item 7): a visitor reads procedures, fees and deadlines
+    before deciding to log in; opening one asks for the login."""
     items = sorted(catalogue().values(), key=lambda p: p.name)
     return render_citizen_page(request, "services/citizen/catalogue.html",
-                               {"procedures": items, "account": request.account})
+                               {"procedures": items, "account": auth.current_account(request)})
 
 
 def _subject(request: CitizenRequest, procedure: Procedure) -> CitizenAccount | None:

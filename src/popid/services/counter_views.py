@@ -22,6 +22,7 @@ from popid.core.errors import DomainError, ValidationFailed
 from popid.core.permissions import Permission, requires
 from popid.services import dossiers
 from popid.services.procedures import Procedure, catalogue
+from popid.web.fields import CommuneField
 from popid.web.shell import ConsoleRequest, apply_domain_error, commune_datalist, officer_view, render_page
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -52,8 +53,7 @@ def _form_field(ftype: str, label: str, required: bool) -> forms.Field:
         return forms.CharField(label=label, required=required, max_length=2000,
                                help_text=gettext_lazy("Các số định danh, cách nhau bởi dấu phẩy"))
     if ftype == "commune":
-        return forms.CharField(label=label, required=required, max_length=5,
-                               widget=forms.TextInput(attrs={"list": "communes", "inputmode": "numeric"}))
+        return CommuneField(label=label, required=required)
     if ftype == "id_number":
         return forms.CharField(label=label, required=required, max_length=12,
                                widget=forms.TextInput(attrs={"inputmode": "numeric"}))

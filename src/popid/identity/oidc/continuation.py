@@ -46,15 +46,23 @@ def _authorization_params(request: HttpRequest, next_url: str) -> dict[str, str]
     return params if params.get("client_id") == query.get("client_id") else None
 
 
-def continuation_origin(request: HttpRequest, next_url: str) -> str | None:
-    """Where the authorization this page continues will redirect: the registered redirect origin
-    of the named client, or None (not an authorization, unknown client, unregistered URI)."""
+def continuing_client(request: HttpRequest, next_url: str) -> tuple[RelyingParty, dict[str, str]] | None:
+    """The active client (and its request's parameters) of the authorization a ``next`` URL
+    continues, or None: the login page names the service that asks (issue #19 item 7)."""
     params = _authorization_params(request, next_url)
     if not params or not params.get("client_id"):
         return None
     client = RelyingParty.objects.filter(client_id=params["client_id"][:64], is_active=True).first()
-    if client is None:
+    return None if client is None else (client, params)
+
+
+def continuation_origin(request: HttpRequest, next_url: str) -> str | None:
+    """Where the authorization this page continues will redirect: the registered redirect origin
+    of the named client, or None (not an authorization, unknown client, unregistered URI)."""
+    found = continuing_client(request, next_url)
+    if found is None:
         return None
+    client, params = found
     return registered_redirect_origin(client, params.get("redirect_uri"))
 
 

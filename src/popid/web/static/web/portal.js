@@ -41,5 +41,13 @@
       table.classList.add("cards-ready");
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { restoreDraft(); labelTableCells(); });
+  // "Print or save as PDF" (receipts): the browser's own print dialog, which offers "Save as PDF".
+  // The button is hidden in the HTML so that without script nothing shows that cannot work.
+  function enablePrint() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { restoreDraft(); labelTableCells(); enablePrint(); });
 })();
