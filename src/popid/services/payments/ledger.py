@@ -49,7 +49,8 @@ def register_purpose(purpose: str, handler: NoticeHandler) -> None:
 
 
 def new_order_id(prefix: str) -> str:
-    return f"{prefix}{timezone.now():%y%m%d}{secrets.token_hex(6).upper()}"
+    """Dated in Vietnam's time, like dossier codes (a payment at 06:30 in Hà Nội is that day's)."""
+    return f"{prefix}{timezone.localdate():%y%m%d}{secrets.token_hex(6).upper()}"
 
 
 def open_payment(*, purpose: str, amount: int, gateway: str, prefix: str, description: str = "",
