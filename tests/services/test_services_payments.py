@@ -502,12 +502,11 @@ def test_callback_that_is_not_json_is_a_problem_and_changes_nothing(client):
 def test_payment_references_are_dated_in_vietnam_time(monkeypatch):
     """Issue #19 item 4: 23:30 UTC on 6 December is 06:30 on 7 December in Hà Nội; the reference
     carries the local date, as dossier codes do."""
-    from datetime import datetime
-    from datetime import timezone as dt_timezone
+    from datetime import UTC, datetime
 
     from django.utils import timezone
 
     from popid.services.payments.ledger import new_order_id
 
-    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 6, 23, 30, tzinfo=dt_timezone.utc))
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
     assert new_order_id("LP").startswith("LP261207")
