@@ -50,8 +50,9 @@ def test_citizen_submits_and_pays_officer_approves_registry_shows_residence(
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
 
-    # the citizen logs in (new device: OTP) and lands on the portal
+    # the catalogue is public; the citizen logs in from it (new device: OTP) and lands back on it
     page.goto(f"{live_server.url}/dich-vu-cong/")
+    page.click("main a[href^='/tai-khoan/dang-nhap/']")
     page.fill("input[name=id_number]", an.id_number)
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action*='dang-nhap'] button[type=submit]")

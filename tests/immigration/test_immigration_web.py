@@ -44,7 +44,8 @@ def test_read_mrz_fills_the_form_without_saving(client, hotels):
     assert not Stay.objects.exists()
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
-    assert re.findall(rb"<script[^>]*>", response.content) == [b'<script src="/static/web/portal.js" defer>']
+    assert re.findall(rb"<script[^>]*>", response.content) == [b'<script src="/static/web/portal.js" defer>',
+                                                               b'<script src="/static/web/pwa.js" defer>']
 
 
 def test_read_bad_mrz_names_the_check(client, hotels):

@@ -57,12 +57,15 @@ class GrantView:
     confidential_allowed: bool
 
 
-def active_grant(subsystem: Subsystem, service: str, *, at: datetime | None = None) -> GrantView:
+def active_grant(subsystem: Subsystem, service: str, *, at: datetime | None = None,
+                 fresh: bool = False) -> GrantView:
     """403 ``service_not_granted`` when there never was (or no longer is) a grant, 403
-    ``grant_expired`` when the only grants have expired."""
+    ``grant_expired`` when the only grants have expired. ``fresh`` reads the database, not the
+    per-process cache: background work (webhook deliveries) has no latency to save and must stop
+    the moment a grant is revoked, whichever process revoked it."""
     at = at or timezone.now()
     cached = hotcache.cache("exchange.grants")  # ≤ POPID_HOT_CACHE_SECONDS; revoke_grant forgets it
-    grants = cached.get((subsystem.pk, service))
+    grants = None if fresh else cached.get((subsystem.pk, service))
     if grants is None:
         grants = list(Grant.objects.filter(subsystem=subsystem, service=service, revoked_at__isnull=True))
         cached.put((subsystem.pk, service), grants)

@@ -120,7 +120,7 @@ def subscribe(*, subsystem: Subsystem, rc: RequestContext, url: str, event_types
     if not subsystem.usable:
         raise PermissionDenied(_("Hệ thống kết nối đã bị tạm dừng"))
     rc = rc.cleaned()
-    grant = active_grant(subsystem, Service.EVENTS)
+    grant = active_grant(subsystem, Service.EVENTS, fresh=True)
     wanted = sorted(set(event_types or []))
     if not wanted:
         raise ValidationFailed([{"field": "event_types", "reason": "required",
@@ -237,7 +237,7 @@ def build_claims(delivery: Delivery) -> tuple[dict[str, Any], list[str], str]:
     subsystem = sub.subsystem
     if not subsystem.usable:
         raise ServiceNotGranted(_("Hệ thống kết nối đã bị tạm dừng"))
-    grant = active_grant(subsystem, Service.EVENTS)
+    grant = active_grant(subsystem, Service.EVENTS, fresh=True)
     if delivery.event_type not in grant.event_types:
         raise ServiceNotGranted(_("Sự kiện %(e)s không còn được cấp") % {"e": delivery.event_type})
     person = Person.objects.filter(id_number=delivery.person_id_number).first()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from popid.core.access import AccessContext, Actor, record_access
@@ -50,17 +49,18 @@ def prefill_values(*, person: Person, procedure: Procedure) -> dict[str, Any]:
 
 
 def _already_read_for_draft(account: CitizenAccount, procedure: Procedure, draft: str) -> bool:
-    """True when this draft's pre-fill was already recorded; otherwise marks it (the unique row
-    decides between two requests racing on the same draft)."""
+    """True when this draft's pre-fill was already recorded; otherwise marks it. Two statements,
+    no savepoint (the submission's hot path): two requests racing on a new draft may both record
+    the read, which is harmless — an extra entry never hides a read; the unique row keeps the mark
+    single (``ON CONFLICT DO NOTHING``)."""
     from popid.services.models import PrefillRead
 
-    try:
-        with transaction.atomic():
-            _row, created = PrefillRead.objects.get_or_create(applicant=account, draft_key=draft[:100],
-                                                              defaults={"procedure_code": procedure.code[:40]})
-    except IntegrityError:
+    key = draft[:100]
+    if PrefillRead.objects.filter(applicant=account, draft_key=key).exists():
         return True
-    return not created
+    PrefillRead.objects.bulk_create([PrefillRead(applicant=account, draft_key=key, procedure_code=procedure.code[:40])],
+                                    ignore_conflicts=True)
+    return False
 
 
 def prefilled_fields(*, account: CitizenAccount, procedure: Procedure, subject: CitizenAccount | None = None,
