@@ -148,7 +148,7 @@ def ensure_demo() -> list[str]:
         lines.append("  Lượt gọi mẫu: đã có từ lần seed trước (xem lịch sử truy cập của công dân).")
     lines += [
         "  Công dân xem và thu hồi đồng ý: /chia-se/dong-y/ ; quản trị: /chia-se/quan-tri/",
-        "  Gọi lại qua HTTP khi máy chủ đang chạy: popid exchange demo-call [--base-url http://127.0.0.1:8000]",
+        f"  Gọi lại qua HTTP khi máy chủ đang chạy: popid exchange demo-call (máy chủ {settings.BASE_URL})",
     ]
     return lines
 
