@@ -31,7 +31,6 @@ Run: make bench-http  (or: python benchmarks/bench_http.py [--seconds 8] [--roun
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import http.client
 import json
@@ -45,7 +44,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -104,64 +103,6 @@ def lookup_ids(n: int) -> list[str]:
         return [r[0] for r in conn.execute(
             "SELECT id_number FROM registry_person TABLESAMPLE SYSTEM (10) WHERE id_number ~ '^[0-9]{12}$' LIMIT %s",
             [n]).fetchall()]
-
-
-def submission_sessions(n: int) -> list[dict]:
-    """Citizen sessions made server-side (as bench_submissions.py), in the configured session
-    engine (the cache when Redis is set, as in production)."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.utils import timezone
-
-    from popid.identity.auth import SESSION_ACR
-    from popid.identity.models import CitizenAccount
-    from popid.registry.models import Person, PersonStatus, ResidenceKind
-
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    user_model = get_user_model()
-    accounts = list(CitizenAccount.objects.select_related("user", "person").filter(user__first_name=SUBMIT_MARK)
-                    .order_by("pk")[:n])
-    if len(accounts) < n:
-        taken = set(CitizenAccount.objects.values_list("person_id", flat=True))
-        adults = (Person.objects.filter(status=PersonStatus.ALIVE, birth_date__lte=date(2004, 1, 1),
-                                        residences__kind=ResidenceKind.PERMANENT, residences__ended_on__isnull=True,
-                                        id_number__regex=r"^[0-9]{12}$")
-                  .exclude(pk__in=taken).exclude(id_number__in=user_model.objects.values("username"))
-                  .distinct().order_by("?")[: n - len(accounts)])
-        for person in adults:
-            user = user_model(username=person.id_number, first_name=SUBMIT_MARK)
-            user.set_unusable_password()
-            user.save()
-            accounts.append(CitizenAccount.objects.create(user=user, person=person, level=1,
-                                                          phone=f"09{person.pk % 10**8:08d}",
-                                                          phone_verified_at=timezone.now()))
-    sessions = []
-    for account in accounts:
-        store = store_class()
-        store[SESSION_KEY] = str(account.user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = account.user.get_session_auth_hash()
-        store[SESSION_ACR] = "level-1"
-        store.create()
-        sessions.append({"session": store.session_key, "csrf": secrets.token_hex(16),
-                         "commune": account.person.commune_code})
-    return sessions
-
-
-def submission_body(commune: str, k: int) -> str:
-    from bench_submissions import PDF
-
-    start = date.today()
-    return json.dumps({
-        "procedure": "temporary_residence",
-        "data": {"commune_code": commune, "address": f"{k + 1} đường Trần Hưng Đạo (nhà thuê)",
-                 "valid_from": start.isoformat(), "valid_until": (start + timedelta(days=365)).isoformat(),
-                 "reason": "Đi làm, thuê nhà ở (benchmark)"},
-        "attachments": [{"kind": "proof_of_residence", "name": "hop-dong-thue-nha.pdf",
-                         "content_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode()}],
-    }, ensure_ascii=False)
 
 
 def wallet_objects() -> dict:
@@ -353,7 +294,9 @@ def main() -> None:
     ids = lookup_ids(5000)
     accounts = bench_oidc.ensure_accounts(ACCOUNTS)
     client_state = bench_oidc.ensure_client()
-    sessions = submission_sessions(32)
+    from bench_submissions import ensure_sessions, submission_body
+
+    sessions = ensure_sessions(32, mark=SUBMIT_MARK)
     wallet = wallet_objects()
     with connection.cursor() as cur:
         cur.execute("SELECT max(id) FROM registry_person")
@@ -371,7 +314,7 @@ def main() -> None:
         "birth_date": p["birth_date"], "attributes": {"sex": p["sex"]}}, ensure_ascii=False) + "\n"
         for p in ekyc_persons))
     (WORK / "sessions.txt").write_text("".join(f"{s['session']} {s['csrf']}\n" for s in sessions))
-    (WORK / "submissions.jsonl").write_text("".join(submission_body(s["commune"], k) + "\n"
+    (WORK / "submissions.jsonl").write_text("".join(submission_body(s["commune"], k + 1) + "\n"
                                                     for k, s in enumerate(sessions)))
 
     if args.worker_class:

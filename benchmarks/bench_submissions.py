@@ -56,19 +56,23 @@ ROW_TABLES = ("public_services_dossierevent", "public_services_dossierattachment
 
 
 # --- setup (main process, Django ORM) ----------------------------------------------------------------
-def ensure_sessions(n: int) -> list[dict]:
-    """n citizen accounts with a fresh session each: cookie values, CSRF secret and a target commune."""
+def ensure_sessions(n: int, mark: str = MARK) -> list[dict]:
+    """n citizen accounts (tagged ``mark``) with a fresh session each, made server-side in the
+    configured session engine (the cache when Redis is set, as in production): cookie values,
+    CSRF secret and a target commune. bench_http.py uses it too, with its own mark."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from popid.identity.auth import SESSION_ACR
     from popid.identity.models import CitizenAccount
     from popid.registry.models import Person, PersonStatus, ResidenceKind
 
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
     user_model = get_user_model()
-    accounts = list(CitizenAccount.objects.select_related("user", "person").filter(user__first_name=MARK)
+    accounts = list(CitizenAccount.objects.select_related("user", "person").filter(user__first_name=mark)
                     .order_by("pk")[:n])
     if len(accounts) < n:
         taken = set(CitizenAccount.objects.values_list("person_id", flat=True))
@@ -76,10 +80,9 @@ def ensure_sessions(n: int) -> list[dict]:
                                         residences__kind=ResidenceKind.PERMANENT, residences__ended_on__isnull=True,
                                         id_number__regex=r"^[0-9]{12}$")
                   .exclude(pk__in=taken).exclude(id_number__in=user_model.objects.values("username"))
-                  .distinct().order_by("?")
-                  [: n - len(accounts)])
+                  .distinct().order_by("?")[: n - len(accounts)])
         for person in adults:
-            user = user_model(username=person.id_number, first_name=MARK)
+            user = user_model(username=person.id_number, first_name=mark)
             user.set_unusable_password()
             user.save()
             accounts.append(CitizenAccount.objects.create(user=user, person=person, level=1,
@@ -87,10 +90,9 @@ def ensure_sessions(n: int) -> list[dict]:
                                                           phone_verified_at=timezone.now()))
     sessions = []
     for account in accounts:
-        store = SessionStore()
+        store = store_class()
         store[SESSION_KEY] = str(account.user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0] if getattr(
-            settings, "AUTHENTICATION_BACKENDS", None) else "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = account.user.get_session_auth_hash()
         store[SESSION_ACR] = "level-1"
         store.create()
@@ -99,19 +101,20 @@ def ensure_sessions(n: int) -> list[dict]:
     return sessions
 
 
-# --- HTTP load ---------------------------------------------------------------------------------------
-def _payload(commune: str, rng: random.Random) -> bytes:
+def submission_body(commune: str, house: int) -> str:
+    """A temporary-residence dossier with a 16 KB PDF, as the API takes it."""
     start = date.today()
     return json.dumps({
         "procedure": "temporary_residence",
-        "data": {"commune_code": commune, "address": f"{rng.randrange(1, 400)} đường Trần Hưng Đạo (nhà thuê)",
+        "data": {"commune_code": commune, "address": f"{house} đường Trần Hưng Đạo (nhà thuê)",
                  "valid_from": start.isoformat(), "valid_until": (start + timedelta(days=365)).isoformat(),
                  "reason": "Đi làm, thuê nhà ở (benchmark)"},
         "attachments": [{"kind": "proof_of_residence", "name": "hop-dong-thue-nha.pdf",
                          "content_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode()}],
-    }, ensure_ascii=False).encode()
+    }, ensure_ascii=False)
 
 
+# --- HTTP load ---------------------------------------------------------------------------------------
 def _http_worker(sessions: list[dict], seconds: float, out: mp.Queue) -> None:
     latencies: list[float] = []
     codes: list[str] = []
@@ -126,7 +129,7 @@ def _http_worker(sessions: list[dict], seconds: float, out: mp.Queue) -> None:
                    "X-CSRFToken": session["csrf"], "Content-Type": "application/json"}
         local, made, failed = [], [], []
         while time.perf_counter() < deadline:
-            body = _payload(session["commune"], rng)
+            body = submission_body(session["commune"], rng.randrange(1, 400)).encode()
             start = time.perf_counter()
             try:
                 conn.request("POST", "/api/v1/services/dossiers", body=body,
