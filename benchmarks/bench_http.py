@@ -44,7 +44,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -107,37 +106,7 @@ def lookup_ids(n: int) -> list[str]:
 
 def wallet_objects() -> dict:
     """One named citizen with a driving licence and a level-2 account (bench_wallet.py's), made once."""
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from popid.core.access import Actor
-    from popid.documents import services as documents
-    from popid.documents.models import DrivingLicence
-    from popid.identity.models import CitizenAccount
-    from popid.registry import services as registry
-
-    number = "019923456789"
-    licence = DrivingLicence.objects.select_related("person").filter(number=number).first()
-    if licence is None:
-        admin = Actor.system("bench-http")
-        person = registry.register_birth(
-            actor=admin, full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M", birth_place="Hà Nội",
-            birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
-            father_name="Nguyễn Văn Bình", mother_name="Lê Thị Hoa")
-        registry.register_permanent_residence(actor=admin, id_number=person.id_number, commune_code="00070",
-                                              address="12 Hàng Bạc", valid_from=date(2016, 1, 1), reason="Thường trú")
-        licence = documents.issue_licence(
-            actor=admin, person=person, number=number,
-            classes=[{"class": "A1", "issued_on": "2010-06-01"},
-                     {"class": "B", "issued_on": "2015-03-01", "valid_until": "2035-03-01"}],
-            issued_on=date(2010, 6, 1), valid_until=date(2035, 3, 1), issued_by="Phòng CSGT Hà Nội")
-    person = licence.person
-    account = CitizenAccount.objects.filter(person=person).first()
-    if account is None:
-        user = get_user_model().objects.create_user(username=person.id_number, password="bench-wallet-1")
-        account = CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678",
-                                                phone_verified_at=timezone.now(), level2_activated_at=timezone.now())
-    return {"account": account, "licence": licence}
+    return common.licence_holder("bench-http", number="019923456789")
 
 
 def assertions(client_id: str, key_dict: dict, n: int, audience: str) -> list[str]:

@@ -26,11 +26,10 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import POPID, latency_summary, recreate_database, write_result
+from common import POPID, latency_summary, licence_holder, recreate_database, write_result
 
 URL = os.environ.get("POPID_BENCH_WALLET_URL", "postgres://postgres@127.0.0.1:5432/popid_wallet_bench")
 DATA_DIR = Path(os.environ.get("POPID_BENCH_WALLET_DATA_DIR", "/tmp/popid-bench-wallet"))
@@ -89,31 +88,7 @@ def setup() -> dict:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from popid.core.access import Actor
-    from popid.documents import services as documents
-    from popid.identity.models import CitizenAccount
-    from popid.registry import services as registry
-
-    admin = Actor.system("bench-wallet")
-    person = registry.register_birth(
-        actor=admin, full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M", birth_place="Hà Nội",
-        birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
-        father_name="Nguyễn Văn Bình", mother_name="Lê Thị Hoa")
-    registry.register_permanent_residence(actor=admin, id_number=person.id_number, commune_code="00070",
-                                          address="12 Hàng Bạc", valid_from=date(2016, 1, 1), reason="Thường trú")
-    licence = documents.issue_licence(
-        actor=admin, person=person, number="010123456789",
-        classes=[{"class": "A1", "issued_on": "2010-06-01"},
-                 {"class": "B", "issued_on": "2015-03-01", "valid_until": "2035-03-01"}],
-        issued_on=date(2010, 6, 1), valid_until=date(2035, 3, 1), issued_by="Phòng CSGT Hà Nội")
-    user = get_user_model().objects.create_user(username=person.id_number, password="bench-wallet-1")
-    account = CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678",
-                                            phone_verified_at=timezone.now(), level2_activated_at=timezone.now())
-    return {"account": account, "licence": licence}
-
+    return licence_holder("bench-wallet")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

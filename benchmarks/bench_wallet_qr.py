@@ -20,11 +20,10 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result
+from common import licence_holder, write_result
 
 DATA_DIR = Path(os.environ.get("POPID_BENCH_QR_DATA_DIR", "/tmp/popid-bench-wallet-qr"))
 CASES = {
@@ -72,34 +71,7 @@ def setup(base: str) -> dict:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from popid.core.access import Actor
-    from popid.documents import services as documents
-    from popid.identity.models import CitizenAccount
-    from popid.registry import services as registry
-    from popid.registry.models import IdentityCard
-
-    admin = Actor.system("bench-wallet-qr")
-    person = registry.register_birth(
-        actor=admin, full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M", birth_place="Hà Nội",
-        birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
-        father_name="Nguyễn Văn Bình", mother_name="Lê Thị Hoa")
-    registry.register_permanent_residence(actor=admin, id_number=person.id_number, commune_code="00070",
-                                          address="12 Hàng Bạc", valid_from=date(2016, 1, 1), reason="Thường trú")
-    IdentityCard.objects.create(person=person, card_number=person.id_number, issued_on=date(2021, 7, 1),
-                                issued_by="Cục Cảnh sát QLHC về TTXH")
-    licence = documents.issue_licence(
-        actor=admin, person=person, number="010123456789",
-        classes=[{"class": "A1", "issued_on": "2010-06-01"},
-                 {"class": "B", "issued_on": "2015-03-01", "valid_until": "2035-03-01"}],
-        issued_on=date(2010, 6, 1), valid_until=date(2035, 3, 1), issued_by="Phòng CSGT Hà Nội")
-    user = get_user_model().objects.create_user(username=person.id_number, password="bench-wallet-qr-1")
-    account = CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678",
-                                            phone_verified_at=timezone.now(), level2_activated_at=timezone.now())
-    return {"account": account, "licence": licence}
-
+    return licence_holder("bench-wallet-qr", password="bench-wallet-qr-1", with_id_card=True)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

@@ -95,3 +95,45 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
     print(json.dumps(payload, indent=2, ensure_ascii=False))
     return path
+
+
+def licence_holder(actor_label: str, number: str = "010123456789", *, password: str = "bench-wallet-1",
+                   with_id_card: bool = False) -> dict[str, Any]:
+    """The wallet benchmarks' named citizen (Nguyễn Văn An, Hoàn Kiếm) with a driving licence and a
+    level-2 account, made once per database (Django must be set up)."""
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from popid.core.access import Actor
+    from popid.documents import services as documents
+    from popid.documents.models import DrivingLicence
+    from popid.identity.models import CitizenAccount
+    from popid.registry import services as registry
+    from popid.registry.models import IdentityCard
+
+    licence = DrivingLicence.objects.select_related("person").filter(number=number).first()
+    if licence is None:
+        admin = Actor.system(actor_label)
+        person = registry.register_birth(
+            actor=admin, full_name="Nguyễn Văn An", birth_date=date(1990, 5, 12), sex="M", birth_place="Hà Nội",
+            birth_registration_commune_code="00070", hometown="Nam Định", ethnicity_code="01",
+            father_name="Nguyễn Văn Bình", mother_name="Lê Thị Hoa")
+        registry.register_permanent_residence(actor=admin, id_number=person.id_number, commune_code="00070",
+                                              address="12 Hàng Bạc", valid_from=date(2016, 1, 1), reason="Thường trú")
+        if with_id_card:
+            IdentityCard.objects.create(person=person, card_number=person.id_number, issued_on=date(2021, 7, 1),
+                                        issued_by="Cục Cảnh sát QLHC về TTXH")
+        licence = documents.issue_licence(
+            actor=admin, person=person, number=number,
+            classes=[{"class": "A1", "issued_on": "2010-06-01"},
+                     {"class": "B", "issued_on": "2015-03-01", "valid_until": "2035-03-01"}],
+            issued_on=date(2010, 6, 1), valid_until=date(2035, 3, 1), issued_by="Phòng CSGT Hà Nội")
+    person = licence.person
+    account = CitizenAccount.objects.filter(person=person).first()
+    if account is None:
+        user = get_user_model().objects.create_user(username=person.id_number, password=password)
+        account = CitizenAccount.objects.create(user=user, person=person, level=2, phone="0912345678",
+                                                phone_verified_at=timezone.now(), level2_activated_at=timezone.now())
+    return {"account": account, "licence": licence}
