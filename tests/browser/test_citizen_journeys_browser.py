@@ -9,11 +9,11 @@ serious or critical violation."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pytest
 
 from tests.browser.test_citizen_mobile_browser import ARTEFACTS, _axe_serious
+from tests.browser.test_services_scenario_browser import fill_temporary_residence
 from tests.browser.test_wallet_browser import PASSCODE, PASSWORD, PHONE, latest_otp, seeded, watch  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,15 +66,7 @@ def test_citizen_journeys_at_phone_and_desktop_widths(live_server, transactional
     page.goto(f"{live_server.url}/dich-vu-cong/thu-tuc/temporary_residence/")
     assert "Nguyễn Văn An" in page.inner_text("dl.prefilled")
     journey.check("dossier-form")
-    start = date.today()
-    page.fill("#id_commune_code", "00070")
-    page.fill("#id_address", "5 Hàng Gai")
-    page.fill("#id_valid_from", start.isoformat())
-    page.fill("#id_valid_until", (start + timedelta(days=180)).isoformat())
-    page.fill("#id_reason", "Đi làm")
-    page.set_input_files("#id_file_proof_of_residence",
-                         files=[{"name": "hop-dong.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.click("button:has-text('Lưu và thanh toán lệ phí')")
+    fill_temporary_residence(page)
     page.wait_for_url("**/dich-vu-cong/cho-nop/**")
     assert "7.000 ₫" in page.inner_text("#amount")
     journey.check("dossier-pay")

@@ -21,6 +21,20 @@ PHONE = "0912345678"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 
 
+def fill_temporary_residence(page) -> None:
+    """The temporary-residence form as a citizen fills it (pre-filled fields are read-only), then
+    "save and pay the fee" (also used by test_citizen_journeys_browser.py)."""
+    start = date.today()
+    page.fill("#id_commune_code", "00070")
+    page.fill("#id_address", "5 Hàng Gai")
+    page.fill("#id_valid_from", start.isoformat())
+    page.fill("#id_valid_until", (start + timedelta(days=180)).isoformat())
+    page.fill("#id_reason", "Đi làm")
+    page.set_input_files("#id_file_proof_of_residence",
+                         files=[{"name": "hop-dong-thue-nha.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.click("button:has-text('Lưu và thanh toán lệ phí')")
+
+
 @pytest.fixture
 def citizen(family, settings, tmp_path):
     """Nguyễn Văn An with a level-1 account (as the demo citizens have)."""
@@ -44,7 +58,6 @@ def latest_otp() -> str:
 def test_citizen_submits_and_pays_officer_approves_registry_shows_residence(
         live_server, transactional_db, citizen, officer_hoan_kiem, browser):
     an = citizen.person
-    start = date.today()
     problems: list[str] = []
     page = browser.new_context(locale="vi-VN").new_page()
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
@@ -66,14 +79,7 @@ def test_citizen_submits_and_pays_officer_approves_registry_shows_residence(
     prefilled = page.inner_text("dl.prefilled")
     assert "Nguyễn Văn An" in prefilled and an.id_number in prefilled and "12 Hàng Bạc" in prefilled
     assert page.locator("input[name=full_name]").count() == 0
-    page.fill("#id_commune_code", "00070")
-    page.fill("#id_address", "5 Hàng Gai")
-    page.fill("#id_valid_from", start.isoformat())
-    page.fill("#id_valid_until", (start + timedelta(days=180)).isoformat())
-    page.fill("#id_reason", "Đi làm")
-    page.set_input_files("#id_file_proof_of_residence",
-                         files=[{"name": "hop-dong-thue-nha.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.click("button:has-text('Lưu và thanh toán lệ phí')")
+    fill_temporary_residence(page)
     page.wait_for_url("**/dich-vu-cong/cho-nop/**")
     assert "7.000 ₫" in page.inner_text("#amount")
 
