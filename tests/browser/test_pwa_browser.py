@@ -197,12 +197,31 @@ def test_offline_page_follows_the_citizens_language(live_server, citizen, phone)
     page.wait_for_function("""async () => {
         for (const name of await caches.keys()) {
             if (!name.startsWith('popid-shell-')) continue;
-            const offline = await (await caches.open(name)).match('/ngoai-tuyen/');
-            if (offline && offline.headers.get('Content-Language') === 'en') return true;
+            const shell = await caches.open(name);
+            const chosen = await shell.match('/ngoai-tuyen/?kept=language');
+            const offline = await shell.match('/ngoai-tuyen/?lang=en', { ignoreVary: true });
+            if (chosen && await chosen.text() === 'en' && offline &&
+                offline.headers.get('Content-Language') === 'en') return true;
         }
         return false;
     }""")
     phone.set_offline(True)
     page.goto(f"{live_server.url}/tai-khoan/bao-mat/")
-    assert page.inner_text("h1") == "You are offline"
+    assert page.inner_text("h1") == "You are offline", page.content()[:600]
     assert page.get_attribute("html", "lang") == "en"
+
+    phone.set_offline(False)  # back to Vietnamese: the page kept at install is shown again
+    page.goto(f"{live_server.url}/tai-khoan/")
+    page.click(".lang-switch button[value=vi]")
+    page.wait_for_function("() => document.documentElement.lang === 'vi'")
+    page.wait_for_function("""async () => {
+        for (const name of await caches.keys()) {
+            if (!name.startsWith('popid-shell-')) continue;
+            const chosen = await (await caches.open(name)).match('/ngoai-tuyen/?kept=language');
+            if (chosen && await chosen.text() === 'vi') return true;
+        }
+        return false;
+    }""")
+    phone.set_offline(True)
+    page.goto(f"{live_server.url}/tai-khoan/bao-mat/")
+    assert page.inner_text("h1") == "Không có kết nối mạng", page.content()[:600]

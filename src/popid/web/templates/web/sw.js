@@ -6,6 +6,11 @@ const VERSION = "{{ version }}";
 const SHELL = "popid-shell-" + VERSION;   // static files and the offline page: no personal data
 const PAGES = "popid-pages";              // the citizen's own pages kept for offline use
 const SAVED_AT = "X-PopID-Saved-At";
+// The offline page is kept once per language under its own key, and LANGUAGE names the one to show:
+// switching language never overwrites an entry in place (the response varies on Cookie and
+// Accept-Language, so replacing one cached entry by another is not something to rely on).
+const LANGUAGE = CONFIG.offlineUrl + "?kept=language";
+const offlineKey = (language) => CONFIG.offlineUrl + "?lang=" + language;
 
 const portal = CONFIG.portalPages.map((p) => new RegExp(p));
 const keep = CONFIG.offlinePages.map((p) => new RegExp(p));
@@ -15,7 +20,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const shell = await caches.open(SHELL);
     await shell.addAll(CONFIG.precache);
-    await shell.add(new Request(CONFIG.offlineUrl, { credentials: "same-origin" }));
+    await keepOfflinePage(shell);
     await self.skipWaiting();
   })());
 });
@@ -29,6 +34,15 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// Fetch the offline page in the language the server gives this browser, keep it, and show it from now on.
+async function keepOfflinePage(shell) {
+  const response = await fetch(new Request(CONFIG.offlineUrl, { credentials: "same-origin" }));
+  if (!response.ok) throw new Error("offline page: HTTP " + response.status);
+  const language = response.headers.get("Content-Language") || "vi";
+  await shell.put(offlineKey(language), response);
+  await shell.put(LANGUAGE, new Response(language));
+}
+
 async function forgetPersonalData() {
   await caches.delete(PAGES);
 }
@@ -41,16 +55,22 @@ self.addEventListener("message", (event) => {
     // Keep the offline page in the language the citizen reads now.
     event.waitUntil((async () => {
       const shell = await caches.open(SHELL);
-      const cached = await shell.match(CONFIG.offlineUrl);
-      if (cached && (cached.headers.get("Content-Language") || "") === data.language) return;
-      try { await shell.add(new Request(CONFIG.offlineUrl, { credentials: "same-origin" })); } catch (e) { /* offline */ }
+      if (await shell.match(offlineKey(data.language), { ignoreVary: true })) {
+        await shell.put(LANGUAGE, new Response(data.language));
+        return;
+      }
+      try { await keepOfflinePage(shell); } catch (e) { /* offline: keep the page we have */ }
     })());
   }
 });
 
 async function offlinePage() {
   const shell = await caches.open(SHELL);
-  return (await shell.match(CONFIG.offlineUrl)) ||
+  const chosen = await shell.match(LANGUAGE);
+  const language = chosen ? await chosen.text() : "vi";
+  const options = { ignoreVary: true };
+  return (await shell.match(offlineKey(language), options)) || (await shell.match(offlineKey("vi"), options)) ||
+    (await shell.match(offlineKey("en"), options)) ||
     new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
