@@ -5,6 +5,10 @@ statements, the top functions by cumulative and by own time): small text files k
 
 Run after bench_http.py has prepared its database (it reuses its state files):
     python benchmarks/profile_hot_paths.py [--requests 200] [--only ekyc lookup]
+
+``--prepared`` instead times each endpoint without the profiler, one thread, in alternating blocks
+with PostgreSQL prepared statements on (psycopg's prepare_threshold 5) and off (Django's
+default), and prints the per-request medians of the blocks and their ratio.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import json
 import os
 import pstats
 import secrets
+import statistics
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +37,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--prepared", action="store_true", help="time prepared statements on against off")
+    parser.add_argument("--blocks", type=int, default=10, help="with --prepared: blocks per setting")
     args = parser.parse_args()
     os.environ["POPID_MESSAGING_TASK_BACKEND"] = "immediate"
     os.environ["POPID_LOG_LEVEL"] = "WARNING"
@@ -97,6 +105,9 @@ def main() -> None:
         for k in range(5):  # warm
             response = call(k)
             assert response.status_code == status, (name, response.status_code, response.content[:300])
+        if args.prepared:
+            _time_prepared(name, call, args.requests, args.blocks)
+            continue
         statements: list[str] = []
 
         def capture(execute, sql, params, many, context, statements=statements):  # type: ignore[no-untyped-def]
@@ -122,6 +133,31 @@ def main() -> None:
         total = stats.total_tt / args.requests * 1000
         print(f"{name}: {len(statements)} queries, {total:.2f} ms per request under cProfile "
               "(wall clock, includes waiting for PostgreSQL)")
+
+
+def _time_prepared(name: str, call, requests: int, blocks: int) -> None:  # type: ignore[no-untyped-def]
+    """Per-request wall time with prepared statements on and off, in alternating blocks so that
+    the machine's drift affects both settings alike."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    per_setting: dict[str, list[float]] = {"on": [], "off": []}
+    k = 0
+    for block in range(2 * blocks):
+        setting = "on" if block % 2 == 0 else "off"
+        raw.prepare_threshold = 5 if setting == "on" else None
+        for _ in range(20):  # let the statements of this setting be prepared (or not) first
+            call(k)
+            k += 1
+        started = time.perf_counter()
+        for _ in range(requests):
+            call(k)
+            k += 1
+        per_setting[setting].append((time.perf_counter() - started) / requests * 1000)
+    on, off = statistics.median(per_setting["on"]), statistics.median(per_setting["off"])
+    print(f"{name}: prepared {on:.2f} ms, unprepared {off:.2f} ms per request (medians of {blocks} blocks "
+          f"of {requests}); unprepared/prepared = {off / on:.2f}")
 
 
 if __name__ == "__main__":

@@ -123,10 +123,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("POPID_DB_CONN_MAX_AGE", "60")),
     )
 }
+# Prepared statements: psycopg prepares a query shape after it has run this many times on a
+# connection, so PostgreSQL parses and plans each hot path's statements once per connection
+# instead of on every request. Django turns this off by default (for transaction-mode
+# connection poolers such as PgBouncer < 1.21): set POPID_DB_PREPARE_THRESHOLD=off behind one.
+# Measured: BENCHMARKS.md section 21.
+_prepare = os.environ.get("POPID_DB_PREPARE_THRESHOLD", "5").strip().lower()
+DB_PREPARE_THRESHOLD = None if _prepare in ("", "off", "none", "0") else int(_prepare)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side binding lets psycopg prepare repeated statements, so PostgreSQL plans each
-    # query shape once per connection instead of on every request (measured: BENCHMARKS.md).
+    # Server-side binding (parameters sent apart from the SQL text) is what lets psycopg prepare.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = DB_PREPARE_THRESHOLD
     # A connection the database dropped (restart, failover) is noticed at the next request, not
     # reused broken: the database restarting fails the requests of the outage only.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -136,6 +143,7 @@ if replica_url := os.environ.get("POPID_REPLICA_DATABASE_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         replica_url, conn_max_age=int(os.environ.get("POPID_DB_CONN_MAX_AGE", "60")))
     DATABASES["replica"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    DATABASES["replica"]["OPTIONS"]["prepare_threshold"] = DB_PREPARE_THRESHOLD
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["popid.core.db_router.ReplicaRouter"]
