@@ -70,6 +70,71 @@ class Columns(Generic[M]):
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
+class Joined(Generic[M]):
+    """``model`` with the forward foreign keys in ``paths`` joined and loaded, the fixed-query
+    counterpart of ``select_related(*paths)``: a nullable key (or one under it) is an outer join,
+    and a missing related row is cached as None, so reading it costs no query either."""
+
+    def __init__(self, model: type[M], paths: Sequence[str] = ()) -> None:
+        self.root: Columns[M] = Columns(model, "t0")
+        self.nodes: list[tuple[str, int, Any, Columns[Any], bool]] = []  # path, parent, field, columns, outer
+        index_of = {"": -1}
+        for path in paths:
+            parent_path, _sep, name = path.rpartition("__")
+            parent = index_of[parent_path]
+            parent_columns = self.root if parent < 0 else self.nodes[parent][3]
+            field = parent_columns.model._meta.get_field(name)
+            related = field.related_model
+            if not (field.concrete and (field.many_to_one or field.one_to_one)) or not isinstance(related, type):
+                raise ValueError(f"{path}: only forward foreign keys can be joined")
+            outer = bool(field.null) or (parent >= 0 and self.nodes[parent][4])
+            index_of[path] = len(self.nodes)
+            self.nodes.append((path, parent, field, Columns(related, f"t{len(self.nodes) + 1}"), outer))
+
+    def alias(self, path: str = "") -> Columns[Any]:
+        """The columns of ``path`` ("" for the model itself), to write the WHERE and ORDER BY with."""
+        return self.root if not path else next(node[3] for node in self.nodes if node[0] == path)
+
+    def select_from(self, connection: Any) -> str:
+        quote = connection.ops.quote_name
+        parts = [f"SELECT {', '.join([self.root.select(connection)] + [n[3].select(connection) for n in self.nodes])}",
+                 f"FROM {self.root.table(connection)}"]
+        for _path, parent, field, columns, outer in self.nodes:
+            parent_alias = self.root.alias if parent < 0 else self.nodes[parent][3].alias
+            target = field.target_field.column
+            parts.append(f"{'LEFT OUTER JOIN' if outer else 'INNER JOIN'} {columns.table(connection)} "
+                         f"ON {columns.alias}.{quote(target)} = {parent_alias}.{quote(field.column)}")
+        return " ".join(parts)
+
+    def instance(self, row: Sequence[Any], connection: Any) -> M:
+        root = self.root.instance(row, 0, connection)
+        assert root is not None
+        made: list[Any] = []
+        offset = self.root.width
+        for _path, parent, field, columns, _outer in self.nodes:
+            related = columns.instance(row, offset, connection)
+            offset += columns.width
+            owner = root if parent < 0 else made[parent]
+            if owner is not None:
+                field.set_cached_value(owner, related)
+            made.append(related)
+        return root
+
+
+class FixedSql:
+    """A statement built once per database vendor by ``build(connection)`` (quoting differs)."""
+
+    def __init__(self, build: Callable[[Any], str]) -> None:
+        self._build = build
+        self._sql: dict[str, str] = {}
+
+    def __call__(self, connection: Any) -> str:
+        sql = self._sql.get(connection.vendor)
+        if sql is None:
+            sql = self._sql[connection.vendor] = self._build(connection)
+        return sql
+
+
 def read_connection(model: type[Model]) -> Any:
     """The connection the ORM would read ``model`` from (the replica inside ``replica_reads``)."""
     return connections[router.db_for_read(model) or "default"]
@@ -79,3 +144,21 @@ def fetch(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, .
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def fetch_together(connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+    """Independent reads sent in one round trip where the driver can: psycopg's pipeline mode on
+    PostgreSQL (every statement still passes through Django's cursor, so it is counted, logged and
+    routed as any other); one after the other elsewhere."""
+    if connection.vendor != "postgresql" or len(statements) < 2:
+        return [fetch(connection, sql, params) for sql, params in statements]
+    connection.ensure_connection()
+    cursors = [connection.cursor() for _ in statements]
+    try:
+        with connection.connection.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+            return [list(cursor.fetchall()) for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from popid.core.access import AccessContext, Actor, record_access
 from popid.core.db_router import replica_reads
 from popid.core.errors import ValidationFailed
 from popid.core.id_numbers import ID_NUMBER_RE
-from popid.core.rawrows import Columns, fetch, read_connection
+from popid.core.rawrows import Columns, FixedSql, Joined, fetch, fetch_together, read_connection
 from popid.core.text import normalize_text
 from popid.registry.errors import HouseholdNotFound, PersonNotFound
 from popid.registry.models import (
@@ -28,6 +27,7 @@ from popid.registry.models import (
     Person,
     PersonStatus,
     Residence,
+    ResidenceKind,
 )
 
 SEARCH_FIELDS = ["id_number", "full_name", "birth_date", "sex", "commune_code"]
@@ -78,15 +78,16 @@ def person_detail(*, ctx: AccessContext, id_number: str) -> PersonDetail:
     (``core.rawrows``) rather than compiled by the ORM on every request."""
     person = access_person(ctx=ctx, id_number=id_number, fields=ALL_FIELDS)
     connection = read_connection(Person)
-    sql = _detail_sql(connection)
-    members = _household_members(connection, sql["members"], person.pk)
+    members, residences, relations, cancelled = fetch_together(connection, [
+        (_DETAIL_SQL[name](connection), [person.pk]) for name in ("members", "residences", "relations", "cancelled")])
+    household_members = [_MEMBERS.instance(row, connection) for row in members]
     return PersonDetail(
         person=person,
-        residences=_residences(connection, sql["residences"], person.pk),
-        relations=_rows(_RELATION, connection, sql["relations"], person.pk),
-        household=members[0].household if members else None,
-        household_members=members,
-        cancelled_numbers=_rows(_CANCELLED, connection, sql["cancelled"], person.pk),
+        residences=[_RESIDENCES.instance(row, connection) for row in residences],
+        relations=[_RELATIONS.instance(row, connection) for row in relations],
+        household=household_members[0].household if household_members else None,
+        household_members=household_members,
+        cancelled_numbers=[_CANCELLED.instance(row, connection) for row in cancelled],
     )
 
 
@@ -94,90 +95,54 @@ def person_detail(*, ctx: AccessContext, id_number: str) -> PersonDetail:
 # current members of the person's current household with select_related("household",
 # "household__head", "person") ordered by joined_on, pk; residences with their household ordered
 # by ended_on, -valid_from; relations by kind, valid_from; cancelled numbers by -cancelled_at.
-_PERSON = Columns(Person, "p")
-_MEMBER, _CURRENT = Columns(HouseholdMember, "m"), Columns(HouseholdMember, "cm")
-_HOUSEHOLD, _HEAD, _MEMBER_PERSON = Columns(Household, "h"), Columns(Person, "hd"), Columns(Person, "mp")
-_RESIDENCE, _RESIDENCE_HOUSEHOLD = Columns(Residence, "r"), Columns(Household, "rh")
-_RELATION = Columns(FamilyRelation, "f")
-_CANCELLED = Columns(CancelledIdNumber, "c")
-_SQL: dict[str, dict[str, str]] = {}
+_PERSON = Joined(Person)
+_MEMBERS = Joined(HouseholdMember, ["household", "household__head", "person"])
+_CURRENT = Columns(HouseholdMember, "cm")
+_RESIDENCES = Joined(Residence, ["household"])
+_RELATIONS = Joined(FamilyRelation)
+_CANCELLED = Joined(CancelledIdNumber)
+_PERSON_SQL = FixedSql(lambda c: (
+    f"{_PERSON.select_from(c)} WHERE {_PERSON.alias().column('id_number', c)} = %s "
+    f"ORDER BY {_PERSON.alias().column('id', c)} LIMIT 1"))
+_DETAIL_SQL = {
+    "members": FixedSql(lambda c: (
+        f"{_MEMBERS.select_from(c)} WHERE {_MEMBERS.alias().column('left_on', c)} IS NULL "  # noqa: S608 - model metadata only
+        f"AND {_MEMBERS.alias().column('household', c)} IN (SELECT {_CURRENT.column('household', c)} "
+        f"FROM {_CURRENT.table(c)} WHERE {_CURRENT.column('person', c)} = %s "
+        f"AND {_CURRENT.column('left_on', c)} IS NULL) "
+        f"ORDER BY {_MEMBERS.alias().column('joined_on', c)} ASC, {_MEMBERS.alias().column('id', c)} ASC")),
+    "residences": FixedSql(lambda c: (
+        f"{_RESIDENCES.select_from(c)} WHERE {_RESIDENCES.alias().column('person', c)} = %s "
+        f"ORDER BY {_RESIDENCES.alias().column('ended_on', c)} ASC, "
+        f"{_RESIDENCES.alias().column('valid_from', c)} DESC")),
+    "relations": FixedSql(lambda c: (
+        f"{_RELATIONS.select_from(c)} WHERE {_RELATIONS.alias().column('person', c)} = %s "
+        f"ORDER BY {_RELATIONS.alias().column('kind', c)} ASC, {_RELATIONS.alias().column('valid_from', c)} ASC")),
+    "cancelled": FixedSql(lambda c: (
+        f"{_CANCELLED.select_from(c)} WHERE {_CANCELLED.alias().column('person', c)} = %s "
+        f"ORDER BY {_CANCELLED.alias().column('cancelled_at', c)} DESC")),
+}
 
 
-def _detail_sql(connection: Any) -> dict[str, str]:
-    found = _SQL.get(connection.vendor)
-    if found is None:
-        c = connection
-        found = {
-            "person": f"SELECT {_PERSON.select(c)} FROM {_PERSON.table(c)} WHERE {_PERSON.column('id_number', c)} = %s "  # noqa: S608 - model metadata only
-                      f"ORDER BY {_PERSON.column('id', c)} LIMIT 1",
-            "members": (
-                f"SELECT {_MEMBER.select(c)}, {_HOUSEHOLD.select(c)}, {_HEAD.select(c)}, {_MEMBER_PERSON.select(c)} "  # noqa: S608 - model metadata only
-                f"FROM {_MEMBER.table(c)} "
-                f"JOIN {_HOUSEHOLD.table(c)} ON {_HOUSEHOLD.column('id', c)} = {_MEMBER.column('household', c)} "
-                f"LEFT JOIN {_HEAD.table(c)} ON {_HEAD.column('id', c)} = {_HOUSEHOLD.column('head', c)} "
-                f"JOIN {_MEMBER_PERSON.table(c)} ON {_MEMBER_PERSON.column('id', c)} = {_MEMBER.column('person', c)} "
-                f"WHERE {_MEMBER.column('left_on', c)} IS NULL AND {_MEMBER.column('household', c)} IN ("
-                f"SELECT {_CURRENT.column('household', c)} FROM {_CURRENT.table(c)} "
-                f"WHERE {_CURRENT.column('person', c)} = %s AND {_CURRENT.column('left_on', c)} IS NULL) "
-                f"ORDER BY {_MEMBER.column('joined_on', c)} ASC, {_MEMBER.column('id', c)} ASC"),
-            "residences": (
-                f"SELECT {_RESIDENCE.select(c)}, {_RESIDENCE_HOUSEHOLD.select(c)} FROM {_RESIDENCE.table(c)} "  # noqa: S608 - model metadata only
-                f"LEFT JOIN {_RESIDENCE_HOUSEHOLD.table(c)} "
-                f"ON {_RESIDENCE_HOUSEHOLD.column('id', c)} = {_RESIDENCE.column('household', c)} "
-                f"WHERE {_RESIDENCE.column('person', c)} = %s "
-                f"ORDER BY {_RESIDENCE.column('ended_on', c)} ASC, {_RESIDENCE.column('valid_from', c)} DESC"),
-            "relations": (
-                f"SELECT {_RELATION.select(c)} FROM {_RELATION.table(c)} WHERE {_RELATION.column('person', c)} = %s "  # noqa: S608 - model metadata only
-                f"ORDER BY {_RELATION.column('kind', c)} ASC, {_RELATION.column('valid_from', c)} ASC"),
-            "cancelled": (
-                f"SELECT {_CANCELLED.select(c)} FROM {_CANCELLED.table(c)} WHERE {_CANCELLED.column('person', c)} = %s "  # noqa: S608 - model metadata only
-                f"ORDER BY {_CANCELLED.column('cancelled_at', c)} DESC"),
-        }
-        _SQL[connection.vendor] = found
-    return found
+_PERMANENT = Joined(Residence)
+_PERMANENT_SQL = FixedSql(lambda c: (
+    f"{_PERMANENT.select_from(c)} WHERE {_PERMANENT.alias().column('person', c)} = %s "
+    f"AND {_PERMANENT.alias().column('kind', c)} = %s AND {_PERMANENT.alias().column('ended_on', c)} IS NULL"))
+
+
+def current_permanent_residence(person: Person) -> Residence | None:
+    """The person's current permanent residence (at most one: a unique constraint), read by every
+    channel that pre-fills or releases an address: a fixed query (core.rawrows). The caller has
+    recorded the read of the person already."""
+    connection = read_connection(Residence)
+    rows = fetch(connection, _PERMANENT_SQL(connection), [person.pk, ResidenceKind.PERMANENT.value])
+    return _PERMANENT.instance(rows[0], connection) if rows else None
 
 
 def _person_by_number(id_number: str) -> Person | None:
     connection = read_connection(Person)
-    rows = fetch(connection, _detail_sql(connection)["person"], [id_number])
-    return _PERSON.instance(rows[0], 0, connection) if rows else None
-
-
-def _rows(columns: Columns[Any], connection: Any, sql: str, person_pk: int) -> list[Any]:
-    return [columns.instance(row, 0, connection) for row in fetch(connection, sql, [person_pk])]
-
-
-def _household_members(connection: Any, sql: str, person_pk: int) -> list[HouseholdMember]:
-    members: list[HouseholdMember] = []
-    households: dict[int, Household] = {}
-    for row in fetch(connection, sql, [person_pk]):
-        member = _MEMBER.instance(row, 0, connection)
-        offset = _MEMBER.width
-        household = _HOUSEHOLD.instance(row, offset, connection)
-        assert member is not None and household is not None
-        household = households.setdefault(household.pk, household)
-        if "head" not in household._state.fields_cache:
-            _set_related(household, "head", _HEAD.instance(row, offset + _HOUSEHOLD.width, connection))
-        _set_related(member, "household", household)
-        _set_related(member, "person", _MEMBER_PERSON.instance(
-            row, offset + _HOUSEHOLD.width + _HEAD.width, connection))
-        members.append(member)
-    return members
-
-
-def _residences(connection: Any, sql: str, person_pk: int) -> list[Residence]:
-    residences: list[Residence] = []
-    for row in fetch(connection, sql, [person_pk]):
-        residence = _RESIDENCE.instance(row, 0, connection)
-        assert residence is not None
-        _set_related(residence, "household", _RESIDENCE_HOUSEHOLD.instance(row, _RESIDENCE.width, connection))
-        residences.append(residence)
-    return residences
-
-
-def _set_related(instance: Any, name: str, related: Any) -> None:
-    """What select_related leaves behind: the related object cached, its id untouched."""
-    type(instance)._meta.get_field(name).set_cached_value(instance, related)
+    rows = fetch(connection, _PERSON_SQL(connection), [id_number])
+    return _PERSON.instance(rows[0], connection) if rows else None
 
 
 def person_history(*, ctx: AccessContext, id_number: str) -> QuerySet[HistoryEntry]:

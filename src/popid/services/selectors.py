@@ -14,7 +14,7 @@ from popid.identity.actors import citizen_actor
 from popid.identity.models import CitizenAccount
 from popid.registry import selectors as registry_selectors
 from popid.registry.errors import PersonNotFound
-from popid.registry.models import HouseholdMember, Person, Residence, ResidenceKind
+from popid.registry.models import HouseholdMember, Person, Residence
 from popid.registry.validation import today as registry_today
 from popid.services.calendar import LOCAL_TZ, add_working_days, working_days_between
 from popid.services.errors import DossierNotFound
@@ -25,7 +25,7 @@ DUE_SOON_WORKING_DAYS = 1
 
 
 def permanent_residence(person: Person) -> Residence | None:
-    return Residence.objects.filter(person=person, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
+    return registry_selectors.current_permanent_residence(person)
 
 
 def _source_value(person: Person, source: str) -> Any:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from popid.core.access import AccessContext, record_access
 from popid.core.admin_units import commune, provinces
 from popid.documents.models import DrivingLicence, HealthInsuranceCard, LicenceStatus, VehicleRegistration
-from popid.registry.models import IdentityCard, Person, PersonStatus, Residence, ResidenceKind
+from popid.registry.models import IdentityCard, Person, PersonStatus
+from popid.registry.selectors import current_permanent_residence
 from popid.wallet.errors import DocumentUnavailable
 
 AGE_THRESHOLDS = (14, 16, 18, 21, 65)
@@ -51,7 +52,7 @@ def _person_claims(person: Person) -> dict[str, Any]:
 
 
 def _address(person: Person) -> str:
-    residence = Residence.objects.filter(person=person, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
+    residence = current_permanent_residence(person)
     if residence is None:
         return ""
     unit = commune(residence.commune_code)

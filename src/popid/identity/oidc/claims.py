@@ -11,8 +11,8 @@ from popid.core.access import AccessContext, Actor
 from popid.core.models import ScopeLevel
 from popid.identity.models import CitizenAccount
 from popid.identity.oidc.models import RelyingParty
-from popid.registry.models import DatePrecision, Person, Residence, ResidenceKind
-from popid.registry.selectors import access_person
+from popid.registry.models import DatePrecision, Person
+from popid.registry.selectors import access_person, current_permanent_residence
 
 SCOPES = ("openid", "profile", "popid.id_number", "address", "phone", "email")
 SCOPE_CLAIMS: dict[str, list[str]] = {
@@ -65,8 +65,7 @@ def _names(full_name: str) -> dict[str, str]:
 
 
 def _address(person: Person) -> dict[str, str] | None:
-    residence = (Residence.objects.filter(person=person, kind=ResidenceKind.PERMANENT, ended_on__isnull=True)
-                 .order_by("-valid_from").first())
+    residence = current_permanent_residence(person)
     if residence is None:
         return None
     commune = admin_units.commune(residence.commune_code)

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from popid.core.rawrows import FixedSql, Joined, fetch, read_connection
 from popid.identity.models import CitizenAccount
-from popid.identity.oidc.models import Consent, RelyingParty
+from popid.identity.oidc.models import Consent, RelyingParty, Token
+
+# userinfo's read, in the ORM's terms: Token.objects.select_related("client", "account__person",
+# "account__user", "actor_account").filter(access_token_hash=...).first(), as a fixed query.
+_TOKEN = Joined(Token, ["client", "account", "account__person", "account__user", "actor_account"])
+_TOKEN_SQL = FixedSql(lambda c: f"{_TOKEN.select_from(c)} WHERE {_TOKEN.alias().column('access_token_hash', c)} = %s")
+
+
+def token_by_access_digest(access_token_hash: str) -> Token | None:
+    """The token presented at userinfo, with its client and account (and the account's person and
+    user) loaded in one statement: the provider's hottest read (core.rawrows)."""
+    connection = read_connection(Token)
+    rows = fetch(connection, _TOKEN_SQL(connection), [access_token_hash])
+    return _TOKEN.instance(rows[0], connection) if rows else None
 
 
 def consents_for(account: CitizenAccount) -> QuerySet[Consent]:

@@ -29,7 +29,7 @@ from popid.identity import auth
 from popid.identity.oidc import par, selectors, services
 from popid.identity.oidc.claims import CLAIMS_SUPPORTED, SCOPES, release_claims
 from popid.identity.oidc.continuation import registered_redirect_origin
-from popid.identity.oidc.models import Token, digest
+from popid.identity.oidc.models import digest
 from popid.identity.oidc.provider import (
     ASSERTION_ALGS,
     AUTH_METHODS,
@@ -224,8 +224,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         response = _json_error("invalid_token", "Bearer access token required.", 401)
         response["WWW-Authenticate"] = 'Bearer realm="popid"'
         return response
-    row = (Token.objects.select_related("client", "account__person", "account__user", "actor_account")
-           .filter(access_token_hash=digest(value.strip())).first())
+    row = selectors.token_by_access_digest(digest(value.strip()))
     if (row is None or row.revoked_at or row.is_expired() or not row.client.is_active
             or not row.account.is_active):
         log.warning("oidc userinfo refused: invalid token from %s", net.client_ip(request))
