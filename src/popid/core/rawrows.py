@@ -135,6 +135,31 @@ class FixedSql:
         return sql
 
 
+class Insert(Generic[M]):
+    """One row of ``model`` inserted by a statement written once per vendor, its values prepared
+    by the fields themselves as ``Model.save`` prepares them (``pre_save`` fills auto_now_add,
+    ``get_db_prep_save`` adapts dates and JSON). The primary key is not read back: for
+    append-only rows nobody reads in the same request (access records)."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields = [field for field in model._meta.concrete_fields
+                       if not (field.primary_key and getattr(field, "db_returning", False))]
+        self._sql = FixedSql(self._build)
+
+    def _build(self, connection: Any) -> str:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in self.fields)
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        return f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - metadata
+
+    def save(self, instance: M) -> None:
+        connection = connections[router.db_for_write(self.model) or "default"]
+        params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(connection), params)
+
+
 def read_connection(model: type[Model]) -> Any:
     """The connection the ORM would read ``model`` from (the replica inside ``replica_reads``)."""
     return connections[router.db_for_read(model) or "default"]

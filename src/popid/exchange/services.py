@@ -41,6 +41,7 @@ from popid.exchange.errors import (
 from popid.exchange.models import TOPIC_CONSENT_REQUESTED, ConsentStatus, DataConsent, Grant, Service, Subsystem
 from popid.registry.errors import PersonNotFound
 from popid.registry.models import Person
+from popid.registry.selectors import person_by_number
 
 MAX_BATCH = 1000
 MAX_CONSENT_DAYS = 730
@@ -326,7 +327,7 @@ def verify_identity(*, subsystem: Subsystem, rc: RequestContext, id_number: str,
         raise ValidationFailed([{"field": n, "reason": "required", "message": _("Trường này là bắt buộc")}
                                 for n in ("full_name", "birth_date") if n not in names])
     require_fields(grant, names, field_prefix="attributes")
-    person = Person.objects.filter(id_number=id_number).first()
+    person = person_by_number(id_number)
     result = _verify_one(subsystem, rc, person, id_number, attributes)
     ctx = access_context(subsystem, rc, channel=CHANNEL_EKYC, consent_ref=result.extra.get("consent_ref", ""))
     _settle(subsystem, 1, [(ctx, [id_number], names)] if result.found else [])

@@ -10,14 +10,15 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from popid.core.rawrows import FixedSql
 from popid.exchange.errors import QuotaExceeded, Throttled
 from popid.exchange.models import Agency, DailyUsage
 
@@ -51,6 +52,28 @@ def _seconds_to_midnight() -> int:
     return max(1, int((midnight - now).total_seconds()) + 1)
 
 
+def _usage_sql(c: Any) -> str:
+    def col(name: str) -> str:
+        return str(c.ops.quote_name(DailyUsage._meta.get_field(name).column))  # type: ignore[union-attr]
+
+    return (f"UPDATE {c.ops.quote_name(DailyUsage._meta.db_table)} "  # noqa: S608 - model metadata only
+            f"SET {col('count')} = {col('count')} + %s "
+            f"WHERE {col('agency')} = %s AND {col('day')} = %s AND {col('count')} <= %s")
+
+
+# usage.filter(count__lte=limit - units).update(count=F("count") + units), written once: every
+# answered exchange call runs it inside the transaction that records the release (core.rawrows).
+_ADD_USAGE = FixedSql(_usage_sql)
+
+
+def _add_usage(agency: Agency, day: date, units: int, limit: int) -> bool:
+    connection = connections[router.db_for_write(DailyUsage) or "default"]
+    with connection.cursor() as cursor:
+        cursor.execute(_ADD_USAGE(connection), [units, agency.pk, connection.ops.adapt_datefield_value(day),
+                                                 limit - units])
+        return bool(cursor.rowcount)
+
+
 def charge_quota(agency: Agency, units: int) -> None:
     """Add ``units`` persons to today's usage unless that would exceed the quota (then nothing
     is added and a 429 ``quota_exceeded`` is raised)."""
@@ -59,9 +82,9 @@ def charge_quota(agency: Agency, units: int) -> None:
     if units > limit:
         raise QuotaExceeded(_("Hạn mức mỗi ngày là %(n)d") % {"n": limit}, retry_after=_seconds_to_midnight(),
                             limit=limit)
-    usage = DailyUsage.objects.filter(agency=agency, day=day)
-    if usage.filter(count__lte=limit - units).update(count=F("count") + units):
+    if _add_usage(agency, day, units, limit):
         return
+    usage = DailyUsage.objects.filter(agency=agency, day=day)
     if not usage.exists():
         try:
             with transaction.atomic():
@@ -70,7 +93,7 @@ def charge_quota(agency: Agency, units: int) -> None:
         except IntegrityError:
             pass  # another worker created today's row first
     # the row exists now (perhaps created concurrently since the first UPDATE): decide on it
-    if usage.filter(count__lte=limit - units).update(count=F("count") + units):
+    if _add_usage(agency, day, units, limit):
         return
     raise QuotaExceeded(_("Hạn mức mỗi ngày là %(n)d") % {"n": limit}, retry_after=_seconds_to_midnight(),
                         limit=limit)

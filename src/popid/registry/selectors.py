@@ -50,7 +50,7 @@ def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | Non
     # A malformed all-digit number still stored in the registry (a data-quality finding) must stay
     # reachable so it can be corrected; one that is not stored is simply not found (404), like any
     # well-formed number (the API publishes the pattern ^[0-9]{1,12}$ for lookups).
-    person = _person_by_number(id_number)
+    person = person_by_number(id_number)
     if person is None:
         cancelled = CancelledIdNumber.objects.select_related("person").filter(id_number=id_number).first()
         person = cancelled.person if cancelled else None
@@ -139,7 +139,9 @@ def current_permanent_residence(person: Person) -> Residence | None:
     return _PERMANENT.instance(rows[0], connection) if rows else None
 
 
-def _person_by_number(id_number: str) -> Person | None:
+def person_by_number(id_number: str) -> Person | None:
+    """The person holding ``id_number`` now, read by a fixed query. Records nothing: callers that
+    release data record it (``access_person``; eKYC records only when the number is found)."""
     connection = read_connection(Person)
     rows = fetch(connection, _PERSON_SQL(connection), [id_number])
     return _PERSON.instance(rows[0], connection) if rows else None
