@@ -96,7 +96,16 @@ def main() -> None:
         finally:
             client.cookies.clear()
 
-    endpoints = {"floor": (floor, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
+    token_client = Client(HTTP_HOST=f"{bench_http.HOST}:{bench_http.PORT}")
+    signed = iter(bench_http.assertions(agency_state["client_id"], agency_state["key"], 30 * args.requests + 400,
+                                        f"{bench_http.ORIGIN}/oidc/token"))
+
+    def client_credentials(k: int):
+        return token_client.post("/oidc/token", data={
+            "grant_type": "client_credentials", "scope": "exchange.ekyc", "client_assertion": next(signed),
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+
+    endpoints = {"floor": (floor, 200), "client_credentials": (client_credentials, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
                  "submission": (submission, 201)}
     PROFILES.mkdir(exist_ok=True)
     for name, (call, status) in endpoints.items():

@@ -23,6 +23,7 @@ from ninja.security import HttpBearer
 from popid.core import hotcache
 from popid.core.errors import PermissionDenied
 from popid.core.permissions import AGENCY_ROLE, mark_principal
+from popid.core.rawrows import Insert
 from popid.exchange.models import SCOPE_PREFIX, AgencyToken, Grant, Subsystem, scope_of
 from popid.identity.oidc.models import RelyingParty, digest
 
@@ -31,18 +32,36 @@ class InsufficientScope(PermissionDenied):
     code = "insufficient_scope"
 
 
+def _client_subsystem(client: RelyingParty) -> tuple[Subsystem, list[Grant]] | None:
+    """The subsystem behind an OAuth client (with its agency) and its unrevoked grants, kept per
+    process for at most ``POPID_HOT_CACHE_SECONDS`` like the tokens (``exchange.clients``,
+    emptied by the exchange's commands): a client-credentials grant then reads no exchange row."""
+    clients = hotcache.cache("exchange.clients")
+    found: tuple[Subsystem, list[Grant]] | None = clients.get(client.pk)
+    if found is None:
+        subsystem = Subsystem.objects.select_related("agency").filter(client=client).first()
+        if subsystem is None:
+            return None
+        found = (subsystem, list(Grant.objects.filter(subsystem=subsystem, revoked_at__isnull=True)))
+        clients.put(client.pk, found)
+    return found
+
+
+_NEW_TOKEN = Insert(AgencyToken)
+
+
 class AgencyTokenIssuer:
     """``identity.oidc.provider.ServiceTokenIssuer`` for agency subsystems."""
 
     def scope_for(self, client: RelyingParty, requested: str | None) -> str | None:
-        subsystem = Subsystem.objects.select_related("agency").filter(client=client).first()
-        if subsystem is None:
+        found = _client_subsystem(client)
+        if found is None:
             return None
+        subsystem, grants = found
         if not (subsystem.is_active and subsystem.agency.is_active):
             raise UnauthorizedClientError(description="The agency or subsystem is suspended.")
         now = timezone.now()
-        granted = {scope_of(g.service) for g in Grant.objects.filter(subsystem=subsystem, revoked_at__isnull=True)
-                   if g.is_active(now)}
+        granted = {scope_of(g.service) for g in grants if g.is_active(now)}
         asked = set((requested or "").split())
         if asked - granted:
             raise InvalidScopeError(description=f"Not granted: {' '.join(sorted(asked - granted))}")
@@ -52,10 +71,12 @@ class AgencyTokenIssuer:
         return " ".join(sorted(scope))
 
     def save(self, client: RelyingParty, token: dict[str, Any]) -> None:
-        subsystem = Subsystem.objects.get(client=client)
-        AgencyToken.objects.create(subsystem=subsystem, token_hash=digest(token["access_token"]),
-                                   scope=token.get("scope", ""),
-                                   expires_at=timezone.now() + timedelta(seconds=int(token.get("expires_in", 600))))
+        found = _client_subsystem(client)
+        if found is None:  # the subsystem went away between scope_for and save
+            raise UnauthorizedClientError(description="The client has no agency subsystem.")
+        _NEW_TOKEN.save(AgencyToken(
+            subsystem_id=found[0].pk, token_hash=digest(token["access_token"]), scope=token.get("scope", ""),
+            expires_at=timezone.now() + timedelta(seconds=int(token.get("expires_in", 600)))))
 
 
 class AgencyBearer(HttpBearer):
