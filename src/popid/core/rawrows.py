@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model
+from django.db.models.constants import OnConflict
 
 M = TypeVar("M", bound=Model)
 
@@ -141,23 +142,28 @@ class Insert(Generic[M]):
     ``get_db_prep_save`` adapts dates and JSON). The primary key is not read back: for
     append-only rows nobody reads in the same request (access records)."""
 
-    def __init__(self, model: type[M]) -> None:
+    def __init__(self, model: type[M], *, ignore_conflicts: bool = False) -> None:
         self.model = model
         self.fields = [field for field in model._meta.concrete_fields
                        if not (field.primary_key and getattr(field, "db_returning", False))]
+        self.on_conflict = OnConflict.IGNORE if ignore_conflicts else None
         self._sql = FixedSql(self._build)
 
     def _build(self, connection: Any) -> str:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in self.fields)
         placeholders = ", ".join(["%s"] * len(self.fields))
-        return f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - metadata
+        insert = connection.ops.insert_statement(on_conflict=self.on_conflict)  # INSERT [OR IGNORE] INTO
+        suffix = connection.ops.on_conflict_suffix_sql(self.fields, self.on_conflict, None, None)
+        return f"{insert} {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders}) {suffix}".rstrip()
 
-    def save(self, instance: M) -> None:
+    def save(self, instance: M) -> bool:
+        """Insert the row; False when ``ignore_conflicts`` and a unique constraint kept it out."""
         connection = connections[router.db_for_write(self.model) or "default"]
         params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self.fields]
         with connection.cursor() as cursor:
             cursor.execute(self._sql(connection), params)
+            return bool(cursor.rowcount)
 
 
 def read_connection(model: type[Model]) -> Any:

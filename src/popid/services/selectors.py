@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from popid.core.access import AccessContext, Actor, record_access
+from popid.core.rawrows import Insert
 from popid.identity.actors import citizen_actor
 from popid.identity.models import CitizenAccount
 from popid.registry import selectors as registry_selectors
@@ -18,7 +19,7 @@ from popid.registry.models import HouseholdMember, Person, Residence
 from popid.registry.validation import today as registry_today
 from popid.services.calendar import LOCAL_TZ, add_working_days, working_days_between
 from popid.services.errors import DossierNotFound
-from popid.services.models import FINAL_STATES, Dossier, DossierState
+from popid.services.models import FINAL_STATES, Dossier, DossierState, PrefillRead
 from popid.services.procedures import Procedure
 
 DUE_SOON_WORKING_DAYS = 1
@@ -48,19 +49,18 @@ def prefill_values(*, person: Person, procedure: Procedure) -> dict[str, Any]:
     return {f.name: _source_value(person, f.prefill) for f in procedure.fields if f.prefill}
 
 
-def _already_read_for_draft(account: CitizenAccount, procedure: Procedure, draft: str) -> bool:
-    """True when this draft's pre-fill was already recorded; otherwise marks it. Two statements,
-    no savepoint (the submission's hot path): two requests racing on a new draft may both record
-    the read, which is harmless — an extra entry never hides a read; the unique row keeps the mark
-    single (``ON CONFLICT DO NOTHING``)."""
-    from popid.services.models import PrefillRead
+_PREFILL_MARK = Insert(PrefillRead, ignore_conflicts=True)
 
-    key = draft[:100]
-    if PrefillRead.objects.filter(applicant=account, draft_key=key).exists():
-        return True
-    PrefillRead.objects.bulk_create([PrefillRead(applicant=account, draft_key=key, procedure_code=procedure.code[:40])],
-                                    ignore_conflicts=True)
-    return False
+
+def _already_read_for_draft(account: CitizenAccount, procedure: Procedure, draft: str) -> bool:
+    """True when this draft's pre-fill was already recorded; otherwise marks it. One statement, no
+    savepoint (the submission's hot path): ``INSERT … ON CONFLICT DO NOTHING`` on the unique
+    (applicant, draft) row, whose row count says whether the mark is new. Of two requests racing
+    on a new draft the database lets one insert; if that one rolls back, the other's insert
+    stands and it records the read."""
+    marked = _PREFILL_MARK.save(PrefillRead(applicant=account, draft_key=draft[:100],
+                                            procedure_code=procedure.code[:40]))
+    return not marked
 
 
 def prefilled_fields(*, account: CitizenAccount, procedure: Procedure, subject: CitizenAccount | None = None,
