@@ -105,7 +105,37 @@ def main() -> None:
             "grant_type": "client_credentials", "scope": "exchange.ekyc", "client_assertion": next(signed),
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
 
-    endpoints = {"floor": (floor, 200), "client_credentials": (client_credentials, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
+    import bench_oidc
+
+    bench_oidc.ORIGIN, bench_oidc.TOKEN_URL = bench_http.ORIGIN, f"{bench_http.ORIGIN}/oidc/token"
+    rp = bench_oidc._load_client(json.loads((work / "oidc-client.json").read_text()))
+    devices = json.loads((work / "devices.json").read_text())
+    accounts = {a["id_number"]: a for a in bench_oidc.ensure_accounts(len(devices))}
+    browsers = [(InProcessBrowser(device), accounts[number]) for number, device in devices.items()
+                if number in accounts]
+
+    class Answer:  # the flow returns tokens, not a response: wrap them for the status check
+        status_code = 200
+
+    def login_flow(k: int):
+        browser, account = browsers[k % len(browsers)]
+        bench_oidc.login_flow(browser, rp, account)  # raises on any unexpected answer
+        return Answer()
+
+    def argon2id(k: int):
+        hasher.verify(encoded, bench_oidc.PASSWORD)
+        return Answer()
+
+    from argon2 import PasswordHasher, Type
+    from django.contrib.auth.hashers import get_hasher
+
+    project = get_hasher("argon2")
+    hasher = PasswordHasher(time_cost=project.time_cost, memory_cost=project.memory_cost,
+                            parallelism=project.parallelism, type=Type.ID)
+    encoded = hasher.hash(bench_oidc.PASSWORD)
+
+    endpoints = {"floor": (floor, 200), "client_credentials": (client_credentials, 200),
+                 "login_flow": (login_flow, 200), "argon2id": (argon2id, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
                  "submission": (submission, 201)}
     PROFILES.mkdir(exist_ok=True)
     for name, (call, status) in endpoints.items():
@@ -142,6 +172,32 @@ def main() -> None:
         total = stats.total_tt / args.requests * 1000
         print(f"{name}: {len(statements)} queries, {total:.2f} ms per request under cProfile "
               "(wall clock, includes waiting for PostgreSQL)")
+
+
+class InProcessBrowser:
+    """bench_oidc.Browser's interface over Django's test client: the login flow's requests run in
+    this process, through the same middleware and views, with no HTTP client taking CPU."""
+
+    def __init__(self, device: str) -> None:
+        from django.test import Client
+
+        self.client = Client(HTTP_HOST=f"{bench_http.HOST}:{bench_http.PORT}")
+        self.client.cookies["popid_device"] = device
+
+    def fresh(self) -> None:
+        for name in [n for n in self.client.cookies if n != "popid_device"]:
+            del self.client.cookies[name]
+
+    def request(self, method: str, url: str, body: dict | None = None,
+                headers: dict | None = None) -> tuple[int, dict, str]:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}
+        response = (self.client.get(path, **extra) if method == "GET"
+                    else self.client.post(path, body or {}, **extra))
+        return response.status_code, {"location": response.get("Location", "")}, response.content.decode()
 
 
 def _time_prepared(name: str, call, requests: int, blocks: int) -> None:  # type: ignore[no-untyped-def]

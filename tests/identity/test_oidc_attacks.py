@@ -92,6 +92,24 @@ def test_disabled_client_is_unknown(client, an, rp):
     assert client.get("/oidc/authorize", authorize_params(rp[0].client_id)).status_code == 400
 
 
+def test_client_disabled_after_use_is_refused_at_once_and_within_the_cache_lifetime_elsewhere(
+        client, an, rp, settings):
+    """The active client is kept per process (identity.oidc.selectors.active_client): disabling it
+    through the command forgets it at once; a change this process was not told about (SQL, another
+    worker) is seen once the entry is older than POPID_HOT_CACHE_SECONDS."""
+    settings.POPID_HOT_CACHE_SECONDS = 0.3
+    browser_login(client, an)
+    assert client.get("/oidc/authorize", authorize_params(rp[0].client_id)).status_code in {200, 302}  # cached
+    services.disable_client(client_id=rp[0].client_id, by="test")
+    assert client.get("/oidc/authorize", authorize_params(rp[0].client_id)).status_code == 400
+
+    RelyingParty.objects.filter(pk=rp[0].pk).update(is_active=True, disabled_at=None)
+    assert client.get("/oidc/authorize", authorize_params(rp[0].client_id)).status_code in {200, 302}
+    RelyingParty.objects.filter(pk=rp[0].pk).update(is_active=False)  # not told
+    time.sleep(0.35)
+    assert client.get("/oidc/authorize", authorize_params(rp[0].client_id)).status_code == 400
+
+
 @pytest.mark.parametrize("change", [
     {"code_challenge": None, "code_challenge_method": None},
     {"code_challenge_method": "plain", "code_challenge": VERIFIER},

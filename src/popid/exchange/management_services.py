@@ -23,7 +23,7 @@ from popid.exchange.errors import AgencyNotFound
 from popid.exchange.models import Agency, AgencyToken, EventType, Grant, Service, Subsystem
 from popid.identity.oidc.models import AuthMethod, RelyingParty
 
-HOT_CACHES = ("exchange.tokens", "exchange.grants", "exchange.clients")
+HOT_CACHES = ("exchange.tokens", "exchange.grants", "exchange.clients", "oidc.clients")
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 

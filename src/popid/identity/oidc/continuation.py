@@ -18,6 +18,7 @@ from django.urls import reverse
 from popid.core.middleware import allow_form_action, origin_of
 from popid.identity.oidc import par
 from popid.identity.oidc.models import RelyingParty
+from popid.identity.oidc.selectors import active_client
 
 
 def registered_redirect_origin(client: RelyingParty, redirect_uri: str | None) -> str | None:
@@ -52,7 +53,7 @@ def continuing_client(request: HttpRequest, next_url: str) -> tuple[RelyingParty
     params = _authorization_params(request, next_url)
     if not params or not params.get("client_id"):
         return None
-    client = RelyingParty.objects.filter(client_id=params["client_id"][:64], is_active=True).first()
+    client = active_client(params["client_id"][:64])
     return None if client is None else (client, params)
 
 

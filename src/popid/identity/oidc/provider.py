@@ -48,6 +48,7 @@ from joserfc.jwk import KeySet
 
 from popid.core import keys
 from popid.identity.models import CitizenAccount
+from popid.identity.oidc import selectors
 from popid.identity.oidc.models import (
     AuthorizationCode,
     ClientAssertionJti,
@@ -408,9 +409,7 @@ class PopIDAuthorizationServer(AuthorizationServer):
         super().__init__(RelyingParty, Token)
 
     def query_client(self, client_id: str) -> RelyingParty | None:
-        if not client_id or len(client_id) > 64:
-            return None
-        return RelyingParty.objects.filter(client_id=client_id, is_active=True).first()
+        return selectors.active_client(client_id)
 
     def create_oauth2_request(self, request: Any) -> Any:
         if isinstance(request, DjangoOAuth2Request):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from popid.core import hotcache
 from popid.core.rawrows import FixedSql, Joined, fetch, read_connection
 from popid.identity.models import CitizenAccount
 from popid.identity.oidc.models import Consent, RelyingParty, Token
@@ -20,6 +21,34 @@ def token_by_access_digest(access_token_hash: str) -> Token | None:
     connection = read_connection(Token)
     rows = fetch(connection, _TOKEN_SQL(connection), [access_token_hash])
     return _TOKEN.instance(rows[0], connection) if rows else None
+
+
+CLIENTS_CACHE = "oidc.clients"
+
+
+def active_client(client_id: str) -> RelyingParty | None:
+    """The active relying party with this client_id. A login reads it five times (authorize,
+    the login page naming the service, authorize again, token), so it is kept per process for at
+    most ``POPID_HOT_CACHE_SECONDS`` (``core.hotcache``): disabling a client or replacing its keys
+    through PopID's commands forgets it at once in that process, and everywhere within those
+    seconds. Only active clients are kept; an unknown or disabled one is read every time."""
+    if not client_id or len(client_id) > 64:
+        return None
+    clients = hotcache.cache(CLIENTS_CACHE)
+    client: RelyingParty | None = clients.get(client_id)
+    if client is None:
+        client = RelyingParty.objects.filter(client_id=client_id, is_active=True).first()
+        if client is not None:
+            clients.put(client_id, client)
+    return client
+
+
+def forget_clients() -> None:
+    """After a change to a relying party: in this process now and again at commit."""
+    from django.db import transaction
+
+    hotcache.invalidate(CLIENTS_CACHE)
+    transaction.on_commit(lambda: hotcache.invalidate(CLIENTS_CACHE))
 
 
 def consents_for(account: CitizenAccount) -> QuerySet[Consent]:

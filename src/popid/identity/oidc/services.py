@@ -17,6 +17,7 @@ from popid.core.errors import NotFound, ValidationFailed
 from popid.identity.models import CitizenAccount
 from popid.identity.oidc.models import AuthMethod, Consent, RelyingParty, SigningAlg, Token, digest
 from popid.identity.oidc.pairwise import sector_of
+from popid.identity.oidc.selectors import forget_clients
 
 log = logging.getLogger("popid.oidc")
 
@@ -98,6 +99,7 @@ def disable_client(*, client_id: str, by: str) -> RelyingParty:
     client.is_active, client.disabled_at = False, now
     client.save(update_fields=["is_active", "disabled_at"])
     Token.objects.filter(client=client, revoked_at__isnull=True).update(revoked_at=now)
+    forget_clients()
     log.info("oidc client disabled: %s by %s", client_id, by)
     return client
 
