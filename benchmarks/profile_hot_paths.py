@@ -166,7 +166,7 @@ def main() -> None:
         for sql in statements:
             out.write(f"#   {sql[:200]}\n")
         stats = pstats.Stats(profiler, stream=out)
-        stats.strip_dirs().sort_stats("cumulative").print_stats(35)
+        stats.strip_dirs().sort_stats("cumulative").print_stats(90)
         stats.sort_stats("tottime").print_stats(25)
         (PROFILES / f"{name}.txt").write_text(out.getvalue())
         total = stats.total_tt / args.requests * 1000
