@@ -129,6 +129,10 @@ DATABASES = {
 # connection poolers such as PgBouncer < 1.21): set POPID_DB_PREPARE_THRESHOLD=off behind one.
 # Measured: BENCHMARKS.md section 21.
 _prepare = os.environ.get("POPID_DB_PREPARE_THRESHOLD", "5").strip().lower()
+if _prepare not in ("", "off", "none", "0") and not _prepare.isdigit():
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"POPID_DB_PREPARE_THRESHOLD must be a whole number or 'off', not {_prepare!r}")
 DB_PREPARE_THRESHOLD = None if _prepare in ("", "off", "none", "0") else int(_prepare)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding (parameters sent apart from the SQL text) is what lets psycopg prepare.
