@@ -134,9 +134,9 @@ def main() -> None:
                             parallelism=project.parallelism, type=Type.ID)
     encoded = hasher.hash(bench_oidc.PASSWORD)
 
-    endpoints = {"floor": (floor, 200), "client_credentials": (client_credentials, 200),
-                 "login_flow": (login_flow, 200), "argon2id": (argon2id, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
-                 "submission": (submission, 201)}
+    endpoints = {"floor": (floor, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
+                 "client_credentials": (client_credentials, 200), "submission": (submission, 201),
+                 "login_flow": (login_flow, 200), "argon2id": (argon2id, 200)}
     PROFILES.mkdir(exist_ok=True)
     for name, (call, status) in endpoints.items():
         if args.only and name not in args.only:
