@@ -40,6 +40,19 @@ def test_redis_cache_shares_counters(redis_up):
     assert redis_up.delete("hits") and redis_up.get("hits", "gone") == "gone"
 
 
+def test_counting_in_a_window_is_one_pipelined_round_trip_with_an_expiry(redis_up):
+    assert [redis_up.count_in_window("minute", 60) for _ in range(3)] == [1, 2, 3]
+    assert redis_up.incr("minute") == 4  # the same counter the other cache calls see
+    client = redis_up._cache.get_client(write=True)
+    assert 0 < client.ttl(redis_up.make_and_validate_key("minute")) <= 60  # set by the first event only
+    redis_up.delete("minute")
+    assert redis_up.count_in_window("minute", 60) == 1  # a new window
+
+
+def test_redis_down_a_window_counts_afresh(redis_down):
+    assert redis_down.count_in_window("minute", 60) == 1
+
+
 def test_redis_down_reads_miss_writes_drop_and_incr_reports_a_missing_key(redis_down):
     assert redis_down.get("x", "default") == "default" and redis_down.get_many(["x"]) == {}
     redis_down.set("x", 1)
@@ -61,3 +74,18 @@ def test_redis_down_the_web_tier_serves_and_readyz_names_the_cache(redis_down, f
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["failing"] == ["cache"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_agency_rate_limit_counts_on_redis_and_refuses_past_the_limit(redis_up, db):
+    from popid.exchange import throttle
+    from popid.exchange.errors import Throttled
+    from tests.exchange.test_exchange_services import make_bank
+
+    agency, _subsystem, _key = make_bank(rate=2)
+    now = 1_800_000_010.0  # a fixed minute
+    throttle.check_rate(agency, now=now)
+    throttle.check_rate(agency, now=now + 1)
+    with pytest.raises(Throttled) as refused:
+        throttle.check_rate(agency, now=now + 2)
+    assert refused.value.retry_after >= 1
+    throttle.check_rate(agency, now=now + 60)  # the next minute starts afresh

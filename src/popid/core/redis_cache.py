@@ -71,6 +71,21 @@ class ResilientRedisCache(RedisCache):
             raise ValueError(f"Key '{key}' not found (cache unavailable)")
         return result  # type: ignore[return-value]
 
+    def count_in_window(self, key: str, seconds: int, version: int | None = None) -> int:
+        """Count one event in a window of ``seconds`` that starts with its first event, in one round
+        trip (``SET key 0 EX seconds NX`` then ``INCR key``, pipelined) where ``add`` + ``incr``
+        take three. With Redis unreachable it answers 1: the window starts afresh, as for ``incr``."""
+        full = self.make_and_validate_key(key, version=version)
+
+        def run() -> int:
+            client = self._cache.get_client(full, write=True)
+            pipe = client.pipeline(transaction=False)
+            pipe.set(full, 0, ex=max(1, int(seconds)), nx=True)
+            pipe.incr(full)
+            return int(pipe.execute()[1])
+
+        return self._guard("count_in_window", run, 1)
+
     def set_many(self, data: dict[str, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[str]:
         return self._guard("set_many", lambda: super(ResilientRedisCache, self).set_many(data, timeout, version),
                            list(data))

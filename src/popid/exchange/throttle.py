@@ -34,12 +34,16 @@ def check_rate(agency: Agency, *, now: float | None = None) -> None:
     now = time.time() if now is None else now
     window = int(now // WINDOW)
     key = _rate_key(agency.pk, window)
-    cache.add(key, 0, timeout=WINDOW * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=WINDOW * 2)
-        count = 1
+    count_in_window = getattr(cache, "count_in_window", None)
+    if count_in_window is not None:  # Redis (core.redis_cache): one round trip
+        count = count_in_window(key, WINDOW * 2)
+    else:
+        cache.add(key, 0, timeout=WINDOW * 2)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=WINDOW * 2)
+            count = 1
     if count > agency.rate_per_minute:
         retry_after = max(1, int((window + 1) * WINDOW - now) + 1)
         raise Throttled(_("Tối đa %(n)d yêu cầu mỗi phút") % {"n": agency.rate_per_minute}, retry_after=retry_after,
