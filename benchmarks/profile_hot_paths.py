@@ -105,6 +105,26 @@ def main() -> None:
             "grant_type": "client_credentials", "scope": "exchange.ekyc", "client_assertion": next(signed),
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
 
+    rp_state = json.loads((work / "oidc-client.json").read_text())
+    rp_signed = iter(bench_http.assertions(rp_state["client_id"], rp_state["key"], 30 * args.requests + 400,
+                                           f"{bench_http.ORIGIN}/oidc/token"))
+    unused = [t for name in ("refresh.txt", "refresh-left.txt") if (work / name).exists()
+              for t in (work / name).read_text().split()]
+    chain: dict[str, str] = {}
+
+    def refresh(k: int):
+        """Rotation: each answer's new refresh token is the next request's (a used one would revoke
+        its family), starting from a token bench_http left unused."""
+        while True:
+            token = chain.get("next") or unused.pop()
+            response = token_client.post("/oidc/token", data={
+                "grant_type": "refresh_token", "refresh_token": token, "client_assertion": next(rp_signed),
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+            if response.status_code == 200:
+                chain["next"] = response.json()["refresh_token"]
+                return response
+            chain.pop("next", None)  # spent or expired: take another from the pool
+
     import bench_oidc
 
     bench_oidc.ORIGIN, bench_oidc.TOKEN_URL = bench_http.ORIGIN, f"{bench_http.ORIGIN}/oidc/token"
@@ -135,7 +155,8 @@ def main() -> None:
     encoded = hasher.hash(bench_oidc.PASSWORD)
 
     endpoints = {"floor": (floor, 200), "ekyc": (ekyc, 200), "lookup": (lookup, 200), "userinfo": (userinfo, 200),
-                 "client_credentials": (client_credentials, 200), "submission": (submission, 201),
+                 "client_credentials": (client_credentials, 200), "refresh": (refresh, 200),
+                 "submission": (submission, 201),
                  "login_flow": (login_flow, 200), "argon2id": (argon2id, 200)}
     PROFILES.mkdir(exist_ok=True)
     for name, (call, status) in endpoints.items():

@@ -237,8 +237,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        row = (Token.objects.select_related("account", "actor_account", "client")
-               .filter(refresh_token_hash=digest(refresh_token)).first())
+        row = selectors.token_by_refresh_digest(digest(refresh_token))
         client = self.request.client
         if row is None or row.client_id != client.pk:
             return None
@@ -247,10 +246,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):
             return None
         if row.refresh_expires_at and row.refresh_expires_at <= timezone.now():
             return None
-        now = timezone.now()
-        spent = Token.objects.filter(pk=row.pk, refresh_used_at__isnull=True, revoked_at__isnull=True).update(
-            refresh_used_at=now, revoked_at=now)
-        if not spent:  # a concurrent request spent it first: same as a replay
+        if not selectors.spend_refresh_token(row, timezone.now()):  # spent concurrently: same as a replay
             revoke_families({row.family}, reason="concurrent refresh token use")
             return None
         self.request.refresh_family = row.family
