@@ -5,7 +5,7 @@ Django's SQL compiler, BENCHMARKS.md section 21).
 The SQL names the models' tables and columns through their metadata, so a renamed field cannot
 drift from it, and each value passes through the converters the ORM itself would apply (dates on
 SQLite, JSON fields everywhere): what comes back is what ``Model.objects...`` returns. Use it for
-a few fixed-shape reads only; everything else stays ORM.
+a few fixed-shape reads and writes on the hot paths; everything else stays ORM.
 """
 
 from __future__ import annotations
