@@ -49,3 +49,30 @@ def test_insert_prepares_values_like_save_and_reports_a_conflict(family):
     assert not mark.save(PrefillRead(applicant=account, draft_key="draft-1", procedure_code="temporary_residence"))
     row = PrefillRead.objects.get(applicant=account, draft_key="draft-1")
     assert row.at is not None and row.procedure_code == "temporary_residence"  # auto_now_add filled by pre_save
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_in_the_pipeline_is_djangos_error_not_a_bare_driver_error():
+    """The lookup's pipelined reads fail like any ORM statement when the database goes away:
+    django.db's OperationalError, which the 503 handler answers. (The CI failure this guards
+    against was a lost connection at the pipeline's final sync, after the reads; that moment
+    cannot be hit from outside, so this test covers the reads and the code wraps the sync too.)"""
+    import psycopg
+    from django.db import Error, connection
+
+    from popid.core.rawrows import fetch_together
+
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's pipeline mode is PostgreSQL's")
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    params = {k: v for k, v in connection.get_connection_params().items()
+              if k in ("host", "port", "user", "password", "dbname")}
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    try:
+        with pytest.raises(Error) as lost:
+            fetch_together(connection, [("SELECT 1", []), ("SELECT 2", [])])
+        assert type(lost.value).__module__.startswith("django.db")
+    finally:
+        connection.close()

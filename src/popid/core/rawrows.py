@@ -186,7 +186,10 @@ def fetch_together(connection: Any, statements: Sequence[tuple[str, Sequence[Any
     connection.ensure_connection()
     cursors = [connection.cursor() for _ in statements]
     try:
-        with connection.connection.pipeline():
+        # The pipeline's own sync at exit talks to the server too: a lost connection there must
+        # become Django's OperationalError (503 + Retry-After, the connection marked unusable),
+        # as every statement through Django's cursor does, not a bare psycopg error (500).
+        with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
             return [list(cursor.fetchall()) for cursor in cursors]
