@@ -10,7 +10,9 @@ port. Load comes from ``wrk`` (compiled, Debian's package) with the Lua scripts 
 For every round (``--rounds``, default 2) and every endpoint, interleaved, each ``--seconds``:
 1. the framework floor: ``GET /healthz/db`` (same server, middleware and database connection,
    one ``SELECT 1``), same connections;
-2. the endpoint;
+2. the endpoint — floor and endpoint alternate in ``--slices`` (default 4) slices of the measure
+   and each rate is its summed requests over its summed time, so the machine's drift (the floor
+   alone moved 2–3× between 8-second windows on the shared VM) falls on both sides alike;
 3. where there is one, the raw SQL floor of the same data access: ``pgbench`` (compiled) with a
    custom script from ``benchmarks/pgbench/``, same number of clients, prepared statements.
 Then the complete login flow (a Python driver: authorize → login → consent remembered → token →
@@ -40,6 +42,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -136,6 +139,19 @@ def wrk(script: str, args: list[str], *, seconds: float, connections: int, threa
     return data
 
 
+def combined(parts: list[dict]) -> dict:
+    """The slices of one measure as one: the rate from the summed requests and durations; latency
+    as the median of the slices' p50 and their largest p99 (percentiles do not add up)."""
+    requests = sum(p["requests"] for p in parts)
+    duration = sum(p["duration_us"] for p in parts)
+    status_errors = sum(p["status_errors"] for p in parts)
+    return {"requests": requests, "duration_us": duration, "status_errors": status_errors,
+            "socket_errors": sum(p["socket_errors"] for p in parts), "slices": len(parts),
+            "p50_ms": statistics.median(p["p50_ms"] for p in parts), "p99_ms": max(p["p99_ms"] for p in parts),
+            "mean_ms": sum(p["mean_ms"] * p["requests"] for p in parts) / max(1, requests),
+            "per_second": round((requests - status_errors) / (duration / 1e6), 1)}
+
+
 def pgbench(script: str, *, seconds: float, clients: int, variables: dict[str, Any]) -> dict:
     cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)),
            "-f", str(PG_DIR / script), *[f"-D{k}={v}" for k, v in variables.items()], "-r",
@@ -225,6 +241,8 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000, help="seeded when the database is empty")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--slices", type=int, default=4,
+                        help="floor and endpoint alternate in this many slices of each measure")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--flow-vus", type=int, default=8)
@@ -340,28 +358,35 @@ def main() -> None:
             agency_token = bench_ekyc.get_token(agency_state)  # a fresh token per round (10 min life)
             runs: dict[str, dict] = {}
             plan = {
-                "ekyc": (lambda: wrk("post.lua", ["/api/v1/exchange/ekyc/verify", str(WORK / "ekyc.jsonl"),
-                                                  "application/json", agency_token], seconds=s, connections=c,
-                                     threads=t),
+                "ekyc": (lambda sec: wrk("post.lua", ["/api/v1/exchange/ekyc/verify", str(WORK / "ekyc.jsonl"),
+                                                      "application/json", agency_token], seconds=sec, connections=c,
+                                         threads=t),
                          ("ekyc.sql", {"maxid": maxid, "agency": agency_id})),
-                "lookup": (lambda: wrk("get.lua", ["/api/v1/persons/", f"{token}", str(WORK / "ids.txt")],
-                                       seconds=s, connections=c, threads=t),
+                "lookup": (lambda sec: wrk("get.lua", ["/api/v1/persons/", f"{token}", str(WORK / "ids.txt")],
+                                           seconds=sec, connections=c, threads=t),
                            ("lookup.sql", {"maxid": maxid})),
-                "userinfo": (lambda: wrk("get.lua", ["/oidc/userinfo", f"@{WORK / 'access_tokens.txt'}"],
-                                         seconds=s, connections=c, threads=t), None),
-                "client_credentials": (lambda: _token_run("client_credentials"), None),
-                "refresh": (lambda: _token_run("refresh_token"), None),
-                "submission": (lambda: wrk("post.lua", ["/api/v1/services/dossiers",
-                                                        str(WORK / "submissions.jsonl"), "application/json", "-",
-                                                        str(WORK / "sessions.txt")],
-                                           seconds=s, connections=c, threads=t), None),
+                "userinfo": (lambda sec: wrk("get.lua", ["/oidc/userinfo", f"@{WORK / 'access_tokens.txt'}"],
+                                             seconds=sec, connections=c, threads=t), None),
+                "client_credentials": (lambda sec: _token_run("client_credentials", sec), None),
+                "refresh": (lambda sec: _token_run("refresh_token", sec), None),
+                "submission": (lambda sec: wrk("post.lua", ["/api/v1/services/dossiers",
+                                                            str(WORK / "submissions.jsonl"), "application/json", "-",
+                                                            str(WORK / "sessions.txt")],
+                                               seconds=sec, connections=c, threads=t), None),
             }
             for name, (run, sql) in plan.items():
                 if args.only and name not in args.only:
                     continue
                 entry = {"load_average": load_average()}
-                entry["floor"] = wrk("get.lua", floor_args, seconds=s, connections=c, threads=t)
-                entry["endpoint"] = run()
+                # Floor and endpoint alternate in slices of the measure, so a slow or fast phase of
+                # the machine falls on both alike; each side's rate is its summed requests over its
+                # summed time.
+                piece = max(1.0, s / args.slices)
+                floor_parts, endpoint_parts = [], []
+                for _ in range(args.slices):
+                    floor_parts.append(wrk("get.lua", floor_args, seconds=piece, connections=c, threads=t))
+                    endpoint_parts.append(run(piece))
+                entry["floor"], entry["endpoint"] = combined(floor_parts), combined(endpoint_parts)
                 if sql:
                     entry["raw_sql"] = pgbench(sql[0], seconds=s, clients=c, variables=sql[1])
                 entry["ratio_vs_floor"] = round(entry["endpoint"]["per_second"] / entry["floor"]["per_second"], 3)
@@ -372,17 +397,17 @@ def main() -> None:
                 runs[name] = entry
             return runs
 
-        def _token_run(grant: str) -> dict:
+        def _token_run(grant: str, sec: float) -> dict:
             if grant == "client_credentials":
                 cid, key = agency_state["client_id"], agency_state["key"]
                 extra = ["exchange.ekyc"]
             else:
                 cid, key = client_state["client_id"], client_state["key"]
                 extra = ["-", str(refresh_pool)]
-            n = int(s * 600) + 500
+            n = int(sec * 600) + 500
             (WORK / "assertions.txt").write_text("\n".join(assertions(cid, key, n, token_url)) + "\n")
             result = wrk("token.lua", ["/oidc/token", str(WORK / "assertions.txt"), str(t), grant, *extra],
-                         seconds=s, connections=c, threads=t,
+                         seconds=sec, connections=c, threads=t,
                          env={"POPID_WRK_POOL_OUT": str(WORK / "refresh-left.txt")})
             if grant == "refresh_token":
                 left = [x for x in (WORK / "refresh-left.txt").read_text().splitlines() if x]
