@@ -48,7 +48,7 @@ from joserfc.jwk import KeySet
 
 from popid.core import keys
 from popid.identity.models import CitizenAccount
-from popid.identity.oidc import selectors
+from popid.identity.oidc import selectors, services
 from popid.identity.oidc.models import (
     AuthorizationCode,
     ClientAssertionJti,
@@ -246,7 +246,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):
             return None
         if row.refresh_expires_at and row.refresh_expires_at <= timezone.now():
             return None
-        if not selectors.spend_refresh_token(row, timezone.now()):  # spent concurrently: same as a replay
+        if not services.spend_refresh_token(row, timezone.now()):  # spent concurrently: same as a replay
             revoke_families({row.family}, reason="concurrent refresh token use")
             return None
         self.request.refresh_family = row.family

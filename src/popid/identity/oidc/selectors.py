@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from django.db import connections, router
 from django.db.models import QuerySet
 
 from popid.core import hotcache
@@ -20,23 +16,10 @@ _TOKEN_SQL = FixedSql(lambda c: f"{_TOKEN.select_from(c)} WHERE {_TOKEN.alias().
 
 
 # The refresh grant's read: Token.objects.select_related("account", "actor_account", "client")
-# .filter(refresh_token_hash=...).first(), and its spend: the conditional UPDATE that lets exactly
-# one of two racing requests use a refresh token.
+# .filter(refresh_token_hash=...).first() (its spend is services.spend_refresh_token).
 _REFRESH = Joined(Token, ["account", "actor_account", "client"])
 _REFRESH_SQL = FixedSql(
     lambda c: f"{_REFRESH.select_from(c)} WHERE {_REFRESH.alias().column('refresh_token_hash', c)} = %s")
-
-
-def _spend_sql(c: Any) -> str:
-    def col(name: str) -> str:
-        return str(c.ops.quote_name(Token._meta.get_field(name).column))  # type: ignore[union-attr]
-
-    return (f"UPDATE {c.ops.quote_name(Token._meta.db_table)} SET {col('refresh_used_at')} = %s, "  # noqa: S608
-            f"{col('revoked_at')} = %s WHERE {col('id')} = %s AND {col('refresh_used_at')} IS NULL "
-            f"AND {col('revoked_at')} IS NULL")
-
-
-_SPEND_SQL = FixedSql(_spend_sql)
 
 
 def token_by_refresh_digest(refresh_token_hash: str) -> Token | None:
@@ -44,16 +27,6 @@ def token_by_refresh_digest(refresh_token_hash: str) -> Token | None:
     connection = read_connection(Token)
     rows = fetch(connection, _REFRESH_SQL(connection), [refresh_token_hash])
     return _REFRESH.instance(rows[0], connection) if rows else None
-
-
-def spend_refresh_token(token: Token, at: datetime) -> bool:
-    """Mark the refresh token used (and its access token revoked) unless it already was: True for
-    the one request that spent it."""
-    connection = connections[router.db_for_write(Token) or "default"]
-    stamp = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        cursor.execute(_SPEND_SQL(connection), [stamp, stamp, token.pk])
-        return bool(cursor.rowcount)
 
 
 def token_by_access_digest(access_token_hash: str) -> Token | None:

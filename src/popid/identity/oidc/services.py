@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
 
 from popid.core.errors import NotFound, ValidationFailed
+from popid.core.rawrows import FixedSql
 from popid.identity.models import CitizenAccount
 from popid.identity.oidc.models import AuthMethod, Consent, RelyingParty, SigningAlg, Token, digest
 from popid.identity.oidc.pairwise import sector_of
@@ -87,6 +89,30 @@ def register_client(*, name: str, redirect_uris: list[str],
         created_by=created_by[:150], **({"allowed_scopes": allowed_scopes} if allowed_scopes else {}))
     log.info("oidc client registered: %s (%s) by %s", client.client_id, name, created_by or "cli")
     return client, secret
+
+
+# The refresh token's spend, written once (core.rawrows): the conditional UPDATE that lets exactly
+# one of two racing requests use a refresh token.
+def _spend_sql(c: Any) -> str:
+    def col(name: str) -> str:
+        return str(c.ops.quote_name(Token._meta.get_field(name).column))  # type: ignore[union-attr]
+
+    return (f"UPDATE {c.ops.quote_name(Token._meta.db_table)} SET {col('refresh_used_at')} = %s, "  # noqa: S608
+            f"{col('revoked_at')} = %s WHERE {col('id')} = %s AND {col('refresh_used_at')} IS NULL "
+            f"AND {col('revoked_at')} IS NULL")
+
+
+_SPEND_SQL = FixedSql(_spend_sql)
+
+
+def spend_refresh_token(token: Token, at: datetime) -> bool:
+    """Mark the refresh token used (and its access token revoked) unless it already was: True for
+    the one request that spent it."""
+    connection = connections[router.db_for_write(Token) or "default"]
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(_SPEND_SQL(connection), [stamp, stamp, token.pk])
+        return bool(cursor.rowcount)
 
 
 @transaction.atomic
