@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import settings as hypothesis_settings
 
 from popid.core.access import Actor
 from popid.core.auth import issue_staff_token
@@ -20,6 +21,11 @@ CUA_NAM = "00073"  # Phường Cửa Nam, Hà Nội
 HCM_COMMUNE = "26740"  # Phường Sài Gòn, TP Hồ Chí Minh
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests check results, never wall time: Hypothesis's default 200 ms deadline per example
+# failed a ledger test in CI when the two test passes shared the machine (285 ms once, 6 ms again).
+hypothesis_settings.register_profile("popid", deadline=None)
+hypothesis_settings.load_profile("popid")
 
 
 def redis_test_url(db: int) -> str:

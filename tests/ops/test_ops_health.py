@@ -45,6 +45,12 @@ def test_readyz_names_the_failing_dependency(client, db):
         down = client.get("/readyz")
     assert down.status_code == 503 and down.json()["failing"] == ["database"]
     assert "refused" not in json.dumps(down.json())  # the class of the error only, no internals
+    # The database going away after its own check (or under the database-backed cache): the
+    # cache check notices, and readiness names the database as the cause too.
+    with mock.patch.object(health.cache, "get", side_effect=OperationalError("server closed the connection")):
+        noticed = client.get("/readyz").json()
+    assert noticed["failing"] == ["database", "cache"]
+    assert noticed["checks"]["database"] == "failed: OperationalError (seen by the cache check)"
 
 
 def test_metrics_need_the_token_and_show_queue_ledger_webhooks_and_dossiers(client, db, settings):

@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from popid.core import tasks
+from popid.core.problems import is_database_unavailable
 
 log = logging.getLogger("popid.health")
 
@@ -253,6 +254,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
             failing.append(name)
             results[name] = f"failed: {type(exc).__name__}"
             log.warning("readyz: %s failed (%s)", name, type(exc).__name__)
+            if name != "database" and is_database_unavailable(exc) and "database" not in failing:
+                # e.g. the database-backed cache, or the database went away after its own check:
+                # name the cause, not only the part that noticed it.
+                failing.insert(0, "database")
+                results["database"] = f"failed: {type(exc).__name__} (seen by the {name} check)"
     if "replica" in settings.DATABASES:  # reported, never failing: reads fall back to the primary
         results["replica"] = _replica_status()
     if failing:
