@@ -69,3 +69,13 @@ def invalidate(*names: str) -> None:
     for name in names or tuple(_caches):
         if name in _caches:
             _caches[name].clear()
+
+
+def forget(*names: str) -> None:
+    """After a command changed what these caches hold: forgotten in this process now, and again
+    when its transaction commits (a request racing the commit could refill the old value);
+    other processes see the change once their entries expire."""
+    from django.db import transaction
+
+    invalidate(*names)
+    transaction.on_commit(lambda: invalidate(*names))

@@ -85,8 +85,7 @@ def create_agency(*, actor: Actor, code: str, name: str, kind: str = "", rate_pe
 def _forget_cached_credentials() -> None:
     """Tokens, subsystems and grants cached for the hot paths (core.hotcache): forgotten in this
     process now and again at commit; other processes see the change within the cache's seconds."""
-    hotcache.invalidate(*HOT_CACHES)
-    transaction.on_commit(lambda: hotcache.invalidate(*HOT_CACHES))
+    hotcache.forget(*HOT_CACHES)
 
 
 @transaction.atomic

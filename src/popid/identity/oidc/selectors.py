@@ -58,11 +58,8 @@ def active_client(client_id: str) -> RelyingParty | None:
 
 
 def forget_clients() -> None:
-    """After a change to a relying party: in this process now and again at commit."""
-    from django.db import transaction
-
-    hotcache.invalidate(CLIENTS_CACHE)
-    transaction.on_commit(lambda: hotcache.invalidate(CLIENTS_CACHE))
+    """After a change to a relying party (core.hotcache.forget)."""
+    hotcache.forget(CLIENTS_CACHE)
 
 
 def consents_for(account: CitizenAccount) -> QuerySet[Consent]:
