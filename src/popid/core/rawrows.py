@@ -166,6 +166,12 @@ class Insert(Generic[M]):
             return bool(cursor.rowcount)
 
 
+def quoted_column(model: type[Model], name: str, connection: Any) -> str:
+    """The quoted column of ``model``'s field ``name``, unqualified (UPDATE statements, which
+    SQLite does not let alias)."""
+    return str(connection.ops.quote_name(model._meta.get_field(name).column))  # type: ignore[union-attr]
+
+
 def read_connection(model: type[Model]) -> Any:
     """The connection the ORM would read ``model`` from (the replica inside ``replica_reads``)."""
     return connections[router.db_for_read(model) or "default"]

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popid.core.rawrows import FixedSql
+from popid.core.rawrows import FixedSql, quoted_column
 from popid.exchange.errors import QuotaExceeded, Throttled
 from popid.exchange.models import Agency, DailyUsage
 
@@ -58,7 +58,7 @@ def _seconds_to_midnight() -> int:
 
 def _usage_sql(c: Any) -> str:
     def col(name: str) -> str:
-        return str(c.ops.quote_name(DailyUsage._meta.get_field(name).column))  # type: ignore[union-attr]
+        return quoted_column(DailyUsage, name, c)
 
     return (f"UPDATE {c.ops.quote_name(DailyUsage._meta.db_table)} "  # noqa: S608 - model metadata only
             f"SET {col('count')} = {col('count')} + %s "

@@ -15,7 +15,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
 
 from popid.core.errors import NotFound, ValidationFailed
-from popid.core.rawrows import FixedSql
+from popid.core.rawrows import FixedSql, quoted_column
 from popid.identity.models import CitizenAccount
 from popid.identity.oidc.models import AuthMethod, Consent, RelyingParty, SigningAlg, Token, digest
 from popid.identity.oidc.pairwise import sector_of
@@ -95,7 +95,7 @@ def register_client(*, name: str, redirect_uris: list[str],
 # one of two racing requests use a refresh token.
 def _spend_sql(c: Any) -> str:
     def col(name: str) -> str:
-        return str(c.ops.quote_name(Token._meta.get_field(name).column))  # type: ignore[union-attr]
+        return quoted_column(Token, name, c)
 
     return (f"UPDATE {c.ops.quote_name(Token._meta.db_table)} SET {col('refresh_used_at')} = %s, "  # noqa: S608
             f"{col('revoked_at')} = %s WHERE {col('id')} = %s AND {col('refresh_used_at')} IS NULL "
