@@ -20,6 +20,7 @@ disclosures, expiry, then the caller's checks (type, status, nonce, age of the p
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import re
@@ -61,10 +62,15 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def b64decode(text: str) -> bytes:
+    """base64url without padding, as ``base64.urlsafe_b64decode`` reads it but in one call into
+    binascii (verification decodes seven parts per presentation: issue #18)."""
     if not isinstance(text, str) or not text.isascii():
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return binascii.a2b_base64(text.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4))
 
 
 HASH_ALGS = {"sha-256": hashlib.sha256, "sha-384": hashlib.sha384, "sha-512": hashlib.sha512}
@@ -83,7 +89,7 @@ def make_disclosure(name: str, value: Any, salt: str | None = None) -> str:
 
 def _json_part(text: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(b64decode(text))
+        value = json.loads(b64decode(text).decode("utf-8"))  # JOSE is UTF-8 (RFC 7515 §5.1)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused("malformed", f"{what} is not base64url JSON") from exc
     if not isinstance(value, dict):
@@ -195,16 +201,19 @@ class Verified:
     sd_alg: str = SD_ALG
 
 
-_key_cache: dict[str, ECKey] = {}
+_key_cache: dict[tuple[str, str], ECKey] = {}
 
 
 def import_key(jwk: dict[str, Any]) -> ECKey:
-    """Imported public keys are cached by their JSON (importing costs as much as a verification)."""
-    cache_key = json.dumps(jwk, sort_keys=True)
+    """Imported public keys are cached by their coordinates (importing costs as much as a
+    verification; the key is nothing but x and y once kty, crv and the absence of d are checked)."""
+    x, y = jwk.get("x"), jwk.get("y")
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk or not isinstance(x, str) \
+            or not isinstance(y, str):
+        raise Refused("bad_holder_key", "holder key must be a public P-256 key")
+    cache_key = (x, y)
     key = _key_cache.get(cache_key)
     if key is None:
-        if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
-            raise Refused("bad_holder_key", "holder key must be a public P-256 key")
         try:
             key = ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")})
         except (JoseError, KeyError, ValueError) as exc:
@@ -226,16 +235,18 @@ def _check_alg(header: dict[str, Any], what: str) -> None:
 _ES256_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{86}")  # 64 bytes (r ‖ s), base64url without padding
 
 
-def _verify_jws(token: str, key: ECKey, reason: str) -> None:
+def _verify_jws(token: str, key: ECKey, reason: str, header: dict[str, Any] | None = None) -> None:
     """Verify a compact ES256 JWS (the only algorithm accepted) straight through OpenSSL: the
     signature is over the exact ``header.payload`` ASCII, the header must say ES256 and carry no
     ``crit``, the key must be P-256 and the signature exactly 64 bytes of strict base64url.
     (joserfc's generic path cost as much again as the OpenSSL verification itself: issue #18,
-    benchmarks/profiles/offline_verification.txt.)"""
+    benchmarks/profiles/offline_verification.txt.) ``header`` is the token's own header where the
+    caller has already decoded it."""
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 3 or not _ES256_SIGNATURE.fullmatch(parts[2]):
         raise Refused(reason, "not a compact ES256 JWS")
-    header = _json_part(parts[0], "JWS header")
+    if header is None:
+        header = _json_part(parts[0], "JWS header")
     if header.get("alg") != "ES256" or "crit" in header:
         raise Refused(reason, f"alg {header.get('alg')!r}")
     public = key.public_key
@@ -258,7 +269,7 @@ class _Disclosure:
 
 def _decode_disclosure(text: str) -> _Disclosure:
     try:
-        decoded = json.loads(b64decode(text))
+        decoded = json.loads(b64decode(text).decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused("malformed_disclosure", "a disclosure is not base64url JSON") from exc
     if not isinstance(decoded, list) or len(decoded) not in (2, 3) or not isinstance(decoded[0], str):
@@ -389,7 +400,7 @@ def verify(text: str, *, issuer_key: Callable[[str, str | None], ECKey | None], 
     key = issuer_key(iss, kid)
     if key is None:
         raise Refused("unknown_issuer_key", f"{iss} kid {kid}")
-    _verify_jws(parsed.jwt, key, "bad_signature")
+    _verify_jws(parsed.jwt, key, "bad_signature", header)
     sd_alg = payload.get("_sd_alg", SD_ALG)
     if sd_alg not in HASH_ALGS:
         raise Refused("unsupported_sd_alg", f"_sd_alg {sd_alg!r}")
@@ -405,7 +416,7 @@ def verify(text: str, *, issuer_key: Callable[[str, str | None], ECKey | None], 
         _check_alg(kb_header, "KB-JWT")
         if kb_header.get("typ") != KB_JWT_TYP:
             raise Refused("wrong_type", f"KB-JWT typ {kb_header.get('typ')!r}")
-        _verify_jws(parsed.kb_jwt, import_key(cnf["jwk"]), "bad_key_binding_signature")
+        _verify_jws(parsed.kb_jwt, import_key(cnf["jwk"]), "bad_key_binding_signature", kb_header)
         kb = _json_part(kb_body, "KB-JWT payload")
         prefix = text.strip()[: -len(parsed.kb_jwt)]
         if kb.get("sd_hash") != digest(prefix, sd_alg):
