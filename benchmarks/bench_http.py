@@ -404,7 +404,9 @@ def main() -> None:
             else:
                 cid, key = client_state["client_id"], client_state["key"]
                 extra = ["-", str(refresh_pool)]
-            n = int(sec * 600) + 500
+            # enough unused assertions for the fastest thread (each wrk thread takes every t-th one;
+            # a thread that wraps around replays a jti, which the provider rightly refuses)
+            n = int(sec * 1500 * t) + 1000
             (WORK / "assertions.txt").write_text("\n".join(assertions(cid, key, n, token_url)) + "\n")
             result = wrk("token.lua", ["/oidc/token", str(WORK / "assertions.txt"), str(t), grant, *extra],
                          seconds=sec, connections=c, threads=t,

@@ -9,6 +9,13 @@ Run after bench_http.py has prepared its database (it reuses its state files):
 ``--prepared`` instead times each endpoint without the profiler, one thread, in alternating blocks
 with PostgreSQL prepared statements on (psycopg's prepare_threshold 5) and off (Django's
 default), and prints the per-request medians of the blocks and their ratio.
+
+``--split`` times each endpoint without the profiler and splits every request's wall time into the
+time spent inside psycopg's I/O loop (``psycopg.Connection.wait``: sending each statement, the
+server executing it, the answer coming back, commits included) and the rest (Python: middleware,
+view, serialisation), with the number of round trips; then, from the floor's own split, the ratio
+each endpoint could reach against the floor if all of its Python cost no more than the floor's
+(``db-bound ceiling``). Writes benchmarks/results/split.json and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--prepared", action="store_true", help="time prepared statements on against off")
     parser.add_argument("--blocks", type=int, default=10, help="with --prepared: blocks per setting")
+    parser.add_argument("--split", action="store_true", help="database time against Python time per request")
     args = parser.parse_args()
     os.environ["POPID_MESSAGING_TASK_BACKEND"] = "immediate"
     os.environ["POPID_LOG_LEVEL"] = "WARNING"
@@ -159,6 +167,7 @@ def main() -> None:
                  "submission": (submission, 201),
                  "login_flow": (login_flow, 200), "argon2id": (argon2id, 200)}
     PROFILES.mkdir(exist_ok=True)
+    splits: dict[str, dict] = {}
     for name, (call, status) in endpoints.items():
         if args.only and name not in args.only:
             continue
@@ -167,6 +176,9 @@ def main() -> None:
             assert response.status_code == status, (name, response.status_code, response.content[:300])
         if args.prepared:
             _time_prepared(name, call, args.requests, args.blocks)
+            continue
+        if args.split:
+            splits[name] = _time_split(name, call, args.requests, args.blocks)
             continue
         statements: list[str] = []
 
@@ -193,6 +205,8 @@ def main() -> None:
         total = stats.total_tt / args.requests * 1000
         print(f"{name}: {len(statements)} queries, {total:.2f} ms per request under cProfile "
               "(wall clock, includes waiting for PostgreSQL)")
+    if splits:
+        _report_split(splits)
 
 
 class InProcessBrowser:
@@ -219,6 +233,97 @@ class InProcessBrowser:
         response = (self.client.get(path, **extra) if method == "GET"
                     else self.client.post(path, body or {}, **extra))
         return response.status_code, {"location": response.get("Location", "")}, response.content.decode()
+
+
+class _DatabaseClock:
+    """Wall time and calls inside ``psycopg.Connection.wait``, the loop every statement, fetch,
+    pipeline sync and commit of a psycopg 3 connection goes through."""
+
+    def __init__(self, trace: bool = False) -> None:
+        import psycopg
+
+        self.seconds, self.waits = 0.0, 0
+        self.origins: list[str] = []  # with trace: where each wait came from (the innermost PopID frame)
+        self._cls, self._original = psycopg.Connection, psycopg.Connection.wait
+        clock = self
+
+        def timed_wait(connection, gen, *args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return clock._original(connection, gen, *args, **kwargs)
+            finally:
+                clock.seconds += time.perf_counter() - started
+                clock.waits += 1
+                if trace:
+                    clock.origins.append(_origin())
+
+        self._timed = timed_wait
+
+    def __enter__(self) -> _DatabaseClock:
+        self._cls.wait = self._timed  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cls.wait = self._original  # type: ignore[method-assign]
+
+
+def _origin() -> str:
+    import traceback
+
+    frames = [f for f in traceback.extract_stack()[:-2] if "/popid/" in f.filename and "/benchmarks/" not in f.filename
+              and not f.filename.endswith("ops/health.py")]
+    psycopg_frames = [f for f in traceback.extract_stack()[:-2] if "/psycopg/" in f.filename]
+    where = f"{frames[-1].filename.split('/popid/')[-1]}:{frames[-1].lineno} {frames[-1].name}" if frames else "?"
+    return f"{where} ({psycopg_frames[0].name if psycopg_frames else '?'})"
+
+
+def _time_split(name: str, call, requests: int, blocks: int) -> dict:  # type: ignore[no-untyped-def]
+    """Median over ``blocks`` blocks of ``requests`` calls: wall ms, database ms and round trips per
+    request; first, where the round trips of one request come from."""
+    with _DatabaseClock(trace=True) as traced:
+        call(99)
+    for origin in traced.origins:
+        print(f"  {name} wait: {origin}")
+    walls, dbs, waits = [], [], []
+    k = 100
+    for _ in range(blocks):
+        with _DatabaseClock() as clock:
+            started = time.perf_counter()
+            for _ in range(requests):
+                call(k)
+                k += 1
+            wall = time.perf_counter() - started
+        walls.append(wall / requests * 1000)
+        dbs.append(clock.seconds / requests * 1000)
+        waits.append(clock.waits / requests)
+    out = {"wall_ms": statistics.median(walls), "db_ms": statistics.median(dbs),
+           "round_trips": statistics.median(waits)}
+    out["python_ms"] = out["wall_ms"] - out["db_ms"]
+    print(f"{name}: {out['wall_ms']:.2f} ms per request = database {out['db_ms']:.2f} ms "
+          f"({out['round_trips']:.1f} waits) + Python {out['python_ms']:.2f} ms", flush=True)
+    return out
+
+
+def _report_split(splits: dict[str, dict]) -> None:
+    floor = splits.get("floor")
+    lines = ["| endpoint | ms/request | database ms (waits) | Python ms | ratio vs floor | db-bound ceiling |",
+             "|---|---|---|---|---|---|"]
+    for name, s in splits.items():
+        ratio = ceiling = "—"
+        if floor and name not in ("floor", "argon2id", "login_flow"):
+            ratio = f"{floor['wall_ms'] / s['wall_ms']:.2f}"
+            ceiling = f"{floor['wall_ms'] / (s['db_ms'] + floor['python_ms']):.2f}"
+        lines.append(f"| {name} | {s['wall_ms']:.2f} | {s['db_ms']:.2f} ({s['round_trips']:.1f}) "
+                     f"| {s['python_ms']:.2f} | {ratio} | {ceiling} |")
+    if "login_flow" in splits and "argon2id" in splits:
+        flow, hash_ = splits["login_flow"], splits["argon2id"]
+        lines.append(f"\nlogin flow vs argon2id: {hash_['wall_ms'] / flow['wall_ms']:.2f}; "
+                     f"if the flow were its hash and its database time only: "
+                     f"{hash_['wall_ms'] / (hash_['wall_ms'] + flow['db_ms']):.2f}")
+    print("\n".join(lines))
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "split.json").write_text(json.dumps(splits, indent=1) + "\n")
 
 
 def _time_prepared(name: str, call, requests: int, blocks: int) -> None:  # type: ignore[no-untyped-def]

@@ -104,9 +104,10 @@ def oidc_tokens(client, family):
 
 def test_userinfo_queries(client, oidc_tokens, django_assert_max_num_queries):
     _rp, _key, tokens = oidc_tokens
-    # token with client, account, user and person (one join); the account's wards; the guarded
-    # person read and its access record (this client's scopes release no address)
-    with django_assert_max_num_queries(4):
+    # token with client, account, user and person (one join) and the access record of the
+    # released claims: the person is not read again and the subject's wards are not read at all
+    # (claims are only ever about the subject); this client's scopes release no address
+    with django_assert_max_num_queries(2):
         response = client.get("/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert response.status_code == 200 and response.json()["name"]
 

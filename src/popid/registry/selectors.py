@@ -54,9 +54,20 @@ def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | Non
     if person is None:
         cancelled = CancelledIdNumber.objects.select_related("person").filter(id_number=id_number).first()
         person = cancelled.person if cancelled else None
-    if person is None or not ctx.actor.may_read_person(person):
+    if person is None:
         raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": id_number},
                              field="id_number")
+    return access_loaded_person(ctx=ctx, person=person, fields=fields, asked_for=id_number)
+
+
+def access_loaded_person(*, ctx: AccessContext, person: Person, fields: list[str] | None = None,
+                         asked_for: str = "") -> Person:
+    """``access_person`` for a record this request has already read in the same statement that
+    authenticated it (userinfo's token joins its account's person): the same jurisdiction check
+    and the same access record, without reading the row a second time (issue #18)."""
+    if not ctx.actor.may_read_person(person):
+        shown = asked_for or person.id_number
+        raise PersonNotFound(_("Không tìm thấy công dân có số định danh %(id)s") % {"id": shown}, field="id_number")
     record_access(ctx=ctx, person_id_numbers=[person.id_number], fields=fields or ALL_FIELDS)
     return person
 

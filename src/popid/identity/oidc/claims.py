@@ -8,11 +8,10 @@ from typing import Any
 
 from popid.core import admin_units
 from popid.core.access import AccessContext, Actor
-from popid.core.models import ScopeLevel
 from popid.identity.models import CitizenAccount
 from popid.identity.oidc.models import RelyingParty
 from popid.registry.models import DatePrecision, Person
-from popid.registry.selectors import access_person, current_permanent_residence
+from popid.registry.selectors import access_loaded_person, current_permanent_residence
 
 SCOPES = ("openid", "profile", "popid.id_number", "address", "phone", "email")
 SCOPE_CLAIMS: dict[str, list[str]] = {
@@ -29,20 +28,11 @@ SCOPE_FIELDS = {"profile": ["full_name", "birth_date", "sex"], "popid.id_number"
                 "address": ["permanent_residence"]}
 
 
-def citizen_actor(account: CitizenAccount) -> Actor:
-    """The citizen as the actor of a read of their own record: the accounts side's
-    ``identity.auth.citizen_actor`` (self + wards) when present; otherwise an actor whose
-    jurisdiction is only the citizen's own commune and who cannot write."""
-    if hasattr(Actor, "citizen"):
-        try:
-            from popid.identity.auth import citizen_actor as accounts_citizen_actor
-        except ImportError:  # pragma: no cover - accounts code not deployed yet
-            pass
-        else:
-            return accounts_citizen_actor(account)
-    person = account.person
-    return Actor(label=f"công dân {account.id_number}", role="citizen", level=ScopeLevel.COMMUNE,
-                 unit_code=person.commune_code, user_id=account.user_id)
+def subject_actor(account: CitizenAccount) -> Actor:
+    """The citizen as the actor of a read of their own record, and of nothing else: claims are
+    always about the token's subject, so the wards a full citizen actor carries (one more query on
+    every userinfo and token answer, issue #18) would never be used."""
+    return Actor.citizen(id_number=account.id_number, person_id=account.person_id, user_id=account.user_id)
 
 
 def _birthdate(person: Person) -> str | None:
@@ -83,11 +73,11 @@ def release_claims(*, account: CitizenAccount, client: RelyingParty, scopes: lis
     claims: dict[str, Any] = {}
     fields = sorted({f for scope in scopes for f in SCOPE_FIELDS.get(scope, [])})
     if fields:
-        ctx = AccessContext(actor=citizen_actor(account), purpose=f"Đăng nhập dịch vụ {client.name}"[:200],
+        ctx = AccessContext(actor=subject_actor(account), purpose=f"Đăng nhập dịch vụ {client.name}"[:200],
                             legal_basis="Sự đồng ý của công dân (Nghị định 13/2023/NĐ-CP)",
                             consent_ref=consent_ref[:100], channel="oidc",
                             extra={"client_id": client.client_id})
-        person = access_person(ctx=ctx, id_number=account.person.id_number, fields=fields)
+        person = access_loaded_person(ctx=ctx, person=account.person, fields=fields)
         if "profile" in scopes:
             claims.update(_names(person.full_name))
             if birthdate := _birthdate(person):
