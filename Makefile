@@ -60,7 +60,7 @@ bench: install
 clean:
 	rm -rf $(VENV) var .pytest_cache
 
-# Hot paths over HTTP against the framework floor (issue #18): popid serve (gunicorn) on PostgreSQL +
+# Hot paths over HTTP against the framework floor (issue #18): popid serve (Granian) on PostgreSQL +
 # Redis, wrk (apt: wrk) and pgbench; results in benchmarks/results/http.{json,md}.
 bench-http: install
 	$(BIN)/python benchmarks/bench_http.py

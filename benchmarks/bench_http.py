@@ -1,10 +1,10 @@
 """Hot paths over HTTP against the framework floor, measured in the same run (issue #18,
 ``make bench-http``).
 
-The production server configuration: ``popid serve`` (gunicorn with ``popid.deploy.gunicorn``,
-gthread workers, the packaged settings) on PostgreSQL with Redis as the shared cache, exactly as
-``deploy/`` runs it, on its own database (``popid_perf_bench``, seeded once with --persons) and
-port. Load comes from ``wrk`` (compiled, Debian's package) with the Lua scripts in
+The production server configuration: ``popid serve`` (Granian with ``popid.deploy.granian``, the
+packaged settings; ``--server gunicorn`` for gunicorn's gthread workers) on PostgreSQL with Redis
+as the shared cache, exactly as ``deploy/`` runs it, on its own database (``popid_perf_bench``,
+seeded once with --persons) and port. Load comes from ``wrk`` (compiled, Debian's package) with the Lua scripts in
 ``benchmarks/wrk/``, so the client takes little of the server's CPU.
 
 For every round (``--rounds``, default 2) and every endpoint, interleaved, each ``--seconds``:
@@ -192,12 +192,14 @@ def load_average() -> list[float]:
 
 
 # --- the server ---------------------------------------------------------------------------------------
-def start_server(workers: int | None, threads: int | None) -> subprocess.Popen:
+def start_server(workers: int | None, threads: int | None, kind: str = "granian") -> subprocess.Popen:
+    """``popid serve``, the production command, with its packaged server (Granian) or, for
+    comparison, gunicorn (``--server gunicorn``, with ``--worker-class``)."""
     env = {**popid_env(), "PYTHONPATH": str(ROOT / "src"), "POPID_BIND": f"{HOST}:{PORT}",
            "POPID_LOG_LEVEL": "WARNING", "POPID_BASE_URL": ORIGIN, "POPID_DEMO_RP": "0",
            # no `popid worker` runs beside the server: the setup's OTP SMS are written at once
            # (only the untimed first logins send one); other tasks stay queued as rows
-           "POPID_MESSAGING_TASK_BACKEND": "immediate"}
+           "POPID_MESSAGING_TASK_BACKEND": "immediate", "POPID_WEB_SERVER": kind}
     if workers:
         env["POPID_WEB_WORKERS"] = str(workers)
     if threads:
@@ -249,6 +251,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="POPID_WEB_WORKERS (default: the config's)")
     parser.add_argument("--threads", type=int, default=None, help="POPID_WEB_THREADS (default: the config's)")
     parser.add_argument("--worker-class", default=None, help="POPID_WEB_WORKER_CLASS (default: the config's)")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian",
+                        help="POPID_WEB_SERVER of popid serve (default: Granian, the packaged server)")
     parser.add_argument("--only", nargs="*", default=None, help="endpoint names to run")
     parser.add_argument("--label", default="http", help="result file name (benchmarks/results/LABEL.json)")
     args = parser.parse_args()
@@ -306,7 +310,7 @@ def main() -> None:
 
     if args.worker_class:
         os.environ["POPID_WEB_WORKER_CLASS"] = args.worker_class
-    server = start_server(args.workers, args.threads)
+    server = start_server(args.workers, args.threads, args.server)
     results: dict[str, Any] = {"rounds": []}
     load_before = load_average()
     try:
@@ -455,6 +459,8 @@ def main() -> None:
 def server_description(args: argparse.Namespace) -> str:
     workers = args.workers or min(8, 2 * (os.cpu_count() or 1) + 1)
     threads = args.threads or 4
+    if args.server == "granian":
+        return f"popid serve (Granian WSGI, {workers} workers x {threads} threads, Redis cache, PostgreSQL)"
     kind = args.worker_class or "gthread"
     return f"popid serve (gunicorn {kind}, {workers} workers x {threads} threads, Redis cache, PostgreSQL)"
 

@@ -1,6 +1,6 @@
 """The production server from the repository (issue #12): ``popid check --deploy`` is clean with
-the documented production environment, and ``popid serve`` (gunicorn with the packaged
-configuration, several processes) answers /healthz and aggregates their metrics."""
+the documented production environment, and ``popid serve`` (Granian, or gunicorn with the
+packaged configuration; several processes) answers /healthz and aggregates their metrics."""
 
 from __future__ import annotations
 
@@ -68,11 +68,14 @@ def _get(url: str, token: str = "") -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_popid_serve_runs_gunicorn_with_several_processes_and_aggregated_metrics(tmp_path):
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_popid_serve_runs_several_processes_with_aggregated_metrics(tmp_path, server):
     env = production_env(tmp_path)
     port = _free_port()
     env.update({"POPID_BIND": f"127.0.0.1:{port}", "POPID_WEB_WORKERS": "2", "POPID_WEB_THREADS": "2",
                 "POPID_SSL_REDIRECT": "0", "POPID_ALLOWED_HOSTS": "127.0.0.1"})
+    if server == "gunicorn":
+        env["POPID_WEB_SERVER"] = "gunicorn"  # Granian is the default
     assert popid("migrate", "--noinput", env=env).returncode == 0
     server = subprocess.Popen([sys.executable, "-c", "from popid.cli import main; main()", "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -95,3 +98,14 @@ def test_popid_serve_runs_gunicorn_with_several_processes_and_aggregated_metrics
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def test_popid_serve_refuses_an_unknown_server_or_a_bad_setting_before_starting(tmp_path):
+    env = production_env(tmp_path)
+    env["POPID_WEB_SERVER"] = "apache"
+    result = popid("serve", env=env)
+    assert result.returncode != 0 and "POPID_WEB_SERVER" in result.stderr
+    env = production_env(tmp_path)
+    env["POPID_WEB_WORKERS"] = "many"
+    result = popid("serve", env=env)
+    assert result.returncode != 0 and "POPID_WEB_WORKERS='many' is not a whole number" in result.stderr

@@ -1,6 +1,7 @@
-"""gunicorn configuration for PopID, installed with the package:
+"""gunicorn configuration for PopID, installed with the package (the alternative to the default
+Granian server, popid.deploy.granian):
 
-    popid serve                       # = gunicorn -c python:popid.deploy.gunicorn popid.wsgi
+    POPID_WEB_SERVER=gunicorn popid serve   # = gunicorn -c python:popid.deploy.gunicorn popid.wsgi
     gunicorn -c python:popid.deploy.gunicorn popid.wsgi   # the same, by hand
 
 Environment (docs/operations.md): POPID_BIND (127.0.0.1:8000), POPID_WEB_WORKERS (2 × cores + 1,
