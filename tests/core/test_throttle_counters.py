@@ -93,6 +93,7 @@ def test_the_default_cache_is_the_database_table_made_by_the_migration(db):
 def test_several_workers_with_a_process_local_cache_are_refused(monkeypatch):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     monkeypatch.delenv("POPID_WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("POPID_WEB_WORKERS", raising=False)
     throttle.assert_shared_cache_for(4)  # database cache: fine
     assert throttle.check_shared_cache() == []
     with override_settings(CACHES=LOCMEM):
@@ -103,6 +104,9 @@ def test_several_workers_with_a_process_local_cache_are_refused(monkeypatch):
         monkeypatch.setenv("WEB_CONCURRENCY", "3")
         errors = throttle.check_shared_cache()
         assert [e.id for e in errors] == ["popid.E101"] and "3 web workers" in errors[0].msg
+        monkeypatch.delenv("WEB_CONCURRENCY")
+        monkeypatch.setenv("POPID_WEB_WORKERS", "5")  # popid serve's own setting counts too
+        assert "5 web workers" in throttle.check_shared_cache()[0].msg
         monkeypatch.setenv("POPID_WEB_CONCURRENCY", "abc")  # unreadable: assume several
         assert [e.id for e in throttle.check_shared_cache()] == ["popid.E101"]
 

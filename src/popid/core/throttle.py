@@ -248,8 +248,9 @@ def cache_is_process_local() -> bool:
 
 def assert_shared_cache_for(workers: int) -> None:
     """Refuse to start ``workers`` > 1 web processes when the cache lives in each process
-    (limits, nonces and sessions held there would be per worker). Call it from the gunicorn
-    configuration with the worker count; the deploy check ``popid.E101`` says the same."""
+    (limits, nonces and sessions held there would be per worker). ``popid serve`` calls it with
+    the worker count before the server starts (``popid.deploy.granian`` and the gunicorn
+    configuration); the deploy check ``popid.E101`` says the same."""
     if workers > 1 and cache_is_process_local():
         raise ImproperlyConfigured(
             f"{workers} web workers with a process-local cache ({settings.CACHES['default']['BACKEND']}): "
@@ -258,11 +259,11 @@ def assert_shared_cache_for(workers: int) -> None:
 
 
 def configured_workers() -> int:
-    """The worker count the deployment declares: POPID_WEB_CONCURRENCY, else gunicorn's own
-    WEB_CONCURRENCY default."""
+    """The worker count the deployment declares: POPID_WEB_CONCURRENCY, else POPID_WEB_WORKERS
+    (``popid serve``), else gunicorn's own WEB_CONCURRENCY."""
     import os
 
-    for name in ("POPID_WEB_CONCURRENCY", "WEB_CONCURRENCY"):
+    for name in ("POPID_WEB_CONCURRENCY", "POPID_WEB_WORKERS", "WEB_CONCURRENCY"):
         raw = os.environ.get(name, "").strip()
         if raw:
             try:
