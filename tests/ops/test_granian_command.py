@@ -3,6 +3,8 @@ settings it refuses before any worker starts (issue #18: Granian chosen by measu
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -51,9 +53,14 @@ def test_prepare_starts_a_fresh_metrics_directory(tmp_path, settings):
     stale.parent.mkdir()
     stale.write_bytes(b"old")
     environ = {"POPID_DATA_DIR": str(tmp_path), "POPID_WEB_WORKERS": "1"}
-    granian.prepare(environ)
+    args = granian.prepare(environ)
     assert environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path / "prometheus")
     assert (tmp_path / "prometheus").is_dir() and not stale.exists()
+    # Granian's own lines go through Django's logging configuration (JSON, personal-data filter)
+    assert args == ["--log-config", str(tmp_path / "granian-logging.json")]
+    written = json.loads((tmp_path / "granian-logging.json").read_text())
+    assert written == json.loads(json.dumps(settings.LOGGING))
+    assert "personal_data" in written["handlers"]["console"]["filters"]
 
 
 def test_prepare_refuses_several_workers_on_a_process_local_cache(tmp_path, settings):

@@ -4,6 +4,7 @@ packaged configuration; several processes) answers /healthz and aggregates their
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -68,13 +69,13 @@ def _get(url: str, token: str = "") -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-@pytest.mark.parametrize("server", ["granian", "gunicorn"])
-def test_popid_serve_runs_several_processes_with_aggregated_metrics(tmp_path, server):
+@pytest.mark.parametrize("server_name", ["granian", "gunicorn"])
+def test_popid_serve_runs_several_processes_with_aggregated_metrics(tmp_path, server_name):
     env = production_env(tmp_path)
     port = _free_port()
     env.update({"POPID_BIND": f"127.0.0.1:{port}", "POPID_WEB_WORKERS": "2", "POPID_WEB_THREADS": "2",
                 "POPID_SSL_REDIRECT": "0", "POPID_ALLOWED_HOSTS": "127.0.0.1"})
-    if server == "gunicorn":
+    if server_name == "gunicorn":
         env["POPID_WEB_SERVER"] = "gunicorn"  # Granian is the default
     assert popid("migrate", "--noinput", env=env).returncode == 0
     server = subprocess.Popen([sys.executable, "-c", "from popid.cli import main; main()", "serve"], env=env,
@@ -98,6 +99,9 @@ def test_popid_serve_runs_several_processes_with_aggregated_metrics(tmp_path, se
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+    if server_name == "granian":  # its own lines are JSON like the application's (POPID_LOG_FORMAT=json)
+        records = [json.loads(line) for line in server.stderr.read().splitlines() if line.startswith("{")]
+        assert any(r["logger"].startswith("_granian") and "Listening at" in r["message"] for r in records)
 
 
 def test_popid_serve_refuses_an_unknown_server_or_a_bad_setting_before_starting(tmp_path):

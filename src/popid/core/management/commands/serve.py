@@ -32,8 +32,8 @@ class Command(BaseCommand):
             from popid.deploy import granian
 
             try:
-                granian.prepare(os.environ)
-                argv = granian.command(os.environ, options["server_args"])
+                logging_args = granian.prepare(os.environ)
+                argv = granian.command(os.environ, [*logging_args, *options["server_args"]])
             except ImproperlyConfigured as exc:
                 raise CommandError(str(exc)) from exc
         sys.stdout.flush()
