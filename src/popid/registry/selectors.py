@@ -43,7 +43,6 @@ def _require_id_number(id_number: str) -> None:
                                  "message": _("Số định danh cá nhân gồm đúng 12 chữ số")}])
 
 
-@replica_reads
 def _check_lookup_number(id_number: str) -> None:
     """A malformed all-digit number still stored in the registry (a data-quality finding) must stay
     reachable so it can be corrected; one that is not stored is simply not found (404), like any
@@ -53,6 +52,7 @@ def _check_lookup_number(id_number: str) -> None:
         _require_id_number(id_number)
 
 
+@replica_reads
 def access_person(*, ctx: AccessContext, id_number: str, fields: list[str] | None = None) -> Person:
     """The person with this number (or a cancelled number of theirs), if the actor may see them."""
     _check_lookup_number(id_number)
