@@ -270,9 +270,10 @@ class _DatabaseClock:
 def _origin() -> str:
     import traceback
 
-    frames = [f for f in traceback.extract_stack()[:-2] if "/popid/" in f.filename and "/benchmarks/" not in f.filename
+    stack = traceback.extract_stack()[:-2]
+    frames = [f for f in stack if "/popid/" in f.filename and "/benchmarks/" not in f.filename
               and not f.filename.endswith("ops/health.py")]
-    psycopg_frames = [f for f in traceback.extract_stack()[:-2] if "/psycopg/" in f.filename]
+    psycopg_frames = [f for f in stack if "/psycopg/" in f.filename]
     where = f"{frames[-1].filename.split('/popid/')[-1]}:{frames[-1].lineno} {frames[-1].name}" if frames else "?"
     return f"{where} ({psycopg_frames[0].name if psycopg_frames else '?'})"
 

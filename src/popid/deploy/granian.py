@@ -19,13 +19,13 @@ name, never the path (paths hold ID numbers). Forwarded headers are Django's bus
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from popid.deploy.startup import default_workers, fresh_metrics_directory
 
 
 def _count(environ: Mapping[str, str], name: str, default: int, *, low: int = 1, high: int = 1 << 16) -> int:
@@ -42,7 +42,7 @@ def _count(environ: Mapping[str, str], name: str, default: int, *, low: int = 1,
 
 
 def workers(environ: Mapping[str, str]) -> int:
-    return _count(environ, "POPID_WEB_WORKERS", min(8, 2 * (os.cpu_count() or 1) + 1), high=256)
+    return _count(environ, "POPID_WEB_WORKERS", default_workers(), high=256)
 
 
 def _bind(environ: Mapping[str, str]) -> list[str]:
@@ -82,11 +82,8 @@ def prepare(environ: MutableMapping[str, str]) -> list[str]:
 
     from popid.core.throttle import assert_shared_cache_for
 
-    data_dir = Path(environ.get("POPID_DATA_DIR", "var")).resolve()
-    directory = Path(environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir / "prometheus")))
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True, exist_ok=True)
+    fresh_metrics_directory(environ)
     assert_shared_cache_for(workers(environ))
-    log_config = data_dir / "granian-logging.json"
+    log_config = Path(environ.get("POPID_DATA_DIR", "var")).resolve() / "granian-logging.json"
     log_config.write_text(json.dumps(settings.LOGGING))
     return ["--log-config", str(log_config)]

@@ -14,13 +14,13 @@ per request with the view name, never the path (paths hold ID numbers).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-_cores = os.cpu_count() or 1
+from popid.deploy.startup import default_workers, fresh_metrics_directory
+
 bind = os.environ.get("POPID_BIND", "127.0.0.1:8000").split(",")
-workers = int(os.environ.get("POPID_WEB_WORKERS", str(min(8, 2 * _cores + 1))))
+workers = int(os.environ.get("POPID_WEB_WORKERS", str(default_workers())))
 threads = int(os.environ.get("POPID_WEB_THREADS", "4"))
 worker_class = os.environ.get("POPID_WEB_WORKER_CLASS", "gthread")  # "sync" compared in BENCHMARKS.md §21
 timeout = int(os.environ.get("POPID_WEB_TIMEOUT", "30"))
@@ -37,15 +37,12 @@ wsgi_app = "popid.wsgi:application"
 raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'popid.settings')}"]
 
 _data_dir = Path(os.environ.get("POPID_DATA_DIR", "var")).resolve()
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_data_dir / "prometheus"))
 control_socket = str(_data_dir / "gunicorn.ctl")  # gunicorn ≥ 24: not in $HOME (ProtectHome= in the unit)
 
 
 def on_starting(server: Any) -> None:
     """A fresh metrics directory per server start (stale files would double-count)."""
-    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True, exist_ok=True)
+    fresh_metrics_directory(os.environ)
     # Several workers need a shared cache (limits, nonces, verifier sessions): refuse a
     # process-local one before any worker starts (issue #10, finding 4).
     from popid.core.throttle import assert_shared_cache_for

@@ -135,10 +135,9 @@ _BY_NUMBER = Columns(Person, "pn")
 _CHILDREN = ("members", "residences", "relations", "cancelled")
 
 
-def _detail_sql(person_key: Callable[[Any], str]) -> dict[str, FixedSql]:
-    """The four child reads of the person page, for the person given by ``person_key`` (an SQL
+def _detail_sql(key: Callable[[Any], str]) -> dict[str, FixedSql]:
+    """The four child reads of the person page, for the person given by ``key`` (an SQL
     expression with one parameter)."""
-    key = person_key
     return {
         "members": FixedSql(lambda c: (
             f"{_MEMBERS.select_from(c)} WHERE {_MEMBERS.alias().column('left_on', c)} IS NULL "  # noqa: S608 - model metadata only

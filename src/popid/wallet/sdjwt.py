@@ -67,7 +67,7 @@ _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 def b64decode(text: str) -> bytes:
     """base64url without padding, as ``base64.urlsafe_b64decode`` reads it but in one call into
-    binascii (verification decodes seven parts per presentation: issue #18)."""
+    binascii (verification decodes every part of a presentation: issue #18)."""
     if not isinstance(text, str) or not text.isascii():
         raise ValueError("not base64url")
     return binascii.a2b_base64(text.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4))
