@@ -105,6 +105,15 @@ def test_offline_page_is_translated_and_carries_no_personal_data(client, family)
     assert "You are offline" in client.get("/ngoai-tuyen/").content.decode()
 
 
+def test_worker_reads_the_language_cookie_the_switch_sets(client):
+    """Offline, the worker shows the offline page in the cookie's language (Cookie Store API): the
+    cookie it names must be the one the language switch sets, and readable outside HTTP."""
+    config = worker_config(client)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/ngoai-tuyen/"})
+    cookie = response.cookies[config["languageCookie"]]
+    assert cookie.value == "en" and not cookie["httponly"]
+
+
 def test_favicon_is_a_real_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"

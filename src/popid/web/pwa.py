@@ -81,6 +81,7 @@ def worker_config() -> dict[str, Any]:
         "portalPages": PORTAL_PAGES,
         "offlinePages": OFFLINE_PAGES,
         "offlineUrl": reverse("web:offline"),
+        "languageCookie": settings.LANGUAGE_COOKIE_NAME,
         "logoutPaths": [reverse("identity:logout")],
         "loginPaths": [reverse("identity:login"), reverse("identity:otp"), reverse("identity:step_up")],
         "maxAgeDays": MAX_AGE_DAYS,

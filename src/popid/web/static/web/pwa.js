@@ -54,7 +54,7 @@
     }).then(function (registration) {
       var language = document.documentElement.lang || "vi";
       if (registration.active && navigator.onLine !== false) {
-        registration.active.postMessage({ type: "language", language: language });
+        registration.active.postMessage({ type: "language", language: language, at: Date.now() });
       }
       document.documentElement.dataset.serviceWorker = "ready";
     }).catch(function () { /* no worker: the portal works online as before */ });

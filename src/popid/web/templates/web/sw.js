@@ -9,7 +9,9 @@ const SAVED_AT = "X-PopID-Saved-At";
 // The offline page is kept once per language under its own key, and LANGUAGE names the one to show:
 // switching language never overwrites an entry in place (the response varies on Cookie and
 // Accept-Language, so replacing one cached entry by another is not something to rely on).
+// LANGUAGE carries the time it was chosen, so a page's late message never undoes a newer choice.
 const LANGUAGE = CONFIG.offlineUrl + "?kept=language";
+const CHOSEN_AT = "X-PopID-Chosen-At";
 const offlineKey = (language) => CONFIG.offlineUrl + "?lang=" + language;
 
 const portal = CONFIG.portalPages.map((p) => new RegExp(p));
@@ -20,7 +22,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const shell = await caches.open(SHELL);
     await shell.addAll(CONFIG.precache);
-    await keepOfflinePage(shell);
+    await keepOfflinePage(shell, Date.now());
     await self.skipWaiting();
   })());
 });
@@ -34,13 +36,33 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// Record `language` as the one to show, unless a choice made later (`at`, ms) is already recorded.
+async function choose(shell, language, at) {
+  const chosen = await shell.match(LANGUAGE);
+  if (chosen && Number(chosen.headers.get(CHOSEN_AT) || 0) > at) return;
+  await shell.put(LANGUAGE, new Response(language, { headers: { [CHOSEN_AT]: String(at) } }));
+}
+
 // Fetch the offline page in the language the server gives this browser, keep it, and show it from now on.
-async function keepOfflinePage(shell) {
+async function keepOfflinePage(shell, at) {
   const response = await fetch(new Request(CONFIG.offlineUrl, { credentials: "same-origin" }));
   if (!response.ok) throw new Error("offline page: HTTP " + response.status);
   const language = response.headers.get("Content-Language") || "vi";
   await shell.put(offlineKey(language), response);
-  await shell.put(LANGUAGE, new Response(language));
+  await choose(shell, language, at);
+}
+
+// The language the server would answer in: its language cookie where the worker can read cookies
+// (the Cookie Store API), else the one the pages last reported.
+async function languageToShow(shell) {
+  if (self.cookieStore) {
+    try {
+      const cookie = await self.cookieStore.get(CONFIG.languageCookie);
+      if (cookie && cookie.value) return cookie.value;
+    } catch (error) { /* no cookie access here: use what the pages said */ }
+  }
+  const chosen = await shell.match(LANGUAGE);
+  return chosen ? await chosen.text() : "vi";
 }
 
 async function forgetPersonalData() {
@@ -55,19 +77,19 @@ self.addEventListener("message", (event) => {
     // Keep the offline page in the language the citizen reads now.
     event.waitUntil((async () => {
       const shell = await caches.open(SHELL);
+      const at = Number(data.at) || Date.now();
       if (await shell.match(offlineKey(data.language), { ignoreVary: true })) {
-        await shell.put(LANGUAGE, new Response(data.language));
+        await choose(shell, data.language, at);
         return;
       }
-      try { await keepOfflinePage(shell); } catch (e) { /* offline: keep the page we have */ }
+      try { await keepOfflinePage(shell, at); } catch (e) { /* offline: keep the page we have */ }
     })());
   }
 });
 
 async function offlinePage() {
   const shell = await caches.open(SHELL);
-  const chosen = await shell.match(LANGUAGE);
-  const language = chosen ? await chosen.text() : "vi";
+  const language = await languageToShow(shell);
   const options = { ignoreVary: true };
   return (await shell.match(offlineKey(language), options)) || (await shell.match(offlineKey("vi"), options)) ||
     (await shell.match(offlineKey("en"), options)) ||
