@@ -98,7 +98,11 @@ def test_several_workers_with_a_process_local_cache_are_refused(monkeypatch):
     assert throttle.check_shared_cache() == []
     with override_settings(CACHES=LOCMEM):
         throttle.assert_shared_cache_for(1)
+        # nothing declared: popid serve would start its default count, so the check refuses too
+        assert [e.id for e in throttle.check_shared_cache()] == ["popid.E101"]
+        monkeypatch.setenv("POPID_WEB_WORKERS", "1")
         assert throttle.check_shared_cache() == []
+        monkeypatch.delenv("POPID_WEB_WORKERS")
         with pytest.raises(ImproperlyConfigured, match="2 web workers"):
             throttle.assert_shared_cache_for(2)
         monkeypatch.setenv("WEB_CONCURRENCY", "3")

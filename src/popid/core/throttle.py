@@ -260,8 +260,11 @@ def assert_shared_cache_for(workers: int) -> None:
 
 def configured_workers() -> int:
     """The worker count the deployment declares: POPID_WEB_CONCURRENCY, else POPID_WEB_WORKERS
-    (``popid serve``), else gunicorn's own WEB_CONCURRENCY."""
+    (``popid serve``), else gunicorn's own WEB_CONCURRENCY, else the count ``popid serve`` starts
+    when none is set (so the check refuses what the server would refuse at start)."""
     import os
+
+    from popid.deploy.startup import default_workers
 
     for name in ("POPID_WEB_CONCURRENCY", "POPID_WEB_WORKERS", "WEB_CONCURRENCY"):
         raw = os.environ.get(name, "").strip()
@@ -270,7 +273,7 @@ def configured_workers() -> int:
                 return int(raw)
             except ValueError:
                 return 2  # unreadable: assume several rather than silently pass
-    return 1
+    return default_workers()
 
 
 @register(Tags.caches, deploy=True)
