@@ -162,7 +162,8 @@ def test_forged_signature_is_refused_and_changes_nothing(client, an_account):
     _submission, payment = started(an_account)
     notice = notice_for(SandboxGateway.decide(payment.order_id, paid=True))
     tampered = notice.body.replace(b'"amount":7000', b'"amount":1')
-    for body, signature in [(notice.body, "0" * 64), (tampered, notice.signature), (notice.body, "")]:
+    for body, signature in [(notice.body, "0" * 64), (tampered, notice.signature), (notice.body, ""),
+                            (notice.body, "é" * 64)]:
         response = post_notice(client, body, signature)
         assert response.status_code == 401
         assert response["Content-Type"].startswith("application/problem+json")

@@ -66,7 +66,9 @@ class SandboxGateway:
         return reverse("dvc:sandbox_bank", args=[order_id])
 
     def verify(self, body: bytes, signature: str) -> Notice:
-        if not signature or not hmac.compare_digest(sign(body), signature.strip().lower()):
+        # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a refusal)
+        offered = signature.strip().lower().encode("utf-8", "surrogateescape")
+        if not offered or not hmac.compare_digest(sign(body).encode(), offered):
             raise NoticeForged()
         return Notice.from_body(body)
 
