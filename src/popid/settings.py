@@ -17,11 +17,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
+
+# pyhanko (PDF signatures) imports cryptography's DSA key type at import time; PopID signs with
+# ECDSA only, and the line it printed on every command's stderr was noise in the JSON logs.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\.")
 
 
 def _env_bool(name: str, default: bool) -> bool:
