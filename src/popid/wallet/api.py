@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -52,7 +53,7 @@ class VerifyOut(Schema):
 
 @router.post("/verifier/sessions", response={201: SessionOut}, auth=None)
 @operation_requires(Permission.PUBLIC)
-def post_session(request, body: SessionIn):
+def post_session(request: HttpRequest, body: SessionIn) -> tuple[int, SessionOut]:
     verifier.throttle_sessions(client_ip=client_ip(request))
     session = verifier.create_session(base=issuer_base(request), label=body.label)
     return 201, SessionOut(session_id=session.public_id, nonce=session.nonce, audience=session.audience,
@@ -67,7 +68,7 @@ def _out(result: Result) -> VerifyOut:
 
 @router.post("/verifier/verify", response=VerifyOut, auth=None)
 @operation_requires(Permission.PUBLIC)
-def post_verify(request, body: VerifyIn):
+def post_verify(request: HttpRequest, body: VerifyIn) -> VerifyOut:
     result = verifier.verify_payload_in_session(public_id=body.session_id, payload=body.payload,
                                               base=issuer_base(request))
     if not result.accepted:

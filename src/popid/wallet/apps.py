@@ -1,8 +1,11 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 
 
-def check_trusted_issuers(app_configs, **kwargs) -> list[checks.CheckMessage]:
+def check_trusted_issuers(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every entry of POPID_TRUSTED_VC_ISSUERS must be an https issuer identifier."""
     from popid.wallet.trusted import SETTING, check_configuration
 

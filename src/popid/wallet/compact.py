@@ -95,7 +95,7 @@ def fetch(url: str, *, audience: str, timeout: float = 5.0) -> str:
     target = url.strip().split("?", 1)[0] + "?" + urlencode({"aud": audience})
     try:
         with opener.open(target, timeout=timeout) as response:
-            body = response.read(16 * 1024 + 1)
+            body: bytes = response.read(16 * 1024 + 1)
     except urllib.error.HTTPError as exc:
         raise Refused("reference_expired" if exc.code == 410 else "reference_unknown", f"HTTP {exc.code}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:

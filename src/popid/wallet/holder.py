@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,14 +29,15 @@ def _aead() -> AESGCM:
     return AESGCM(key)
 
 
-def _encrypt(data: dict, aad: bytes) -> str:
+def _encrypt(data: dict[str, Any], aad: bytes) -> str:
     nonce = os.urandom(12)
     return b64encode(nonce + _aead().encrypt(nonce, json.dumps(data).encode(), aad))
 
 
-def _decrypt(text: str, aad: bytes) -> dict:
+def _decrypt(text: str, aad: bytes) -> dict[str, Any]:
     raw = b64decode(text)
-    return json.loads(_aead().decrypt(raw[:12], raw[12:], aad))
+    data: dict[str, Any] = json.loads(_aead().decrypt(raw[:12], raw[12:], aad))
+    return data
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -36,7 +37,7 @@ class Issuer:
     def signing_key(self) -> keys.StoredKey:
         return keys.current_signing_key(ALG, keyset=self.keyset)
 
-    def jwks(self) -> dict:
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return keys.public_jwks(self.keyset, algs=(ALG,))
 
 

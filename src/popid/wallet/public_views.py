@@ -5,6 +5,7 @@ called by wallets with their own credentials, never by a browser session)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -12,20 +13,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from popid.wallet import oid4vci
-from popid.wallet.issuers import ISSUERS, issuer_base
+from popid.wallet.issuers import ISSUERS, Issuer, issuer_base
 from popid.wallet.status import TTL, status_list_token
 
 MAX_BODY = 16 * 1024
 
 
-def _issuer(slug: str):
+def _issuer(slug: str) -> Issuer:
     issuer = ISSUERS.get(slug)
     if issuer is None:
         raise Http404
     return issuer
 
 
-def _json(data: dict, status: int = 200, *, cache_seconds: int = 0) -> JsonResponse:
+def _json(data: dict[str, Any], status: int = 200, *, cache_seconds: int = 0) -> JsonResponse:
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = f"public, max-age={cache_seconds}" if cache_seconds else "no-store"
     response["Access-Control-Allow-Origin"] = "*"

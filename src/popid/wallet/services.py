@@ -3,6 +3,8 @@ remove, and make a key-bound presentation of chosen claims for a verifier's nonc
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +34,7 @@ def require_level2(account: CitizenAccount) -> None:
 
 @transaction.atomic
 def add_to_wallet(*, account: CitizenAccount, config_id: str, document_ref: str, base: str,
-                  browser_jwk: dict | None = None) -> WalletCredential:
+                  browser_jwk: dict[str, Any] | None = None) -> WalletCredential:
     """Issue the document to the account's server-held key, or to the browser's WebCrypto key when
     ``browser_jwk`` is given; an older copy of the same document is replaced."""
     require_level2(account)

@@ -183,14 +183,16 @@ def issuer_jwks(iss: str, *, refresh: bool = False) -> dict[str, Any]:
     if entry is not None and not (refresh and now - entry.get("fetched_at", 0) >= REFETCH_INTERVAL):
         if "error" in entry:
             raise Refused(entry["error"], entry.get("detail", ""))
-        return entry["jwks"]
+        cached: dict[str, Any] = entry["jwks"]
+        return cached
     try:
         meta, ttl = discover(iss)
     except Refused as refused:
         cache.set(key, {"error": refused.reason, "detail": refused.detail, "fetched_at": now}, FAILURE_TTL)
         raise
-    cache.set(key, {"jwks": meta["jwks"], "fetched_at": now}, ttl)
-    return meta["jwks"]
+    jwks: dict[str, Any] = meta["jwks"]
+    cache.set(key, {"jwks": jwks, "fetched_at": now}, ttl)
+    return jwks
 
 
 def select_key(jwks: dict[str, Any], kid: str | None) -> dict[str, Any] | None:
@@ -216,7 +218,7 @@ def status_list_token(uri: str, *, client: Any = None) -> str:
     if not is_allowed_url(uri):
         raise Refused("status_unavailable", "status list uri must be an https URL")
     key = _cache_key(STATUS_CACHE_PREFIX, uri)
-    token = cache.get(key)
+    token: str | None = cache.get(key)
     if token is not None:
         return token
     try:

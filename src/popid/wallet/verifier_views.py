@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -62,7 +63,7 @@ def _shown(value: object) -> object:
     return value
 
 
-def _rows(claims: dict, path: str = "") -> list[dict]:
+def _rows(claims: dict[str, Any], path: str = "") -> list[dict[str, Any]]:
     """One row per claim; a nested object (an external issuer's address…) as dotted names."""
     rows = []
     for name, value in claims.items():
@@ -74,7 +75,7 @@ def _rows(claims: dict, path: str = "") -> list[dict]:
     return rows
 
 
-def describe(result: Result) -> dict:
+def describe(result: Result) -> dict[str, Any]:
     """The result as the page shows it: reason text, and each disclosed claim with its label."""
     ctype = CREDENTIAL_TYPES.get(result.config_id)
     return {"result": result, "reason_text": REASONS.get(result.reason, result.reason),
@@ -102,8 +103,8 @@ def verifier_session(request: HttpRequest, session_id: str) -> HttpResponse:
     except DomainError:
         return render(request, "wallet/verifier_start.html", {"missing": True}, status=404)
     form = PayloadForm(request.POST or None)
-    context: dict = {"session": session, "form": form,
-                     "wallet_qr": _qr(f"{issuer_base(request)}/vi-giay-to/?phien={session.public_id}")}
+    context: dict[str, Any] = {"session": session, "form": form,
+                               "wallet_qr": _qr(f"{issuer_base(request)}/vi-giay-to/?phien={session.public_id}")}
     status = 200
     if request.method == "POST" and form.is_valid():
         result = verifier_service.verify_payload_in_session(public_id=session.public_id,
@@ -124,7 +125,7 @@ def verifier_session(request: HttpRequest, session_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def chip_card(request: HttpRequest) -> HttpResponse:
     form = ChipForm(request.POST or None)
-    context: dict = {"form": form}
+    context: dict[str, Any] = {"form": form}
     status = 200
     actor = None
     if request.user.is_authenticated:

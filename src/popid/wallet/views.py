@@ -76,7 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render_citizen_page(request, "wallet/index.html", {"rows": rows, "documents": documents})
 
 
-def _browser_jwk(request: HttpRequest) -> dict | None:
+def _browser_jwk(request: HttpRequest) -> dict[str, Any] | None:
     """The public JWK of the browser's WebCrypto key, when the citizen chose to keep the key on the device."""
     raw = request.POST.get("holder_jwk", "")
     if not raw:
