@@ -64,7 +64,8 @@ def add_factor(request: HttpRequest, *, account: CitizenAccount, method: str) ->
     amr = [*session_amr(request), method]
     request.session[SESSION_AMR] = list(dict.fromkeys(amr))
     request.session[SESSION_ACR] = acr_for(account, amr)
-    return request.session[SESSION_ACR]
+    acr: str = request.session[SESSION_ACR]  # the session store is untyped; set just above
+    return acr
 
 
 def current_account(request: HttpRequest) -> CitizenAccount | None:
@@ -118,7 +119,8 @@ def read_device_id(request: HttpRequest) -> str | None:
     if not raw or len(raw) > 300:
         return None
     try:
-        return signing.loads(raw, salt=DEVICE_SALT, max_age=DEVICE_COOKIE_AGE)["d"]
+        device_id: str = signing.loads(raw, salt=DEVICE_SALT, max_age=DEVICE_COOKIE_AGE)["d"]  # Device.public_id
+        return device_id
     except (signing.BadSignature, KeyError, TypeError):
         return None
 

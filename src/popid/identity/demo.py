@@ -33,7 +33,7 @@ FIXTURE_BIRTH_DATE = date(1990, 5, 12)
 FIXTURE_COMMUNE = "00070"
 
 
-def _photo() -> ContentFile:
+def _photo() -> ContentFile[bytes]:
     buffer = io.BytesIO()
     Image.new("RGB", (60, 80), (210, 170, 140)).save(buffer, format="PNG")
     return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(16)}.png")

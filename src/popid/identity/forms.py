@@ -3,7 +3,7 @@ password and passcode strength, photo checks) lives in ``identity.services``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.http import QueryDict
@@ -42,7 +42,7 @@ class RegisterForm(forms.Form):
     passcode = forms.CharField(label=_("Mã bảo vệ (6 chữ số)"), max_length=6, min_length=6,
                                widget=forms.PasswordInput(attrs=NUMERIC))
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password") and data.get("password") != data.get("password_confirm"):
             self.add_error("password_confirm", _("Hai mật khẩu không giống nhau"))

@@ -127,7 +127,7 @@ def check_password_strength(password: str, *, id_number: str, field: str = "pass
         raise ValidationFailed([{"field": field, "reason": "weak", "message": m} for m in exc.messages]) from exc
 
 
-def check_face_photo(photo: UploadedFile) -> str:
+def check_face_photo(photo: UploadedFile[bytes]) -> str:
     """JPEG or PNG, at most 2 MB, and really an image (decoded by Pillow, not trusted by name
     or declared type). Returns the file extension to store it under."""
     if photo.size is None or photo.size > PHOTO_MAX_BYTES:
@@ -220,7 +220,7 @@ def _check_otp(client: Client, *, challenge_id: int, account: CitizenAccount, pu
 # --- level 1 registration ----------------------------------------------------------------------
 @transaction.atomic
 def register_account(
-    *, id_number: str, full_name: str, birth_date: date, phone: str, email: str, face_photo: UploadedFile,
+    *, id_number: str, full_name: str, birth_date: date, phone: str, email: str, face_photo: UploadedFile[bytes],
     password: str, passcode: str,
 ) -> tuple[CitizenAccount, OtpChallenge]:
     """Level-1 self-registration (Decree 69/2024, Art. 12): every item must match the national

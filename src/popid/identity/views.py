@@ -28,7 +28,7 @@ from popid.core import throttle
 from popid.core.errors import DomainError
 from popid.core.net import Client
 from popid.identity import auth, selectors, services
-from popid.identity.errors import ChallengeRequired
+from popid.identity.errors import ChallengeRequired, OtpInvalid
 from popid.identity.forms import (
     ChangePasscodeForm,
     ChangePasswordForm,
@@ -89,7 +89,7 @@ def _set_pending(request: HttpRequest, *, purpose: str, account_id: int | None, 
 
 
 def _pending(request: HttpRequest) -> dict[str, Any] | None:
-    pending = request.session.get(PENDING)
+    pending: dict[str, Any] | None = request.session.get(PENDING)  # as _set_pending stores it
     if not pending or time.time() - pending.get("at", 0) > PENDING_TTL:
         request.session.pop(PENDING, None)
         return None
@@ -163,7 +163,7 @@ def _complete_otp(request: HttpRequest, pending: dict[str, Any], account: Citize
                   data: dict[str, Any]) -> HttpResponse:
     purpose, challenge_id, code = pending["purpose"], pending["challenge"] or 0, data["code"]
     if account is None:  # recovery for an unknown number/phone: same page, always refused
-        raise services.OtpInvalid(field="code")
+        raise OtpInvalid(field="code")
     if purpose == OtpPurpose.REGISTER:
         services.confirm_phone(client=Client.of(request), account=account, challenge_id=challenge_id, code=code)
         request.session.pop(PENDING, None)

@@ -39,7 +39,7 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
 from django.contrib.auth import logout
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from joserfc import jwt
@@ -135,7 +135,7 @@ def revoke_families(families: set[str], *, reason: str) -> int:
 
 
 # --- requests ------------------------------------------------------------------------------
-class ParamsPayload(OAuth2Payload):
+class ParamsPayload(OAuth2Payload):  # type: ignore[misc]  # authlib has no type hints
     """Authorization parameters from a pushed request or the query string, not the raw body."""
 
     def __init__(self, params: dict[str, str]) -> None:
@@ -153,14 +153,14 @@ class ParamsPayload(OAuth2Payload):
         return values
 
 
-class ParamsRequest(DjangoOAuth2Request):
+class ParamsRequest(DjangoOAuth2Request):  # type: ignore[misc]  # authlib has no type hints
     def __init__(self, request: HttpRequest, params: dict[str, str]) -> None:
         super().__init__(request)
         self.payload = ParamsPayload(params)
 
 
 # --- PKCE: S256 only, always -------------------------------------------------------------
-class RequiredS256(CodeChallenge):
+class RequiredS256(CodeChallenge):  # type: ignore[misc]  # authlib has no type hints
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
@@ -192,7 +192,7 @@ def _grantee_from(row: AuthorizationCode | Token) -> Grantee | None:
                    auth_time=row.auth_time)
 
 
-class CodeGrant(grants.AuthorizationCodeGrant):
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # authlib has no type hints
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def save_authorization_code(self, code: str, request: Any) -> None:
@@ -229,7 +229,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return _grantee_from(authorization_code)
 
 
-class RotatingRefreshGrant(grants.RefreshTokenGrant):
+class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]  # authlib has no type hints
     """Every refresh returns a new refresh token; the presented one is spent. Presenting a spent
     one again means it was stolen (or the client is broken): the whole family is revoked."""
 
@@ -259,7 +259,7 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):
         """Already spent (and its access token revoked) in authenticate_refresh_token."""
 
 
-class PopIDOpenIDCode(OpenIDCode):
+class PopIDOpenIDCode(OpenIDCode):  # type: ignore[misc]  # authlib has no type hints
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         return AuthorizationCode.objects.filter(client__client_id=request.payload.client_id, nonce=nonce).exists()
 
@@ -280,7 +280,7 @@ class PopIDOpenIDCode(OpenIDCode):
 
 
 # --- client authentication ----------------------------------------------------------------
-class PrivateKeyJWT(JWTBearerClientAssertion):
+class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib has no type hints
     """RFC 7523 client assertions: signed by a key in the client's registered JWKS, iss = sub =
     client_id, aud = our token/PAR endpoint or issuer, exp required and short, jti single-use."""
 
@@ -364,7 +364,7 @@ def register_service_token_issuer(issuer: ServiceTokenIssuer) -> None:
     _service_issuer[:] = [issuer]
 
 
-class ServiceClientCredentialsGrant(grants.ClientCredentialsGrant):
+class ServiceClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]  # authlib has no type hints
     """RFC 6749 §4.4 for agency subsystems: ``private_key_jwt`` only (the assertion hardening and
     jti replay store of ``PrivateKeyJWT`` apply), no user, no refresh token; the scope is what the
     registered issuer grants, never more than asked."""
@@ -391,7 +391,7 @@ class ServiceClientCredentialsGrant(grants.ClientCredentialsGrant):
 
 
 # --- logout -------------------------------------------------------------------------------
-class EndSession(EndSessionEndpoint):
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]  # authlib has no type hints
     def get_server_jwks(self) -> dict[str, Any]:
         return keys.public_jwks()
 
@@ -400,7 +400,7 @@ class EndSession(EndSessionEndpoint):
 
 
 # --- server -------------------------------------------------------------------------------
-class PopIDAuthorizationServer(AuthorizationServer):
+class PopIDAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # authlib has no type hints
     def __init__(self) -> None:
         super().__init__(RelyingParty, Token)
 
@@ -434,12 +434,13 @@ class PopIDAuthorizationServer(AuthorizationServer):
             access_expires_at=now + timedelta(seconds=int(token.get("expires_in", ACCESS_TOKEN_SECONDS))),
             refresh_expires_at=now + timedelta(seconds=REFRESH_TOKEN_SECONDS) if refresh else None)
 
-    def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> HttpResponse:
         payload = getattr(request, "payload", None)
         client_id = str(getattr(payload, "client_id", "") or "") if payload is not None else ""
         log.warning("oidc refused: error=%s description=%s client=%s path=%s", error.error,
                     error.description, client_id[:64], getattr(request, "uri", ""))
-        return super().handle_error_response(request, error)
+        response: HttpResponse = super().handle_error_response(request, error)  # authlib is untyped (Django server)
+        return response
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """No Django signals in PopID (house style)."""

@@ -54,14 +54,16 @@ SCOPE_LABELS = {
 }
 
 
-class UnmetAuthenticationRequirements(OAuth2Error):
+class UnmetAuthenticationRequirements(OAuth2Error):  # type: ignore[misc]  # authlib has no type hints
     """OIDC Core errata / OpenID EAP: the requested acr cannot be reached by this account."""
 
     error = "unmet_authentication_requirements"
 
 
 def citizen_base_template() -> str:
-    return select_template(["web/citizen_base.html", "web/base.html"]).template.name
+    # select_template returns Any in django-stubs (it depends on the engine); ours is Django's
+    name: str = select_template(["web/citizen_base.html", "web/base.html"]).template.name
+    return name
 
 
 def _error_page(request: HttpRequest, error: OAuth2Error, status: int = 400) -> HttpResponse:
@@ -166,7 +168,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
         if decision != "allow":
             return _error_page(request, InvalidRequestError(description="Unknown consent decision."))
         services.grant_consent(account=subject, granted_by=account, client=client, scopes=scopes)
-        return server.create_authorization_response(request=oreq, grant_user=grantee, grant=grant)
+        # authlib is untyped; its Django AuthorizationServer answers with an HttpResponse
+        response: HttpResponse = server.create_authorization_response(request=oreq, grant_user=grantee, grant=grant)
+        return response
 
     if "consent" in prompt or not selectors.consent_covers(account=subject, client=client, scopes=scopes):
         if "none" in prompt:
@@ -177,7 +181,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
         })
         # The consent form's answer is a redirect to the client (code or access_denied).
         return allow_form_action(page, [registered_redirect_origin(client, grant.redirect_uri)])
-    return server.create_authorization_response(request=oreq, grant_user=grantee, grant=grant)
+    response = server.create_authorization_response(request=oreq, grant_user=grantee, grant=grant)
+    return response
 
 
 def _json_error(error: str, description: str, status: int) -> JsonResponse:
@@ -189,7 +194,8 @@ def _json_error(error: str, description: str, status: int) -> JsonResponse:
 @require_POST
 def token(request: HttpRequest) -> HttpResponse:
     bind_issuer(request)
-    return server.create_token_response(request)
+    response: HttpResponse = server.create_token_response(request)  # authlib is untyped (Django server)
+    return response
 
 
 @csrf_exempt
