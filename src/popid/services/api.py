@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Schema
+from ninja import Query, Router, Schema
+from ninja.params import functions as param
 from pydantic import ConfigDict, Field
 
 from popid.core.access import AccessContext, Actor, context_from_request
@@ -135,15 +136,19 @@ def _files(items: list[AttachmentIn]) -> list[dossiers.IncomingFile]:
 
 
 def _account(request: HttpRequest) -> CitizenAccount:
-    return request.auth  # type: ignore[attr-defined]
+    # set by CITIZEN_AUTH (ninja's request.auth); HttpRequest does not declare it
+    account: CitizenAccount = request.auth  # type: ignore[attr-defined]
+    return account
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    # set by STAFF_AUTH; HttpRequest does not declare it
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    return actor
 
 
 # --- catalogue ---------------------------------------------------------------------------------
-@router.get("/procedures", auth=None, response={200: list[dict], **PROBLEM}, summary="Danh mục thủ tục")
+@router.get("/procedures", auth=None, response={200: list[dict[str, Any]], **PROBLEM}, summary="Danh mục thủ tục")
 @operation_requires(Permission.PUBLIC)
 def list_procedures(request: HttpRequest) -> list[dict[str, Any]]:
     return [procedure_out(p) for p in catalogue().values()]
@@ -165,14 +170,15 @@ def procedure_detail(request: HttpRequest, code: str) -> dict[str, Any]:
              summary="Nộp hồ sơ trực tuyến (Idempotency-Key: cùng khóa trả lại cùng hồ sơ)")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def submit(request: HttpRequest, payload: SubmitIn,
-           idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
+           idempotency_key: str = param.Header("", alias="Idempotency-Key", max_length=100),
+           ) -> tuple[int, dict[str, Any]]:
     dossier, created = dossiers.submit_dossier(
         account=_account(request), procedure_code=payload.procedure, data=payload.data,
         idempotency_key=idempotency_key, on_behalf_of=acting_for(request), attachments=_files(payload.attachments))
     return (201 if created else 200), dossier_out(dossier, events=True)
 
 
-@router.get("/dossiers", auth=CITIZEN_AUTH, response={200: list[dict], **PROBLEM}, summary="Hồ sơ của tôi")
+@router.get("/dossiers", auth=CITIZEN_AUTH, response={200: list[dict[str, Any]], **PROBLEM}, summary="Hồ sơ của tôi")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def my_dossiers(request: HttpRequest) -> list[dict[str, Any]]:
     qs = selectors.own_dossiers(_account(request)).select_related("subject").prefetch_related("attachments")
@@ -207,7 +213,7 @@ def supplement(request: HttpRequest, code: str, payload: SupplementIn) -> dict[s
 
 
 # --- officers ----------------------------------------------------------------------------------
-@router.get("/officer/queue", auth=STAFF_AUTH, response={200: list[dict], **PROBLEM},
+@router.get("/officer/queue", auth=STAFF_AUTH, response={200: list[dict[str, Any]], **PROBLEM},
             summary="Hàng đợi hồ sơ của đơn vị, kèm tình trạng thời hạn")
 @operation_requires(Permission.DOSSIER_READ)
 def queue(request: HttpRequest, state: str = "", include_closed: bool = False) -> list[dict[str, Any]]:
@@ -259,7 +265,7 @@ def request_supplement(request: HttpRequest, code: str, payload: SupplementReque
 @router.post("/officer/counter", auth=STAFF_AUTH, response={201: dict, **PROBLEM},
              summary="Tiếp nhận hồ sơ nộp trực tiếp tại cơ quan")
 @operation_requires(Permission.DOSSIER_PROCESS)
-def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict]:
+def counter(request: HttpRequest, payload: CounterIn) -> tuple[int, dict[str, Any]]:
     dossier = dossiers.register_counter_dossier(
         actor=_actor(request), procedure_code=payload.procedure, subject_id_number=payload.subject_id_number,
         data=payload.data, attachments=_files(payload.attachments))
@@ -362,14 +368,16 @@ def statistics_report(request: HttpRequest, q: Query[StatisticsQuery]) -> dict[s
             summary="Xếp hạng các đơn vị cấp xã trong địa bàn")
 @operation_requires(Permission.STATISTICS_READ)
 def statistics_ranking(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
-    return statistics_out(_report(request, q))["units"]
+    units: list[dict[str, Any]] = statistics_out(_report(request, q))["units"]  # a value of a dict[str, Any]
+    return units
 
 
 @router.get("/statistics/trend", auth=STAFF_AUTH, response={200: list[TrendOut], **PROBLEM},
             summary="Xu hướng theo tuần hoặc theo tháng")
 @operation_requires(Permission.STATISTICS_READ)
 def statistics_trend(request: HttpRequest, q: Query[StatisticsQuery]) -> list[dict[str, Any]]:
-    return statistics_out(_report(request, q))["trend"]
+    trend: list[dict[str, Any]] = statistics_out(_report(request, q))["trend"]  # a value of a dict[str, Any]
+    return trend
 
 
 # --- paid online submissions, payments and the inbox (services/citizen_api.py) ---------------------
@@ -431,7 +439,7 @@ def officer_ct07(request: HttpRequest, code: str) -> Any:
 @router.get("/ct07/verify", auth=None, response={200: Ct07VerificationOut, **PROBLEM},
             summary="Xác minh mã QR của giấy xác nhận cư trú (công khai)")
 @operation_requires(Permission.PUBLIC)
-def verify_ct07(request: HttpRequest, token: str = Query(..., max_length=4000)) -> dict[str, Any]:
+def verify_ct07(request: HttpRequest, token: str = param.Query(..., max_length=4000)) -> dict[str, Any]:
     from popid.services.ct07 import verify
 
     result = verify(token)

@@ -11,13 +11,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Router
+from ninja import Router
+from ninja.params import functions as param
 
 from popid.core.errors import ValidationFailed
 from popid.core.permissions import Permission, operation_requires
 from popid.identity.auth import acting_for
 from popid.services import submissions
-from popid.services.citizen_auth import CITIZEN_AUTH
+from popid.services.citizen_auth import CITIZEN_AUTH, CitizenSession
 from popid.services.errors import NoticeMalformed
 from popid.services.models import Notification, Payment, Submission
 from popid.services.payments.sandbox import NOTICE_OPENAPI, SIGNATURE_HEADER
@@ -48,7 +49,7 @@ def callback_url(request: HttpRequest) -> str:
     return configured or request.build_absolute_uri(reverse("api:services_payment_callback"))
 
 
-def _citizen_auth() -> list:
+def _citizen_auth() -> list[CitizenSession]:
     return CITIZEN_AUTH
 
 
@@ -56,7 +57,8 @@ def _citizen_auth() -> list:
              summary="Lưu hồ sơ trước khi thanh toán (multipart: procedure, data JSON, tệp theo loại giấy tờ)")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def create_submission(request: HttpRequest,
-                      idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100)) -> tuple[int, dict]:
+                      idempotency_key: str = param.Header("", alias="Idempotency-Key", max_length=100),
+                      ) -> tuple[int, dict[str, Any]]:
     procedure = get_procedure(request.POST.get("procedure", "")[:64])
     try:
         data = json.loads(request.POST.get("data") or "{}")
@@ -102,7 +104,8 @@ def payment_callback(request: HttpRequest) -> dict[str, Any]:
     return {"order_id": payment.order_id, "state": payment.state, "dossier": dossier.code if dossier else None}
 
 
-@router.get("/notifications", auth=_citizen_auth(), response={200: list[dict], **PROBLEM}, summary="Hộp thư thông báo")
+@router.get("/notifications", auth=_citizen_auth(), response={200: list[dict[str, Any]], **PROBLEM},
+            summary="Hộp thư thông báo")
 @operation_requires(Permission.CITIZEN_SELF_SERVICE)
 def notifications(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
     qs = Notification.objects.filter(account=request.auth).select_related("dossier")  # type: ignore[attr-defined]

@@ -90,10 +90,13 @@ def certificate_pem() -> bytes:
 def sign_pdf(pdf: bytes, *, reason: str, location: str) -> bytes:
     """The PDF with a PAdES (CAdES-detached) signature added as an incremental update."""
     key, cert = ensure_signing_material()
-    signer = signers.SimpleSigner.load(str(key), str(cert))
+    # pyhanko leaves SimpleSigner.load unannotated
+    signer: signers.SimpleSigner | None = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+        str(key), str(cert))
     if signer is None:  # pragma: no cover - files written by _create always load
         raise RuntimeError("CT07 signing key or certificate cannot be loaded")
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer)
+    # pyhanko leaves sign_pdf's result unannotated: the BytesIO it wrote to (no output given)
+    out: io.BytesIO = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer)
     return out.getvalue()

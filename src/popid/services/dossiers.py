@@ -298,10 +298,12 @@ def create_once(model: type[M], *, applicant: CitizenAccount, idempotency_key: s
     def existing() -> M | None:
         if not key:
             return None
+        # a bare Model declares no ``objects`` manager (Dossier and Submission have it), so ``found`` is untyped
         found = model.objects.filter(applicant=applicant, idempotency_key=key).first()  # type: ignore[attr-defined]
         if found is not None and found.procedure_code != procedure_code:
             raise IdempotencyMismatch()
-        return found
+        row: M | None = found
+        return row
 
     found = existing()
     if found is not None:

@@ -81,7 +81,7 @@ class Procedure:
         return self.fee_online if channel == "online" else self.fee_in_person
 
 
-def _require(raw: dict, key: str, kind: type | tuple[type, ...], source: str, *, prefix: str = "",
+def _require(raw: dict[str, Any], key: str, kind: type | tuple[type, ...], source: str, *, prefix: str = "",
              default: Any = ..., ) -> Any:
     name = f"{prefix}{key}"
     if key not in raw:

@@ -12,7 +12,7 @@ from popid.services.dossiers import IncomingFile
 from popid.services.procedures import Procedure
 
 
-def incoming_files(procedure: Procedure, uploads: list[tuple[str, UploadedFile]],
+def incoming_files(procedure: Procedure, uploads: list[tuple[str, UploadedFile[bytes]]],
                    *, field: str = "attachments") -> list[IncomingFile]:
     specs = {a.kind: a for a in procedure.attachments}
     errors, files = [], []

@@ -88,4 +88,5 @@ def gateway_name() -> str:
 def get_gateway(name: str | None = None) -> Gateway:
     """The configured gateway; a dotted path names a third-party implementation."""
     name = name or gateway_name()
-    return import_string(GATEWAYS.get(name, name))()
+    gateway: Gateway = import_string(GATEWAYS.get(name, name))()  # import_string is untyped
+    return gateway

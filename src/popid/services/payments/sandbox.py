@@ -139,7 +139,7 @@ class SandboxGateway:
         error = ""
         try:
             with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT) as response:  # noqa: S310 (our own URL)
-                ok = 200 <= response.status < 300
+                ok: bool = 200 <= response.status < 300  # urlopen's response is untyped
         except urllib.error.HTTPError as exc:
             ok, error = False, f"HTTP {exc.code}"
         except (urllib.error.URLError, OSError) as exc:
