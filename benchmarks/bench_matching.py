@@ -12,7 +12,8 @@ figure: at a million persons the load alone takes longer than the matching, BENC
 Quality is scored against the generator's truth with ``popid.matching.evaluation`` (what
 ``popid match evaluate --truth`` prints), and broken down by error kind: the false negatives
 by the errors of the second record, the false positives by what the two records share (twins
-of the same household are recorded by the generator as hard negatives).
+of the same household are recorded by the generator as hard negatives; with ``--registry`` the
+queue's false positives by name, birth-year gap and household: ``false_positives_by_kind``).
 
 The machine is shared: the load average is printed next to every timing.
 
@@ -170,8 +171,38 @@ def registry_quality(truth: list[tuple[str, str]], twins: set[tuple[str, str]]) 
             "clusters": score_clusters(components(probable), truth).as_dict(),
             "review_queue": {"pairs": CandidatePair.objects.count(),
                              "recall": score_pairs(at(REVIEW_LOWER), truth).recall},
-            "twins_proposed": len(set(probable) & twins), "comparisons": run.comparisons if run else None,
+            "twins_proposed": len(set(probable) & twins),
+            "false_positives_by_kind": false_positive_kinds(probable, truth, twins),
+            "comparisons": run.comparisons if run else None,
             "rules": [(r["rule"], r["comparisons"]) for r in run.rule_counts] if run else []}
+
+
+def false_positive_kinds(probable: list[tuple[str, str]], truth: list[tuple[str, str]],
+                         twins: set[tuple[str, str]]) -> dict[str, int]:
+    """What the false positives at the upper threshold share: the same full name with birth
+    years apart (in one household: siblings or a parent and child named alike), the same name
+    in the same year, twins, or something else."""
+    from popid.registry.models import HouseholdMember, Person
+
+    wrong = sorted(set(probable) - set(truth))
+    numbers = {n for pair in wrong for n in pair}
+    people = {row["id_number"]: row for row in Person.objects.filter(id_number__in=numbers)
+              .values("id_number", "full_name", "birth_year")}
+    homes = dict(HouseholdMember.objects.filter(person__id_number__in=numbers, left_on__isnull=True)
+                 .values_list("person__id_number", "household_id"))
+    kinds: Counter[str] = Counter()
+    for a, b in wrong:
+        left, right = people[a], people[b]
+        if (a, b) in twins:
+            kinds["twins"] += 1
+        elif left["full_name"] != right["full_name"]:
+            kinds["other name"] += 1
+        else:
+            gap = abs((left["birth_year"] or 0) - (right["birth_year"] or 0))
+            where = "same household" if homes.get(a) is not None and homes.get(a) == homes.get(b) else "elsewhere"
+            years = "same year" if gap == 0 else "1 year apart" if gap == 1 else "2+ years apart"
+            kinds[f"same name, {years}, {where}"] += 1
+    return dict(sorted(kinds.items()))
 
 
 def exact_baseline(table: pa.Table, numbers: dict[str, str]) -> list[tuple[str, str]]:

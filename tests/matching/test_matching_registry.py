@@ -43,9 +43,15 @@ def test_registry_run_fills_the_queue_and_respects_decisions(seeded, tmp_path):
     assert pair.evidence and {"comparison", "weight"} <= set(pair.evidence[0])
     pair.status = PairStatus.DIFFERENT
     pair.save()
+    # a pending pair left by an earlier run that this run does not find (two strangers) is withdrawn
+    first, last = Person.objects.order_by("pk").first(), Person.objects.order_by("-pk").first()
+    assert first.full_name != last.full_name
+    stale = CandidatePair.objects.create(left=first, right=last, match_probability=0.6, match_weight=1.0,
+                                         uncertainty=0.1, band="uncertain", evidence=[], run=run)
     second = run_registry_match(actor=Actor.system("test"))
     assert not second.run.trained  # the saved model was reused
     assert second.skipped_decided >= 1 and second.created == 0 and second.updated >= 1
+    assert second.withdrawn == 1 and not CandidatePair.objects.filter(pk=stale.pk).exists()
     # the pending pairs were rewritten by the second run (one UPDATE per pair, in a batch)
     pending = CandidatePair.objects.filter(status=PairStatus.PENDING)
     assert pending.count() == second.updated and not pending.exclude(run=second.run).exists()
@@ -81,6 +87,31 @@ def test_saved_model_for_another_field_set_is_retrained_not_used(db, tmp_path, s
     assert "model-outdated" in steps and outcome.run.trained
     saved = json.loads(path.read_text())
     assert "family" in saved["fields"]["features"]
+
+
+def test_saved_model_with_older_levels_is_retrained_not_used(db, tmp_path, settings):
+    """Same fields, but saved by a version whose birth comparison had other levels (no day/month
+    swap, an "else" with a fixed m): the run trains anew (a model whose levels match this
+    version's is reused, as the first test shows)."""
+    import json
+
+    from popid.matching.engine import FieldSet, has_current_levels
+
+    settings.DATA_DIR = tmp_path
+    seed_population(persons=400, seed=7, duplicate_rate=0.05)
+    assert run_registry_match(actor=Actor.system("test")).run.trained
+    path = registry_model_path()
+    saved = json.loads(path.read_text())
+    assert has_current_levels(saved["splink"], FieldSet.registry())
+    birth = next(c for c in saved["splink"]["comparisons"] if c["output_column_name"] == "birth")
+    birth["comparison_levels"] = [lv for lv in birth["comparison_levels"]
+                                  if lv.get("label_for_charts") != "day and month swapped"]
+    birth["comparison_levels"][-1].update(m_probability=0.001, fix_m_probability=True)
+    path.write_text(json.dumps(saved))
+    steps: list[str] = []
+    outcome = run_registry_match(actor=Actor.system("test"), step=steps.append)
+    assert "model-outdated" in steps and outcome.run.trained
+    assert has_current_levels(json.loads(path.read_text())["splink"], FieldSet.registry())
 
 
 def test_the_column_read_gives_the_records_of_the_row_by_row_build(seeded):

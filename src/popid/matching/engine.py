@@ -514,6 +514,21 @@ def load_model(path: Path, field_set: FieldSet) -> dict[str, Any]:
     return splink_settings
 
 
+def _level_shapes(comparisons: Sequence[dict[str, Any]]) -> list[tuple[str, list[tuple[str, float | None]]]]:
+    return [(c["output_column_name"], [(lv["sql_condition"], lv.get("m_probability") if lv.get("fix_m_probability")
+                                        else None) for lv in c["comparison_levels"]]) for c in comparisons]
+
+
+def has_current_levels(model: dict[str, Any], field_set: FieldSet) -> bool:
+    """Whether a saved model compares with the levels (conditions and fixed *m*) this version
+    builds: the registry retrains a model saved before a level changed, rather than scoring on
+    with the old one until somebody passes ``--retrain``."""
+    dialect = model.get("sql_dialect") or "duckdb"
+    wanted = [cast(dict[str, Any], c.get_comparison(dialect).as_dict())  # type: ignore[no-untyped-call]
+              for c in field_set.comparisons()]  # Splink's Comparison.as_dict is unannotated
+    return _level_shapes(model.get("comparisons", [])) == _level_shapes(wanted)
+
+
 def level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:
     """(comparison, gamma) → the level's label, from a model's Splink settings."""
     labels = {}

@@ -27,6 +27,7 @@ from popid.matching.engine import (
     FieldSet,
     Matcher,
     evidence,
+    has_current_levels,
     level_labels,
     load_model,
 )
@@ -69,6 +70,7 @@ class RegistryMatchOutcome:
     created: int
     updated: int
     skipped_decided: int
+    withdrawn: int = 0  # pending pairs of earlier runs this run no longer finds
 
 
 TRAIN_SAMPLE = 250_000
@@ -106,6 +108,10 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
             model = load_model(path, field_set)
         except ModelFeatureMismatch:  # saved by a version that compared other fields: train anew
             say("model-outdated")
+        else:
+            if not has_current_levels(model, field_set):  # saved before a level changed: train anew
+                model = None
+                say("model-outdated")
     trained = model is None
     if model is None:
         sample = training_sample(table, train_sample)
@@ -134,9 +140,10 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
     created = updated = skipped = 0
     with transaction.atomic():
         existing = {(p.left_id, p.right_id): p for p in CandidatePair.objects.select_for_update()}
-        new_pairs, changed = [], []
+        new_pairs, changed, found = [], [], set()
         for pair in result.pairs:
             a, b = sorted((int(pair["unique_id_l"]), int(pair["unique_id_r"])))
+            found.add((a, b))
             probability = float(pair["match_probability"])
             fields = {"match_probability": probability, "match_weight": float(pair["match_weight"]),
                       "uncertainty": abs(probability - 0.5),
@@ -155,10 +162,16 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
         _update_pairs(changed)
         updated = len(changed)
         created = len(new_pairs)
+        # A pending pair this run no longer scores at the lower threshold (a record corrected since,
+        # a retrained model) leaves the queue: it would otherwise stay with a probability nobody holds.
+        stale = [p.pk for key, p in existing.items() if p.status == PairStatus.PENDING and key not in found]
+        for start in range(0, len(stale), 1000):
+            CandidatePair.objects.filter(pk__in=stale[start:start + 1000]).delete()
         run.pairs_queued = created + updated
         run.finished_at = timezone.now()
         run.save(update_fields=["pairs_queued", "finished_at"])
-    return RegistryMatchOutcome(run=run, created=created, updated=updated, skipped_decided=skipped)
+    return RegistryMatchOutcome(run=run, created=created, updated=updated, skipped_decided=skipped,
+                                withdrawn=len(stale))
 
 
 DECISIONS = ("same", "different", "unsure")

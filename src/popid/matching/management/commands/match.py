@@ -25,7 +25,7 @@ from popid.matching.records import to_arrow
 STEPS = {
     "records": "đọc hồ sơ", "sample": "lấy mẫu ngẫu nhiên để huấn luyện", "prior": "ước lượng tỉ lệ trùng",
     "u": "ước lượng u (lấy mẫu ngẫu nhiên)", "m": "ước lượng m (EM)",
-    "model-outdated": "mô hình đã lưu so sánh bộ trường khác: huấn luyện lại",
+    "model-outdated": "mô hình đã lưu so sánh trường hoặc mức khác phiên bản này: huấn luyện lại",
     "load": "nạp dữ liệu vào DuckDB", "block": "tạo và đếm các cặp ứng viên theo từng quy tắc chặn",
     "predict": "chấm điểm các cặp", "queue": "ghi hàng đợi xem xét",
 }
@@ -95,7 +95,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {count['comparisons']:>12,} so sánh  {count['rule']}")
         self.stdout.write(f"Đã so sánh {run.comparisons:,} cặp trong {run.persons:,} người; "
                           f"{run.pairs_found:,} cặp ≥ {run.lower_threshold}; hàng đợi: {outcome.created:,} mới, "
-                          f"{outcome.updated:,} cập nhật, {outcome.skipped_decided:,} đã quyết định (bỏ qua). "
+                          f"{outcome.updated:,} cập nhật, {outcome.skipped_decided:,} đã quyết định (bỏ qua), "
+                          f"{outcome.withdrawn:,} không còn đạt ngưỡng (rút khỏi hàng đợi). "
                           f"Mô hình: {run.model_file}")
 
     def _load(self, options: dict[str, Any], files: list[Path],
