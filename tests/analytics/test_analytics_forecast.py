@@ -82,6 +82,7 @@ def test_spike_raises_an_alert_with_evidence_acknowledged_and_kept(store, histor
     alert = Alert.objects.get(commune_code="00070", category="dossier", week_start=LAST_WEEK)
     assert alert.observed > alert.upper and alert.direction == "up"
     assert len(alert.evidence["previous_weeks"]) == 8 and alert.evidence["model"] == alert.model
+    assert alert.evidence["p_value"] < 1e-4 and alert.evidence["false_discovery_rate"] == fc.ALERT_FDR
     assert OutboxEvent.objects.filter(topic="analytics.alert_raised", aggregate_id=str(alert.pk)).exists()
     # the forecasts are in the store, next to their backtest
     f = selectors.forecast_for(Actor.for_user(officer_hoan_kiem), commune_code="00070", category="dossier",
@@ -160,3 +161,24 @@ def test_fast_path_series_of_different_lengths_short_and_too_short():
     assert 10 < by["00070"][0]["mean"] < 30 and by["00070"][0]["mase"] > 0
     with pytest.raises(ValueError):
         fc.forecast_all(long_a, mode="quick")
+
+
+def _outlier(p_value: float) -> fc.Outlier:
+    return fc.Outlier(unique_id="00070|dossier", week=LAST_WEEK, observed=10, expected=2, lo=0, hi=6,
+                      model="Harmonic", p_value=p_value)
+
+
+def test_benjamini_hochberg_keeps_what_survives_the_number_of_weeks_checked():
+    """A 1-in-100 week is an alert when one week is checked, not among 2,000: the step-up rule
+    keeps the k smallest p-values with p(k) <= k * rate / tests (tests that were no candidates count)."""
+    one = [(0.004, _outlier(0.004))]
+    assert fc.benjamini_hochberg(one, tests=1, rate=0.05) == [one[0][1]]
+    assert fc.benjamini_hochberg(one, tests=2000, rate=0.05) == []
+    ranked = [(0.02, _outlier(0.02)), (1e-5, _outlier(1e-5)), (4e-5, _outlier(4e-5))]
+    kept = fc.benjamini_hochberg(ranked, tests=100, rate=0.05)  # thresholds 5e-4, 1e-3, 1.5e-3
+    assert [o.p_value for o in kept] == [1e-5, 4e-5]
+    # step-up: the second p-value passes its own threshold, so the first is kept with it even if it
+    # would not pass a stricter one-at-a-time rule
+    pair = [(0.0011, _outlier(0.0011)), (0.0019, _outlier(0.0019))]
+    assert len(fc.benjamini_hochberg(pair, tests=50, rate=0.05)) == 2  # thresholds 1e-3, 2e-3
+    assert fc.benjamini_hochberg([], tests=10, rate=0.05) == []

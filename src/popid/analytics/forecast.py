@@ -19,6 +19,8 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from math import erfc, sqrt
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -38,8 +40,12 @@ FULL_MODELS = (*SF_MODELS, "Harmonic")
 FAST_MODELS = ("SeasonalNaive", "Harmonic")  # computed for all series at once (analytics.harmonic)
 MODEL_NAMES = FULL_MODELS
 FULL_MAX_SERIES = 1000  # above this, mode "auto" takes the fast path (see docs/analytics.md, Scale)
-ALERT_LEVEL = 99
+ALERT_LEVEL = 99  # the interval shown beside an alert
 ALERT_MIN_EXCESS = 3.0  # a count must also differ from the forecast by this many events
+# Expected share of false alerts among the alerts of one check (Benjamini–Hochberg over every
+# series × week checked). A fixed 99 % interval alone flags 1 point in 100 by chance: 40 series
+# × 52 weeks made 20–35 chance alerts beside 20 true ones (BENCHMARKS.md §17).
+ALERT_FDR = 0.05
 
 
 def _models(season: int = SEASON) -> list[Any]:
@@ -253,13 +259,15 @@ class Outlier:
     lo: float
     hi: float
     model: str
+    p_value: float = 1.0  # two-sided, under the model's forecast distribution
 
 
 def detect(df: pd.DataFrame, chosen: dict[str, str], *, weeks: int, n_jobs: int = 1,
            level: int = ALERT_LEVEL, models: tuple[str, ...] = FULL_MODELS) -> list[Outlier]:
-    """Weeks among the last ``weeks`` whose count lies outside the chosen model's one-week-ahead
-    ``level`` % interval by at least ``ALERT_MIN_EXCESS`` events. Only series long enough to have
-    been cross-validated are checked."""
+    """Weeks among the last ``weeks`` whose count departs from the chosen model's one-week-ahead
+    forecast by at least ``ALERT_MIN_EXCESS`` events and whose p-value (two-sided, from the
+    model's Gaussian interval) passes Benjamini–Hochberg at ``ALERT_FDR`` over every series and
+    week checked together. Only series long enough to have been cross-validated are checked."""
     if df.empty or weeks <= 0:
         return []
     lengths = df.groupby("unique_id").size()
@@ -274,7 +282,9 @@ def detect(df: pd.DataFrame, chosen: dict[str, str], *, weeks: int, n_jobs: int 
         warnings.simplefilter("ignore")
         cv = _cross_validation(data, models, h=1, n_windows=windows, step_size=1, levels=(level,), n_jobs=n_jobs,
                                refit=False)
-    found: list[Outlier] = []
+    candidates: list[tuple[float, Outlier]] = []
+    checked = 0
+    z_level = NormalDist().inv_cdf(0.5 + level / 200)
     for uid, g in cv.groupby("unique_id"):
         model = chosen[str(uid)]
         y = g["y"].to_numpy(dtype=float)
@@ -282,12 +292,27 @@ def detect(df: pd.DataFrame, chosen: dict[str, str], *, weeks: int, n_jobs: int 
         lo = g[f"{model}-lo-{level}"].to_numpy(dtype=float)
         hi = g[f"{model}-hi-{level}"].to_numpy(dtype=float)
         ds = g["ds"].to_numpy()
-        outside = ((y > hi) | (y < lo)) & (np.abs(y - mean) >= ALERT_MIN_EXCESS)
-        for i in np.nonzero(outside)[0]:
-            found.append(Outlier(unique_id=str(uid), week=pd.Timestamp(ds[i]).date(), observed=float(y[i]),
-                                 expected=max(0.0, float(mean[i])), lo=max(0.0, float(lo[i])),
-                                 hi=max(0.0, float(hi[i])), model=model))
-    return found
+        checked += len(y)
+        sd = np.maximum((hi - lo) / (2 * z_level), 1e-9)
+        for i in np.nonzero(np.abs(y - mean) >= ALERT_MIN_EXCESS)[0]:
+            p_value = erfc(abs(float(y[i] - mean[i])) / float(sd[i]) / sqrt(2))
+            candidates.append((p_value, Outlier(
+                unique_id=str(uid), week=pd.Timestamp(ds[i]).date(), observed=float(y[i]),
+                expected=max(0.0, float(mean[i])), lo=max(0.0, float(lo[i])), hi=max(0.0, float(hi[i])),
+                model=model, p_value=p_value)))
+    return benjamini_hochberg(candidates, tests=checked, rate=ALERT_FDR)
+
+
+def benjamini_hochberg(candidates: list[tuple[float, Outlier]], *, tests: int, rate: float) -> list[Outlier]:
+    """The candidates kept by the Benjamini–Hochberg step-up rule among ``tests`` p-values (the
+    points not listed as candidates count as tests that failed): the largest k with
+    p₍ₖ₎ ≤ k·rate/tests, and every candidate up to it."""
+    ranked = sorted(candidates, key=lambda c: c[0])
+    keep = 0
+    for k, (p_value, _outlier) in enumerate(ranked, start=1):
+        if p_value <= k * rate / max(tests, 1):
+            keep = k
+    return [outlier for _p, outlier in ranked[:keep]]
 
 
 def week_monday(day: date) -> date:

@@ -151,6 +151,7 @@ def raise_alerts(*, df: pd.DataFrame, result: fc.Result, weeks: int, n_jobs: int
             "previous_weeks": [{"week": pd.Timestamp(d).date().isoformat(), "count": float(y)}
                                for d, y in zip(before["ds"], before["y"], strict=True)],
             "interval_level": fc.ALERT_LEVEL, "model": o.model,
+            "p_value": o.p_value, "false_discovery_rate": fc.ALERT_FDR,
             "backtest_mase": mase.get(o.unique_id, (None, None))[0],
             "backtest_mase_seasonal_naive": mase.get(o.unique_id, (None, None))[1],
         }
