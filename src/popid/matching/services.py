@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from django.conf import settings
@@ -105,13 +106,13 @@ def run_registry_match(*, actor: Actor, upper: float = DEFAULT_THRESHOLD, lower:
     model = None
     if not retrain and path.exists():
         try:
-            model = load_model(path, field_set)
-        except ModelFeatureMismatch:  # saved by a version that compared other fields: train anew
+            saved: dict[str, Any] | None = load_model(path, field_set)
+        except ModelFeatureMismatch:
+            saved = None
+        if saved is not None and has_current_levels(saved, field_set):
+            model = saved
+        else:  # saved by a version that compared other fields, or before a level changed: train anew
             say("model-outdated")
-        else:
-            if not has_current_levels(model, field_set):  # saved before a level changed: train anew
-                model = None
-                say("model-outdated")
     trained = model is None
     if model is None:
         sample = training_sample(table, train_sample)
